@@ -1,0 +1,35 @@
+# isomargin: PGXS build.  `make && make install`, then `make installcheck`
+# against a running server, or `bash test/run-tests.sh` for everything.
+EXTENSION = isomargin
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = isomargin
+OBJS = \
+	src/numeric_codec.o \
+	src/decimal.o \
+	src/margin.o \
+	src/args.o \
+	src/functions.o
+
+# The install script is assembled from one piece per feature, in order.
+INSTALL_PIECES = $(sort $(wildcard install/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS = \
+	00_install \
+	core_worked_examples \
+	core_edge_cases \
+	core_errors \
+	numeric_codec \
+	zz_drop
+REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES) $(EXTENSION).control
+	cat $(INSTALL_PIECES) > $@
