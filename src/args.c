@@ -1,0 +1,169 @@
+/*
+ * args.c
+ *	  Reading and checking the SQL functions' arguments.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "args.h"
+#include "numeric_codec.h"
+
+static const char *const status_labels[] = {"ok", "margin_call", "liquidate", "bankrupt"};
+
+CallCache *
+call_cache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(CallCache));
+	return (CallCache *) fcinfo->flinfo->fn_extra;
+}
+
+static char *
+datum_text(Datum d)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, d));
+}
+
+Dec
+arg_finite(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	Datum		d = PG_GETARG_DATUM(argno);
+	int128		coef;
+	int			scale;
+	bool		fits;
+	NumericKind kind = numeric_codec_read(d, &coef, &scale, &fits);
+	Dec			r;
+
+	if (kind != NUMKIND_FINITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite number", name),
+				 errdetail("The value is %s.", datum_text(d))));
+	if (!fits)
+		return dec_from_numeric(DatumGetNumeric(d), scale);
+	r.coef = coef;
+	r.scale = scale;
+	r.big = NULL;
+	return r;
+}
+
+Dec
+arg_positive(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	Dec			v = arg_finite(fcinfo, argno, name);
+
+	if (dec_sign(v) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be greater than zero", name),
+				 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
+	return v;
+}
+
+Dec
+arg_nonnegative(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	Dec			v = arg_finite(fcinfo, argno, name);
+
+	if (dec_sign(v) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be negative", name),
+				 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
+	return v;
+}
+
+Dec
+arg_rate(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	Dec			v = arg_finite(fcinfo, argno, name);
+
+	if (dec_sign(v) < 0 || dec_cmp(v, dec_from_int(1)) >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be at least 0 and less than 1", name),
+				 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
+	return v;
+}
+
+Dec
+arg_call_ratio(FunctionCallInfo fcinfo, int argno)
+{
+	Dec			v = arg_finite(fcinfo, argno, "margin_call_ratio");
+
+	if (dec_sign(v) <= 0 || dec_cmp(v, dec_from_int(1)) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("margin_call_ratio must be greater than 0 and at most 1"),
+				 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
+	return v;
+}
+
+void
+check_rate_with_fee(Dec rate, Dec fee, const char *rate_name)
+{
+	if (dec_cmp(dec_add(rate, fee), dec_from_int(1)) >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s + fee_rate must be less than 1", rate_name),
+				 errdetail("%s is %s and fee_rate is %s.", rate_name,
+						   datum_text(NumericGetDatum(dec_to_numeric(rate))),
+						   datum_text(NumericGetDatum(dec_to_numeric(fee)))),
+				 errhint("A position whose maintenance margin and closing fee reach its whole notional can never be held.")));
+}
+
+bool
+arg_kind_is_inverse(FunctionCallInfo fcinfo, int argno)
+{
+	Oid			kind = PG_GETARG_OID(argno);
+	CallCache  *cache = call_cache(fcinfo);
+	HeapTuple	tup;
+	bool		inverse;
+
+	if (kind == cache->linear_oid)
+		return false;
+	if (kind == cache->inverse_oid)
+		return true;
+	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(kind));
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kind is not a contract_kind value")));
+	inverse = strcmp(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel), "inverse") == 0;
+	ReleaseSysCache(tup);
+	if (inverse)
+		cache->inverse_oid = kind;
+	else
+		cache->linear_oid = kind;
+	return inverse;
+}
+
+Oid
+status_enum_oid(FunctionCallInfo fcinfo, MarginStatus status)
+{
+	CallCache  *cache = call_cache(fcinfo);
+
+	if (!OidIsValid(cache->status_oids[status]))
+	{
+		Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+		Oid			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											CStringGetDatum("margin_status"),
+											ObjectIdGetDatum(nsp));
+
+		for (int i = 0; i < (int) lengthof(status_labels); i++)
+			cache->status_oids[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+													ObjectIdGetDatum(typid),
+													CStringGetDatum(status_labels[i]));
+		if (!OidIsValid(cache->status_oids[status]))
+			elog(ERROR, "isomargin.margin_status is missing label \"%s\"", status_labels[status]);
+	}
+	return cache->status_oids[status];
+}

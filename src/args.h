@@ -1,0 +1,39 @@
+/*
+ * args.h
+ *	  Reading and checking the SQL functions' arguments.
+ *
+ * Every check names the argument in its error, with SQLSTATE 22023.
+ */
+#ifndef ISOMARGIN_ARGS_H
+#define ISOMARGIN_ARGS_H
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+
+#include "margin.h"
+
+/* Per-call-site state kept in fn_extra. */
+typedef struct CallCache
+{
+	Oid			linear_oid;		/* contract_kind labels seen so far */
+	Oid			inverse_oid;
+	Oid			status_oids[4]; /* margin_status labels, by MarginStatus */
+	int			rate_arg_kind;	/* 0 unknown, 1 numeric mmr, 2 tiers */
+	TupleDesc	result_desc;	/* assess: blessed result row type */
+	void	   *tiers_cache;	/* owned by tiers.c */
+} CallCache;
+
+extern CallCache *call_cache(FunctionCallInfo fcinfo);
+
+extern Dec	arg_finite(FunctionCallInfo fcinfo, int argno, const char *name);
+extern Dec	arg_positive(FunctionCallInfo fcinfo, int argno, const char *name);
+extern Dec	arg_nonnegative(FunctionCallInfo fcinfo, int argno, const char *name);
+extern Dec	arg_rate(FunctionCallInfo fcinfo, int argno, const char *name);
+extern Dec	arg_call_ratio(FunctionCallInfo fcinfo, int argno);
+extern bool arg_kind_is_inverse(FunctionCallInfo fcinfo, int argno);
+extern void check_rate_with_fee(Dec rate, Dec fee, const char *rate_name);
+
+/* The OID of a margin_status label, for the function's own schema. */
+extern Oid	status_enum_oid(FunctionCallInfo fcinfo, MarginStatus status);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * decimal.c
+ *	  Exact decimal arithmetic: int128 while it fits, numeric when it does not.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/fmgrprotos.h"
+
+#include "decimal.h"
+#include "numeric_codec.h"
+
+#define MAX_POW10 38
+#define DEC_INT128_MIN ((int128) (((uint128) 1) << 127))
+
+static inline Dec
+dec_int(int128 coef, int scale)
+{
+	Dec			r;
+
+	r.coef = coef;
+	r.scale = scale;
+	r.big = NULL;
+	return r;
+}
+
+static inline Dec
+dec_big(Numeric n)
+{
+	Dec			r;
+
+	r.coef = 0;
+	r.scale = 0;
+	r.big = n;
+	return r;
+}
+
+static Numeric
+as_numeric(Dec a)
+{
+	return a.big ? a.big : numeric_codec_make(a.coef, a.scale);
+}
+
+/* 10^k as a numeric (display scale -k for k < 0, else 0) */
+static Numeric
+pow10_numeric(int k)
+{
+	if (k < 0 && k >= -(MAX_POW10 - 1))
+		return numeric_codec_make(1, -k);
+	if (k >= 0 && k <= MAX_POW10 - 1)
+		return numeric_codec_make(isomargin_pow10[k], 0);
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in,
+											   CStringGetDatum(psprintf("1e%d", k)),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(-1)));
+}
+
+/* coef * 10^k, checked */
+static inline bool
+scale_up(int128 coef, int k, int128 *out)
+{
+	if (k > MAX_POW10)
+		return coef == 0 ? (*out = 0, true) : false;
+	return !__builtin_mul_overflow(coef, isomargin_pow10[k], out);
+}
+
+Dec
+dec_from_int(int64 v)
+{
+	return dec_int(v, 0);
+}
+
+Dec
+dec_from_numeric(Numeric n, int dscale)
+{
+	Dec			r = dec_big(n);
+
+	r.scale = dscale;
+	return r;
+}
+
+Numeric
+dec_to_numeric(Dec a)
+{
+	return as_numeric(a);
+}
+
+Dec
+dec_add(Dec a, Dec b)
+{
+	if (!a.big && !b.big)
+	{
+		int			s = Max(a.scale, b.scale);
+		int128		x,
+					y,
+					r;
+
+		if (scale_up(a.coef, s - a.scale, &x) && scale_up(b.coef, s - b.scale, &y) &&
+			!__builtin_add_overflow(x, y, &r))
+			return dec_int(r, s);
+	}
+	return dec_big(numeric_add_opt_error(as_numeric(a), as_numeric(b), NULL));
+}
+
+Dec
+dec_neg(Dec a)
+{
+	if (!a.big && a.coef != DEC_INT128_MIN)
+		return dec_int(-a.coef, a.scale);
+	return dec_big(DatumGetNumeric(DirectFunctionCall1(numeric_uminus, NumericGetDatum(a.big))));
+}
+
+Dec
+dec_sub(Dec a, Dec b)
+{
+	return dec_add(a, dec_neg(b));
+}
+
+Dec
+dec_mul(Dec a, Dec b)
+{
+	if (!a.big && !b.big)
+	{
+		int128		r;
+
+		if (!__builtin_mul_overflow(a.coef, b.coef, &r))
+			return dec_int(r, a.scale + b.scale);
+	}
+	return dec_big(numeric_mul_opt_error(as_numeric(a), as_numeric(b), NULL));
+}
+
+Dec
+dec_abs(Dec a)
+{
+	return dec_sign(a) < 0 ? dec_neg(a) : a;
+}
+
+int
+dec_sign(Dec a)
+{
+	if (!a.big)
+		return (a.coef > 0) - (a.coef < 0);
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a.big),
+											 NumericGetDatum(numeric_codec_make(0, 0))));
+}
+
+bool
+dec_is_zero(Dec a)
+{
+	return dec_sign(a) == 0;
+}
+
+int
+dec_cmp(Dec a, Dec b)
+{
+	if (!a.big && !b.big)
+	{
+		int			s = Max(a.scale, b.scale);
+		int128		x,
+					y;
+
+		if (scale_up(a.coef, s - a.scale, &x) && scale_up(b.coef, s - b.scale, &y))
+			return (x > y) - (x < y);
+	}
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(as_numeric(a)),
+											 NumericGetDatum(as_numeric(b))));
+}
+
+/* Adjust a truncated quotient q of n/d (remainder non-zero) toward mode. */
+static inline bool
+round_away_from_trunc(bool negative_quotient, DecRound mode)
+{
+	return negative_quotient ? mode == DEC_FLOOR : mode == DEC_CEIL;
+}
+
+Dec
+dec_div_round(Dec num, Dec den, int scale, DecRound mode)
+{
+	Numeric		n,
+				d,
+				q,
+				r;
+	int			rsign;
+
+	Assert(!dec_is_zero(den));
+	if (!num.big && !den.big)
+	{
+		/* num/den * 10^scale = num.coef * 10^(scale + den.scale - num.scale) / den.coef */
+		int			e = scale + den.scale - num.scale;
+		int128		x = num.coef,
+					y = den.coef;
+
+		if ((e >= 0 ? scale_up(x, e, &x) : scale_up(y, -e, &y)))
+		{
+			int128		qi = x / y;
+
+			if (x % y != 0 && round_away_from_trunc((x < 0) != (y < 0), mode))
+				qi += ((x < 0) != (y < 0)) ? -1 : 1;
+			return dec_int(qi, scale);
+		}
+	}
+
+	/* numeric route: q = trunc(num * 10^scale / den), then the same adjustment */
+	n = numeric_mul_opt_error(as_numeric(num), pow10_numeric(scale), NULL);
+	d = as_numeric(den);
+	q = DatumGetNumeric(DirectFunctionCall2(numeric_div_trunc, NumericGetDatum(n), NumericGetDatum(d)));
+	r = numeric_sub_opt_error(n, numeric_mul_opt_error(q, d, NULL), NULL);
+	rsign = dec_sign(dec_big(r));
+	if (rsign != 0)
+	{
+		bool		negative = (dec_sign(num) < 0) != (dec_sign(den) < 0);
+
+		if (round_away_from_trunc(negative, mode))
+			q = numeric_add_opt_error(q, numeric_codec_make(negative ? -1 : 1, 0), NULL);
+	}
+	/* q is an integer; scale it back with display scale `scale` */
+	q = DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(q), Int32GetDatum(0)));
+	return dec_big(numeric_mul_opt_error(q, pow10_numeric(-scale), NULL));
+}
+
+Dec
+dec_div_round_tick(Dec num, Dec den, Dec tick, DecRound mode)
+{
+	Dec			ticks = dec_div_round(num, dec_mul(den, tick), 0, mode);
+
+	return dec_mul(ticks, tick);
+}

@@ -1,0 +1,287 @@
+/*
+ * functions.c
+ *	  The SQL-callable figures of one position (install/10_core.sql).
+ *
+ * Each wrapper reads and checks its arguments (args.c), fills in a
+ * MarginPosition and, where needed, a MarginSchedule, and calls the engine.
+ * The argument numbers follow the SQL signatures.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/lsyscache.h"
+
+#include "args.h"
+#include "margin.h"
+
+PG_MODULE_MAGIC;
+
+/* Position without an entry price or margin (notional, initial margin). */
+static void
+read_size_only(FunctionCallInfo fcinfo, int size_arg, int cs_arg, int kind_arg,
+			   MarginPosition *p)
+{
+	Dec			size = arg_finite(fcinfo, size_arg, "size");
+	Dec			cs = arg_positive(fcinfo, cs_arg, "contract_size");
+
+	margin_position_init(p, size, dec_from_int(1), dec_from_int(0), cs,
+						 arg_kind_is_inverse(fcinfo, kind_arg));
+}
+
+static void
+read_position(FunctionCallInfo fcinfo, int size_arg, int entry_arg, int margin_arg,
+			  int cs_arg, int kind_arg, MarginPosition *p)
+{
+	Dec			size = arg_finite(fcinfo, size_arg, "size");
+	Dec			entry = arg_positive(fcinfo, entry_arg, "entry_price");
+	Dec			margin = margin_arg >= 0 ? arg_nonnegative(fcinfo, margin_arg, "margin")
+		: dec_from_int(0);
+	Dec			cs = arg_positive(fcinfo, cs_arg, "contract_size");
+
+	margin_position_init(p, size, entry, margin, cs, arg_kind_is_inverse(fcinfo, kind_arg));
+}
+
+/* The maintenance rule: a flat mmr (numeric argument) plus the closing fee. */
+static void
+read_schedule(FunctionCallInfo fcinfo, int rate_arg, int fee_arg,
+			  MarginSchedule *s, MarginBracket *flat)
+{
+	Dec			fee = arg_nonnegative(fcinfo, fee_arg, "fee_rate");
+	Dec			mmr = arg_rate(fcinfo, rate_arg, "mmr");
+
+	check_rate_with_fee(mmr, fee, "mmr");
+	margin_schedule_flat(s, flat, mmr, fee);
+}
+
+static Dec
+read_tick(FunctionCallInfo fcinfo, int tick_arg)
+{
+	return arg_nonnegative(fcinfo, tick_arg, "tick_size");
+}
+
+#define RETURN_DEC(d) PG_RETURN_NUMERIC(dec_to_numeric(d))
+
+PG_FUNCTION_INFO_V1(notional);
+Datum
+notional(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	Dec			price;
+
+	read_size_only(fcinfo, 0, 2, 3, &p);
+	price = arg_positive(fcinfo, 1, "price");
+	RETURN_DEC(margin_notional(&p, price));
+}
+
+PG_FUNCTION_INFO_V1(unrealized_pnl);
+Datum
+unrealized_pnl(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	Dec			mark;
+
+	read_position(fcinfo, 0, 1, -1, 3, 4, &p);
+	mark = arg_positive(fcinfo, 2, "mark_price");
+	RETURN_DEC(margin_unrealized_pnl(&p, mark));
+}
+
+PG_FUNCTION_INFO_V1(equity);
+Datum
+equity(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	Dec			mark;
+
+	read_position(fcinfo, 0, 1, 3, 4, 5, &p);
+	mark = arg_positive(fcinfo, 2, "mark_price");
+	RETURN_DEC(margin_equity(&p, mark));
+}
+
+PG_FUNCTION_INFO_V1(initial_margin);
+Datum
+initial_margin(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	Dec			price,
+				leverage;
+
+	read_size_only(fcinfo, 0, 3, 4, &p);
+	price = arg_positive(fcinfo, 1, "price");
+	leverage = arg_positive(fcinfo, 2, "leverage");
+	RETURN_DEC(margin_initial(&p, price, leverage));
+}
+
+PG_FUNCTION_INFO_V1(maintenance_margin);
+Datum
+maintenance_margin(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	MarginSchedule s;
+	MarginBracket flat;
+	Dec			mark;
+
+	read_size_only(fcinfo, 0, 3, 4, &p);
+	mark = arg_positive(fcinfo, 1, "mark_price");
+	read_schedule(fcinfo, 2, 5, &s, &flat);
+	RETURN_DEC(margin_maintenance(&p, &s, mark));
+}
+
+PG_FUNCTION_INFO_V1(margin_ratio);
+Datum
+margin_ratio(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	MarginSchedule s;
+	MarginBracket flat;
+	Dec			mark,
+				ratio;
+
+	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
+	mark = arg_positive(fcinfo, 2, "mark_price");
+	read_schedule(fcinfo, 4, 7, &s, &flat);
+	if (!margin_ratio_at(&p, &s, mark, &ratio))
+		PG_RETURN_NULL();
+	RETURN_DEC(ratio);
+}
+
+PG_FUNCTION_INFO_V1(margin_status);
+Datum
+margin_status(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	MarginSchedule s;
+	MarginBracket flat;
+	Dec			mark,
+				c;
+
+	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
+	mark = arg_positive(fcinfo, 2, "mark_price");
+	read_schedule(fcinfo, 4, 7, &s, &flat);
+	c = arg_call_ratio(fcinfo, 8);
+	PG_RETURN_OID(status_enum_oid(fcinfo, margin_check(&p, &s, mark, c)));
+}
+
+PG_FUNCTION_INFO_V1(liquidation_price);
+Datum
+liquidation_price(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	MarginSchedule s;
+	MarginBracket flat;
+	Dec			price;
+
+	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
+	read_schedule(fcinfo, 3, 6, &s, &flat);
+	if (!margin_threshold_price(&p, &s, dec_from_int(1), read_tick(fcinfo, 7), &price))
+		PG_RETURN_NULL();
+	RETURN_DEC(price);
+}
+
+PG_FUNCTION_INFO_V1(margin_call_price);
+Datum
+margin_call_price(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	MarginSchedule s;
+	MarginBracket flat;
+	Dec			c,
+				price;
+
+	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
+	read_schedule(fcinfo, 3, 6, &s, &flat);
+	c = arg_call_ratio(fcinfo, 7);
+	if (!margin_threshold_price(&p, &s, c, read_tick(fcinfo, 8), &price))
+		PG_RETURN_NULL();
+	RETURN_DEC(price);
+}
+
+PG_FUNCTION_INFO_V1(bankruptcy_price);
+Datum
+bankruptcy_price(PG_FUNCTION_ARGS)
+{
+	MarginPosition p;
+	Dec			price;
+
+	read_position(fcinfo, 0, 1, 2, 3, 4, &p);
+	if (!margin_bankruptcy_price(&p, read_tick(fcinfo, 5), &price))
+		PG_RETURN_NULL();
+	RETURN_DEC(price);
+}
+
+/*
+ * assess(size, entry_price, mark_price, margin, mmr, contract_size, kind,
+ *		  fee_rate, margin_call_ratio, tick_size, leverage): not STRICT, for
+ * the optional leverage; a NULL anywhere else gives NULL.
+ */
+enum
+{
+	A_NOTIONAL, A_PNL, A_EQUITY, A_IM, A_MM, A_RATIO, A_STATUS, A_LP, A_MCP, A_BP, A_NATTS
+};
+
+PG_FUNCTION_INFO_V1(assess);
+Datum
+assess(PG_FUNCTION_ARGS)
+{
+	CallCache  *cache = call_cache(fcinfo);
+	MarginPosition p;
+	MarginSchedule s;
+	MarginBracket flat;
+	Dec			mark,
+				c,
+				tick,
+				v;
+	Datum		values[A_NATTS];
+	bool		nulls[A_NATTS] = {0};
+
+	for (int i = 0; i < 10; i++)
+		if (PG_ARGISNULL(i))
+			PG_RETURN_NULL();
+	if (cache->result_desc == NULL)
+	{
+		TupleDesc	desc;
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "assess must return a composite type");
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		cache->result_desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+	}
+
+	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
+	mark = arg_positive(fcinfo, 2, "mark_price");
+	read_schedule(fcinfo, 4, 7, &s, &flat);
+	c = arg_call_ratio(fcinfo, 8);
+	tick = read_tick(fcinfo, 9);
+
+	values[A_NOTIONAL] = NumericGetDatum(dec_to_numeric(margin_notional(&p, mark)));
+	values[A_PNL] = NumericGetDatum(dec_to_numeric(margin_unrealized_pnl(&p, mark)));
+	values[A_EQUITY] = NumericGetDatum(dec_to_numeric(margin_equity(&p, mark)));
+	if (PG_ARGISNULL(10))
+		nulls[A_IM] = true;
+	else
+		values[A_IM] = NumericGetDatum(dec_to_numeric(
+													  margin_initial(&p, p.entry, arg_positive(fcinfo, 10, "leverage"))));
+	values[A_MM] = NumericGetDatum(dec_to_numeric(margin_maintenance(&p, &s, mark)));
+	if (margin_ratio_at(&p, &s, mark, &v))
+		values[A_RATIO] = NumericGetDatum(dec_to_numeric(v));
+	else
+		nulls[A_RATIO] = true;
+	values[A_STATUS] = ObjectIdGetDatum(status_enum_oid(fcinfo, margin_check(&p, &s, mark, c)));
+	if (margin_threshold_price(&p, &s, dec_from_int(1), tick, &v))
+		values[A_LP] = NumericGetDatum(dec_to_numeric(v));
+	else
+		nulls[A_LP] = true;
+	if (margin_threshold_price(&p, &s, c, tick, &v))
+		values[A_MCP] = NumericGetDatum(dec_to_numeric(v));
+	else
+		nulls[A_MCP] = true;
+	if (margin_bankruptcy_price(&p, tick, &v))
+		values[A_BP] = NumericGetDatum(dec_to_numeric(v));
+	else
+		nulls[A_BP] = true;
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(cache->result_desc, values, nulls)));
+}

@@ -1,0 +1,319 @@
+/*
+ * margin.c
+ *	  The isolated-margin formulas of doc/formulas.md, in exact arithmetic.
+ *
+ * Every figure is first written as one fraction of exact decimals and
+ * divided once, so a result is off from the exact value by less than one
+ * unit of its last decimal, in the direction margin.h documents.
+ * Inverse figures are multiplied through by E*P (both > 0) to stay exact.
+ */
+#include "postgres.h"
+
+#include "margin.h"
+
+static inline Dec
+zero(void)
+{
+	return dec_from_int(0);
+}
+
+void
+margin_position_init(MarginPosition *p, Dec size, Dec entry, Dec margin,
+					 Dec contract_size, bool inverse)
+{
+	p->size = size;
+	p->entry = entry;
+	p->margin = margin;
+	p->contract_size = contract_size;
+	p->inverse = inverse;
+	p->side = dec_sign(size);
+	p->s = dec_mul(size, contract_size);
+	p->a = p->side < 0 ? dec_neg(p->s) : p->s;
+}
+
+void
+margin_schedule_flat(MarginSchedule *s, MarginBracket *bracket, Dec mmr, Dec fee)
+{
+	bracket->floor = zero();
+	bracket->rate = mmr;
+	bracket->amount = zero();
+	s->nbrackets = 1;
+	s->fee = fee;
+	s->brackets = bracket;
+	margin_schedule_finish(s);
+}
+
+void
+margin_schedule_finish(MarginSchedule *s)
+{
+	for (int i = 0; i < s->nbrackets; i++)
+		s->brackets[i].rate_fee = dec_add(s->brackets[i].rate, s->fee);
+}
+
+int
+margin_bracket_of(const MarginSchedule *s, Dec n)
+{
+	for (int i = s->nbrackets - 1; i > 0; i--)
+		if (dec_cmp(n, s->brackets[i].floor) > 0)
+			return i;
+	return 0;
+}
+
+/* The bracket of N(price), compared exactly (inverse: a/P > F <=> a > F*P). */
+static int
+bracket_at_price(const MarginPosition *p, const MarginSchedule *s, Dec price)
+{
+	Dec			lhs;
+
+	if (s->nbrackets == 1)
+		return 0;
+	lhs = p->inverse ? p->a : dec_mul(p->a, price);
+	for (int i = s->nbrackets - 1; i > 0; i--)
+	{
+		Dec			rhs = p->inverse ? dec_mul(s->brackets[i].floor, price) : s->brackets[i].floor;
+
+		if (dec_cmp(lhs, rhs) > 0)
+			return i;
+	}
+	return 0;
+}
+
+Dec
+margin_notional(const MarginPosition *p, Dec price)
+{
+	if (p->inverse)
+		return dec_div_round(p->a, price, MARGIN_QUOTIENT_SCALE, DEC_CEIL);
+	return dec_mul(p->a, price);
+}
+
+/* inverse: U * E * P = s * (P - E) */
+Dec
+margin_unrealized_pnl(const MarginPosition *p, Dec mark)
+{
+	Dec			u = dec_mul(p->s, dec_sub(mark, p->entry));
+
+	if (p->inverse)
+		return dec_div_round(u, dec_mul(p->entry, mark), MARGIN_QUOTIENT_SCALE, DEC_FLOOR);
+	return u;
+}
+
+/* linear: Q; inverse: Q * E * P */
+static Dec
+equity_numerator(const MarginPosition *p, Dec mark)
+{
+	Dec			u = dec_mul(p->s, dec_sub(mark, p->entry));
+
+	if (p->inverse)
+		return dec_add(dec_mul(p->margin, dec_mul(p->entry, mark)), u);
+	return dec_add(p->margin, u);
+}
+
+/* linear: MM; inverse: MM * E * P = E * (a * (r + f) - A * P) */
+static Dec
+maintenance_numerator(const MarginPosition *p, const MarginSchedule *s, Dec mark)
+{
+	const MarginBracket *b = &s->brackets[bracket_at_price(p, s, mark)];
+
+	if (p->inverse)
+		return dec_mul(p->entry, dec_sub(dec_mul(p->a, b->rate_fee), dec_mul(b->amount, mark)));
+	return dec_sub(dec_mul(dec_mul(p->a, mark), b->rate_fee), b->amount);
+}
+
+Dec
+margin_equity(const MarginPosition *p, Dec mark)
+{
+	Dec			q = equity_numerator(p, mark);
+
+	if (p->inverse)
+		return dec_div_round(q, dec_mul(p->entry, mark), MARGIN_QUOTIENT_SCALE, DEC_FLOOR);
+	return q;
+}
+
+Dec
+margin_initial(const MarginPosition *p, Dec price, Dec leverage)
+{
+	if (p->inverse)
+		return dec_div_round(p->a, dec_mul(price, leverage), MARGIN_QUOTIENT_SCALE, DEC_CEIL);
+	return dec_div_round(dec_mul(p->a, price), leverage, MARGIN_QUOTIENT_SCALE, DEC_CEIL);
+}
+
+Dec
+margin_maintenance(const MarginPosition *p, const MarginSchedule *s, Dec mark)
+{
+	Dec			mm = maintenance_numerator(p, s, mark);
+
+	if (p->inverse)
+		return dec_div_round(mm, dec_mul(p->entry, mark), MARGIN_QUOTIENT_SCALE, DEC_CEIL);
+	return mm;
+}
+
+bool
+margin_ratio_at(const MarginPosition *p, const MarginSchedule *s, Dec mark, Dec *out)
+{
+	Dec			q;
+
+	if (p->side == 0)
+	{
+		*out = zero();
+		return true;
+	}
+	q = equity_numerator(p, mark);
+	if (dec_sign(q) <= 0)
+		return false;
+	*out = dec_div_round(maintenance_numerator(p, s, mark), q, MARGIN_QUOTIENT_SCALE, DEC_CEIL);
+	return true;
+}
+
+MarginStatus
+margin_check(const MarginPosition *p, const MarginSchedule *s, Dec mark, Dec call_ratio)
+{
+	Dec			q,
+				mm;
+
+	if (p->side == 0)
+		return MARGIN_OK;
+	q = equity_numerator(p, mark);
+	if (dec_sign(q) <= 0)
+		return MARGIN_BANKRUPT;
+	mm = maintenance_numerator(p, s, mark);
+	if (dec_cmp(q, mm) <= 0)
+		return MARGIN_LIQUIDATE;
+	if (dec_cmp(mm, dec_mul(call_ratio, q)) >= 0)
+		return MARGIN_CALL;
+	return MARGIN_OK;
+}
+
+/*
+ * h(N) = c*Q - MM at the price where the notional is n, scaled by E for
+ * inverse contracts; MM taken with bracket b's rate and amount.
+ *	 linear (P = n/a):  c*(M + side*n - s*E) - (n*(r+f) - A)
+ *	 inverse (P = a/n): c*(M*E + s - side*n*E) - E*(n*(r+f) - A)
+ */
+static Dec
+threshold_gap_at_notional(const MarginPosition *p, const MarginBracket *b, Dec c, Dec n)
+{
+	Dec			side_n = p->side < 0 ? dec_neg(n) : n;
+	Dec			mm = dec_sub(dec_mul(n, b->rate_fee), b->amount);
+
+	if (p->inverse)
+		return dec_sub(dec_mul(c, dec_sub(dec_add(dec_mul(p->margin, p->entry), p->s),
+										  dec_mul(side_n, p->entry))),
+					   dec_mul(p->entry, mm));
+	return dec_sub(dec_mul(c, dec_sub(dec_add(p->margin, side_n), dec_mul(p->s, p->entry))), mm);
+}
+
+/*
+ * Solve c*Q(P) = r'*N(P) - A' for P with one bracket's r' = r + f and A':
+ *	 linear:  P = (c*s*E - c*M - A) / (c*s - a*r')
+ *	 inverse: P = E*(c*s + a*r') / (c*(M*E + s) + A*E)
+ * false when there is no positive solution.
+ */
+static bool
+solve_price(const MarginPosition *p, Dec c, Dec rate_fee, Dec amount,
+			Dec *num, Dec *den)
+{
+	Dec			cs = dec_mul(c, p->s);
+	Dec			ar = dec_mul(p->a, rate_fee);
+
+	if (p->inverse)
+	{
+		*num = dec_mul(p->entry, dec_add(cs, ar));
+		*den = dec_add(dec_mul(c, dec_add(dec_mul(p->margin, p->entry), p->s)),
+					   dec_mul(amount, p->entry));
+	}
+	else
+	{
+		*num = dec_sub(dec_sub(dec_mul(cs, p->entry), dec_mul(c, p->margin)), amount);
+		*den = dec_sub(cs, ar);
+	}
+	return !dec_is_zero(*den) && dec_sign(*num) * dec_sign(*den) > 0;
+}
+
+/* Does N(num/den) fall in bracket i?  (den may be negative) */
+static bool
+price_in_bracket(const MarginPosition *p, const MarginSchedule *s, int i, Dec num, Dec den)
+{
+	/* N(P) > F  <=>  linear: a*num > F*den;  inverse: a*den > F*num  (for den > 0) */
+	int			dsign = dec_sign(den);
+
+	for (int k = i; k <= i + 1; k++)
+	{
+		Dec			f,
+					lhs,
+					rhs;
+		int			cmp;
+
+		if (k == 0 || k >= s->nbrackets)
+			continue;
+		f = s->brackets[k].floor;
+		lhs = p->inverse ? dec_mul(p->a, den) : dec_mul(p->a, num);
+		rhs = p->inverse ? dec_mul(f, num) : dec_mul(f, den);
+		cmp = dec_cmp(lhs, rhs) * dsign;
+		/* need N > F_i and N <= F_{i+1} */
+		if (k == i ? cmp <= 0 : cmp > 0)
+			return false;
+	}
+	return true;
+}
+
+static Dec
+round_price(const MarginPosition *p, Dec num, Dec den, Dec tick)
+{
+	DecRound	mode = p->side > 0 ? DEC_CEIL : DEC_FLOOR;
+
+	if (dec_sign(tick) > 0)
+		return dec_div_round_tick(num, den, tick, mode);
+	return dec_div_round(num, den, Max(MARGIN_PRICE_MIN_SCALE, p->entry.scale), mode);
+}
+
+bool
+margin_threshold_price(const MarginPosition *p, const MarginSchedule *s,
+					   Dec call_ratio, Dec tick, Dec *out)
+{
+	/* h(N) rises with N for linear longs and inverse shorts, else falls */
+	bool		rising = (p->side > 0) != p->inverse;
+	int			i;
+	Dec			num,
+				den;
+
+	if (p->side == 0)
+		return false;
+
+	/* the first bracket whose cap is past the root (c*Q - MM changes sign) */
+	for (i = 0; i < s->nbrackets - 1; i++)
+	{
+		int			h = dec_sign(threshold_gap_at_notional(p, &s->brackets[i], call_ratio,
+														   s->brackets[i + 1].floor));
+
+		if (rising ? h >= 0 : h <= 0)
+			break;
+	}
+	if (dec_cmp(call_ratio, s->brackets[i].rate_fee) <= 0)
+		return false;			/* c*Q - MM does not cross zero the usual way */
+	if (!solve_price(p, call_ratio, s->brackets[i].rate_fee, s->brackets[i].amount, &num, &den))
+		return false;
+	if (s->nbrackets > 1 && !price_in_bracket(p, s, i, num, den))
+	{
+		/* unreachable for consistent schedules; solve every bracket instead */
+		for (i = 0; i < s->nbrackets; i++)
+			if (solve_price(p, call_ratio, s->brackets[i].rate_fee, s->brackets[i].amount, &num, &den) &&
+				price_in_bracket(p, s, i, num, den))
+				break;
+		if (i == s->nbrackets)
+			return false;
+	}
+	*out = round_price(p, num, den, tick);
+	return true;
+}
+
+bool
+margin_bankruptcy_price(const MarginPosition *p, Dec tick, Dec *out)
+{
+	Dec			num,
+				den;
+
+	if (p->side == 0 || !solve_price(p, dec_from_int(1), zero(), zero(), &num, &den))
+		return false;
+	*out = round_price(p, num, den, tick);
+	return true;
+}

@@ -1,0 +1,243 @@
+/*
+ * numeric_codec.c
+ *	  Numeric datums <-> scaled int128, reading and writing numeric's on-disk
+ *	  form directly.
+ *
+ * The on-disk form of numeric is fixed (pg_upgrade relies on it): a varlena
+ * header, then either a 2-byte short header (sign, display scale, weight) or
+ * a 2-byte sign/dscale word and a 2-byte weight, then base-10000 digits,
+ * most significant first, with no leading or trailing zero digits.  The
+ * layout constants below are those of src/backend/utils/adt/numeric.c.
+ */
+#include "postgres.h"
+
+#include "numeric_codec.h"
+
+#define NBASE			10000
+#define SIGN_MASK		0xC000
+#define POS				0x0000
+#define NEG				0x4000
+#define SHORT			0x8000
+#define SPECIAL			0xC000
+#define EXT_SIGN_MASK	0xF000
+#define NAN_HDR			0xC000
+#define PINF_HDR		0xD000
+#define NINF_HDR		0xF000
+#define SHORT_SIGN_MASK 0x2000
+#define SHORT_DSCALE_MASK 0x1F80
+#define SHORT_DSCALE_SHIFT 7
+#define SHORT_DSCALE_MAX (SHORT_DSCALE_MASK >> SHORT_DSCALE_SHIFT)
+#define SHORT_WEIGHT_SIGN_MASK 0x0040
+#define SHORT_WEIGHT_MASK 0x003F
+#define SHORT_WEIGHT_MAX SHORT_WEIGHT_MASK
+#define SHORT_WEIGHT_MIN (-(SHORT_WEIGHT_MASK + 1))
+#define DSCALE_MASK		0x3FFF
+
+/* |coef| < 10^37 leaves room to add one digit without overflow checks */
+#define COEF_LIMIT		isomargin_pow10[37]
+
+#define P10(k) ((int128) k)
+const int128 isomargin_pow10[39] = {
+	P10(1), P10(10), P10(100), P10(1000), P10(10000), P10(100000),
+	P10(1000000), P10(10000000), P10(100000000), P10(1000000000),
+	P10(10000000000), P10(100000000000), P10(1000000000000),
+	P10(10000000000000), P10(100000000000000), P10(1000000000000000),
+	P10(10000000000000000), P10(100000000000000000),
+	P10(1000000000000000000),
+	P10(1000000000000000000) * 10, P10(1000000000000000000) * 100,
+	P10(1000000000000000000) * 1000, P10(1000000000000000000) * 10000,
+	P10(1000000000000000000) * 100000, P10(1000000000000000000) * 1000000,
+	P10(1000000000000000000) * 10000000, P10(1000000000000000000) * 100000000,
+	P10(1000000000000000000) * 1000000000,
+	P10(1000000000000000000) * 10000000000,
+	P10(1000000000000000000) * 100000000000,
+	P10(1000000000000000000) * 1000000000000,
+	P10(1000000000000000000) * 10000000000000,
+	P10(1000000000000000000) * 100000000000000,
+	P10(1000000000000000000) * 1000000000000000,
+	P10(1000000000000000000) * 10000000000000000,
+	P10(1000000000000000000) * 100000000000000000,
+	P10(1000000000000000000) * 1000000000000000000,
+	P10(1000000000000000000) * 1000000000000000000 * 10,
+	P10(1000000000000000000) * 1000000000000000000 * 100,
+};
+
+static inline uint16
+read_u16(const char *p)
+{
+	uint16		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+NumericKind
+numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	struct varlena *detoasted = NULL;
+	const char *p;
+	Size		len;
+	uint16		hdr;
+	int			weight;
+	int			dscale;
+	bool		neg;
+	int			ndigits;
+	int			exact_scale;
+	int128		acc = 0;
+	int			i;
+
+	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+		v = detoasted = pg_detoast_datum_packed(v);
+	if (VARATT_IS_SHORT(v))
+	{
+		p = VARDATA_SHORT(v);
+		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+	}
+	else
+	{
+		p = VARDATA(v);
+		len = VARSIZE(v) - VARHDRSZ;
+	}
+
+	hdr = read_u16(p);
+	*fits = false;
+	switch (hdr & SIGN_MASK)
+	{
+		case SPECIAL:
+			if ((hdr & EXT_SIGN_MASK) == NAN_HDR)
+				return NUMKIND_NAN;
+			return (hdr & EXT_SIGN_MASK) == PINF_HDR ? NUMKIND_PINF : NUMKIND_NINF;
+		case SHORT:
+			neg = (hdr & SHORT_SIGN_MASK) != 0;
+			dscale = (hdr & SHORT_DSCALE_MASK) >> SHORT_DSCALE_SHIFT;
+			weight = (hdr & SHORT_WEIGHT_SIGN_MASK) ? (int) (~SHORT_WEIGHT_MASK | (hdr & SHORT_WEIGHT_MASK))
+				: (int) (hdr & SHORT_WEIGHT_MASK);
+			p += sizeof(uint16);
+			len -= sizeof(uint16);
+			break;
+		default:
+			neg = (hdr & SIGN_MASK) == NEG;
+			dscale = hdr & DSCALE_MASK;
+			weight = (int16) read_u16(p + sizeof(uint16));
+			p += 2 * sizeof(uint16);
+			len -= 2 * sizeof(uint16);
+			break;
+	}
+
+	*scale = dscale;
+	ndigits = len / sizeof(int16);
+	/* value = digits * NBASE^(weight - ndigits + 1): exact at scale 4*(ndigits-1-weight) */
+	exact_scale = 4 * (ndigits - 1 - weight);
+	if (ndigits > 10 || dscale > 38 || exact_scale - dscale > 38 ||
+		dscale - exact_scale > 38)
+		goto out;
+	for (i = 0; i < ndigits; i++)
+		acc = acc * NBASE + (int16) read_u16(p + i * sizeof(int16));
+	if (exact_scale <= dscale)
+	{
+		if (__builtin_mul_overflow(acc, isomargin_pow10[dscale - exact_scale], &acc))
+			goto out;
+	}
+	else
+	{
+		/* digits below the display scale are zeros in a well-formed numeric */
+		int128		unit = isomargin_pow10[exact_scale - dscale];
+
+		if (acc % unit != 0)
+			goto out;
+		acc /= unit;
+	}
+	if (acc >= COEF_LIMIT)
+		goto out;
+	*coef = neg ? -acc : acc;
+	*fits = true;
+out:
+	if (detoasted)
+		pfree(detoasted);
+	return NUMKIND_FINITE;
+}
+
+Numeric
+numeric_codec_make(int128 coef, int scale)
+{
+	uint128		u = coef < 0 ? -(uint128) coef : (uint128) coef;
+	int16		digits[12];		/* up to 39 decimal digits + alignment */
+	int			nd = 0;
+	int			frac_groups = (scale + 3) / 4;
+	int			pad = frac_groups * 4 - scale;	/* zeros appended to align */
+	int			weight;
+	int			first;
+	int			last;
+	int			n;
+	Size		size;
+	Numeric		result;
+	char	   *p;
+	uint16		hdr;
+
+	Assert(scale >= 0 && scale <= DSCALE_MASK);
+
+	/* base-10000 digits, least significant first, aligned to the point */
+	if (u != 0 && pad > 0)
+	{
+		uint64		lowunit = (uint64) isomargin_pow10[4 - pad];
+
+		digits[nd++] = (int16) ((u % lowunit) * (uint64) isomargin_pow10[pad]);
+		u /= lowunit;
+	}
+	while (u != 0)
+	{
+		if (u <= PG_UINT64_MAX)
+		{
+			uint64		u64 = (uint64) u;
+
+			while (u64 != 0)
+			{
+				digits[nd++] = (int16) (u64 % NBASE);
+				u64 /= NBASE;
+			}
+			break;
+		}
+		digits[nd++] = (int16) (u % NBASE);
+		u /= NBASE;
+	}
+	/* digit k (from the least significant) has weight k - frac_groups */
+	first = 0;
+	while (first < nd && digits[first] == 0)
+		first++;
+	last = nd - 1;				/* digits[nd-1] is non-zero when nd > 0 */
+	n = nd - first;
+	weight = n > 0 ? last - frac_groups : 0;
+
+	if (scale <= SHORT_DSCALE_MAX && weight <= SHORT_WEIGHT_MAX && weight >= SHORT_WEIGHT_MIN)
+	{
+		size = VARHDRSZ + sizeof(uint16) + n * sizeof(int16);
+		result = (Numeric) palloc(size);
+		SET_VARSIZE(result, size);
+		p = (char *) result + VARHDRSZ;
+		hdr = SHORT | (coef < 0 && n > 0 ? SHORT_SIGN_MASK : 0) |
+			(scale << SHORT_DSCALE_SHIFT) |
+			(weight < 0 ? SHORT_WEIGHT_SIGN_MASK : 0) | (weight & SHORT_WEIGHT_MASK);
+		memcpy(p, &hdr, sizeof(hdr));
+		p += sizeof(hdr);
+	}
+	else
+	{
+		int16		w = (int16) weight;
+
+		size = VARHDRSZ + 2 * sizeof(uint16) + n * sizeof(int16);
+		result = (Numeric) palloc(size);
+		SET_VARSIZE(result, size);
+		p = (char *) result + VARHDRSZ;
+		hdr = (coef < 0 && n > 0 ? NEG : POS) | (scale & DSCALE_MASK);
+		memcpy(p, &hdr, sizeof(hdr));
+		memcpy(p + sizeof(hdr), &w, sizeof(w));
+		p += 2 * sizeof(uint16);
+	}
+	for (int k = last; k >= first; k--)
+	{
+		memcpy(p, &digits[k], sizeof(int16));
+		p += sizeof(int16);
+	}
+	return result;
+}
