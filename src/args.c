@@ -20,10 +20,55 @@ static const char *const status_labels[] = {"ok", "margin_call", "liquidate", "b
 CallCache *
 call_cache(FunctionCallInfo fcinfo)
 {
-	if (fcinfo->flinfo->fn_extra == NULL)
-		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
-														  sizeof(CallCache));
+	if (unlikely(fcinfo->flinfo->fn_extra == NULL))
+	{
+		CallCache  *cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
+
+		cache->mmr.len = cache->fee.len = cache->contract_size.len = -1;
+		cache->tick.len = cache->call_ratio.len = -1;
+		fcinfo->flinfo->fn_extra = cache;
+	}
 	return (CallCache *) fcinfo->flinfo->fn_extra;
+}
+
+bool
+arg_memo_matches(const ArgMemo *memo, Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+		return false;
+	return memo->len == (int) VARSIZE_ANY_EXHDR(v) &&
+		memcmp(memo->raw, VARDATA_ANY(v), memo->len) == 0;
+}
+
+void
+arg_memo_keep(ArgMemo *memo, Datum d, Dec value)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	memo->len = -1;
+	/* a numeric-route value lives in short-lived memory: not kept */
+	if ((VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v)) || value.big ||
+		VARSIZE_ANY_EXHDR(v) > ARG_MEMO_BYTES)
+		return;
+	memcpy(memo->raw, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+	memo->value = value;
+	memo->len = VARSIZE_ANY_EXHDR(v);
+}
+
+Dec
+arg_memoized(FunctionCallInfo fcinfo, int argno, const char *name,
+			 ArgReader read, ArgMemo *memo)
+{
+	Datum		d = PG_GETARG_DATUM(argno);
+	Dec			v;
+
+	if (arg_memo_matches(memo, d))
+		return memo->value;
+	v = read(fcinfo, argno, name);
+	arg_memo_keep(memo, d, v);
+	return v;
 }
 
 static char *
@@ -95,14 +140,14 @@ arg_rate(FunctionCallInfo fcinfo, int argno, const char *name)
 }
 
 Dec
-arg_call_ratio(FunctionCallInfo fcinfo, int argno)
+arg_call_ratio(FunctionCallInfo fcinfo, int argno, const char *name)
 {
-	Dec			v = arg_finite(fcinfo, argno, "margin_call_ratio");
+	Dec			v = arg_finite(fcinfo, argno, name);
 
 	if (dec_sign(v) <= 0 || dec_cmp(v, dec_from_int(1)) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("margin_call_ratio must be greater than 0 and at most 1"),
+				 errmsg("%s must be greater than 0 and at most 1", name),
 				 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
 	return v;
 }

@@ -11,18 +11,6 @@
 #include "numeric_codec.h"
 
 #define MAX_POW10 38
-#define DEC_INT128_MIN ((int128) (((uint128) 1) << 127))
-
-static inline Dec
-dec_int(int128 coef, int scale)
-{
-	Dec			r;
-
-	r.coef = coef;
-	r.scale = scale;
-	r.big = NULL;
-	return r;
-}
 
 static inline Dec
 dec_big(Numeric n)
@@ -55,21 +43,6 @@ pow10_numeric(int k)
 											   Int32GetDatum(-1)));
 }
 
-/* coef * 10^k, checked */
-static inline bool
-scale_up(int128 coef, int k, int128 *out)
-{
-	if (k > MAX_POW10)
-		return coef == 0 ? (*out = 0, true) : false;
-	return !__builtin_mul_overflow(coef, isomargin_pow10[k], out);
-}
-
-Dec
-dec_from_int(int64 v)
-{
-	return dec_int(v, 0);
-}
-
 Dec
 dec_from_numeric(Numeric n, int dscale)
 {
@@ -86,82 +59,34 @@ dec_to_numeric(Dec a)
 }
 
 Dec
-dec_add(Dec a, Dec b)
+dec_add_slow(Dec a, Dec b)
 {
-	if (!a.big && !b.big)
-	{
-		int			s = Max(a.scale, b.scale);
-		int128		x,
-					y,
-					r;
-
-		if (scale_up(a.coef, s - a.scale, &x) && scale_up(b.coef, s - b.scale, &y) &&
-			!__builtin_add_overflow(x, y, &r))
-			return dec_int(r, s);
-	}
 	return dec_big(numeric_add_opt_error(as_numeric(a), as_numeric(b), NULL));
 }
 
 Dec
-dec_neg(Dec a)
+dec_neg_slow(Dec a)
 {
-	if (!a.big && a.coef != DEC_INT128_MIN)
-		return dec_int(-a.coef, a.scale);
-	return dec_big(DatumGetNumeric(DirectFunctionCall1(numeric_uminus, NumericGetDatum(a.big))));
+	return dec_big(DatumGetNumeric(DirectFunctionCall1(numeric_uminus,
+													   NumericGetDatum(as_numeric(a)))));
 }
 
 Dec
-dec_sub(Dec a, Dec b)
+dec_mul_slow(Dec a, Dec b)
 {
-	return dec_add(a, dec_neg(b));
-}
-
-Dec
-dec_mul(Dec a, Dec b)
-{
-	if (!a.big && !b.big)
-	{
-		int128		r;
-
-		if (!__builtin_mul_overflow(a.coef, b.coef, &r))
-			return dec_int(r, a.scale + b.scale);
-	}
 	return dec_big(numeric_mul_opt_error(as_numeric(a), as_numeric(b), NULL));
 }
 
-Dec
-dec_abs(Dec a)
-{
-	return dec_sign(a) < 0 ? dec_neg(a) : a;
-}
-
 int
-dec_sign(Dec a)
+dec_sign_slow(Dec a)
 {
-	if (!a.big)
-		return (a.coef > 0) - (a.coef < 0);
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a.big),
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(as_numeric(a)),
 											 NumericGetDatum(numeric_codec_make(0, 0))));
 }
 
-bool
-dec_is_zero(Dec a)
-{
-	return dec_sign(a) == 0;
-}
-
 int
-dec_cmp(Dec a, Dec b)
+dec_cmp_slow(Dec a, Dec b)
 {
-	if (!a.big && !b.big)
-	{
-		int			s = Max(a.scale, b.scale);
-		int128		x,
-					y;
-
-		if (scale_up(a.coef, s - a.scale, &x) && scale_up(b.coef, s - b.scale, &y))
-			return (x > y) - (x < y);
-	}
 	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(as_numeric(a)),
 											 NumericGetDatum(as_numeric(b))));
 }
@@ -190,13 +115,24 @@ dec_div_round(Dec num, Dec den, int scale, DecRound mode)
 		int128		x = num.coef,
 					y = den.coef;
 
-		if ((e >= 0 ? scale_up(x, e, &x) : scale_up(y, -e, &y)))
+		if ((e >= 0 ? dec_scale_up(x, e, &x) : dec_scale_up(y, -e, &y)))
 		{
-			int128		qi = x / y;
+			int128		qi;
+			bool		inexact;
 
-			if (x % y != 0 && round_away_from_trunc((x < 0) != (y < 0), mode))
+			if (dec_fits64(x) && dec_fits64(y) && (int64) x != PG_INT64_MIN)
+			{
+				qi = (int64) x / (int64) y;
+				inexact = (int64) x % (int64) y != 0;
+			}
+			else
+			{
+				qi = x / y;
+				inexact = x % y != 0;
+			}
+			if (inexact && round_away_from_trunc((x < 0) != (y < 0), mode))
 				qi += ((x < 0) != (y < 0)) ? -1 : 1;
-			return dec_int(qi, scale);
+			return dec_make(qi, scale);
 		}
 	}
 

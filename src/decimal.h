@@ -29,18 +29,146 @@ typedef enum DecRound
 	DEC_CEIL					/* toward +infinity */
 } DecRound;
 
-extern Dec	dec_from_int(int64 v);
 extern Dec	dec_from_numeric(Numeric n, int dscale);	/* finite only */
 extern Numeric dec_to_numeric(Dec a);
 
-extern Dec	dec_add(Dec a, Dec b);
-extern Dec	dec_sub(Dec a, Dec b);
-extern Dec	dec_mul(Dec a, Dec b);
-extern Dec	dec_neg(Dec a);
-extern Dec	dec_abs(Dec a);
-extern int	dec_sign(Dec a);
-extern int	dec_cmp(Dec a, Dec b);
-extern bool dec_is_zero(Dec a);
+/* The numeric route of each operation, for values that do not fit. */
+extern Dec	dec_add_slow(Dec a, Dec b);
+extern Dec	dec_mul_slow(Dec a, Dec b);
+extern Dec	dec_neg_slow(Dec a);
+extern int	dec_sign_slow(Dec a);
+extern int	dec_cmp_slow(Dec a, Dec b);
+
+extern const int128 isomargin_pow10[39];
+
+static inline Dec
+dec_make(int128 coef, int scale)
+{
+	Dec			r;
+
+	r.coef = coef;
+	r.scale = scale;
+	r.big = NULL;
+	return r;
+}
+
+static inline Dec
+dec_from_int(int64 v)
+{
+	return dec_make(v, 0);
+}
+
+static inline bool
+dec_fits64(int128 v)
+{
+	return v == (int128) (int64) v;
+}
+
+/* coef * 10^k, false on overflow */
+static inline bool
+dec_scale_up(int128 coef, int k, int128 *out)
+{
+	if (likely(k == 0))
+	{
+		*out = coef;
+		return true;
+	}
+	if (likely(k <= 19 && dec_fits64(coef)))
+	{
+		/* |coef| < 2^63 and 10^k < 2^64: the product fits */
+		*out = coef * isomargin_pow10[k];
+		return true;
+	}
+	if (k > 38)
+	{
+		*out = 0;
+		return coef == 0;
+	}
+	return !__builtin_mul_overflow(coef, isomargin_pow10[k], out);
+}
+
+static inline Dec
+dec_add(Dec a, Dec b)
+{
+	if (likely(!a.big && !b.big))
+	{
+		int			s = Max(a.scale, b.scale);
+		int128		x,
+					y,
+					r;
+
+		if (likely(dec_scale_up(a.coef, s - a.scale, &x) &&
+				   dec_scale_up(b.coef, s - b.scale, &y) &&
+				   !__builtin_add_overflow(x, y, &r)))
+			return dec_make(r, s);
+	}
+	return dec_add_slow(a, b);
+}
+
+static inline Dec
+dec_neg(Dec a)
+{
+	if (likely(!a.big && a.coef != (int128) (((uint128) 1) << 127)))
+		return dec_make(-a.coef, a.scale);
+	return dec_neg_slow(a);
+}
+
+static inline Dec
+dec_sub(Dec a, Dec b)
+{
+	return dec_add(a, dec_neg(b));
+}
+
+static inline Dec
+dec_mul(Dec a, Dec b)
+{
+	if (likely(!a.big && !b.big))
+	{
+		int128		r;
+
+		if (likely(dec_fits64(a.coef) && dec_fits64(b.coef)))
+			return dec_make((int128) (int64) a.coef * (int64) b.coef, a.scale + b.scale);
+		if (!__builtin_mul_overflow(a.coef, b.coef, &r))
+			return dec_make(r, a.scale + b.scale);
+	}
+	return dec_mul_slow(a, b);
+}
+
+static inline int
+dec_sign(Dec a)
+{
+	if (likely(!a.big))
+		return (a.coef > 0) - (a.coef < 0);
+	return dec_sign_slow(a);
+}
+
+static inline Dec
+dec_abs(Dec a)
+{
+	return dec_sign(a) < 0 ? dec_neg(a) : a;
+}
+
+static inline bool
+dec_is_zero(Dec a)
+{
+	return dec_sign(a) == 0;
+}
+
+static inline int
+dec_cmp(Dec a, Dec b)
+{
+	if (likely(!a.big && !b.big))
+	{
+		int			s = Max(a.scale, b.scale);
+		int128		x,
+					y;
+
+		if (likely(dec_scale_up(a.coef, s - a.scale, &x) &&
+				   dec_scale_up(b.coef, s - b.scale, &y)))
+			return (x > y) - (x < y);
+	}
+	return dec_cmp_slow(a, b);
+}
 
 /* num / den rounded to `scale` decimals in direction `mode`; den != 0. */
 extern Dec	dec_div_round(Dec num, Dec den, int scale, DecRound mode);

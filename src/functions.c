@@ -24,7 +24,8 @@ read_size_only(FunctionCallInfo fcinfo, int size_arg, int cs_arg, int kind_arg,
 			   MarginPosition *p)
 {
 	Dec			size = arg_finite(fcinfo, size_arg, "size");
-	Dec			cs = arg_positive(fcinfo, cs_arg, "contract_size");
+	Dec			cs = arg_memoized(fcinfo, cs_arg, "contract_size", arg_positive,
+								  &call_cache(fcinfo)->contract_size);
 
 	margin_position_init(p, size, dec_from_int(1), dec_from_int(0), cs,
 						 arg_kind_is_inverse(fcinfo, kind_arg));
@@ -38,27 +39,54 @@ read_position(FunctionCallInfo fcinfo, int size_arg, int entry_arg, int margin_a
 	Dec			entry = arg_positive(fcinfo, entry_arg, "entry_price");
 	Dec			margin = margin_arg >= 0 ? arg_nonnegative(fcinfo, margin_arg, "margin")
 		: dec_from_int(0);
-	Dec			cs = arg_positive(fcinfo, cs_arg, "contract_size");
+	Dec			cs = arg_memoized(fcinfo, cs_arg, "contract_size", arg_positive,
+								  &call_cache(fcinfo)->contract_size);
 
 	margin_position_init(p, size, entry, margin, cs, arg_kind_is_inverse(fcinfo, kind_arg));
 }
 
-/* The maintenance rule: a flat mmr (numeric argument) plus the closing fee. */
-static void
+/*
+ * The maintenance rule: a flat mmr plus the closing fee, built and checked
+ * once per distinct (mmr, fee) at this call site.
+ */
+static const MarginSchedule *
 read_schedule(FunctionCallInfo fcinfo, int rate_arg, int fee_arg,
-			  MarginSchedule *s, MarginBracket *flat)
+			  MarginSchedule *local, MarginBracket *local_bracket)
 {
-	Dec			fee = arg_nonnegative(fcinfo, fee_arg, "fee_rate");
-	Dec			mmr = arg_rate(fcinfo, rate_arg, "mmr");
+	CallCache  *cache = call_cache(fcinfo);
+	Datum		rate_d = PG_GETARG_DATUM(rate_arg);
+	Datum		fee_d = PG_GETARG_DATUM(fee_arg);
+	Dec			fee,
+				mmr;
 
+	if (arg_memo_matches(&cache->mmr, rate_d) && arg_memo_matches(&cache->fee, fee_d))
+		return &cache->flat;
+
+	fee = arg_nonnegative(fcinfo, fee_arg, "fee_rate");
+	mmr = arg_rate(fcinfo, rate_arg, "mmr");
 	check_rate_with_fee(mmr, fee, "mmr");
-	margin_schedule_flat(s, flat, mmr, fee);
+	arg_memo_keep(&cache->mmr, rate_d, mmr);
+	arg_memo_keep(&cache->fee, fee_d, fee);
+	if (cache->mmr.len < 0 || cache->fee.len < 0)
+	{
+		margin_schedule_flat(local, local_bracket, mmr, fee);
+		return local;
+	}
+	margin_schedule_flat(&cache->flat, &cache->flat_bracket, mmr, fee);
+	return &cache->flat;
 }
 
 static Dec
 read_tick(FunctionCallInfo fcinfo, int tick_arg)
 {
-	return arg_nonnegative(fcinfo, tick_arg, "tick_size");
+	return arg_memoized(fcinfo, tick_arg, "tick_size", arg_nonnegative, &call_cache(fcinfo)->tick);
+}
+
+static Dec
+read_call_ratio(FunctionCallInfo fcinfo, int argno)
+{
+	return arg_memoized(fcinfo, argno, "margin_call_ratio", arg_call_ratio,
+						&call_cache(fcinfo)->call_ratio);
 }
 
 #define RETURN_DEC(d) PG_RETURN_NUMERIC(dec_to_numeric(d))
@@ -118,14 +146,15 @@ Datum
 maintenance_margin(PG_FUNCTION_ARGS)
 {
 	MarginPosition p;
-	MarginSchedule s;
+	MarginSchedule local;
 	MarginBracket flat;
+	const MarginSchedule *s;
 	Dec			mark;
 
 	read_size_only(fcinfo, 0, 3, 4, &p);
 	mark = arg_positive(fcinfo, 1, "mark_price");
-	read_schedule(fcinfo, 2, 5, &s, &flat);
-	RETURN_DEC(margin_maintenance(&p, &s, mark));
+	s = read_schedule(fcinfo, 2, 5, &local, &flat);
+	RETURN_DEC(margin_maintenance(&p, s, mark));
 }
 
 PG_FUNCTION_INFO_V1(margin_ratio);
@@ -133,15 +162,16 @@ Datum
 margin_ratio(PG_FUNCTION_ARGS)
 {
 	MarginPosition p;
-	MarginSchedule s;
+	MarginSchedule local;
 	MarginBracket flat;
+	const MarginSchedule *s;
 	Dec			mark,
 				ratio;
 
 	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
-	read_schedule(fcinfo, 4, 7, &s, &flat);
-	if (!margin_ratio_at(&p, &s, mark, &ratio))
+	s = read_schedule(fcinfo, 4, 7, &local, &flat);
+	if (!margin_ratio_at(&p, s, mark, &ratio))
 		PG_RETURN_NULL();
 	RETURN_DEC(ratio);
 }
@@ -151,16 +181,17 @@ Datum
 margin_status(PG_FUNCTION_ARGS)
 {
 	MarginPosition p;
-	MarginSchedule s;
+	MarginSchedule local;
 	MarginBracket flat;
+	const MarginSchedule *s;
 	Dec			mark,
 				c;
 
 	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
-	read_schedule(fcinfo, 4, 7, &s, &flat);
-	c = arg_call_ratio(fcinfo, 8);
-	PG_RETURN_OID(status_enum_oid(fcinfo, margin_check(&p, &s, mark, c)));
+	s = read_schedule(fcinfo, 4, 7, &local, &flat);
+	c = read_call_ratio(fcinfo, 8);
+	PG_RETURN_OID(status_enum_oid(fcinfo, margin_check(&p, s, mark, c)));
 }
 
 PG_FUNCTION_INFO_V1(liquidation_price);
@@ -168,13 +199,14 @@ Datum
 liquidation_price(PG_FUNCTION_ARGS)
 {
 	MarginPosition p;
-	MarginSchedule s;
+	MarginSchedule local;
 	MarginBracket flat;
+	const MarginSchedule *s;
 	Dec			price;
 
 	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
-	read_schedule(fcinfo, 3, 6, &s, &flat);
-	if (!margin_threshold_price(&p, &s, dec_from_int(1), read_tick(fcinfo, 7), &price))
+	s = read_schedule(fcinfo, 3, 6, &local, &flat);
+	if (!margin_threshold_price(&p, s, dec_from_int(1), read_tick(fcinfo, 7), &price))
 		PG_RETURN_NULL();
 	RETURN_DEC(price);
 }
@@ -184,15 +216,16 @@ Datum
 margin_call_price(PG_FUNCTION_ARGS)
 {
 	MarginPosition p;
-	MarginSchedule s;
+	MarginSchedule local;
 	MarginBracket flat;
+	const MarginSchedule *s;
 	Dec			c,
 				price;
 
 	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
-	read_schedule(fcinfo, 3, 6, &s, &flat);
-	c = arg_call_ratio(fcinfo, 7);
-	if (!margin_threshold_price(&p, &s, c, read_tick(fcinfo, 8), &price))
+	s = read_schedule(fcinfo, 3, 6, &local, &flat);
+	c = read_call_ratio(fcinfo, 7);
+	if (!margin_threshold_price(&p, s, c, read_tick(fcinfo, 8), &price))
 		PG_RETURN_NULL();
 	RETURN_DEC(price);
 }
@@ -226,8 +259,9 @@ assess(PG_FUNCTION_ARGS)
 {
 	CallCache  *cache = call_cache(fcinfo);
 	MarginPosition p;
-	MarginSchedule s;
+	MarginSchedule local;
 	MarginBracket flat;
+	const MarginSchedule *s;
 	Dec			mark,
 				c,
 				tick,
@@ -252,8 +286,8 @@ assess(PG_FUNCTION_ARGS)
 
 	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
-	read_schedule(fcinfo, 4, 7, &s, &flat);
-	c = arg_call_ratio(fcinfo, 8);
+	s = read_schedule(fcinfo, 4, 7, &local, &flat);
+	c = read_call_ratio(fcinfo, 8);
 	tick = read_tick(fcinfo, 9);
 
 	values[A_NOTIONAL] = NumericGetDatum(dec_to_numeric(margin_notional(&p, mark)));
@@ -264,17 +298,17 @@ assess(PG_FUNCTION_ARGS)
 	else
 		values[A_IM] = NumericGetDatum(dec_to_numeric(
 													  margin_initial(&p, p.entry, arg_positive(fcinfo, 10, "leverage"))));
-	values[A_MM] = NumericGetDatum(dec_to_numeric(margin_maintenance(&p, &s, mark)));
-	if (margin_ratio_at(&p, &s, mark, &v))
+	values[A_MM] = NumericGetDatum(dec_to_numeric(margin_maintenance(&p, s, mark)));
+	if (margin_ratio_at(&p, s, mark, &v))
 		values[A_RATIO] = NumericGetDatum(dec_to_numeric(v));
 	else
 		nulls[A_RATIO] = true;
-	values[A_STATUS] = ObjectIdGetDatum(status_enum_oid(fcinfo, margin_check(&p, &s, mark, c)));
-	if (margin_threshold_price(&p, &s, dec_from_int(1), tick, &v))
+	values[A_STATUS] = ObjectIdGetDatum(status_enum_oid(fcinfo, margin_check(&p, s, mark, c)));
+	if (margin_threshold_price(&p, s, dec_from_int(1), tick, &v))
 		values[A_LP] = NumericGetDatum(dec_to_numeric(v));
 	else
 		nulls[A_LP] = true;
-	if (margin_threshold_price(&p, &s, c, tick, &v))
+	if (margin_threshold_price(&p, s, c, tick, &v))
 		values[A_MCP] = NumericGetDatum(dec_to_numeric(v));
 	else
 		nulls[A_MCP] = true;

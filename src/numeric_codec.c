@@ -132,11 +132,20 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 	if (ndigits > 10 || dscale > 38 || exact_scale - dscale > 38 ||
 		dscale - exact_scale > 38)
 		goto out;
-	for (i = 0; i < ndigits; i++)
-		acc = acc * NBASE + (int16) read_u16(p + i * sizeof(int16));
+	if (ndigits <= 4)
+	{
+		int64		acc64 = 0;	/* at most 16 decimal digits */
+
+		for (i = 0; i < ndigits; i++)
+			acc64 = acc64 * NBASE + (int16) read_u16(p + i * sizeof(int16));
+		acc = acc64;
+	}
+	else
+		for (i = 0; i < ndigits; i++)
+			acc = acc * NBASE + (int16) read_u16(p + i * sizeof(int16));
 	if (exact_scale <= dscale)
 	{
-		if (__builtin_mul_overflow(acc, isomargin_pow10[dscale - exact_scale], &acc))
+		if (!dec_scale_up(acc, dscale - exact_scale, &acc))
 			goto out;
 	}
 	else

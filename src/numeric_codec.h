@@ -13,6 +13,8 @@
 #include "postgres.h"
 #include "utils/numeric.h"
 
+#include "decimal.h"
+
 typedef enum NumericKind
 {
 	NUMKIND_FINITE,
@@ -31,7 +33,5 @@ extern NumericKind numeric_codec_read(Datum d, int128 *coef, int *scale, bool *f
 /* Build a numeric equal to coef * 10^-scale with display scale `scale` (0..NUMERIC_DSCALE_MAX). */
 extern Numeric numeric_codec_make(int128 coef, int scale);
 
-/* Exact powers of ten: pow10_128(k) for 0 <= k <= 38. */
-extern const int128 isomargin_pow10[39];
 
 #endif
