@@ -148,6 +148,13 @@ dec_abs(Dec a)
 	return dec_sign(a) < 0 ? dec_neg(a) : a;
 }
 
+/* exactly 1 with display scale 0 (the common "no multiplier" case) */
+static inline bool
+dec_is_one(Dec a)
+{
+	return !a.big && a.coef == 1 && a.scale == 0;
+}
+
 static inline bool
 dec_is_zero(Dec a)
 {

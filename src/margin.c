@@ -18,20 +18,6 @@ zero(void)
 }
 
 void
-margin_position_init(MarginPosition *p, Dec size, Dec entry, Dec margin,
-					 Dec contract_size, bool inverse)
-{
-	p->size = size;
-	p->entry = entry;
-	p->margin = margin;
-	p->contract_size = contract_size;
-	p->inverse = inverse;
-	p->side = dec_sign(size);
-	p->s = dec_mul(size, contract_size);
-	p->a = p->side < 0 ? dec_neg(p->s) : p->s;
-}
-
-void
 margin_schedule_flat(MarginSchedule *s, MarginBracket *bracket, Dec mmr, Dec fee)
 {
 	bracket->floor = zero();
@@ -212,18 +198,21 @@ static bool
 solve_price(const MarginPosition *p, Dec c, Dec rate_fee, Dec amount,
 			Dec *num, Dec *den)
 {
-	Dec			cs = dec_mul(c, p->s);
+	bool		one = dec_is_one(c);
+	Dec			cs = one ? p->s : dec_mul(c, p->s);
 	Dec			ar = dec_mul(p->a, rate_fee);
 
 	if (p->inverse)
 	{
+		Dec			q = dec_add(dec_mul(p->margin, p->entry), p->s);
+
 		*num = dec_mul(p->entry, dec_add(cs, ar));
-		*den = dec_add(dec_mul(c, dec_add(dec_mul(p->margin, p->entry), p->s)),
-					   dec_mul(amount, p->entry));
+		*den = dec_add(one ? q : dec_mul(c, q), dec_mul(amount, p->entry));
 	}
 	else
 	{
-		*num = dec_sub(dec_sub(dec_mul(cs, p->entry), dec_mul(c, p->margin)), amount);
+		*num = dec_sub(dec_sub(dec_mul(cs, p->entry), one ? p->margin : dec_mul(c, p->margin)),
+					   amount);
 		*den = dec_sub(cs, ar);
 	}
 	return !dec_is_zero(*den) && dec_sign(*num) * dec_sign(*den) > 0;
@@ -288,7 +277,7 @@ margin_threshold_price(const MarginPosition *p, const MarginSchedule *s,
 		if (rising ? h >= 0 : h <= 0)
 			break;
 	}
-	if (dec_cmp(call_ratio, s->brackets[i].rate_fee) <= 0)
+	if (!dec_is_one(call_ratio) && dec_cmp(call_ratio, s->brackets[i].rate_fee) <= 0)
 		return false;			/* c*Q - MM does not cross zero the usual way */
 	if (!solve_price(p, call_ratio, s->brackets[i].rate_fee, s->brackets[i].amount, &num, &den))
 		return false;

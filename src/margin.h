@@ -64,8 +64,19 @@ typedef struct MarginSchedule
 	MarginBracket *brackets;
 } MarginSchedule;
 
-extern void margin_position_init(MarginPosition *p, Dec size, Dec entry,
-								 Dec margin, Dec contract_size, bool inverse);
+static inline void
+margin_position_init(MarginPosition *p, Dec size, Dec entry, Dec margin,
+					 Dec contract_size, bool inverse)
+{
+	p->size = size;
+	p->entry = entry;
+	p->margin = margin;
+	p->contract_size = contract_size;
+	p->inverse = inverse;
+	p->side = dec_sign(size);
+	p->s = dec_mul(size, contract_size);
+	p->a = p->side < 0 ? dec_neg(p->s) : p->s;
+}
 
 /* A one-bracket schedule (flat mmr, A = 0); `bracket` is caller storage. */
 extern void margin_schedule_flat(MarginSchedule *s, MarginBracket *bracket,

@@ -153,9 +153,18 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 		/* digits below the display scale are zeros in a well-formed numeric */
 		int128		unit = isomargin_pow10[exact_scale - dscale];
 
-		if (acc % unit != 0)
-			goto out;
-		acc /= unit;
+		if (dec_fits64(acc) && dec_fits64(unit))
+		{
+			if ((int64) acc % (int64) unit != 0)
+				goto out;
+			acc = (int64) acc / (int64) unit;
+		}
+		else
+		{
+			if (acc % unit != 0)
+				goto out;
+			acc /= unit;
+		}
 	}
 	if (acc >= COEF_LIMIT)
 		goto out;
@@ -191,25 +200,24 @@ numeric_codec_make(int128 coef, int scale)
 	{
 		uint64		lowunit = (uint64) isomargin_pow10[4 - pad];
 
-		digits[nd++] = (int16) ((u % lowunit) * (uint64) isomargin_pow10[pad]);
-		u /= lowunit;
-	}
-	while (u != 0)
-	{
 		if (u <= PG_UINT64_MAX)
 		{
-			uint64		u64 = (uint64) u;
-
-			while (u64 != 0)
-			{
-				digits[nd++] = (int16) (u64 % NBASE);
-				u64 /= NBASE;
-			}
-			break;
+			digits[nd++] = (int16) (((uint64) u % lowunit) * (uint64) isomargin_pow10[pad]);
+			u = (uint64) u / lowunit;
 		}
+		else
+		{
+			digits[nd++] = (int16) ((u % lowunit) * (uint64) isomargin_pow10[pad]);
+			u /= lowunit;
+		}
+	}
+	while (u > PG_UINT64_MAX)
+	{
 		digits[nd++] = (int16) (u % NBASE);
 		u /= NBASE;
 	}
+	for (uint64 u64 = (uint64) u; u64 != 0; u64 /= NBASE)
+		digits[nd++] = (int16) (u64 % NBASE);
 	/* digit k (from the least significant) has weight k - frac_groups */
 	first = 0;
 	while (first < nd && digits[first] == 0)
