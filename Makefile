@@ -17,6 +17,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = \
 	00_install \
+	security_install \
 	core_worked_examples \
 	core_edge_cases \
 	core_errors \
