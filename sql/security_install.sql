@@ -17,7 +17,8 @@ $$BEGIN INSERT INTO evil.calls VALUES ('current_user'); RETURN 'nobody'; END$$;
 CREATE FUNCTION evil.numeric(integer) RETURNS numeric LANGUAGE plpgsql AS
 $$BEGIN INSERT INTO evil.calls VALUES ('numeric cast'); RETURN 0; END$$;
 
-SET search_path = evil, public;
+-- pg_catalog listed after evil, so unqualified names would resolve to evil first.
+SET search_path = evil, pg_catalog, public;
 CREATE EXTENSION isomargin;
 SELECT isomargin.liquidation_price(1, 30000, 3000, 0.004) AS lp,
        isomargin.margin_status(1, 30000, 27120, 3000, 0.004) AS status;
