@@ -59,36 +59,36 @@ dec_to_numeric(Dec a)
 }
 
 Dec
-dec_add_slow(Dec a, Dec b)
+dec_add_slow(const Dec *a, const Dec *b)
 {
-	return dec_big(numeric_add_opt_error(as_numeric(a), as_numeric(b), NULL));
+	return dec_big(numeric_add_opt_error(as_numeric(*a), as_numeric(*b), NULL));
 }
 
 Dec
-dec_neg_slow(Dec a)
+dec_neg_slow(const Dec *a)
 {
 	return dec_big(DatumGetNumeric(DirectFunctionCall1(numeric_uminus,
-													   NumericGetDatum(as_numeric(a)))));
+													   NumericGetDatum(as_numeric(*a)))));
 }
 
 Dec
-dec_mul_slow(Dec a, Dec b)
+dec_mul_slow(const Dec *a, const Dec *b)
 {
-	return dec_big(numeric_mul_opt_error(as_numeric(a), as_numeric(b), NULL));
+	return dec_big(numeric_mul_opt_error(as_numeric(*a), as_numeric(*b), NULL));
 }
 
 int
-dec_sign_slow(Dec a)
+dec_sign_slow(const Dec *a)
 {
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(as_numeric(a)),
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(as_numeric(*a)),
 											 NumericGetDatum(numeric_codec_make(0, 0))));
 }
 
 int
-dec_cmp_slow(Dec a, Dec b)
+dec_cmp_slow(const Dec *a, const Dec *b)
 {
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(as_numeric(a)),
-											 NumericGetDatum(as_numeric(b))));
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(as_numeric(*a)),
+											 NumericGetDatum(as_numeric(*b))));
 }
 
 /* Adjust a truncated quotient q of n/d (remainder non-zero) toward mode. */

@@ -33,11 +33,11 @@ extern Dec	dec_from_numeric(Numeric n, int dscale);	/* finite only */
 extern Numeric dec_to_numeric(Dec a);
 
 /* The numeric route of each operation, for values that do not fit. */
-extern Dec	dec_add_slow(Dec a, Dec b);
-extern Dec	dec_mul_slow(Dec a, Dec b);
-extern Dec	dec_neg_slow(Dec a);
-extern int	dec_sign_slow(Dec a);
-extern int	dec_cmp_slow(Dec a, Dec b);
+extern Dec	dec_add_slow(const Dec *a, const Dec *b) __attribute__((cold));
+extern Dec	dec_mul_slow(const Dec *a, const Dec *b) __attribute__((cold));
+extern Dec	dec_neg_slow(const Dec *a) __attribute__((cold));
+extern int	dec_sign_slow(const Dec *a) __attribute__((cold));
+extern int	dec_cmp_slow(const Dec *a, const Dec *b) __attribute__((cold));
 
 extern const int128 isomargin_pow10[39];
 
@@ -102,7 +102,7 @@ dec_add(Dec a, Dec b)
 				   !__builtin_add_overflow(x, y, &r)))
 			return dec_make(r, s);
 	}
-	return dec_add_slow(a, b);
+	return dec_add_slow(&a, &b);
 }
 
 static inline Dec
@@ -110,7 +110,7 @@ dec_neg(Dec a)
 {
 	if (likely(!a.big && a.coef != (int128) (((uint128) 1) << 127)))
 		return dec_make(-a.coef, a.scale);
-	return dec_neg_slow(a);
+	return dec_neg_slow(&a);
 }
 
 static inline Dec
@@ -131,7 +131,7 @@ dec_mul(Dec a, Dec b)
 		if (!__builtin_mul_overflow(a.coef, b.coef, &r))
 			return dec_make(r, a.scale + b.scale);
 	}
-	return dec_mul_slow(a, b);
+	return dec_mul_slow(&a, &b);
 }
 
 static inline int
@@ -139,7 +139,7 @@ dec_sign(Dec a)
 {
 	if (likely(!a.big))
 		return (a.coef > 0) - (a.coef < 0);
-	return dec_sign_slow(a);
+	return dec_sign_slow(&a);
 }
 
 static inline Dec
@@ -174,7 +174,7 @@ dec_cmp(Dec a, Dec b)
 				   dec_scale_up(b.coef, s - b.scale, &y)))
 			return (x > y) - (x < y);
 	}
-	return dec_cmp_slow(a, b);
+	return dec_cmp_slow(&a, &b);
 }
 
 /* num / den rounded to `scale` decimals in direction `mode`; den != 0. */
