@@ -24,22 +24,38 @@ call_cache(FunctionCallInfo fcinfo)
 	{
 		CallCache  *cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
 
-		cache->mmr.len = cache->fee.len = cache->contract_size.len = -1;
-		cache->tick.len = cache->call_ratio.len = -1;
+		ArgMemo    *memos[] = {&cache->mmr, &cache->fee, &cache->contract_size,
+			&cache->tick, &cache->call_ratio};
+
+		for (int i = 0; i < (int) lengthof(memos); i++)
+			memos[i]->len = memos[i]->stable = -1;
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	return (CallCache *) fcinfo->flinfo->fn_extra;
 }
 
 bool
-arg_memo_matches(const ArgMemo *memo, Datum d)
+arg_memo_matches(FunctionCallInfo fcinfo, int argno, ArgMemo *memo)
 {
-	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	struct varlena *v = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	const char *data;
+	int			len;
 
+	/* a constant or query parameter stays the same for the whole query */
+	if (unlikely(memo->stable < 0))
+		memo->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno) ? 1 : 0;
+	if (memo->stable && memo->len >= 0)
+		return true;
 	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
 		return false;
-	return memo->len == (int) VARSIZE_ANY_EXHDR(v) &&
-		memcmp(memo->raw, VARDATA_ANY(v), memo->len) == 0;
+	len = VARSIZE_ANY_EXHDR(v);
+	if (len != memo->len)
+		return false;
+	data = VARDATA_ANY(v);
+	for (int i = 0; i < len; i++)
+		if (data[i] != memo->raw[i])
+			return false;
+	return true;
 }
 
 void
@@ -64,7 +80,7 @@ arg_memoized(FunctionCallInfo fcinfo, int argno, const char *name,
 	Datum		d = PG_GETARG_DATUM(argno);
 	Dec			v;
 
-	if (arg_memo_matches(memo, d))
+	if (arg_memo_matches(fcinfo, argno, memo))
 		return memo->value;
 	v = read(fcinfo, argno, name);
 	arg_memo_keep(memo, d, v);

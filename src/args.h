@@ -21,6 +21,7 @@
 typedef struct ArgMemo
 {
 	int			len;			/* -1: empty */
+	int			stable;			/* -1 unknown; 1: a constant or parameter */
 	char		raw[ARG_MEMO_BYTES];
 	Dec			value;
 } ArgMemo;
@@ -50,7 +51,7 @@ typedef Dec (*ArgReader) (FunctionCallInfo fcinfo, int argno, const char *name);
 /* read(fcinfo, argno, name), or the value kept from the last call with the same bytes */
 extern Dec	arg_memoized(FunctionCallInfo fcinfo, int argno, const char *name,
 						 ArgReader read, ArgMemo *memo);
-extern bool arg_memo_matches(const ArgMemo *memo, Datum d);
+extern bool arg_memo_matches(FunctionCallInfo fcinfo, int argno, ArgMemo *memo);
 extern void arg_memo_keep(ArgMemo *memo, Datum d, Dec value);
 
 extern Dec	arg_finite(FunctionCallInfo fcinfo, int argno, const char *name);

@@ -59,7 +59,8 @@ read_schedule(FunctionCallInfo fcinfo, int rate_arg, int fee_arg,
 	Dec			fee,
 				mmr;
 
-	if (arg_memo_matches(&cache->mmr, rate_d) && arg_memo_matches(&cache->fee, fee_d))
+	if (arg_memo_matches(fcinfo, rate_arg, &cache->mmr) &&
+		arg_memo_matches(fcinfo, fee_arg, &cache->fee))
 		return &cache->flat;
 
 	fee = arg_nonnegative(fcinfo, fee_arg, "fee_rate");

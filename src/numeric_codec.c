@@ -87,6 +87,46 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 	int128		acc = 0;
 	int			i;
 
+	/*
+	 * Fast path for the common case: a short varlena (values read from a
+	 * table), numeric's short header, up to 16 significant digits.
+	 */
+	if (VARATT_IS_SHORT(v))
+	{
+		p = VARDATA_SHORT(v);
+		hdr = read_u16(p);
+		ndigits = (int) (VARSIZE_SHORT(v) - VARHDRSZ_SHORT - sizeof(uint16)) / (int) sizeof(int16);
+		if ((hdr & SIGN_MASK) == SHORT && ndigits <= 4)
+		{
+			int64		acc64 = 0;
+			int			diff;
+
+			dscale = (hdr & SHORT_DSCALE_MASK) >> SHORT_DSCALE_SHIFT;
+			weight = (hdr & SHORT_WEIGHT_SIGN_MASK) ? (int) (~SHORT_WEIGHT_MASK | (hdr & SHORT_WEIGHT_MASK))
+				: (int) (hdr & SHORT_WEIGHT_MASK);
+			for (i = 0; i < ndigits; i++)
+				acc64 = acc64 * NBASE + (int16) read_u16(p + sizeof(uint16) + i * sizeof(int16));
+			diff = dscale - 4 * (ndigits - 1 - weight);
+			if (diff < 0 && diff >= -3)
+			{
+				/* the last digit group runs past the display scale with zeros */
+				static const int64 unit[] = {1, 10, 100, 1000};
+
+				acc64 /= unit[-diff];
+				diff = 0;
+			}
+			if (diff >= 0 && diff <= 20)
+			{
+				/* < 10^16 * 10^20: fits below COEF_LIMIT */
+				acc = (int128) acc64 * isomargin_pow10[diff];
+				*coef = (hdr & SHORT_SIGN_MASK) ? -acc : acc;
+				*scale = dscale;
+				*fits = true;
+				return NUMKIND_FINITE;
+			}
+		}
+	}
+
 	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
 		v = detoasted = pg_detoast_datum_packed(v);
 	if (VARATT_IS_SHORT(v))
