@@ -8,8 +8,10 @@
 # and runs
 #   regress    pg_regress: REGRESS in the Makefile (sql/, expected/)
 #   isolation  pg_isolation_regress: ISOLATION in the Makefile (test/specs, test/expected)
-#   suites     every executable test/suites/*.sh, run against the cluster (PGHOST etc. set);
-#              each prints its own `N passed, N failed` as its last such line
+#   suites     every executable test/suites/*.sh, run from the top of the tree against the
+#              cluster: PGHOST, PGPORT, PGUSER set, PGDATABASE a fresh empty database of its
+#              own (suite_<name>), ISOMARGIN_ROOT and PG_CONFIG exported; the extension is
+#              installed but not created.  Each prints `N passed, N failed` as its last such line
 #   tap        every test/t/*.pl under prove, as the server's OS user, each test making
 #              clusters of its own with PostgreSQL::Test::Cluster
 # Counts are tests (pg_regress, isolation), reported tests (suites) and top-level TAP
@@ -21,6 +23,7 @@ set -u -o pipefail
 
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/cluster.sh"
 cd "$ISOMARGIN_ROOT" || exit 1
+export ISOMARGIN_ROOT PG_CONFIG
 
 TIMEOUT=${ISOMARGIN_TEST_TIMEOUT:-900}
 PGXS_DIR=$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs 2>/dev/null || echo /x/x/x/x)")")")
@@ -167,7 +170,7 @@ suite_isolation()
 
 suite_scripts()
 {
-	local script name log rc line p f
+	local script name log rc line p f db
 	for script in test/suites/*.sh; do
 		[ -e "$script" ] || continue
 		name="suite $(basename "$script" .sh)"
@@ -178,7 +181,10 @@ suite_scripts()
 		echo
 		echo "== $name"
 		log="$CLUSTER_DIR/suite-$(basename "$script").log"
-		run_limited "$log" "$script"
+		db=suite_$(basename "$script" .sh | tr -c 'a-zA-Z0-9_\n' _)
+		psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE \"$db\"" ||
+			cluster_die "could not create database $db"
+		run_limited "$log" env PGDATABASE="$db" "$script"
 		rc=$?
 		cat "$log"
 		line=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
@@ -210,8 +216,9 @@ suite_tap()
 		return
 	fi
 	src="$CLUSTER_DIR/tap"
-	mkdir -p "$src"
-	tar -c --exclude=./.git --exclude=./tmp_check --exclude=./results --exclude=./output_iso . |
+	mkdir -p "$src/tmp"
+	tar -c --exclude=./.git --exclude=./tmp_check --exclude=./results --exclude=./output_iso \
+		--exclude=./bench/out --exclude=./demo-out . |
 		tar -x -C "$src"
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$src"
 	for file in "${files[@]}"; do
@@ -219,10 +226,11 @@ suite_tap()
 		echo "== tap $file"
 		log="$CLUSTER_DIR/tap-$(basename "$file").log"
 		run_limited "$log" $(as_server_prefix) env -C "$src" PATH="$bindir:$PATH" \
-			TESTDIR="$src" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+			TESTDIR="$src" TMPDIR="$src/tmp" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
 			ISOMARGIN_ROOT="$src" PG_CONFIG="$PG_CONFIG" \
 			prove -v -I "$PGXS_DIR/src/test/perl" -I . "$file"
 		rc=$?
+		cluster_stop_below "$src/tmp_check"
 		p=$(grep -cE '^ok [0-9]+' "$log")
 		s=$(grep -cE '^not ok [0-9]+.*# TODO|^ok [0-9]+ # skip' "$log")
 		p=$((p - $(grep -cE '^ok [0-9]+ # skip' "$log")))

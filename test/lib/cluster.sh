@@ -8,6 +8,7 @@
 #                          initdb + start a throwaway PostgreSQL 15 in a fresh temp dir,
 #                          private socket directory, free port; exports PGHOST PGPORT
 #                          PGUSER PGDATABASE; stopped and removed on exit, error or Ctrl-C
+#   cluster_stop           stop it now (and any server left below its directory), remove it
 #   cluster_at_exit CMD    run CMD (a string) before the cluster is stopped on exit
 #   cluster_as_server CMD  run CMD as the server's OS user (postgres when we are root)
 #
@@ -118,21 +119,32 @@ _cluster_port_free()
 		[ ! -e "/tmp/.s.PGSQL.$port" ] && [ ! -e "/var/run/postgresql/.s.PGSQL.$port" ]
 }
 
+# Stops every server running from a data directory below DIR: ours, and any a TAP test
+# left behind when it was killed before its END block could stop its nodes.
+cluster_stop_below()
+{
+	local dir=$1 bindir pidfile data pid mode
+	bindir=$("$PG_CONFIG" --bindir)
+	while IFS= read -r -d '' pidfile; do
+		data=$(dirname "$pidfile")
+		mode=immediate
+		[ "$data" = "$CLUSTER_DIR/data" ] && mode=fast
+		cluster_as_server "$bindir/pg_ctl" -D "$data" -m "$mode" -w -t 30 stop >/dev/null 2>&1 ||
+			cluster_as_server "$bindir/pg_ctl" -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1
+		if [ -f "$pidfile" ]; then
+			pid=$(head -n 1 "$pidfile")
+			if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$data"; then
+				kill -KILL "$pid" 2>/dev/null
+				sleep 1
+			fi
+		fi
+	done < <(find "$dir" -name postmaster.pid -print0 2>/dev/null)
+}
+
 cluster_stop()
 {
 	[ -n "$CLUSTER_DIR" ] && [ -d "$CLUSTER_DIR" ] || return 0
-	local bindir pid
-	bindir=$("$PG_CONFIG" --bindir)
-	if [ -f "$CLUSTER_DIR/data/postmaster.pid" ]; then
-		cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w -t 30 stop \
-			>/dev/null 2>&1 ||
-			cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w -t 30 stop \
-				>/dev/null 2>&1
-		if [ -f "$CLUSTER_DIR/data/postmaster.pid" ]; then
-			pid=$(head -n 1 "$CLUSTER_DIR/data/postmaster.pid")
-			[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-		fi
-	fi
+	cluster_stop_below "$CLUSTER_DIR"
 	rm -rf "$CLUSTER_DIR"
 	CLUSTER_DIR=
 }
