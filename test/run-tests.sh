@@ -26,7 +26,6 @@ cd "$ISOMARGIN_ROOT" || exit 1
 export ISOMARGIN_ROOT PG_CONFIG
 
 TIMEOUT=${ISOMARGIN_TEST_TIMEOUT:-900}
-PGXS_DIR=$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs 2>/dev/null || echo /x/x/x/x)")")")
 
 PASSED=0
 FAILED=0
@@ -209,11 +208,12 @@ suite_scripts()
 # tmp_check/ for inspection.
 suite_tap()
 {
-	local files=(test/t/*.pl) src file log rc p f s x bindir
-	bindir=$("$PG_CONFIG" --bindir)
+	local files=(test/t/*.pl) src file log rc p f s x bindir pgxs
 	[ -e "${files[0]}" ] || return 0
-	if [ ! -f "$PGXS_DIR/src/test/perl/PostgreSQL/Test/Cluster.pm" ]; then
-		record "tap (no PostgreSQL::Test in $PGXS_DIR)" 0 1
+	bindir=$("$PG_CONFIG" --bindir)
+	pgxs=$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")
+	if [ ! -f "$pgxs/src/test/perl/PostgreSQL/Test/Cluster.pm" ]; then
+		record "tap (no PostgreSQL::Test in $pgxs)" 0 1
 		return
 	fi
 	src="$CLUSTER_DIR/tap"
@@ -227,9 +227,9 @@ suite_tap()
 		echo "== tap $file"
 		log="$CLUSTER_DIR/tap-$(basename "$file").log"
 		run_limited "$log" $(as_server_prefix) env -C "$src" PATH="$bindir:$PATH" \
-			TESTDIR="$src" TMPDIR="$src/tmp" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+			TESTDIR="$src" TMPDIR="$src/tmp" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
 			ISOMARGIN_ROOT="$src" PG_CONFIG="$PG_CONFIG" \
-			prove -v -I "$PGXS_DIR/src/test/perl" -I . "$file"
+			prove -v -I "$pgxs/src/test/perl" -I . "$file"
 		rc=$?
 		cluster_stop_below "$src/tmp_check"
 		p=$(grep -cE '^ok [0-9]+' "$log")
