@@ -7,7 +7,8 @@
 #   cluster_start [-c name=value ...]
 #                          initdb + start a throwaway PostgreSQL 15 in a fresh temp dir,
 #                          private socket directory, free port; exports PGHOST PGPORT
-#                          PGUSER PGDATABASE; stopped and removed on exit, error or Ctrl-C
+#                          PGUSER PGDATABASE; stopped and removed on exit, error, Ctrl-C
+#                          or (by a detached watcher) when the script is killed
 #   cluster_stop           stop it now (and any server left below its directory), remove it
 #   cluster_at_exit CMD    run CMD (a string) before the cluster is stopped on exit
 #   cluster_as_server CMD  run CMD as the server's OS user (postgres when we are root)
@@ -166,6 +167,25 @@ _cluster_on_signal()
 	exit $((128 + $2))
 }
 
+# The EXIT trap cannot run when the script is killed outright (SIGKILL): a detached
+# watcher stops the cluster once the script's process is gone.  It is not a job of the
+# script (so a bare `wait` there does not wait for it), ignores Ctrl-C, and holds neither
+# the script's output nor the build lock open.
+_cluster_guard()
+{
+	local script=$$
+	(
+		(
+			trap '' INT TERM HUP
+			[ -n "${_CLUSTER_LOCK_FD:-}" ] && exec {_CLUSTER_LOCK_FD}<&-
+			while kill -0 "$script" 2>/dev/null; do
+				sleep 2
+			done
+			cluster_stop
+		) </dev/null >/dev/null 2>&1 &
+	)
+}
+
 cluster_start()
 {
 	local bindir user port tries=0
@@ -204,6 +224,7 @@ cluster_start()
 		fi
 	done
 
+	_cluster_guard
 	export PGHOST="$CLUSTER_DIR/sock" PGPORT="$port" PGUSER="$user" PGDATABASE=postgres
 	unset PGSERVICE PGPASSWORD PGHOSTADDR PGOPTIONS
 	cluster_log "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') running as $user on $PGHOST port $PGPORT"
