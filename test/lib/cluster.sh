@@ -10,7 +10,8 @@
 #                          PGUSER PGDATABASE; stopped and removed on exit, error, Ctrl-C
 #                          or (by a detached watcher) when the script is killed
 #   cluster_stop           stop it now (and any server left below its directory), remove it
-#   cluster_at_exit CMD    run CMD (a string) before the cluster is stopped on exit
+#   cluster_at_exit CMD    run CMD (a string) before the cluster is stopped on exit; use
+#                          it instead of a trap of your own, which would replace ours
 #   cluster_as_server CMD  run CMD as the server's OS user (postgres when we are root)
 #
 # The server runs as the unprivileged `postgres` user when we are root, as ourselves
