@@ -7,6 +7,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
@@ -34,6 +35,25 @@ call_cache(FunctionCallInfo fcinfo)
 	return (CallCache *) fcinfo->flinfo->fn_extra;
 }
 
+/* Is argument argno of this call a Const in the calling expression? */
+static bool
+arg_is_const(FunctionCallInfo fcinfo, int argno)
+{
+	Node	   *expr = fcinfo->flinfo->fn_expr;
+	List	   *args;
+	Node	   *arg;
+
+	if (expr == NULL || !IsA(expr, FuncExpr))
+		return false;
+	args = ((FuncExpr *) expr)->args;
+	if (argno >= list_length(args))
+		return false;
+	arg = (Node *) list_nth(args, argno);
+	if (IsA(arg, NamedArgExpr))
+		arg = (Node *) ((NamedArgExpr *) arg)->arg;
+	return IsA(arg, Const);
+}
+
 bool
 arg_memo_matches(FunctionCallInfo fcinfo, int argno, ArgMemo *memo)
 {
@@ -41,12 +61,16 @@ arg_memo_matches(FunctionCallInfo fcinfo, int argno, ArgMemo *memo)
 	const char *data;
 	int			len;
 
-	/* a constant or query parameter stays the same for the whole query */
+	/*
+	 * A Const argument never changes at this call site.  (A Param may: a
+	 * PL/pgSQL variable is an external Param whose value changes between
+	 * executions of a kept expression.)
+	 */
 	if (unlikely(memo->stable < 0))
-		memo->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno) ? 1 : 0;
+		memo->stable = arg_is_const(fcinfo, argno) ? 1 : 0;
 	if (memo->stable && memo->len >= 0)
 		return true;
-	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
 		return false;
 	len = VARSIZE_ANY_EXHDR(v);
 	if (len != memo->len)
@@ -65,7 +89,7 @@ arg_memo_keep(ArgMemo *memo, Datum d, Dec value)
 
 	memo->len = -1;
 	/* a numeric-route value lives in short-lived memory: not kept */
-	if ((VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v)) || value.big ||
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v) || value.big ||
 		VARSIZE_ANY_EXHDR(v) > ARG_MEMO_BYTES)
 		return;
 	memcpy(memo->raw, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));

@@ -21,7 +21,7 @@
 typedef struct ArgMemo
 {
 	int			len;			/* -1: empty */
-	int			stable;			/* -1 unknown; 1: a constant or parameter */
+	int			stable;			/* -1 unknown; 1: a Const in the call */
 	char		raw[ARG_MEMO_BYTES];
 	Dec			value;
 } ArgMemo;

@@ -91,7 +91,7 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 	 * Fast path for the common case: a short varlena (values read from a
 	 * table), numeric's short header, up to 16 significant digits.
 	 */
-	if (VARATT_IS_SHORT(v))
+	if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v))
 	{
 		p = VARDATA_SHORT(v);
 		hdr = read_u16(p);
@@ -127,7 +127,8 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 		}
 	}
 
-	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+	/* an out-of-line TOAST pointer also has a 1-byte header: detoast it */
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
 		v = detoasted = pg_detoast_datum_packed(v);
 	if (VARATT_IS_SHORT(v))
 	{
@@ -169,7 +170,8 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 	ndigits = len / sizeof(int16);
 	/* value = digits * NBASE^(weight - ndigits + 1): exact at scale 4*(ndigits-1-weight) */
 	exact_scale = 4 * (ndigits - 1 - weight);
-	if (ndigits > 10 || dscale > 38 || exact_scale - dscale > 38 ||
+	/* 9 digit groups (36 digits) cannot overflow the accumulator below */
+	if (ndigits > 9 || dscale > 38 || exact_scale - dscale > 38 ||
 		dscale - exact_scale > 38)
 		goto out;
 	if (ndigits <= 4)
