@@ -13,26 +13,6 @@
 
 #include "numeric_codec.h"
 
-#define NBASE			10000
-#define SIGN_MASK		0xC000
-#define POS				0x0000
-#define NEG				0x4000
-#define SHORT			0x8000
-#define SPECIAL			0xC000
-#define EXT_SIGN_MASK	0xF000
-#define NAN_HDR			0xC000
-#define PINF_HDR		0xD000
-#define NINF_HDR		0xF000
-#define SHORT_SIGN_MASK 0x2000
-#define SHORT_DSCALE_MASK 0x1F80
-#define SHORT_DSCALE_SHIFT 7
-#define SHORT_DSCALE_MAX (SHORT_DSCALE_MASK >> SHORT_DSCALE_SHIFT)
-#define SHORT_WEIGHT_SIGN_MASK 0x0040
-#define SHORT_WEIGHT_MASK 0x003F
-#define SHORT_WEIGHT_MAX SHORT_WEIGHT_MASK
-#define SHORT_WEIGHT_MIN (-(SHORT_WEIGHT_MASK + 1))
-#define DSCALE_MASK		0x3FFF
-
 /* |coef| < 10^37 leaves room to add one digit without overflow checks */
 #define COEF_LIMIT		isomargin_pow10[37]
 
@@ -72,7 +52,7 @@ read_u16(const char *p)
 }
 
 NumericKind
-numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
+numeric_codec_read_any(Datum d, int128 *coef, int *scale, bool *fits)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(d);
 	struct varlena *detoasted = NULL;
@@ -86,46 +66,6 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 	int			exact_scale;
 	int128		acc = 0;
 	int			i;
-
-	/*
-	 * Fast path for the common case: a short varlena (values read from a
-	 * table), numeric's short header, up to 16 significant digits.
-	 */
-	if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v))
-	{
-		p = VARDATA_SHORT(v);
-		hdr = read_u16(p);
-		ndigits = (int) (VARSIZE_SHORT(v) - VARHDRSZ_SHORT - sizeof(uint16)) / (int) sizeof(int16);
-		if ((hdr & SIGN_MASK) == SHORT && ndigits <= 4)
-		{
-			int64		acc64 = 0;
-			int			diff;
-
-			dscale = (hdr & SHORT_DSCALE_MASK) >> SHORT_DSCALE_SHIFT;
-			weight = (hdr & SHORT_WEIGHT_SIGN_MASK) ? (int) (~SHORT_WEIGHT_MASK | (hdr & SHORT_WEIGHT_MASK))
-				: (int) (hdr & SHORT_WEIGHT_MASK);
-			for (i = 0; i < ndigits; i++)
-				acc64 = acc64 * NBASE + (int16) read_u16(p + sizeof(uint16) + i * sizeof(int16));
-			diff = dscale - 4 * (ndigits - 1 - weight);
-			if (diff < 0 && diff >= -3)
-			{
-				/* the last digit group runs past the display scale with zeros */
-				static const int64 unit[] = {1, 10, 100, 1000};
-
-				acc64 /= unit[-diff];
-				diff = 0;
-			}
-			if (diff >= 0 && diff <= 20)
-			{
-				/* < 10^16 * 10^20: fits below COEF_LIMIT */
-				acc = (int128) acc64 * isomargin_pow10[diff];
-				*coef = (hdr & SHORT_SIGN_MASK) ? -acc : acc;
-				*scale = dscale;
-				*fits = true;
-				return NUMKIND_FINITE;
-			}
-		}
-	}
 
 	/* an out-of-line TOAST pointer also has a 1-byte header: detoast it */
 	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
@@ -143,23 +83,23 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 
 	hdr = read_u16(p);
 	*fits = false;
-	switch (hdr & SIGN_MASK)
+	switch (hdr & NC_SIGN_MASK)
 	{
-		case SPECIAL:
-			if ((hdr & EXT_SIGN_MASK) == NAN_HDR)
+		case NC_SPECIAL:
+			if ((hdr & NC_EXT_SIGN_MASK) == NC_NAN_HDR)
 				return NUMKIND_NAN;
-			return (hdr & EXT_SIGN_MASK) == PINF_HDR ? NUMKIND_PINF : NUMKIND_NINF;
-		case SHORT:
-			neg = (hdr & SHORT_SIGN_MASK) != 0;
-			dscale = (hdr & SHORT_DSCALE_MASK) >> SHORT_DSCALE_SHIFT;
-			weight = (hdr & SHORT_WEIGHT_SIGN_MASK) ? (int) (~SHORT_WEIGHT_MASK | (hdr & SHORT_WEIGHT_MASK))
-				: (int) (hdr & SHORT_WEIGHT_MASK);
+			return (hdr & NC_EXT_SIGN_MASK) == NC_PINF_HDR ? NUMKIND_PINF : NUMKIND_NINF;
+		case NC_SHORT:
+			neg = (hdr & NC_SHORT_SIGN_MASK) != 0;
+			dscale = (hdr & NC_SHORT_DSCALE_MASK) >> NC_SHORT_DSCALE_SHIFT;
+			weight = (hdr & NC_SHORT_WEIGHT_SIGN_MASK) ? (int) (~NC_SHORT_WEIGHT_MASK | (hdr & NC_SHORT_WEIGHT_MASK))
+				: (int) (hdr & NC_SHORT_WEIGHT_MASK);
 			p += sizeof(uint16);
 			len -= sizeof(uint16);
 			break;
 		default:
-			neg = (hdr & SIGN_MASK) == NEG;
-			dscale = hdr & DSCALE_MASK;
+			neg = (hdr & NC_SIGN_MASK) == NC_NEG;
+			dscale = hdr & NC_DSCALE_MASK;
 			weight = (int16) read_u16(p + sizeof(uint16));
 			p += 2 * sizeof(uint16);
 			len -= 2 * sizeof(uint16);
@@ -168,7 +108,7 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 
 	*scale = dscale;
 	ndigits = len / sizeof(int16);
-	/* value = digits * NBASE^(weight - ndigits + 1): exact at scale 4*(ndigits-1-weight) */
+	/* value = digits * NC_NBASE^(weight - ndigits + 1): exact at scale 4*(ndigits-1-weight) */
 	exact_scale = 4 * (ndigits - 1 - weight);
 	/* 9 digit groups (36 digits) cannot overflow the accumulator below */
 	if (ndigits > 9 || dscale > 38 || exact_scale - dscale > 38 ||
@@ -179,12 +119,12 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 		int64		acc64 = 0;	/* at most 16 decimal digits */
 
 		for (i = 0; i < ndigits; i++)
-			acc64 = acc64 * NBASE + (int16) read_u16(p + i * sizeof(int16));
+			acc64 = acc64 * NC_NBASE + (int16) read_u16(p + i * sizeof(int16));
 		acc = acc64;
 	}
 	else
 		for (i = 0; i < ndigits; i++)
-			acc = acc * NBASE + (int16) read_u16(p + i * sizeof(int16));
+			acc = acc * NC_NBASE + (int16) read_u16(p + i * sizeof(int16));
 	if (exact_scale <= dscale)
 	{
 		if (!dec_scale_up(acc, dscale - exact_scale, &acc))
@@ -235,7 +175,7 @@ numeric_codec_make(int128 coef, int scale)
 	char	   *p;
 	uint16		hdr;
 
-	Assert(scale >= 0 && scale <= DSCALE_MASK);
+	Assert(scale >= 0 && scale <= NC_DSCALE_MASK);
 
 	/* base-10000 digits, least significant first, aligned to the point */
 	if (u != 0 && pad > 0)
@@ -255,11 +195,11 @@ numeric_codec_make(int128 coef, int scale)
 	}
 	while (u > PG_UINT64_MAX)
 	{
-		digits[nd++] = (int16) (u % NBASE);
-		u /= NBASE;
+		digits[nd++] = (int16) (u % NC_NBASE);
+		u /= NC_NBASE;
 	}
-	for (uint64 u64 = (uint64) u; u64 != 0; u64 /= NBASE)
-		digits[nd++] = (int16) (u64 % NBASE);
+	for (uint64 u64 = (uint64) u; u64 != 0; u64 /= NC_NBASE)
+		digits[nd++] = (int16) (u64 % NC_NBASE);
 	/* digit k (from the least significant) has weight k - frac_groups */
 	first = 0;
 	while (first < nd && digits[first] == 0)
@@ -268,15 +208,15 @@ numeric_codec_make(int128 coef, int scale)
 	n = nd - first;
 	weight = n > 0 ? last - frac_groups : 0;
 
-	if (scale <= SHORT_DSCALE_MAX && weight <= SHORT_WEIGHT_MAX && weight >= SHORT_WEIGHT_MIN)
+	if (scale <= NC_SHORT_DSCALE_MAX && weight <= NC_SHORT_WEIGHT_MAX && weight >= NC_SHORT_WEIGHT_MIN)
 	{
 		size = VARHDRSZ + sizeof(uint16) + n * sizeof(int16);
 		result = (Numeric) palloc(size);
 		SET_VARSIZE(result, size);
 		p = (char *) result + VARHDRSZ;
-		hdr = SHORT | (coef < 0 && n > 0 ? SHORT_SIGN_MASK : 0) |
-			(scale << SHORT_DSCALE_SHIFT) |
-			(weight < 0 ? SHORT_WEIGHT_SIGN_MASK : 0) | (weight & SHORT_WEIGHT_MASK);
+		hdr = NC_SHORT | (coef < 0 && n > 0 ? NC_SHORT_SIGN_MASK : 0) |
+			(scale << NC_SHORT_DSCALE_SHIFT) |
+			(weight < 0 ? NC_SHORT_WEIGHT_SIGN_MASK : 0) | (weight & NC_SHORT_WEIGHT_MASK);
 		memcpy(p, &hdr, sizeof(hdr));
 		p += sizeof(hdr);
 	}
@@ -288,7 +228,7 @@ numeric_codec_make(int128 coef, int scale)
 		result = (Numeric) palloc(size);
 		SET_VARSIZE(result, size);
 		p = (char *) result + VARHDRSZ;
-		hdr = (coef < 0 && n > 0 ? NEG : POS) | (scale & DSCALE_MASK);
+		hdr = (coef < 0 && n > 0 ? NC_NEG : NC_POS) | (scale & NC_DSCALE_MASK);
 		memcpy(p, &hdr, sizeof(hdr));
 		memcpy(p + sizeof(hdr), &w, sizeof(w));
 		p += 2 * sizeof(uint16);

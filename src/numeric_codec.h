@@ -28,10 +28,95 @@ typedef enum NumericKind
  * to its display scale and, when |value| * 10^dscale < 10^37 (room for one
  * more digit in an int128), *coef and *fits = true; else *fits = false.
  */
-extern NumericKind numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits);
+static inline NumericKind numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits);
+
+/* Any numeric datum: the general route behind numeric_codec_read. */
+extern NumericKind numeric_codec_read_any(Datum d, int128 *coef, int *scale, bool *fits);
 
 /* Build a numeric equal to coef * 10^-scale with display scale `scale` (0..NUMERIC_DSCALE_MAX). */
 extern Numeric numeric_codec_make(int128 coef, int scale);
 
+
+/*
+ * Layout of numeric's on-disk form (src/backend/utils/adt/numeric.c): a
+ * 2-byte short header (sign, display scale, weight) or a 2-byte sign and
+ * display scale plus a 2-byte weight, then base-10000 digits.
+ */
+#define NC_NBASE			10000
+#define NC_SIGN_MASK		0xC000
+#define NC_POS				0x0000
+#define NC_NEG				0x4000
+#define NC_SHORT			0x8000
+#define NC_SPECIAL			0xC000
+#define NC_EXT_SIGN_MASK	0xF000
+#define NC_NAN_HDR			0xC000
+#define NC_PINF_HDR		0xD000
+#define NC_NINF_HDR		0xF000
+#define NC_SHORT_SIGN_MASK 0x2000
+#define NC_SHORT_DSCALE_MASK 0x1F80
+#define NC_SHORT_DSCALE_SHIFT 7
+#define NC_SHORT_DSCALE_MAX (NC_SHORT_DSCALE_MASK >> NC_SHORT_DSCALE_SHIFT)
+#define NC_SHORT_WEIGHT_SIGN_MASK 0x0040
+#define NC_SHORT_WEIGHT_MASK 0x003F
+#define NC_SHORT_WEIGHT_MAX NC_SHORT_WEIGHT_MASK
+#define NC_SHORT_WEIGHT_MIN (-(NC_SHORT_WEIGHT_MASK + 1))
+#define NC_DSCALE_MASK		0x3FFF
+
+static inline uint16
+numeric_codec_u16(const char *p)
+{
+	uint16		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * The common case inline: a short varlena (a value read from a table) in
+ * numeric's short format with at most 16 significant digits.
+ */
+static inline NumericKind
+numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
+{
+	const struct varlena *v = (const struct varlena *) DatumGetPointer(d);
+
+	if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v))
+	{
+		const char *p = VARDATA_SHORT(v);
+		uint16		hdr = numeric_codec_u16(p);
+		int			ndigits = (int) (VARSIZE_SHORT(v) - VARHDRSZ_SHORT - sizeof(uint16)) / (int) sizeof(int16);
+
+		if ((hdr & NC_SIGN_MASK) == NC_SHORT && ndigits <= 4)
+		{
+			int64		acc = 0;
+			int			dscale = (hdr & NC_SHORT_DSCALE_MASK) >> NC_SHORT_DSCALE_SHIFT;
+			int			weight = (hdr & NC_SHORT_WEIGHT_SIGN_MASK) ? (int) (~NC_SHORT_WEIGHT_MASK | (hdr & NC_SHORT_WEIGHT_MASK))
+				: (int) (hdr & NC_SHORT_WEIGHT_MASK);
+			int			diff = dscale - 4 * (ndigits - 1 - weight);
+
+			for (int i = 0; i < ndigits; i++)
+				acc = acc * NC_NBASE + (int16) numeric_codec_u16(p + sizeof(uint16) + i * sizeof(int16));
+			if (diff < 0 && diff >= -3)
+			{
+				/* the last digit group runs past the display scale with zeros */
+				static const int64 unit[] = {1, 10, 100, 1000};
+
+				acc /= unit[-diff];
+				diff = 0;
+			}
+			if (diff >= 0 && diff <= 20)
+			{
+				/* < 10^16 * 10^20: within the 10^37 limit */
+				int128		c = (int128) acc * isomargin_pow10[diff];
+
+				*coef = (hdr & NC_SHORT_SIGN_MASK) ? -c : c;
+				*scale = dscale;
+				*fits = true;
+				return NUMKIND_FINITE;
+			}
+		}
+	}
+	return numeric_codec_read_any(d, coef, scale, fits);
+}
 
 #endif
