@@ -9,7 +9,11 @@ OBJS = \
 	src/decimal.o \
 	src/margin.o \
 	src/args.o \
-	src/functions.o
+	src/functions.o \
+	src/tiers.o \
+	src/tiers_io.o \
+	src/tiers_json.o \
+	src/tiers_lookup.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -22,6 +26,10 @@ REGRESS = \
 	core_edge_cases \
 	core_errors \
 	numeric_codec \
+	tiers_type \
+	tiers_json \
+	tiers_lookup \
+	tiers_mutation \
 	zz_drop
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 

@@ -1,0 +1,116 @@
+/*
+ * tiers.h
+ *	  isomargin.tiers: a schedule of maintenance margin brackets.
+ *
+ * Grammar, JSON formats and invariants: doc/tiers.md.
+ *
+ * Every decimal of a schedule is held exactly as coef * 10^-scale with
+ * 0 <= coef < 10^18 and 0 <= scale <= 18, normalized (no trailing zero in
+ * the fraction), so one value has exactly one representation and equality
+ * is a byte comparison.  The on-disk value is a varlena header, the
+ * number of brackets, then one fixed-size TiersBracket per bracket.
+ */
+#ifndef ISOMARGIN_TIERS_H
+#define ISOMARGIN_TIERS_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+
+#include "decimal.h"
+#include "margin.h"
+
+#define TIERS_MAX_BRACKETS	64
+#define TIERS_MAX_SCALE		18
+#define TIERS_COEF_LIMIT	INT64CONST(1000000000000000000)	/* 10^18 */
+
+typedef enum TiersField
+{
+	TIERS_FLOOR = 0,			/* F_i: notional floor */
+	TIERS_CAP,					/* C_i: notional cap (= F_{i+1}) */
+	TIERS_MMR,					/* r_i: maintenance margin rate */
+	TIERS_AMOUNT,				/* A_i: maintenance amount */
+	TIERS_LEVERAGE,				/* maximum leverage */
+	TIERS_NFIELDS
+} TiersField;
+
+typedef struct TiersBracket
+{
+	int64		coef[TIERS_NFIELDS];
+	uint8		scale[TIERS_NFIELDS];
+	uint8		pad[3];			/* always zero */
+} TiersBracket;
+
+typedef struct Tiers
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int32		nbrackets;		/* 1 .. TIERS_MAX_BRACKETS */
+	TiersBracket brackets[FLEXIBLE_ARRAY_MEMBER];
+} Tiers;
+
+#define TIERS_SIZE(n)		(offsetof(Tiers, brackets) + sizeof(TiersBracket) * (n))
+#define DatumGetTiersP(X)	((Tiers *) PG_DETOAST_DATUM(X))
+#define PG_GETARG_TIERS_P(n) DatumGetTiersP(PG_GETARG_DATUM(n))
+#define PG_RETURN_TIERS_P(x) PG_RETURN_POINTER(x)
+
+/*
+ * A schedule being read (text, binary, jsonb): values as given, not yet
+ * checked.  has_amount[i] false: A_i is derived.
+ */
+typedef struct TiersDraft
+{
+	int			nbrackets;
+	TiersBracket brackets[TIERS_MAX_BRACKETS];
+	bool		has_amount[TIERS_MAX_BRACKETS];
+} TiersDraft;
+
+typedef enum TiersNumStatus
+{
+	TIERS_NUM_OK,
+	TIERS_NUM_SYNTAX,			/* not a decimal number */
+	TIERS_NUM_RANGE				/* 18 significant digits or 18 decimals exceeded */
+} TiersNumStatus;
+
+/*
+ * Parse an unsigned decimal at *s: digits ['.' digits] [('e'|'E') [+-]
+ * digits].  *end is set past the longest prefix that looks like a number.
+ */
+extern TiersNumStatus tiers_parse_number(const char *s, const char **end,
+										 int64 *coef, uint8 *scale);
+/* Normalize coef * 10^-scale (any sign, scale >= 0); false if it does not fit. */
+extern bool tiers_normalize(int128 coef, int scale, int64 *out_coef, uint8 *out_scale);
+/* The normalized form of a finite numeric; false if it does not fit. */
+extern bool tiers_from_numeric(Numeric n, int64 *coef, uint8 *scale);
+extern void tiers_append_value(StringInfo buf, int64 coef, int scale);
+extern char *tiers_value_text(int64 coef, int scale);
+
+static inline Dec
+tiers_dec(const TiersBracket *b, TiersField f)
+{
+	return dec_make(b->coef[f], b->scale[f]);
+}
+
+/*
+ * Check every invariant of a draft and derive missing amounts.  Returns the
+ * finished value, or NULL with *detail set to a sentence naming the first
+ * rule broken.
+ */
+extern Tiers *tiers_build(const TiersDraft *draft, char **detail);
+
+/* Index (0-based) of the bracket holding notional n >= 0: F_i < n <= C_i, 0 in the first. */
+extern int	tiers_bracket_index(const Tiers *t, Dec n);
+
+/* The engine's view of a schedule: brackets palloc'd in the current context. */
+extern void tiers_to_schedule(const Tiers *t, Dec fee, MarginSchedule *out);
+/* 22023 unless mmr + fee < 1 in every bracket. */
+extern void tiers_check_fee(const Tiers *t, Dec fee);
+
+/*
+ * The schedule of the tiers argument argno with this fee, decoded once per
+ * call site (kept in call_cache(fcinfo)->tiers_cache, in fn_mcxt) and
+ * decoded again only when the argument's bytes differ from the last ones.
+ * Checks mmr + fee < 1 in every bracket whenever the tiers or fee change.
+ */
+extern const MarginSchedule *tiers_cached_schedule(FunctionCallInfo fcinfo, int argno, Dec fee);
+
+#endif
