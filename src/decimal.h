@@ -41,7 +41,7 @@ extern int	dec_cmp_slow(const Dec *a, const Dec *b) __attribute__((cold));
 
 extern const int128 isomargin_pow10[39];
 
-static inline Dec
+static pg_attribute_always_inline Dec
 dec_make(int128 coef, int scale)
 {
 	Dec			r;
@@ -52,20 +52,20 @@ dec_make(int128 coef, int scale)
 	return r;
 }
 
-static inline Dec
+static pg_attribute_always_inline Dec
 dec_from_int(int64 v)
 {
 	return dec_make(v, 0);
 }
 
-static inline bool
+static pg_attribute_always_inline bool
 dec_fits64(int128 v)
 {
 	return v == (int128) (int64) v;
 }
 
 /* coef * 10^k, false on overflow */
-static inline bool
+static pg_attribute_always_inline bool
 dec_scale_up(int128 coef, int k, int128 *out)
 {
 	if (likely(k == 0))
@@ -87,7 +87,7 @@ dec_scale_up(int128 coef, int k, int128 *out)
 	return !__builtin_mul_overflow(coef, isomargin_pow10[k], out);
 }
 
-static inline Dec
+static pg_attribute_always_inline Dec
 dec_add(Dec a, Dec b)
 {
 	if (likely(!a.big && !b.big))
@@ -105,7 +105,7 @@ dec_add(Dec a, Dec b)
 	return dec_add_slow(&a, &b);
 }
 
-static inline Dec
+static pg_attribute_always_inline Dec
 dec_neg(Dec a)
 {
 	if (likely(!a.big && a.coef != (int128) (((uint128) 1) << 127)))
@@ -113,13 +113,25 @@ dec_neg(Dec a)
 	return dec_neg_slow(&a);
 }
 
-static inline Dec
+static pg_attribute_always_inline Dec
 dec_sub(Dec a, Dec b)
 {
+	if (likely(!a.big && !b.big))
+	{
+		int			s = Max(a.scale, b.scale);
+		int128		x,
+					y,
+					r;
+
+		if (likely(dec_scale_up(a.coef, s - a.scale, &x) &&
+				   dec_scale_up(b.coef, s - b.scale, &y) &&
+				   !__builtin_sub_overflow(x, y, &r)))
+			return dec_make(r, s);
+	}
 	return dec_add(a, dec_neg(b));
 }
 
-static inline Dec
+static pg_attribute_always_inline Dec
 dec_mul(Dec a, Dec b)
 {
 	if (likely(!a.big && !b.big))
@@ -134,7 +146,7 @@ dec_mul(Dec a, Dec b)
 	return dec_mul_slow(&a, &b);
 }
 
-static inline int
+static pg_attribute_always_inline int
 dec_sign(Dec a)
 {
 	if (likely(!a.big))
@@ -142,26 +154,26 @@ dec_sign(Dec a)
 	return dec_sign_slow(&a);
 }
 
-static inline Dec
+static pg_attribute_always_inline Dec
 dec_abs(Dec a)
 {
 	return dec_sign(a) < 0 ? dec_neg(a) : a;
 }
 
 /* exactly 1 with display scale 0 (the common "no multiplier" case) */
-static inline bool
+static pg_attribute_always_inline bool
 dec_is_one(Dec a)
 {
 	return !a.big && a.coef == 1 && a.scale == 0;
 }
 
-static inline bool
+static pg_attribute_always_inline bool
 dec_is_zero(Dec a)
 {
 	return dec_sign(a) == 0;
 }
 
-static inline int
+static pg_attribute_always_inline int
 dec_cmp(Dec a, Dec b)
 {
 	if (likely(!a.big && !b.big))

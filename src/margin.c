@@ -199,21 +199,40 @@ solve_price(const MarginPosition *p, Dec c, Dec rate_fee, Dec amount,
 			Dec *num, Dec *den)
 {
 	bool		one = dec_is_one(c);
-	Dec			cs = one ? p->s : dec_mul(c, p->s);
-	Dec			ar = dec_mul(p->a, rate_fee);
+	bool		no_amount = dec_is_zero(amount);
 
+	/*
+	 * With c = 1 (liquidation and bankruptcy prices) the rate terms factor
+	 * out of the position: s - a*r' = a*(side - r'), s + a*r' = a*(side + r').
+	 */
 	if (p->inverse)
 	{
 		Dec			q = dec_add(dec_mul(p->margin, p->entry), p->s);
 
-		*num = dec_mul(p->entry, dec_add(cs, ar));
-		*den = dec_add(one ? q : dec_mul(c, q), dec_mul(amount, p->entry));
+		if (one)
+			*num = dec_mul(dec_mul(p->entry, p->a), dec_add(dec_from_int(p->side), rate_fee));
+		else
+			*num = dec_mul(p->entry, dec_add(dec_mul(c, p->s), dec_mul(p->a, rate_fee)));
+		if (!one)
+			q = dec_mul(c, q);
+		*den = no_amount ? q : dec_add(q, dec_mul(amount, p->entry));
 	}
 	else
 	{
-		*num = dec_sub(dec_sub(dec_mul(cs, p->entry), one ? p->margin : dec_mul(c, p->margin)),
-					   amount);
-		*den = dec_sub(cs, ar);
+		if (one)
+		{
+			*num = dec_sub(dec_mul(p->s, p->entry), p->margin);
+			*den = dec_mul(p->a, dec_sub(dec_from_int(p->side), rate_fee));
+		}
+		else
+		{
+			Dec			cs = dec_mul(c, p->s);
+
+			*num = dec_sub(dec_mul(cs, p->entry), dec_mul(c, p->margin));
+			*den = dec_sub(cs, dec_mul(p->a, rate_fee));
+		}
+		if (!no_amount)
+			*num = dec_sub(*num, amount);
 	}
 	return !dec_is_zero(*den) && dec_sign(*num) * dec_sign(*den) > 0;
 }
