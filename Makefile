@@ -30,6 +30,7 @@ REGRESS = \
 	tiers_json \
 	tiers_lookup \
 	tiers_mutation \
+	tiers_worked_examples \
 	zz_drop
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 

@@ -9,12 +9,15 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "args.h"
 #include "margin.h"
+#include "tiers.h"
 
 PG_MODULE_MAGIC;
 
@@ -46,8 +49,32 @@ read_position(FunctionCallInfo fcinfo, int size_arg, int entry_arg, int margin_a
 }
 
 /*
+ * Is the maintenance-rule argument a tiers schedule (the overloads declared
+ * in install/25_tiers_figures.sql) rather than a flat mmr?  Decided once per
+ * call site from the function's declared argument types.
+ */
+static bool
+rate_arg_is_tiers(FunctionCallInfo fcinfo, CallCache *cache, int rate_arg)
+{
+	if (unlikely(cache->rate_arg_kind == 0))
+	{
+		HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+		Form_pg_proc proc;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+		proc = (Form_pg_proc) GETSTRUCT(tup);
+		cache->rate_arg_kind = rate_arg < proc->pronargs &&
+			proc->proargtypes.values[rate_arg] != NUMERICOID ? 2 : 1;
+		ReleaseSysCache(tup);
+	}
+	return cache->rate_arg_kind == 2;
+}
+
+/*
  * The maintenance rule: a flat mmr plus the closing fee, built and checked
- * once per distinct (mmr, fee) at this call site.
+ * once per distinct (mmr, fee) at this call site; or a tiers schedule,
+ * decoded once per distinct value (tiers_cached_schedule).
  */
 static const MarginSchedule *
 read_schedule(FunctionCallInfo fcinfo, int rate_arg, int fee_arg,
@@ -59,6 +86,10 @@ read_schedule(FunctionCallInfo fcinfo, int rate_arg, int fee_arg,
 	Dec			fee,
 				mmr;
 
+	if (rate_arg_is_tiers(fcinfo, cache, rate_arg))
+		return tiers_cached_schedule(fcinfo, rate_arg,
+									 arg_memoized(fcinfo, fee_arg, "fee_rate", arg_nonnegative,
+												  &cache->fee));
 	if (arg_memo_matches(fcinfo, rate_arg, &cache->mmr) &&
 		arg_memo_matches(fcinfo, fee_arg, &cache->fee))
 		return &cache->flat;
