@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench/core_throughput.sh: throughput of isomargin's core functions over a
+# whole book of positions, as ratios against baselines measured in the same run.
+#
+#   bash bench/core_throughput.sh [rows] [--quick] [--reps N] [--seed S] [--parallel]
+#
+#   rows        positions to load (default 2000000)
+#   --quick     smoke test: 100000 rows, 3 repetitions (about a minute with the build)
+#   --reps N    timed repetitions of each query (default 5); the table shows the median
+#   --seed S    seed of the generated book, in [-1, 1] (default 0.42)
+#   --parallel  allow parallel query (2 workers per gather); the default is one core
+#
+# As root on Debian 12: installs what it needs (apt), builds and installs the
+# extension, starts a throwaway PostgreSQL 15 on a private socket (stopped on
+# exit), loads the book (bench/core_load.sql), checks that every competitor
+# computes the same numbers as the C functions on every row, times
+# everything round-robin (bench/core_run.sql) and prints the table.  A copy of
+# the output goes to bench/out/.  What is measured and why: bench/README.md.
+set -u -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$BENCH_DIR/../test/lib/cluster.sh"
+
+rows=2000000
+reps=5
+seed=0.42
+parallel=0
+
+usage()
+{
+	sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+		--quick) rows=100000; reps=3 ;;
+		--reps) [ $# -ge 2 ] || usage; reps=$2; shift ;;
+		--reps=*) reps=${1#*=} ;;
+		--seed) [ $# -ge 2 ] || usage; seed=$2; shift ;;
+		--seed=*) seed=${1#*=} ;;
+		--parallel) parallel=1 ;;
+		-h|--help) usage ;;
+		[0-9]*) rows=$1 ;;
+		*) echo "unknown argument: $1" >&2; usage ;;
+	esac
+	shift
+done
+[[ $rows =~ ^[1-9][0-9]*$ ]] || cluster_die "rows must be a positive whole number, not '$rows'"
+[[ $reps =~ ^[1-9][0-9]*$ ]] || cluster_die "--reps must be a positive whole number, not '$reps'"
+[[ $seed =~ ^-?(0(\.[0-9]+)?|1(\.0*)?|\.[0-9]+)$ ]] || cluster_die "--seed must be a number in [-1, 1], not '$seed'"
+
+cluster_prereqs </dev/null
+
+# Build and install under the build lock, released as soon as the extension is
+# installed: the benchmark itself does not need it.
+(cluster_lock && cluster_build) || cluster_die "build failed"
+
+# The whole table must fit in shared buffers, well under the quarter of them
+# past which a sequential scan reads through a small ring of buffers (about
+# 100 bytes a row: 512 bytes of shared buffers per row, at least 128MB).
+shared_mb=$(( rows * 512 / 1048576 ))
+[ "$shared_mb" -lt 128 ] && shared_mb=128
+workers=0
+[ "$parallel" -eq 1 ] && workers=2
+cluster_start -c shared_buffers=${shared_mb}MB -c work_mem=64MB -c jit=off \
+	-c max_parallel_workers_per_gather=$workers
+
+export PGOPTIONS='-c client_min_messages=warning'
+mkdir -p "$BENCH_DIR/out"
+out="$BENCH_DIR/out/core_throughput-$(date -u +%Y%m%dT%H%M%SZ).txt"
+
+psql_run()
+{
+	psql -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+{
+	echo "isomargin core throughput: $rows positions, median of $reps runs, seed $seed"
+	echo "command: bash bench/core_throughput.sh $rows --reps $reps --seed $seed$([ "$parallel" -eq 1 ] && echo ' --parallel')"
+	echo "commit: $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD -- src install 2>/dev/null || echo ' (with uncommitted changes to src/ or install/)')"
+	echo "machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+	psql_run -At -c "SELECT version()"
+	echo "settings: shared_buffers=${shared_mb}MB, jit=off, max_parallel_workers_per_gather=$workers$([ "$workers" -eq 0 ] && echo ' (one core per query)')"
+	echo "load average at start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
+} | tee "$out"
+
+psql_run -c "CREATE EXTENSION isomargin" -c "CREATE EXTENSION pg_prewarm" ||
+	cluster_die "cannot create the extensions"
+
+cluster_log "loading $rows positions"
+start=$SECONDS
+psql_run -v rows="$rows" -v seed="$seed" -f "$BENCH_DIR/core_load.sql" >/dev/null ||
+	cluster_die "loading the book failed"
+cluster_log "loaded in $((SECONDS - start)) s; $(psql_run -At -c "SELECT pg_size_pretty(pg_table_size('positions'))") on disk"
+
+psql_run -f "$BENCH_DIR/core_formulas.sql" >/dev/null || cluster_die "core_formulas.sql failed"
+psql_run -f "$BENCH_DIR/core_tiers.sql" || cluster_die "core_tiers.sql failed"
+
+# Warm the cache: the table into shared buffers.  The row-by-row check in
+# core_run.sql then runs every query once before the timing starts.
+psql_run -At -c "SELECT pg_prewarm('positions')" >/dev/null || cluster_die "pg_prewarm failed"
+psql_run -At -c "SELECT sum(size) FROM positions" >/dev/null
+
+cluster_log "checking the competitors row by row, then timing ($reps runs of each query, round-robin)"
+start=$SECONDS
+psql_run -v reps="$reps" -f "$BENCH_DIR/core_run.sql" | tee -a "$out"
+status=$?
+cluster_log "finished in $((SECONDS - start)) s; output kept in ${out#"$BENCH_DIR/../"}"
+exit "$status"
