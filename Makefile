@@ -25,12 +25,14 @@ REGRESS = \
 	core_worked_examples \
 	core_edge_cases \
 	core_errors \
+	core_exactness \
 	numeric_codec \
 	tiers_type \
 	tiers_json \
 	tiers_lookup \
 	tiers_mutation \
 	tiers_worked_examples \
+	tiers_exactness \
 	zz_drop
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 

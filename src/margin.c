@@ -170,25 +170,6 @@ margin_check(const MarginPosition *p, const MarginSchedule *s, Dec mark, Dec cal
 }
 
 /*
- * h(N) = c*Q - MM at the price where the notional is n, scaled by E for
- * inverse contracts; MM taken with bracket b's rate and amount.
- *	 linear (P = n/a):  c*(M + side*n - s*E) - (n*(r+f) - A)
- *	 inverse (P = a/n): c*(M*E + s - side*n*E) - E*(n*(r+f) - A)
- */
-static Dec
-threshold_gap_at_notional(const MarginPosition *p, const MarginBracket *b, Dec c, Dec n)
-{
-	Dec			side_n = p->side < 0 ? dec_neg(n) : n;
-	Dec			mm = dec_sub(dec_mul(n, b->rate_fee), b->amount);
-
-	if (p->inverse)
-		return dec_sub(dec_mul(c, dec_sub(dec_add(dec_mul(p->margin, p->entry), p->s),
-										  dec_mul(side_n, p->entry))),
-					   dec_mul(p->entry, mm));
-	return dec_sub(dec_mul(c, dec_sub(dec_add(p->margin, side_n), dec_mul(p->s, p->entry))), mm);
-}
-
-/*
  * Solve c*Q(P) = r'*N(P) - A' for P with one bracket's r' = r + f and A':
  *	 linear:  P = (c*s*E - c*M - A) / (c*s - a*r')
  *	 inverse: P = E*(c*s + a*r') / (c*(M*E + s) + A*E)
@@ -237,31 +218,25 @@ solve_price(const MarginPosition *p, Dec c, Dec rate_fee, Dec amount,
 	return !dec_is_zero(*den) && dec_sign(*num) * dec_sign(*den) > 0;
 }
 
-/* Does N(num/den) fall in bracket i?  (den may be negative) */
-static bool
-price_in_bracket(const MarginPosition *p, const MarginSchedule *s, int i, Dec num, Dec den)
+/*
+ * Where N(num/den) falls against bracket i: -1 below its floor (N <= F_i,
+ * except in the first bracket), 0 inside, 1 above its cap (N > F_{i+1}).
+ * num/den > 0.  Linear N = a*num/den, inverse N = a*den/num; the comparisons
+ * are cross-multiplied by den (linear) or num (inverse) and corrected for
+ * that factor's sign.
+ */
+static int
+where_in_bracket(const MarginPosition *p, const MarginSchedule *s, int i, Dec num, Dec den)
 {
-	/* N(P) > F  <=>  linear: a*num > F*den;  inverse: a*den > F*num  (for den > 0) */
-	int			dsign = dec_sign(den);
+	Dec			lhs = dec_mul(p->a, p->inverse ? den : num);
+	Dec			by = p->inverse ? num : den;
+	int			bysign = dec_sign(by);
 
-	for (int k = i; k <= i + 1; k++)
-	{
-		Dec			f,
-					lhs,
-					rhs;
-		int			cmp;
-
-		if (k == 0 || k >= s->nbrackets)
-			continue;
-		f = s->brackets[k].floor;
-		lhs = p->inverse ? dec_mul(p->a, den) : dec_mul(p->a, num);
-		rhs = p->inverse ? dec_mul(f, num) : dec_mul(f, den);
-		cmp = dec_cmp(lhs, rhs) * dsign;
-		/* need N > F_i and N <= F_{i+1} */
-		if (k == i ? cmp <= 0 : cmp > 0)
-			return false;
-	}
-	return true;
+	if (i > 0 && dec_cmp(lhs, dec_mul(s->brackets[i].floor, by)) * bysign <= 0)
+		return -1;
+	if (i < s->nbrackets - 1 && dec_cmp(lhs, dec_mul(s->brackets[i + 1].floor, by)) * bysign > 0)
+		return 1;
+	return 0;
 }
 
 static Dec
@@ -278,8 +253,6 @@ bool
 margin_threshold_price(const MarginPosition *p, const MarginSchedule *s,
 					   Dec call_ratio, Dec tick, Dec *out)
 {
-	/* h(N) rises with N for linear longs and inverse shorts, else falls */
-	bool		rising = (p->side > 0) != p->inverse;
 	int			i;
 	Dec			num,
 				den;
@@ -287,28 +260,34 @@ margin_threshold_price(const MarginPosition *p, const MarginSchedule *s,
 	if (p->side == 0)
 		return false;
 
-	/* the first bracket whose cap is past the root (c*Q - MM changes sign) */
-	for (i = 0; i < s->nbrackets - 1; i++)
+	/*
+	 * Walk from the bracket of the notional at entry.  Solving with bracket
+	 * i's rate gives the root of a function that equals c*Q - MM inside
+	 * bracket i and lies on the same side of it elsewhere (MM, continuous
+	 * with rising rates, is the largest of its pieces), so a solution below
+	 * bracket i means the true root is below it too, and likewise above:
+	 * each step moves toward the one consistent bracket.  A solution that
+	 * is not a positive price counts as below.
+	 */
+	i = bracket_at_price(p, s, p->entry);
+	for (;;)
 	{
-		int			h = dec_sign(threshold_gap_at_notional(p, &s->brackets[i], call_ratio,
-														   s->brackets[i + 1].floor));
+		const MarginBracket *b = &s->brackets[i];
+		int			where;
 
-		if (rising ? h >= 0 : h <= 0)
+		if (!dec_is_one(call_ratio) && dec_cmp(call_ratio, b->rate_fee) <= 0)
+			return false;		/* c*Q - MM does not cross zero the usual way */
+		if (!solve_price(p, call_ratio, b->rate_fee, b->amount, &num, &den))
+			where = -1;
+		else if (s->nbrackets == 1)
 			break;
-	}
-	if (!dec_is_one(call_ratio) && dec_cmp(call_ratio, s->brackets[i].rate_fee) <= 0)
-		return false;			/* c*Q - MM does not cross zero the usual way */
-	if (!solve_price(p, call_ratio, s->brackets[i].rate_fee, s->brackets[i].amount, &num, &den))
-		return false;
-	if (s->nbrackets > 1 && !price_in_bracket(p, s, i, num, den))
-	{
-		/* unreachable for consistent schedules; solve every bracket instead */
-		for (i = 0; i < s->nbrackets; i++)
-			if (solve_price(p, call_ratio, s->brackets[i].rate_fee, s->brackets[i].amount, &num, &den) &&
-				price_in_bracket(p, s, i, num, den))
-				break;
-		if (i == s->nbrackets)
-			return false;
+		else
+			where = where_in_bracket(p, s, i, num, den);
+		if (where == 0)
+			break;
+		if (where < 0 ? i == 0 : i == s->nbrackets - 1)
+			return false;		/* no positive root */
+		i += where;
 	}
 	*out = round_price(p, num, den, tick);
 	return true;
