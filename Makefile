@@ -31,6 +31,7 @@ REGRESS = \
 	tiers_json \
 	tiers_lookup \
 	tiers_mutation \
+	tiers_cache \
 	tiers_worked_examples \
 	tiers_exactness \
 	zz_drop

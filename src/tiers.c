@@ -381,8 +381,8 @@ tiers_cached_schedule(FunctionCallInfo fcinfo, int argno, Dec fee)
 	TiersCache *tc = (TiersCache *) cc->tiers_cache;
 	struct varlena *v = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 
-	/* compressed or out of line: compare the plain bytes */
-	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+	/* compressed or out of line: compare the plain bytes (a short header is read in place) */
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
 		v = pg_detoast_datum_packed(v);
 	if (tc == NULL)
 	{
