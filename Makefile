@@ -31,9 +31,11 @@ REGRESS = \
 	tiers_json \
 	tiers_lookup \
 	tiers_mutation \
-	tiers_cache \
 	tiers_worked_examples \
 	tiers_exactness \
+	reports_shock \
+	reports_ladder \
+	reports_errors \
 	zz_drop
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
