@@ -24,8 +24,9 @@ RETURN GREATEST(CAST(0 AS pg_catalog.numeric),
                                             contract_size, kind));
 
 -- Internal: the quoted name of the column of rel that plays `role`, after the
--- `columns` mapping; NULL when the column is optional and absent.  Checks its
--- type (domains count as their base type).
+-- `columns` mapping ("<rel_role>.<role>" first, then "<role>"); NULL when the
+-- column is optional and absent.  Checks its type (domains count as their base
+-- type).
 CREATE FUNCTION @extschema@._report_column(
     rel regclass, rel_role text, role text, columns jsonb, required boolean,
     allowed regtype[])
@@ -34,7 +35,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    colname text := coalesce(columns ->> role, role);
+    colname text := coalesce(columns ->> (rel_role || '.' || role), columns ->> role, role);
     typ oid;
     base oid;
 BEGIN
@@ -42,7 +43,7 @@ BEGIN
       FROM pg_attribute a
      WHERE a.attrelid = rel AND a.attname = colname AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
-        IF required OR columns ? role THEN
+        IF required OR columns ? role OR columns ? (rel_role || '.' || role) THEN
             RAISE EXCEPTION '% table % has no column "%"', rel_role, rel, colname
                 USING ERRCODE = '22023',
                       HINT = format('Name the %s column with columns => ''{"%s": "..."}''.', role, role);
@@ -81,16 +82,19 @@ AS $fn$
 DECLARE
     num regtype[] := ARRAY['numeric', 'bigint', 'integer', 'smallint']::regtype[];
     tiers_type regtype := to_regtype('@extschema@.tiers');
-    known text[] := ARRAY['symbol', 'kind', 'contract_size', 'tiers', 'mmr', 'fee_rate',
-                          'mark_price', 'size', 'entry_price', 'margin', 'status',
-                          'liquidation_price', 'margin_call_price', 'bankruptcy_price',
-                          'status_changed_at'];
+    -- isomargin.enforce's keys, so that one mapping serves both
+    known text[] := ARRAY['symbol', 'positions.symbol', 'marks.symbol', 'instruments.symbol',
+                          'size', 'entry_price', 'margin', 'liquidation_price',
+                          'margin_call_price', 'bankruptcy_price', 'status',
+                          'status_changed_at', 'mark_price', 'mark_time', 'kind',
+                          'contract_size', 'mmr', 'tiers', 'fee_rate'];
     k text;
     key_expr text;
     p_sym text; i_sym text; m_sym text;
     p_size text; p_entry text; p_margin text; p_status text;
     i_kind text; i_cs text; i_fee text; i_risk text;
-    m_mark text;
+    m_mark text; m_time text;
+    marks_src text;
     dup text;
     rel regclass;
 BEGIN
@@ -140,8 +144,11 @@ BEGIN
     i_sym := @extschema@._report_column(instruments, 'instruments', 'symbol', columns, true, NULL);
     m_sym := @extschema@._report_column(marks, 'marks', 'symbol', columns, true, NULL);
     IF (SELECT count(DISTINCT a.atttypid) FROM pg_attribute a
-         WHERE a.attrelid IN (positions, marks, instruments) AND a.attnum > 0
-           AND a.attname = coalesce(columns ->> 'symbol', 'symbol') AND NOT a.attisdropped) <> 1 THEN
+         WHERE (a.attrelid, a.attname) IN
+               ((positions, coalesce(columns ->> 'positions.symbol', columns ->> 'symbol', 'symbol')),
+                (marks, coalesce(columns ->> 'marks.symbol', columns ->> 'symbol', 'symbol')),
+                (instruments, coalesce(columns ->> 'instruments.symbol', columns ->> 'symbol', 'symbol')))
+           AND a.attnum > 0 AND NOT a.attisdropped) <> 1 THEN
         RAISE EXCEPTION 'the symbol columns of %, % and % are not of one type',
                 positions, marks, instruments
             USING ERRCODE = '22023';
@@ -156,7 +163,13 @@ BEGIN
                                          ARRAY['@extschema@.contract_kind']::regtype[]);
     i_cs := @extschema@._report_column(instruments, 'instruments', 'contract_size', columns, false, num);
     i_fee := @extschema@._report_column(instruments, 'instruments', 'fee_rate', columns, false, num);
-    IF tiers_type IS NOT NULL THEN
+    -- The maintenance rule, chosen as enforce() chooses it: tiers when mapped, or
+    -- when a tiers column exists and mmr is not mapped; else a flat mmr.
+    IF columns ? 'mmr' AND columns ? 'tiers' THEN
+        RAISE EXCEPTION 'columns maps both mmr and tiers'
+            USING ERRCODE = '22023', HINT = 'An instrument''s maintenance rule is one or the other.';
+    END IF;
+    IF tiers_type IS NOT NULL AND NOT columns ? 'mmr' THEN
         i_risk := @extschema@._report_column(instruments, 'instruments', 'tiers', columns, false,
                                              ARRAY[tiers_type]);
     END IF;
@@ -174,21 +187,34 @@ BEGIN
         i_risk := format('CAST(i.%s AS pg_catalog.numeric)', i_risk);
     END IF;
     m_mark := @extschema@._report_column(marks, 'marks', 'mark_price', columns, true, num);
+    m_time := @extschema@._report_column(marks, 'marks', 'mark_time', columns, false, NULL);
 
-    -- One mark per symbol: a tick table needs a view that keeps the latest row.
-    EXECUTE format('SELECT CAST(m.%1$s AS pg_catalog.text) FROM %2$s m GROUP BY m.%1$s
-                    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 LIMIT 1', m_sym, marks)
-       INTO dup;
-    IF dup IS NOT NULL THEN
-        RAISE EXCEPTION 'marks table % holds more than one row for symbol %', marks, dup
-            USING ERRCODE = '22023',
-                  HINT = 'Pass a view that keeps the latest row of each symbol.';
+    -- The current marks, as enforce() reads them: the one row of each symbol, or
+    -- with mark_time mapped the latest; rows without a mark do not count.
+    IF m_time IS NULL THEN
+        EXECUTE format('SELECT CAST(m.%1$s AS pg_catalog.text) FROM %2$s m
+                         WHERE m.%3$s IS NOT NULL AND m.%1$s IS NOT NULL GROUP BY m.%1$s
+                        HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 LIMIT 1',
+                       m_sym, marks, m_mark)
+           INTO dup;
+        IF dup IS NOT NULL THEN
+            RAISE EXCEPTION 'marks table % holds more than one row for symbol %', marks, dup
+                USING ERRCODE = '22023',
+                      HINT = 'Map mark_time to the column that orders a symbol''s marks (the latest is the current mark), or pass a view that keeps one row per symbol.';
+        END IF;
+        marks_src := format('(SELECT m.%1$s, m.%2$s FROM %3$s m WHERE m.%2$s IS NOT NULL)',
+                            m_sym, m_mark, marks);
+    ELSE
+        marks_src := format('(SELECT DISTINCT ON (m.%1$s) m.%1$s, m.%2$s FROM %3$s m
+                               WHERE m.%2$s IS NOT NULL AND m.%1$s IS NOT NULL
+                               ORDER BY m.%1$s, m.%4$s DESC NULLS LAST)',
+                            m_sym, m_mark, marks, m_time);
     END IF;
 
     market_sql := format(
         'SELECT i.%1$s AS symbol, CAST(m.%2$s AS pg_catalog.numeric) AS mark_price
            FROM %3$s i JOIN %4$s m ON m.%5$s OPERATOR(pg_catalog.=) i.%1$s',
-        i_sym, m_mark, instruments, marks, m_sym);
+        i_sym, m_mark, instruments, marks_src, m_sym);
     book_sql := format(
         'SELECT %1$s AS position_key, p.%2$s AS symbol,
                 CAST(p.%3$s AS pg_catalog.numeric) AS size,
@@ -203,7 +229,7 @@ BEGIN
         coalesce('i.' || i_kind, 'CAST(''linear'' AS @extschema@.contract_kind)'),
         coalesce('CAST(i.' || i_cs || ' AS pg_catalog.numeric)', 'CAST(1 AS pg_catalog.numeric)'),
         coalesce('CAST(i.' || i_fee || ' AS pg_catalog.numeric)', 'CAST(0 AS pg_catalog.numeric)'),
-        i_risk, m_mark, positions, instruments, i_sym, marks, m_sym);
+        i_risk, m_mark, positions, instruments, i_sym, marks_src, m_sym);
     IF p_status IS NOT NULL THEN
         book_sql := book_sql || format(
             ' WHERE p.%1$s IS NULL OR p.%1$s OPERATOR(pg_catalog.<) CAST(''liquidate'' AS @extschema@.margin_status)',

@@ -37,6 +37,9 @@ SELECT pg_temp.err($$SELECT * FROM isomargin.shock('rpt.positions', 'rpt.marks',
 SELECT pg_temp.err($$SELECT * FROM isomargin.shock('rpt.positions', 'rpt.marks', 'rpt.instruments', -0.1, '{"mark_price": 1}')$$);
 SELECT pg_temp.err($$SELECT * FROM isomargin.shock('rpt.positions', 'rpt.marks', 'rpt.instruments', -0.1, '{"margin": "collateral"}')$$);
 SELECT pg_temp.err($$SELECT * FROM isomargin.shock('rpt.positions', 'rpt.marks', 'rpt.instruments', -0.1, '{"kind": "k"}')$$);
+SELECT pg_temp.err($$SELECT * FROM isomargin.shock('rpt.positions', 'rpt.marks', 'rpt.instruments', -0.1, '{"marks.symbol": "sym"}')$$);
+SELECT pg_temp.err($$SELECT * FROM isomargin.shock('rpt.positions', 'rpt.marks', 'rpt.instruments', -0.1, '{"mmr": "mmr", "tiers": "tiers"}')$$);
+SELECT pg_temp.err($$SELECT * FROM isomargin.shock('rpt.positions', 'rpt.marks', 'rpt.instruments', -0.1, '{"mark_time": "at"}')$$);
 
 -- Tables and columns.
 CREATE TABLE rpt.float_book (id integer PRIMARY KEY, symbol text, size numeric, entry_price numeric, margin float8);

@@ -116,3 +116,14 @@ CREATE VIEW rpt.latest AS SELECT DISTINCT ON (symbol) symbol, mark_price FROM rp
 SELECT symbol, count(*) AS liquidated, sum(shortfall) AS shortfall
   FROM isomargin.shock('rpt.positions', 'rpt.latest', 'rpt.instruments', -0.2)
  GROUP BY symbol ORDER BY symbol;
+-- Or the tick table itself, mark_time naming the column that orders a symbol's rows
+-- (as for isomargin.enforce): the same book, the same figures.
+SELECT symbol, count(*) AS liquidated, sum(shortfall) AS shortfall
+  FROM isomargin.shock('rpt.positions', 'rpt.ticks', 'rpt.instruments', -0.2, '{"mark_time": "at"}')
+ GROUP BY symbol ORDER BY symbol;
+-- A symbol column named differently in one table: "<table>.symbol".
+CREATE TABLE rpt.px2 (instrument text PRIMARY KEY, px numeric NOT NULL);
+INSERT INTO rpt.px2 VALUES ('T', 20000);
+SELECT position_key, shocked_price, status
+  FROM isomargin.shock('rpt.book', 'rpt.px2', 'rpt.tiered', 0.09,
+       '{"symbol": "sym", "marks.symbol": "instrument", "mark_price": "px", "size": "qty", "entry_price": "entry", "margin": "collateral"}');
