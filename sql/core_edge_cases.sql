@@ -34,7 +34,8 @@ FROM (VALUES (0), (0.01), (0.5), (1), (10), (7)) v(tick) ORDER BY tick;
 -- margin_call_ratio = 1: the margin-call price is the liquidation price.
 SELECT isomargin.margin_call_price(1, 30000, 3000, 0.004, margin_call_ratio => 1) =
        isomargin.liquidation_price(1, 30000, 3000, 0.004) AS same;
--- A call ratio at or below mmr + fee_rate never calls before liquidation: NULL.
+-- A call ratio at or below mmr + fee_rate is refused: the margin ratio would
+-- stand above it at every price (22023).
 SELECT isomargin.margin_call_price(1, 30000, 3000, 0.5, margin_call_ratio => 0.5) AS mcp;
 
 -- Prices of many decimals: the liquidation price keeps the entry price's

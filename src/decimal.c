@@ -23,6 +23,21 @@ dec_big(Numeric n)
 	return r;
 }
 
+const char *dec_figure = NULL;
+
+/* numeric's own overflow, reported with the figure being computed */
+static Numeric
+checked(Numeric r, const bool *overflow)
+{
+	if (*overflow)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range for type numeric", dec_figure ? dec_figure : "result"),
+				 errdetail("A value computed from the arguments exceeds the limits of type numeric."),
+				 errhint("Check the magnitudes of size, the prices, margin and contract_size.")));
+	return r;
+}
+
 static Numeric
 as_numeric(Dec a)
 {
@@ -61,7 +76,10 @@ dec_to_numeric(Dec a)
 Dec
 dec_add_slow(const Dec *a, const Dec *b)
 {
-	return dec_big(numeric_add_opt_error(as_numeric(*a), as_numeric(*b), NULL));
+	bool		err = false;
+	Numeric		r = numeric_add_opt_error(as_numeric(*a), as_numeric(*b), &err);
+
+	return dec_big(checked(r, &err));
 }
 
 Dec
@@ -74,7 +92,10 @@ dec_neg_slow(const Dec *a)
 Dec
 dec_mul_slow(const Dec *a, const Dec *b)
 {
-	return dec_big(numeric_mul_opt_error(as_numeric(*a), as_numeric(*b), NULL));
+	bool		err = false;
+	Numeric		r = numeric_mul_opt_error(as_numeric(*a), as_numeric(*b), &err);
+
+	return dec_big(checked(r, &err));
 }
 
 int
@@ -106,6 +127,7 @@ dec_div_round(Dec num, Dec den, int scale, DecRound mode)
 				q,
 				r;
 	int			rsign;
+	bool		err = false;
 
 	Assert(!dec_is_zero(den));
 	if (!num.big && !den.big)
@@ -137,21 +159,21 @@ dec_div_round(Dec num, Dec den, int scale, DecRound mode)
 	}
 
 	/* numeric route: q = trunc(num * 10^scale / den), then the same adjustment */
-	n = numeric_mul_opt_error(as_numeric(num), pow10_numeric(scale), NULL);
+	n = checked(numeric_mul_opt_error(as_numeric(num), pow10_numeric(scale), &err), &err);
 	d = as_numeric(den);
 	q = DatumGetNumeric(DirectFunctionCall2(numeric_div_trunc, NumericGetDatum(n), NumericGetDatum(d)));
-	r = numeric_sub_opt_error(n, numeric_mul_opt_error(q, d, NULL), NULL);
+	r = checked(numeric_sub_opt_error(n, checked(numeric_mul_opt_error(q, d, &err), &err), &err), &err);
 	rsign = dec_sign(dec_big(r));
 	if (rsign != 0)
 	{
 		bool		negative = (dec_sign(num) < 0) != (dec_sign(den) < 0);
 
 		if (round_away_from_trunc(negative, mode))
-			q = numeric_add_opt_error(q, numeric_codec_make(negative ? -1 : 1, 0), NULL);
+			q = checked(numeric_add_opt_error(q, numeric_codec_make(negative ? -1 : 1, 0), &err), &err);
 	}
 	/* q is an integer; scale it back with display scale `scale` */
 	q = DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(q), Int32GetDatum(0)));
-	return dec_big(numeric_mul_opt_error(q, pow10_numeric(-scale), NULL));
+	return dec_big(checked(numeric_mul_opt_error(q, pow10_numeric(-scale), &err), &err));
 }
 
 Dec

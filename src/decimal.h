@@ -41,6 +41,12 @@ extern int	dec_cmp_slow(const Dec *a, const Dec *b) __attribute__((cold));
 
 extern const int128 isomargin_pow10[39];
 
+/*
+ * The name of the figure being computed, for the error raised when a value
+ * exceeds numeric's range (set by each SQL-callable function; may be NULL).
+ */
+extern const char *dec_figure;
+
 static pg_attribute_always_inline Dec
 dec_make(int128 coef, int scale)
 {

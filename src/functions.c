@@ -12,6 +12,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -114,11 +115,28 @@ read_tick(FunctionCallInfo fcinfo, int tick_arg)
 	return arg_memoized(fcinfo, tick_arg, "tick_size", arg_nonnegative, &call_cache(fcinfo)->tick);
 }
 
+/*
+ * margin_call_ratio, which must exceed mmr + fee_rate (with tiers: the
+ * highest bracket's): at or below it the margin ratio would stand above the
+ * threshold at every price, a margin call that never ends.
+ */
 static Dec
-read_call_ratio(FunctionCallInfo fcinfo, int argno)
+read_call_ratio(FunctionCallInfo fcinfo, int argno, const MarginSchedule *s)
 {
-	return arg_memoized(fcinfo, argno, "margin_call_ratio", arg_call_ratio,
-						&call_cache(fcinfo)->call_ratio);
+	Dec			c = arg_memoized(fcinfo, argno, "margin_call_ratio", arg_call_ratio,
+								 &call_cache(fcinfo)->call_ratio);
+	Dec			top = s->brackets[s->nbrackets - 1].rate_fee;
+
+	if (dec_cmp(c, top) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("margin_call_ratio must be greater than mmr + fee_rate"),
+				 errdetail("margin_call_ratio is %s and %s is %s.",
+						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(dec_to_numeric(c)))),
+						   s->nbrackets > 1 ? "the highest bracket's mmr + fee_rate" : "mmr + fee_rate",
+						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(dec_to_numeric(top))))),
+				 errhint("At or below it the margin ratio would stand above the threshold at every price.")));
+	return c;
 }
 
 #define RETURN_DEC(d) PG_RETURN_NUMERIC(dec_to_numeric(d))
@@ -130,6 +148,7 @@ notional(PG_FUNCTION_ARGS)
 	MarginPosition p;
 	Dec			price;
 
+	dec_figure = "notional";
 	read_size_only(fcinfo, 0, 2, 3, &p);
 	price = arg_positive(fcinfo, 1, "price");
 	RETURN_DEC(margin_notional(&p, price));
@@ -142,6 +161,7 @@ unrealized_pnl(PG_FUNCTION_ARGS)
 	MarginPosition p;
 	Dec			mark;
 
+	dec_figure = "unrealized_pnl";
 	read_position(fcinfo, 0, 1, -1, 3, 4, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
 	RETURN_DEC(margin_unrealized_pnl(&p, mark));
@@ -154,6 +174,7 @@ equity(PG_FUNCTION_ARGS)
 	MarginPosition p;
 	Dec			mark;
 
+	dec_figure = "equity";
 	read_position(fcinfo, 0, 1, 3, 4, 5, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
 	RETURN_DEC(margin_equity(&p, mark));
@@ -167,6 +188,7 @@ initial_margin(PG_FUNCTION_ARGS)
 	Dec			price,
 				leverage;
 
+	dec_figure = "initial_margin";
 	read_size_only(fcinfo, 0, 3, 4, &p);
 	price = arg_positive(fcinfo, 1, "price");
 	leverage = arg_positive(fcinfo, 2, "leverage");
@@ -183,6 +205,7 @@ maintenance_margin(PG_FUNCTION_ARGS)
 	const MarginSchedule *s;
 	Dec			mark;
 
+	dec_figure = "maintenance_margin";
 	read_size_only(fcinfo, 0, 3, 4, &p);
 	mark = arg_positive(fcinfo, 1, "mark_price");
 	s = read_schedule(fcinfo, 2, 5, &local, &flat);
@@ -200,6 +223,7 @@ margin_ratio(PG_FUNCTION_ARGS)
 	Dec			mark,
 				ratio;
 
+	dec_figure = "margin_ratio";
 	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
 	s = read_schedule(fcinfo, 4, 7, &local, &flat);
@@ -219,10 +243,11 @@ margin_status(PG_FUNCTION_ARGS)
 	Dec			mark,
 				c;
 
+	dec_figure = "margin_status";
 	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
 	s = read_schedule(fcinfo, 4, 7, &local, &flat);
-	c = read_call_ratio(fcinfo, 8);
+	c = read_call_ratio(fcinfo, 8, s);
 	PG_RETURN_OID(status_enum_oid(fcinfo, margin_check(&p, s, mark, c)));
 }
 
@@ -236,6 +261,7 @@ liquidation_price(PG_FUNCTION_ARGS)
 	const MarginSchedule *s;
 	Dec			price;
 
+	dec_figure = "liquidation_price";
 	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
 	s = read_schedule(fcinfo, 3, 6, &local, &flat);
 	if (!margin_threshold_price(&p, s, dec_from_int(1), read_tick(fcinfo, 7), &price))
@@ -254,9 +280,10 @@ margin_call_price(PG_FUNCTION_ARGS)
 	Dec			c,
 				price;
 
+	dec_figure = "margin_call_price";
 	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
 	s = read_schedule(fcinfo, 3, 6, &local, &flat);
-	c = read_call_ratio(fcinfo, 7);
+	c = read_call_ratio(fcinfo, 7, s);
 	if (!margin_threshold_price(&p, s, c, read_tick(fcinfo, 8), &price))
 		PG_RETURN_NULL();
 	RETURN_DEC(price);
@@ -269,6 +296,7 @@ bankruptcy_price(PG_FUNCTION_ARGS)
 	MarginPosition p;
 	Dec			price;
 
+	dec_figure = "bankruptcy_price";
 	read_position(fcinfo, 0, 1, 2, 3, 4, &p);
 	if (!margin_bankruptcy_price(&p, read_tick(fcinfo, 5), &price))
 		PG_RETURN_NULL();
@@ -301,6 +329,7 @@ assess(PG_FUNCTION_ARGS)
 	Datum		values[A_NATTS];
 	bool		nulls[A_NATTS] = {0};
 
+	dec_figure = "assess";
 	for (int i = 0; i < 10; i++)
 		if (PG_ARGISNULL(i))
 			PG_RETURN_NULL();
@@ -319,7 +348,7 @@ assess(PG_FUNCTION_ARGS)
 	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
 	s = read_schedule(fcinfo, 4, 7, &local, &flat);
-	c = read_call_ratio(fcinfo, 8);
+	c = read_call_ratio(fcinfo, 8, s);
 	tick = read_tick(fcinfo, 9);
 
 	values[A_NOTIONAL] = NumericGetDatum(dec_to_numeric(margin_notional(&p, mark)));
