@@ -75,6 +75,26 @@ FROM lp_by_n a JOIN cache_pos p USING (n)
      JOIN cache_external x ON x.id = p.sid JOIN cache_compressed c ON c.id = p.sid;
 DROP TABLE cache_external;
 
+-- More distinct schedules than the cache holds (16), interleaved row by
+-- row: entries are replaced and decoded again, results stay right.  Each
+-- schedule k has one bracket of mmr k/1000 (so the flat mmr is the
+-- reference) or two brackets split at 100 * k (so the bracket is known).
+CREATE TEMP TABLE many AS
+SELECT k, format('{0..1000000000 mmr=%s max_leverage=1}', k / 1000.0)::isomargin.tiers AS flat_t,
+       (k / 1000.0)::numeric AS mmr,
+       format('{0..%s mmr=0.001 max_leverage=10; %s..1000000 mmr=0.002 max_leverage=5}', 100 * k, 100 * k)::isomargin.tiers AS split_t
+FROM generate_series(1, 40) k;
+CREATE TEMP TABLE many_rows AS
+SELECT n, 1 + (n * 7) % 40 AS k, (50 + n % 4000)::numeric AS notional FROM generate_series(1, 2000) n;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE isomargin.liquidation_price(1, 20000, 3000, m.flat_t)
+                              = isomargin.liquidation_price(1, 20000, 3000, m.mmr)) AS same_as_flat,
+       count(*) FILTER (WHERE isomargin.bracket(m.split_t, r.notional)
+                              = CASE WHEN r.notional <= 100 * m.k THEN 1 ELSE 2 END) AS right_bracket,
+       count(*) FILTER (WHERE isomargin.max_leverage(m.split_t, r.notional)
+                              = CASE WHEN r.notional <= 100 * m.k THEN 10 ELSE 5 END) AS right_leverage
+FROM (SELECT * FROM many_rows ORDER BY n) r JOIN many m USING (k);
+
 -- A fee that pushes a bracket's mmr + fee to 1 is refused, also after the
 -- schedule was cached for a smaller fee.
 SELECT v.f, isomargin.liquidation_price(10, 20000, 20000, s.t, fee_rate => v.f)

@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -20,11 +21,30 @@ static const char *const field_names[TIERS_NFIELDS] = {
 	"floor", "cap", "mmr", "amount", "max_leverage"
 };
 
+/*
+ * Per-call-site cache of decoded schedules.  A query that joins positions
+ * to their instruments' schedules sees them interleaved, so a few distinct
+ * values are kept, keyed by the argument's bytes as they arrive (inline,
+ * short or compressed; detoasted when out of line): a compressed value is
+ * matched without decompressing it.
+ */
+#define TIERS_CACHE_ENTRIES 16
+
+typedef struct TiersCacheEntry
+{
+	char	   *key;			/* the argument's bytes, NULL: empty */
+	Size		key_len;
+	uint32		hash;
+	Tiers	   *tiers;			/* plain copy of the value */
+	MarginSchedule schedule;	/* its brackets */
+	bool		fee_kept;		/* schedule.fee and rate_fee are valid for the next call */
+} TiersCacheEntry;
+
 typedef struct TiersCache
 {
-	Tiers	   *tiers;			/* copy of the last argument, in fn_mcxt */
-	MarginSchedule schedule;	/* its brackets, in fn_mcxt */
-	bool		fee_kept;		/* schedule.fee and rate_fee are valid for the next call */
+	int			last;			/* entry of the last call, tried first */
+	int			victim;			/* next entry to replace, round robin */
+	TiersCacheEntry entries[TIERS_CACHE_ENTRIES];
 } TiersCache;
 
 TiersNumStatus
@@ -366,64 +386,113 @@ tiers_check_fee(const Tiers *t, Dec fee)
 }
 
 static bool
-same_bytes(struct varlena *v, const Tiers *kept)
+entry_matches(const TiersCacheEntry *e, const char *key, Size len, uint32 hash)
 {
-	Size		len = VARSIZE_ANY_EXHDR(v);
-
-	return len == VARSIZE(kept) - VARHDRSZ &&
-		memcmp(VARDATA_ANY(v), VARDATA(kept), len) == 0;
+	return e->key != NULL && e->hash == hash && e->key_len == len &&
+		memcmp(e->key, key, len) == 0;
 }
 
-const MarginSchedule *
-tiers_cached_schedule(FunctionCallInfo fcinfo, int argno, Dec fee)
+/* Decode the value into entry e (all in fn_mcxt), replacing what it held. */
+static void
+entry_fill(FunctionCallInfo fcinfo, TiersCacheEntry *e, const char *key, Size len,
+		   uint32 hash, struct varlena *value)
+{
+	MemoryContext old;
+	struct varlena *plain = value;
+	Size		plain_len;
+
+	if (VARATT_IS_EXTERNAL(plain) || VARATT_IS_COMPRESSED(plain))
+		plain = pg_detoast_datum_packed(plain);
+	plain_len = VARSIZE_ANY_EXHDR(plain);
+	if (e->key != NULL)
+	{
+		pfree(e->key);
+		pfree(e->tiers);
+		pfree(e->schedule.brackets);
+		e->key = NULL;
+	}
+	e->fee_kept = false;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	e->tiers = palloc(plain_len + VARHDRSZ);
+	SET_VARSIZE(e->tiers, plain_len + VARHDRSZ);
+	memcpy(VARDATA(e->tiers), VARDATA_ANY(plain), plain_len);
+	tiers_to_schedule(e->tiers, dec_from_int(0), &e->schedule);
+	e->key = palloc(len);
+	memcpy(e->key, key, len);
+	MemoryContextSwitchTo(old);
+	e->key_len = len;
+	e->hash = hash;
+}
+
+static TiersCacheEntry *
+cache_lookup(FunctionCallInfo fcinfo, int argno)
 {
 	CallCache  *cc = call_cache(fcinfo);
 	TiersCache *tc = (TiersCache *) cc->tiers_cache;
 	struct varlena *v = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	struct varlena *k = v;
+	TiersCacheEntry *e;
+	Size		len;
+	uint32		hash;
 
-	/* compressed or out of line: compare the plain bytes (a short header is read in place) */
-	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
-		v = pg_detoast_datum_packed(v);
 	if (tc == NULL)
 	{
 		tc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TiersCache));
 		cc->tiers_cache = tc;
 	}
-	if (tc->tiers == NULL || !same_bytes(v, tc->tiers))
-	{
-		MemoryContext old;
-		Size		len = VARSIZE_ANY_EXHDR(v);
-		Tiers	   *copy;
+	/* an out-of-line value's pointer says nothing about its contents */
+	if (VARATT_IS_EXTERNAL(k))
+		k = pg_detoast_datum_packed(k);
+	len = VARSIZE_ANY(k);
 
-		if (tc->tiers != NULL)
+	e = &tc->entries[tc->last];
+	if (!(e->key != NULL && e->key_len == len && memcmp(e->key, k, len) == 0))
+	{
+		hash = hash_bytes((const unsigned char *) k, (int) len);
+		e = NULL;
+		for (int i = 0; i < TIERS_CACHE_ENTRIES; i++)
+			if (entry_matches(&tc->entries[i], (const char *) k, len, hash))
+			{
+				e = &tc->entries[i];
+				tc->last = i;
+				break;
+			}
+		if (e == NULL)
 		{
-			pfree(tc->schedule.brackets);
-			pfree(tc->tiers);
-			tc->tiers = NULL;
+			tc->last = tc->victim;
+			tc->victim = (tc->victim + 1) % TIERS_CACHE_ENTRIES;
+			e = &tc->entries[tc->last];
+			entry_fill(fcinfo, e, (const char *) k, len, hash, k);
 		}
-		tc->fee_kept = false;
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		copy = palloc(len + VARHDRSZ);
-		SET_VARSIZE(copy, len + VARHDRSZ);
-		memcpy(VARDATA(copy), VARDATA_ANY(v), len);
-		tiers_to_schedule(copy, dec_from_int(0), &tc->schedule);
-		MemoryContextSwitchTo(old);
-		tc->tiers = copy;
 	}
-	if (!tc->fee_kept || fee.big ||
-		tc->schedule.fee.coef != fee.coef || tc->schedule.fee.scale != fee.scale)
+	return e;
+}
+
+const Tiers *
+tiers_cached(FunctionCallInfo fcinfo, int argno)
+{
+	return cache_lookup(fcinfo, argno)->tiers;
+}
+
+const MarginSchedule *
+tiers_cached_schedule(FunctionCallInfo fcinfo, int argno, Dec fee)
+{
+	TiersCacheEntry *e = cache_lookup(fcinfo, argno);
+
+	if (!e->fee_kept || fee.big ||
+		e->schedule.fee.coef != fee.coef || e->schedule.fee.scale != fee.scale)
 	{
 		bool		inline_only = !fee.big;
 
-		tc->fee_kept = false;
-		tiers_check_fee(tc->tiers, fee);
-		tc->schedule.fee = fee;
-		margin_schedule_finish(&tc->schedule);
+		e->fee_kept = false;
+		tiers_check_fee(e->tiers, fee);
+		e->schedule.fee = fee;
+		margin_schedule_finish(&e->schedule);
 		/* a numeric-route sum lives in short-lived memory: not kept */
-		for (int i = 0; i < tc->schedule.nbrackets; i++)
-			if (tc->schedule.brackets[i].rate_fee.big)
+		for (int i = 0; i < e->schedule.nbrackets; i++)
+			if (e->schedule.brackets[i].rate_fee.big)
 				inline_only = false;
-		tc->fee_kept = inline_only;
+		e->fee_kept = inline_only;
 	}
-	return &tc->schedule;
+	return &e->schedule;
 }

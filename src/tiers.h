@@ -107,10 +107,13 @@ extern void tiers_check_fee(const Tiers *t, Dec fee);
 
 /*
  * The schedule of the tiers argument argno with this fee, decoded once per
- * call site (kept in call_cache(fcinfo)->tiers_cache, in fn_mcxt) and
- * decoded again only when the argument's bytes differ from the last ones.
- * Checks mmr + fee < 1 in every bracket whenever the tiers or fee change.
+ * distinct value at a call site: up to 16 decoded schedules are kept in
+ * call_cache(fcinfo)->tiers_cache (fn_mcxt), keyed by the argument's bytes
+ * (a compressed value is matched without decompressing it).  Checks
+ * mmr + fee < 1 in every bracket whenever the schedule or the fee changes.
  */
 extern const MarginSchedule *tiers_cached_schedule(FunctionCallInfo fcinfo, int argno, Dec fee);
+/* The plain value of the tiers argument argno, from the same cache; valid until the next call. */
+extern const Tiers *tiers_cached(FunctionCallInfo fcinfo, int argno);
 
 #endif
