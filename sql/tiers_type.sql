@@ -2,6 +2,19 @@
 -- SQLSTATE, storage in a table, equality, and the binary form.
 SET extra_float_digits = 0;
 
+-- The type's functions and operators: arguments, volatility, strictness and
+-- parallel safety are part of the interface.
+SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args,
+       pg_get_function_result(p.oid) AS result,
+       p.provolatile AS vol, p.proisstrict AS strict, p.proparallel AS par, p.prosecdef AS secdef
+FROM pg_proc p
+WHERE p.pronamespace = 'isomargin'::regnamespace
+  AND (p.proname LIKE 'tiers%' OR p.proname IN ('bracket', 'max_leverage', 'max_notional'))
+ORDER BY 1, 2;
+SELECT o.oprname, o.oprleft::regtype, o.oprright::regtype, o.oprcanhash AS hashes,
+       o.oprcom::regoperator AS commutator, o.oprnegate::regoperator AS negator
+FROM pg_operator o WHERE o.oprleft = 'isomargin.tiers'::regtype ORDER BY 1;
+
 -- The illustrative schedules of the domain reference, amounts derived:
 -- linear 0, 50, 1050, 16050, 116050; inverse 0, 0.025, 0.175, 0.675.
 SELECT '{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage=50;
