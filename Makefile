@@ -13,7 +13,14 @@ OBJS = \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
-	src/tiers_lookup.o
+	src/tiers_lookup.o \
+	src/enforce_config.o \
+	src/enforce_sql.o \
+	src/enforce_compute.o \
+	src/enforce_spi.o \
+	src/enforce_position_trigger.o \
+	src/enforce_mark_trigger.o \
+	src/enforce_instrument_trigger.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -36,6 +43,13 @@ REGRESS = \
 	reports_shock \
 	reports_ladder \
 	reports_errors \
+	enforce_attach \
+	enforce_positions \
+	enforce_marks \
+	enforce_instruments \
+	enforce_events \
+	enforce_misuse \
+	enforce_security \
 	zz_drop
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 

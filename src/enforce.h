@@ -1,0 +1,254 @@
+/*
+ * enforce.h
+ *	  Enforcement: triggers that keep a positions table's stored prices and
+ *	  statuses current as its marks and instruments change.
+ *
+ * install/30_enforce.sql attaches the triggers (isomargin.enforce) and
+ * records each attachment in isomargin.enforcement; doc/enforcement.md is
+ * the reference.  The C side is split by job:
+ *	 enforce_config.c	 the attachment read from the catalog, cached per trigger
+ *	 enforce_sql.c		 the SQL each trigger runs, prepared once per trigger
+ *	 enforce_compute.c	 a position's prices and status, by the engine
+ *	 enforce_spi.c		 running plans as the tables' owner; events and NOTIFY
+ *	 enforce_*_trigger.c the trigger functions themselves
+ *
+ * Every trigger locks the instrument's row of the attachment's state table
+ * (one row per symbol: the current mark) before it reads or writes
+ * positions of that instrument: FOR SHARE for a position change,
+ * FOR NO KEY UPDATE for a mark or instrument change.  That row is what
+ * serializes a mark update against a position change, so neither misses
+ * the other.
+ */
+#ifndef ISOMARGIN_ENFORCE_H
+#define ISOMARGIN_ENFORCE_H
+
+#include "postgres.h"
+
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+
+#include "margin.h"
+
+/* LISTEN channel: one NOTIFY per event row, the payload is its id */
+#define ENFORCE_CHANNEL			"isomargin_events"
+
+/*
+ * Stored prices carry MARGIN_PRICE_MIN_SCALE decimals or more, rounded
+ * against the position; a candidate search widens its range by one unit
+ * of that scale so no rounded price at the edge of a move is missed.
+ */
+#define ENFORCE_PRICE_UNIT_SCALE	MARGIN_PRICE_MIN_SCALE
+
+typedef enum EnforceRole
+{
+	ENFORCE_POSITIONS,
+	ENFORCE_MARKS,
+	ENFORCE_INSTRUMENTS
+} EnforceRole;
+
+typedef enum EnforceColumnId
+{
+	COL_POS_SYMBOL,
+	COL_POS_SIZE,
+	COL_POS_ENTRY,
+	COL_POS_MARGIN,
+	COL_POS_LP,
+	COL_POS_MCP,
+	COL_POS_BP,
+	COL_POS_STATUS,
+	COL_POS_CHANGED_AT,
+	COL_MARK_SYMBOL,
+	COL_MARK_PRICE,
+	COL_INS_SYMBOL,
+	COL_INS_KIND,				/* optional: linear */
+	COL_INS_CS,					/* optional: 1 */
+	COL_INS_RATE,				/* mmr (numeric) or tiers (isomargin.tiers) */
+	COL_INS_FEE,				/* optional: 0 */
+	ENFORCE_NCOLS
+} EnforceColumnId;
+
+typedef struct EnforceColumn
+{
+	const char *key;			/* conventional name */
+	char	   *name;			/* actual column; NULL: optional and absent */
+	AttrNumber	attnum;
+	Oid			type;			/* base type */
+} EnforceColumn;
+
+typedef enum EnforcePlanId
+{
+	PLAN_STATE_SHARE,			/* position: lock the symbol's state, read the mark */
+	PLAN_STATE_ENSURE,			/* create the symbol's state row if missing */
+	PLAN_INSTRUMENT,			/* one instrument's parameters */
+	PLAN_EVENT_ONE,				/* one event, key from a position's primary key */
+	PLAN_STATE_LOCK_MANY,		/* marks: lock many symbols' state, in order */
+	PLAN_STATE_ENSURE_MANY,
+	PLAN_CANDIDATES,			/* marks: index range scans over stored prices */
+	PLAN_INSTRUMENTS_MANY,
+	PLAN_SET_STATUS,			/* marks: new statuses by tid */
+	PLAN_STATE_SET_MARKS,
+	PLAN_EVENTS_MANY,
+	PLAN_STATE_TOUCH,			/* instruments: lock one state row, read the mark */
+	PLAN_POSITIONS_OF,			/* instruments: every position of a symbol */
+	PLAN_SET_FIGURES,			/* instruments: prices and statuses by tid */
+	ENFORCE_NPLANS
+} EnforcePlanId;
+
+/* One attachment as seen by one trigger (cache key: the trigger's OID). */
+typedef struct EnforceAttachment
+{
+	Oid			tgoid;
+	bool		valid;
+	MemoryContext cxt;			/* everything below lives here */
+	int32		id;
+	EnforceRole role;
+	Oid			positions;
+	Oid			marks;
+	Oid			instruments;
+	Oid			state;
+	Oid			events;
+	Oid			nsp;			/* the extension's schema */
+	Oid			owner;			/* positions' owner: runs the trigger's SQL */
+	Oid			events_owner;	/* writes isomargin.events */
+	char	   *qnsp;
+	char	   *qpositions;
+	char	   *qmarks;
+	char	   *qinstruments;
+	char	   *qstate;
+	char	   *positions_name; /* for messages */
+	EnforceColumn cols[ENFORCE_NCOLS];
+	bool		rate_is_tiers;
+	Dec			call_ratio;
+	/* the symbol type, shared by the three tables */
+	Oid			sym_type;
+	Oid			sym_array;
+	Oid			sym_collation;
+	int16		sym_len;
+	bool		sym_byval;
+	char	   *sym_eq;			/* "OPERATOR(schema.=)" */
+	char	   *sym_collate;	/* " COLLATE schema.name" or "" */
+	FmgrInfo	sym_cmp;
+	FmgrInfo	sym_out;
+	/* positions' primary key */
+	int			npk;
+	AttrNumber *pk_attnums;
+	Oid		   *pk_types;
+	char	   *pk_order;		/* p."a", p."b" */
+	char	   *pk_key;			/* jsonb_build_object('a', p."a", ...) */
+	/* enum labels */
+	Oid			status_type;
+	Oid			status_oid[4];
+	Oid			kind_type;
+	Oid			kind_inverse;
+	Oid			tiers_type;		/* InvalidOid until isomargin.tiers exists */
+	SPIPlanPtr	plans[ENFORCE_NPLANS];
+} EnforceAttachment;
+
+/* One instrument's parameters, as the engine wants them. */
+typedef struct EnforceInstrument
+{
+	bool		found;
+	bool		inverse;
+	Dec			contract_size;
+	MarginSchedule schedule;
+	MarginBracket flat;			/* the bracket of a flat mmr */
+	Datum		symbol;			/* for messages */
+} EnforceInstrument;
+
+/* A position's inputs and what enforcement stores for it. */
+typedef struct EnforceFigures
+{
+	bool		has_lp;
+	bool		has_mcp;
+	bool		has_bp;
+	Dec			lp;
+	Dec			mcp;
+	Dec			bp;
+	MarginStatus check;			/* exact check at the mark; OK without a mark */
+	bool		has_mark;
+	Dec			equity;
+	Dec			maintenance;
+} EnforceFigures;
+
+/* A position as a pass over positions reads it (PLAN_CANDIDATES, PLAN_POSITIONS_OF). */
+typedef struct EnforcePassRow
+{
+	Dec			size;
+	Dec			entry;
+	Dec			margin;
+	bool		has_status;
+	MarginStatus status;
+} EnforcePassRow;
+
+/* enforce_config.c */
+extern EnforceAttachment *enforce_attachment(FunctionCallInfo fcinfo, EnforceRole role);
+extern SPIPlanPtr enforce_plan(EnforceAttachment *att, EnforcePlanId id);
+extern void enforce_check_trigger(FunctionCallInfo fcinfo, const char *funcname,
+								  EnforceRole role);
+
+/* enforce_sql.c */
+extern char *enforce_plan_sql(EnforceAttachment *att, EnforcePlanId id,
+							  int *nargs, Oid *argtypes);
+
+/* enforce_compute.c */
+extern Dec	enforce_read_dec(EnforceAttachment *att, EnforceColumnId col, Datum d,
+							 bool isnull);
+extern void enforce_check_position(EnforceAttachment *att, Dec size, Dec entry, Dec margin);
+extern void enforce_read_pass_row(EnforceAttachment *att, HeapTuple t, TupleDesc d,
+								  EnforcePassRow *row);
+extern void enforce_missing_instrument(EnforceAttachment *att, Datum symbol) pg_attribute_noreturn();
+extern Dec	enforce_read_mark(EnforceAttachment *att, Datum d);
+extern void enforce_instrument_from_row(EnforceAttachment *att, EnforceInstrument *ins,
+										Datum symbol, Datum *values, bool *nulls);
+extern void enforce_position_figures(EnforceAttachment *att, const EnforceInstrument *ins,
+									 Dec size, Dec entry, Dec margin,
+									 bool has_mark, Dec mark, EnforceFigures *out);
+extern MarginStatus enforce_status_of(EnforceAttachment *att, Oid label);
+extern MarginStatus enforce_next_status(bool has_old, MarginStatus old, MarginStatus check,
+										bool keep_severe);
+extern Datum enforce_price_datum(bool has, Dec v, bool *isnull);
+
+/* enforce_spi.c */
+typedef struct EnforceUser
+{
+	Oid			saved_user;
+	int			saved_context;
+} EnforceUser;
+
+extern int	enforce_internal_writes;
+
+extern void enforce_become(Oid role, EnforceUser *save);
+extern void enforce_restore(const EnforceUser *save);
+extern int	enforce_execute(EnforceAttachment *att, EnforcePlanId id, Datum *values,
+							const char *nulls, bool latest, long tcount);
+extern bool enforce_lock_state(EnforceAttachment *att, EnforcePlanId plan, Datum symbol,
+							   Dec *mark, MemoryContext keep);
+extern char *enforce_symbol_text(EnforceAttachment *att, Datum symbol);
+extern Datum enforce_array(Datum *elems, bool *nulls, int n, Oid elemtype);
+
+/* Events to record after a set-based pass, then written at once. */
+typedef struct EnforceEvents
+{
+	int			n;
+	int			cap;
+	Datum	   *key;			/* jsonb */
+	Datum	   *symbol;			/* text */
+	Datum	   *old_status;
+	bool	   *old_null;
+	Datum	   *new_status;
+	Datum	   *mark;
+	Datum	   *equity;
+	Datum	   *maintenance;
+} EnforceEvents;
+
+extern void enforce_events_init(EnforceEvents *ev, int cap);
+extern void enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum key,
+							   Datum symbol_text, bool has_old, MarginStatus old,
+							   MarginStatus new, Dec mark, const EnforceFigures *f);
+extern void enforce_events_write(EnforceAttachment *att, EnforceEvents *ev);
+extern void enforce_event_one(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc,
+							  Datum symbol_text, bool has_old, MarginStatus old,
+							  MarginStatus new, Dec mark, const EnforceFigures *f);
+
+#endif

@@ -1,0 +1,612 @@
+/*
+ * enforce_config.c
+ *	  The attachment a trigger serves, read from isomargin.enforcement and
+ *	  cached per trigger OID, with the trigger's plans (as ri_triggers.c
+ *	  does for foreign keys).
+ *
+ * A trigger's only argument is its attachment id.  Anyone who may create
+ * triggers on a table can attach these functions with any argument, so
+ * the argument is checked: it must name an attachment whose table for the
+ * trigger's role is the table the trigger fired on.  Column names come
+ * from the catalog, never from the trigger, and are checked against the
+ * tables each time the cache entry is built.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "enforce.h"
+#include "numeric_codec.h"
+
+typedef struct EnforceCacheEntry
+{
+	Oid			tgoid;			/* hash key */
+	EnforceAttachment *att;
+} EnforceCacheEntry;
+
+static HTAB *enforce_cache = NULL;
+static MemoryContext enforce_cache_cxt = NULL;
+
+/*
+ * Entries replaced after an invalidation; a trigger further up the stack
+ * may still be using one, so they are freed at the end of the transaction.
+ */
+static List *enforce_retired = NIL;
+
+static const char *const role_names[] = {"positions", "marks", "instruments"};
+
+/* Conventional names, the table each belongs to, and whether it may be absent. */
+static const struct
+{
+	const char *key;
+	EnforceRole table;
+	bool		optional;
+}			column_spec[ENFORCE_NCOLS] = {
+	[COL_POS_SYMBOL] = {"symbol", ENFORCE_POSITIONS, false},
+	[COL_POS_SIZE] = {"size", ENFORCE_POSITIONS, false},
+	[COL_POS_ENTRY] = {"entry_price", ENFORCE_POSITIONS, false},
+	[COL_POS_MARGIN] = {"margin", ENFORCE_POSITIONS, false},
+	[COL_POS_LP] = {"liquidation_price", ENFORCE_POSITIONS, false},
+	[COL_POS_MCP] = {"margin_call_price", ENFORCE_POSITIONS, false},
+	[COL_POS_BP] = {"bankruptcy_price", ENFORCE_POSITIONS, false},
+	[COL_POS_STATUS] = {"status", ENFORCE_POSITIONS, false},
+	[COL_POS_CHANGED_AT] = {"status_changed_at", ENFORCE_POSITIONS, false},
+	[COL_MARK_SYMBOL] = {"symbol", ENFORCE_MARKS, false},
+	[COL_MARK_PRICE] = {"mark_price", ENFORCE_MARKS, false},
+	[COL_INS_SYMBOL] = {"symbol", ENFORCE_INSTRUMENTS, false},
+	[COL_INS_KIND] = {"kind", ENFORCE_INSTRUMENTS, true},
+	[COL_INS_CS] = {"contract_size", ENFORCE_INSTRUMENTS, true},
+	[COL_INS_RATE] = {"rate", ENFORCE_INSTRUMENTS, false},
+	[COL_INS_FEE] = {"fee_rate", ENFORCE_INSTRUMENTS, true},
+};
+
+static void
+enforce_cache_invalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	EnforceCacheEntry *e;
+
+	if (enforce_cache == NULL)
+		return;
+	hash_seq_init(&status, enforce_cache);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		EnforceAttachment *a = e->att;
+
+		if (a == NULL || !a->valid)
+			continue;
+		if (relid == InvalidOid || relid == a->positions || relid == a->marks ||
+			relid == a->instruments || relid == a->state || relid == a->events)
+			a->valid = false;
+	}
+}
+
+static void
+enforce_attachment_free(EnforceAttachment *a)
+{
+	for (int i = 0; i < ENFORCE_NPLANS; i++)
+		if (a->plans[i])
+			SPI_freeplan(a->plans[i]);
+	MemoryContextDelete(a->cxt);
+}
+
+static void
+enforce_free_retired(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	foreach(lc, enforce_retired)
+		enforce_attachment_free((EnforceAttachment *) lfirst(lc));
+	list_free(enforce_retired);
+	enforce_retired = NIL;
+}
+
+static void
+enforce_cache_init(void)
+{
+	HASHCTL		ctl;
+
+	enforce_cache_cxt = AllocSetContextCreate(CacheMemoryContext,
+											  "isomargin enforcement cache",
+											  ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(EnforceCacheEntry);
+	ctl.hcxt = enforce_cache_cxt;
+	enforce_cache = hash_create("isomargin enforcement triggers", 64, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	CacheRegisterRelcacheCallback(enforce_cache_invalidate, (Datum) 0);
+	RegisterXactCallback(enforce_free_retired, NULL);
+}
+
+void
+enforce_check_trigger(FunctionCallInfo fcinfo, const char *funcname, EnforceRole role)
+{
+	TriggerData *td;
+	TriggerEvent ev;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be called as a trigger", funcname)));
+	td = (TriggerData *) fcinfo->context;
+	ev = td->tg_event;
+
+	if (role == ENFORCE_POSITIONS ? !TRIGGER_FIRED_BEFORE(ev) : !TRIGGER_FIRED_AFTER(ev))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be fired %s", funcname,
+						role == ENFORCE_POSITIONS ? "BEFORE" : "AFTER")));
+	if (role == ENFORCE_MARKS ? !TRIGGER_FIRED_FOR_STATEMENT(ev) : !TRIGGER_FIRED_FOR_ROW(ev))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be fired FOR EACH %s", funcname,
+						role == ENFORCE_MARKS ? "STATEMENT" : "ROW")));
+	if (!TRIGGER_FIRED_BY_INSERT(ev) && !TRIGGER_FIRED_BY_UPDATE(ev))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be fired on INSERT or UPDATE", funcname)));
+	if (role == ENFORCE_MARKS && td->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be created with REFERENCING NEW TABLE", funcname)));
+	if (td->tg_trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s expects one trigger argument, the attachment id", funcname),
+				 errhint("Create enforcement triggers with isomargin.enforce().")));
+}
+
+static Oid
+rel_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+static char *
+qualified_rel(Oid relid)
+{
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	char	   *rel = get_rel_name(relid);
+
+	if (nsp == NULL || rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	return quote_qualified_identifier(nsp, rel);
+}
+
+static Oid
+type_in(Oid nsp, const char *name)
+{
+	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+						   CStringGetDatum(name), ObjectIdGetDatum(nsp));
+}
+
+static Oid
+enum_label(Oid type, const char *label)
+{
+	Oid			oid = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+									  ObjectIdGetDatum(type), CStringGetDatum(label));
+
+	if (!OidIsValid(oid))
+		elog(ERROR, "enum type %u has no label \"%s\"", type, label);
+	return oid;
+}
+
+static Oid
+table_of(EnforceAttachment *a, EnforceRole r)
+{
+	return r == ENFORCE_POSITIONS ? a->positions : r == ENFORCE_MARKS ? a->marks : a->instruments;
+}
+
+static bool
+numeric_like(Oid t)
+{
+	return t == NUMERICOID || t == INT2OID || t == INT4OID || t == INT8OID;
+}
+
+static void
+column_type_error(EnforceAttachment *a, EnforceColumn *c, EnforceRole r, const char *want)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("column \"%s\" of table \"%s\" must be of type %s", c->name,
+					get_rel_name(table_of(a, r)), want),
+			 errdetail("It is mapped to isomargin's \"%s\" and is of type %s.", c->key,
+					   format_type_be(c->type))));
+}
+
+/* Resolve one column: it must exist, with a type enforcement can read. */
+static void
+resolve_column(EnforceAttachment *a, EnforceColumnId id)
+{
+	EnforceColumn *c = &a->cols[id];
+	EnforceRole r = column_spec[id].table;
+	Oid			rel = table_of(a, r);
+
+	if (c->name == NULL)
+	{
+		if (!column_spec[id].optional)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("isomargin enforcement %d has no column for \"%s\" of its %s table",
+							a->id, c->key, role_names[r]),
+					 errhint("Run isomargin.unenforce() and isomargin.enforce() again.")));
+		return;
+	}
+	c->attnum = get_attnum(rel, c->name);
+	if (c->attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column \"%s\" of table \"%s\" does not exist", c->name, get_rel_name(rel)),
+				 errdetail("isomargin enforcement %d maps \"%s\" of its %s table to it.",
+						   a->id, c->key, role_names[r]),
+				 errhint("Run isomargin.unenforce() and isomargin.enforce() again.")));
+	c->type = getBaseType(get_atttype(rel, c->attnum));
+
+	switch (id)
+	{
+		case COL_POS_SYMBOL:
+		case COL_MARK_SYMBOL:
+		case COL_INS_SYMBOL:
+			break;
+		case COL_POS_LP:
+		case COL_POS_MCP:
+		case COL_POS_BP:
+			if (c->type != NUMERICOID)
+				column_type_error(a, c, r, "numeric");
+			break;
+		case COL_POS_STATUS:
+			if (c->type != a->status_type)
+				column_type_error(a, c, r, "isomargin.margin_status");
+			break;
+		case COL_POS_CHANGED_AT:
+			if (c->type != TIMESTAMPTZOID)
+				column_type_error(a, c, r, "timestamp with time zone");
+			break;
+		case COL_INS_KIND:
+			if (c->type != a->kind_type)
+				column_type_error(a, c, r, "isomargin.contract_kind");
+			break;
+		case COL_INS_RATE:
+			a->rate_is_tiers = OidIsValid(a->tiers_type) && c->type == a->tiers_type;
+			if (!a->rate_is_tiers && !numeric_like(c->type))
+				column_type_error(a, c, r, "numeric or isomargin.tiers");
+			break;
+		default:
+			if (!numeric_like(c->type))
+				column_type_error(a, c, r, "numeric");
+			break;
+	}
+}
+
+/* The symbol type: one type for the three tables, with btree equality. */
+static void
+resolve_symbol(EnforceAttachment *a)
+{
+	Oid			types[3];
+	int32		typmod;
+	Oid			coll;
+	TypeCacheEntry *tc;
+	HeapTuple	tup;
+	Oid			outfn;
+	bool		varlena;
+
+	for (int i = 0; i < 3; i++)
+	{
+		EnforceColumnId id = i == 0 ? COL_POS_SYMBOL : i == 1 ? COL_MARK_SYMBOL : COL_INS_SYMBOL;
+
+		get_atttypetypmodcoll(table_of(a, (EnforceRole) i), a->cols[id].attnum,
+							  &types[i], &typmod, &coll);
+		if (i == 0)
+			a->sym_collation = coll;
+	}
+	if (types[1] != types[0] || types[2] != types[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the symbol columns of isomargin enforcement %d differ in type", a->id),
+				 errdetail("positions: %s, marks: %s, instruments: %s.",
+						   format_type_be(types[0]), format_type_be(types[1]),
+						   format_type_be(types[2]))));
+	a->sym_type = types[0];
+	a->sym_array = get_array_type(a->sym_type);
+	get_typlenbyval(a->sym_type, &a->sym_len, &a->sym_byval);
+
+	tc = lookup_type_cache(getBaseType(a->sym_type), TYPECACHE_EQ_OPR | TYPECACHE_CMP_PROC_FINFO);
+	if (!OidIsValid(tc->eq_opr) || !OidIsValid(tc->cmp_proc_finfo.fn_oid) ||
+		!OidIsValid(a->sym_array))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("symbol type %s has no default btree operator class",
+						format_type_be(a->sym_type))));
+	fmgr_info_cxt(tc->cmp_proc_finfo.fn_oid, &a->sym_cmp, a->cxt);
+
+	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", tc->eq_opr);
+	a->sym_eq = psprintf("OPERATOR(%s.=)",
+						 quote_identifier(get_namespace_name(((Form_pg_operator) GETSTRUCT(tup))->oprnamespace)));
+	ReleaseSysCache(tup);
+
+	a->sym_collate = "";
+	if (OidIsValid(a->sym_collation))
+	{
+		tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(a->sym_collation));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for collation %u", a->sym_collation);
+		a->sym_collate = psprintf(" COLLATE %s",
+								  quote_qualified_identifier(get_namespace_name(((Form_pg_collation) GETSTRUCT(tup))->collnamespace),
+															 NameStr(((Form_pg_collation) GETSTRUCT(tup))->collname)));
+		ReleaseSysCache(tup);
+	}
+
+	getTypeOutputInfo(a->sym_type, &outfn, &varlena);
+	fmgr_info_cxt(outfn, &a->sym_out, a->cxt);
+}
+
+static void
+resolve_primary_key(EnforceAttachment *a)
+{
+	Relation	rel = table_open(a->positions, AccessShareLock);
+	Oid			pk = RelationGetPrimaryKeyIndex(rel);
+	HeapTuple	tup;
+	Form_pg_index index;
+	StringInfoData order,
+				key;
+
+	if (!OidIsValid(pk))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" has no primary key", RelationGetRelationName(rel)),
+				 errhint("Enforcement locks and names positions by their primary key.")));
+	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pk));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for index %u", pk);
+	index = (Form_pg_index) GETSTRUCT(tup);
+	a->npk = index->indnkeyatts;
+	a->pk_attnums = palloc(sizeof(AttrNumber) * a->npk);
+	a->pk_types = palloc(sizeof(Oid) * a->npk);
+	initStringInfo(&order);
+	initStringInfo(&key);
+	appendStringInfoString(&key, "pg_catalog.jsonb_build_object(");
+	for (int i = 0; i < a->npk; i++)
+	{
+		AttrNumber att = index->indkey.values[i];
+		const char *name = NameStr(TupleDescAttr(RelationGetDescr(rel), att - 1)->attname);
+
+		a->pk_attnums[i] = att;
+		a->pk_types[i] = TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid;
+		appendStringInfo(&order, "%sp.%s", i ? ", " : "", quote_identifier(name));
+		appendStringInfo(&key, "%s%s, p.%s", i ? ", " : "", quote_literal_cstr(name),
+						 quote_identifier(name));
+	}
+	appendStringInfoChar(&key, ')');
+	ReleaseSysCache(tup);
+	table_close(rel, AccessShareLock);
+	a->pk_order = order.data;
+	a->pk_key = key.data;
+}
+
+static int32
+attachment_id(TriggerData *td, const char *funcname)
+{
+	const char *arg = td->tg_trigger->tgargs[0];
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v <= 0 || v > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid isomargin enforcement id \"%s\" in trigger \"%s\"",
+						arg, td->tg_trigger->tgname)));
+	return (int32) v;
+}
+
+/* Read the attachment's catalog row; the caller runs as the catalog's owner. */
+static void
+read_catalog(EnforceAttachment *a)
+{
+	StringInfoData sql;
+	Oid			argtype = INT4OID;
+	Datum		arg = Int32GetDatum(a->id);
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+	int			rc;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT e.positions::pg_catalog.oid, e.marks::pg_catalog.oid, "
+					 "e.instruments::pg_catalog.oid, e.state_table::pg_catalog.oid, "
+					 "e.margin_call_ratio");
+	for (int i = 0; i < ENFORCE_NCOLS; i++)
+		appendStringInfo(&sql, ", e.columns OPERATOR(pg_catalog.#>>) '{%s,%s}'",
+						 role_names[column_spec[i].table],
+						 i == COL_INS_RATE ? "rate" : column_spec[i].key);
+	appendStringInfo(&sql, " FROM %s.enforcement e WHERE e.id OPERATOR(pg_catalog.=) $1",
+					 a->qnsp);
+	rc = SPI_execute_with_args(sql.data, 1, &argtype, &arg, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading isomargin.enforcement failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("isomargin enforcement %d does not exist", a->id),
+				 errhint("Create enforcement triggers with isomargin.enforce().")));
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	a->positions = DatumGetObjectId(SPI_getbinval(row, desc, 1, &isnull));
+	a->marks = DatumGetObjectId(SPI_getbinval(row, desc, 2, &isnull));
+	a->instruments = DatumGetObjectId(SPI_getbinval(row, desc, 3, &isnull));
+	a->state = DatumGetObjectId(SPI_getbinval(row, desc, 4, &isnull));
+	{
+		Datum		d = SPI_getbinval(row, desc, 5, &isnull);
+		int128		coef;
+		int			scale;
+		bool		fits;
+
+		if (isnull || numeric_codec_read(d, &coef, &scale, &fits) != NUMKIND_FINITE || !fits)
+			elog(ERROR, "isomargin enforcement %d has an invalid margin_call_ratio", a->id);
+		a->call_ratio = dec_make(coef, scale);
+	}
+	for (int i = 0; i < ENFORCE_NCOLS; i++)
+	{
+		char	   *v = SPI_getvalue(row, desc, 6 + i);
+
+		a->cols[i].key = column_spec[i].key;
+		a->cols[i].name = v ? MemoryContextStrdup(a->cxt, v) : NULL;
+	}
+}
+
+static void
+fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	EnforceRole role = a->role;
+	Oid			config;
+	EnforceUser save;
+
+	a->id = attachment_id(td, get_func_name(fcinfo->flinfo->fn_oid));
+	a->nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	a->qnsp = pstrdup(quote_identifier(get_namespace_name(a->nsp)));
+	config = get_relname_relid("enforcement", a->nsp);
+	a->events = get_relname_relid("events", a->nsp);
+	if (!OidIsValid(config) || !OidIsValid(a->events))
+		elog(ERROR, "isomargin's catalog tables are missing");
+	a->events_owner = rel_owner(a->events);
+	a->status_type = type_in(a->nsp, "margin_status");
+	a->kind_type = type_in(a->nsp, "contract_kind");
+	a->tiers_type = type_in(a->nsp, "tiers");
+	a->status_oid[MARGIN_OK] = enum_label(a->status_type, "ok");
+	a->status_oid[MARGIN_CALL] = enum_label(a->status_type, "margin_call");
+	a->status_oid[MARGIN_LIQUIDATE] = enum_label(a->status_type, "liquidate");
+	a->status_oid[MARGIN_BANKRUPT] = enum_label(a->status_type, "bankrupt");
+	a->kind_inverse = enum_label(a->kind_type, "inverse");
+
+	enforce_become(rel_owner(config), &save);
+	read_catalog(a);
+	enforce_restore(&save);
+	/* SPI leaves its own context current */
+	MemoryContextSwitchTo(a->cxt);
+
+	if (RelationGetRelid(td->tg_relation) != table_of(a, role))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" fired on table \"%s\", which is not the %s table of isomargin enforcement %d",
+						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation),
+						role_names[role], a->id)));
+
+	a->owner = rel_owner(a->positions);
+	a->positions_name = get_rel_name(a->positions);
+	a->qpositions = qualified_rel(a->positions);
+	a->qmarks = qualified_rel(a->marks);
+	a->qinstruments = qualified_rel(a->instruments);
+	a->qstate = qualified_rel(a->state);
+	for (int i = 0; i < ENFORCE_NCOLS; i++)
+		resolve_column(a, (EnforceColumnId) i);
+	resolve_symbol(a);
+	resolve_primary_key(a);
+}
+
+static EnforceAttachment *
+build_attachment(FunctionCallInfo fcinfo, EnforceRole role, Oid tgoid)
+{
+	MemoryContext cxt = AllocSetContextCreate(enforce_cache_cxt, "isomargin attachment",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	EnforceAttachment *a = palloc0(sizeof(EnforceAttachment));
+
+	a->cxt = cxt;
+	a->tgoid = tgoid;
+	a->role = role;
+	PG_TRY();
+	{
+		fill_attachment(fcinfo, a);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	a->valid = true;
+	return a;
+}
+
+EnforceAttachment *
+enforce_attachment(FunctionCallInfo fcinfo, EnforceRole role)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Oid			tgoid = td->tg_trigger->tgoid;
+	EnforceCacheEntry *e;
+	bool		found;
+
+	if (enforce_cache == NULL)
+		enforce_cache_init();
+	e = hash_search(enforce_cache, &tgoid, HASH_ENTER, &found);
+	if (!found)
+		e->att = NULL;
+	if (e->att != NULL && e->att->valid)
+		return e->att;
+	if (e->att != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(enforce_cache_cxt);
+
+		enforce_retired = lappend(enforce_retired, e->att);
+		MemoryContextSwitchTo(old);
+		e->att = NULL;
+	}
+	e->att = build_attachment(fcinfo, role, tgoid);
+	return e->att;
+}
+
+SPIPlanPtr
+enforce_plan(EnforceAttachment *att, EnforcePlanId id)
+{
+	if (att->plans[id] == NULL)
+	{
+		Oid			argtypes[16];
+		int			nargs = 0;
+		char	   *sql = enforce_plan_sql(att, id, &nargs, argtypes);
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		att->plans[id] = plan;
+	}
+	return att->plans[id];
+}

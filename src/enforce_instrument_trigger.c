@@ -1,0 +1,215 @@
+/*
+ * enforce_instrument_trigger.c
+ *	  AFTER INSERT OR UPDATE ... FOR EACH ROW on an attached instruments
+ *	  table: check the instrument's parameters, and when its kind, contract
+ *	  size, maintenance rate or tiers, or fee change, recompute every one of
+ *	  its positions at the current mark.
+ *
+ * The instrument's state row is updated first (FOR NO KEY UPDATE), which
+ * waits for position changes and mark updates in flight on it; then its
+ * positions are locked in primary-key order and rewritten with one UPDATE.
+ * liquidate and bankrupt stay (an instrument change is not a change of the
+ * position); margin_call and ok follow the check.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+
+#include "enforce.h"
+
+PG_FUNCTION_INFO_V1(enforce_instruments_trigger);
+
+static const EnforceColumnId param_cols[4] = {COL_INS_KIND, COL_INS_CS, COL_INS_RATE, COL_INS_FEE};
+
+static void
+read_params(EnforceAttachment *a, HeapTuple t, TupleDesc desc, Datum *values, bool *nulls)
+{
+	for (int i = 0; i < 4; i++)
+	{
+		AttrNumber	att = a->cols[param_cols[i]].attnum;
+
+		if (a->cols[param_cols[i]].name == NULL)
+		{
+			values[i] = (Datum) 0;
+			nulls[i] = true;
+		}
+		else
+			values[i] = heap_getattr(t, att, desc, &nulls[i]);
+	}
+}
+
+static bool
+params_changed(EnforceAttachment *a, HeapTuple oldt, HeapTuple newt, TupleDesc desc)
+{
+	for (int i = 0; i < 4; i++)
+	{
+		EnforceColumn *c = &a->cols[param_cols[i]];
+		Form_pg_attribute att;
+		bool		on,
+					nn;
+		Datum		o,
+					n;
+
+		if (c->name == NULL)
+			continue;
+		att = TupleDescAttr(desc, c->attnum - 1);
+		o = heap_getattr(oldt, c->attnum, desc, &on);
+		n = heap_getattr(newt, c->attnum, desc, &nn);
+		if (on != nn)
+			return true;
+		if (!on && !datumIsEqual(o, n, att->attbyval, att->attlen))
+			return true;
+	}
+	return false;
+}
+
+/* not inlined: it runs inside PG_TRY */
+static pg_noinline void
+recompute(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins)
+{
+	Dec			mark = dec_from_int(0);
+	bool		has_mark = enforce_lock_state(a, PLAN_STATE_TOUCH, symbol, &mark,
+												 CurrentMemoryContext);
+	SPITupleTable *rows;
+	uint64		n;
+	Datum	   *tid,
+			   *lp,
+			   *mcp,
+			   *bp,
+			   *st,
+			   *ch;
+	bool	   *lpn,
+			   *mcpn,
+			   *bpn;
+	Datum		symbol_text = CStringGetTextDatum(enforce_symbol_text(a, symbol));
+	EnforceEvents ev;
+	Datum		args[6];
+
+	enforce_execute(a, PLAN_POSITIONS_OF, &symbol, NULL, true, 0);
+	rows = SPI_tuptable;
+	n = SPI_processed;
+	if (n == 0)
+		return;
+	tid = palloc(sizeof(Datum) * n);
+	lp = palloc(sizeof(Datum) * n);
+	mcp = palloc(sizeof(Datum) * n);
+	bp = palloc(sizeof(Datum) * n);
+	st = palloc(sizeof(Datum) * n);
+	ch = palloc(sizeof(Datum) * n);
+	lpn = palloc(sizeof(bool) * n);
+	mcpn = palloc(sizeof(bool) * n);
+	bpn = palloc(sizeof(bool) * n);
+	enforce_events_init(&ev, 16);
+
+	for (uint64 r = 0; r < n; r++)
+	{
+		HeapTuple	t = rows->vals[r];
+		TupleDesc	d = rows->tupdesc;
+		bool		isnull;
+		EnforcePassRow row;
+		MarginStatus next;
+		EnforceFigures f;
+
+		enforce_read_pass_row(a, t, d, &row);
+		enforce_position_figures(a, ins, row.size, row.entry, row.margin, has_mark, mark, &f);
+		next = enforce_next_status(row.has_status, row.status, f.check, true);
+		tid[r] = SPI_getbinval(t, d, 2, &isnull);
+		lp[r] = enforce_price_datum(f.has_lp, f.lp, &lpn[r]);
+		mcp[r] = enforce_price_datum(f.has_mcp, f.mcp, &mcpn[r]);
+		bp[r] = enforce_price_datum(f.has_bp, f.bp, &bpn[r]);
+		st[r] = ObjectIdGetDatum(a->status_oid[next]);
+		ch[r] = BoolGetDatum(!row.has_status || next != row.status);
+		if (has_mark && (row.has_status ? next != row.status : next != MARGIN_OK))
+			enforce_events_add(&ev, a, SPI_getbinval(t, d, 3, &isnull), symbol_text,
+							   row.has_status, row.status, next, mark, &f);
+	}
+
+	args[0] = enforce_array(tid, NULL, (int) n, TIDOID);
+	args[1] = enforce_array(lp, lpn, (int) n, NUMERICOID);
+	args[2] = enforce_array(mcp, mcpn, (int) n, NUMERICOID);
+	args[3] = enforce_array(bp, bpn, (int) n, NUMERICOID);
+	args[4] = enforce_array(st, NULL, (int) n, a->status_type);
+	args[5] = enforce_array(ch, NULL, (int) n, BOOLOID);
+	enforce_execute(a, PLAN_SET_FIGURES, args, NULL, true, 0);
+	enforce_events_write(a, &ev);
+}
+
+static pg_noinline void
+recompute_internal(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins)
+{
+	enforce_internal_writes++;
+	PG_TRY();
+	{
+		recompute(a, symbol, ins);
+	}
+	PG_FINALLY();
+	{
+		enforce_internal_writes--;
+	}
+	PG_END_TRY();
+}
+
+Datum
+enforce_instruments_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+	EnforceAttachment *a;
+	TupleDesc	desc;
+	HeapTuple	newt;
+	bool		is_update;
+	Datum		symbol;
+	bool		isnull;
+	Datum		values[4];
+	bool		nulls[4];
+	EnforceInstrument ins;
+	EnforceUser save;
+
+	enforce_check_trigger(fcinfo, "enforce_instruments_trigger", ENFORCE_INSTRUMENTS);
+	td = (TriggerData *) fcinfo->context;
+	is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+	newt = is_update ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	a = enforce_attachment(fcinfo, ENFORCE_INSTRUMENTS);
+
+	symbol = heap_getattr(newt, a->cols[COL_INS_SYMBOL].attnum, desc, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("column \"%s\" of table \"%s\" must not be null",
+						a->cols[COL_INS_SYMBOL].name, RelationGetRelationName(td->tg_relation))));
+	read_params(a, newt, desc, values, nulls);
+	enforce_instrument_from_row(a, &ins, symbol, values, nulls);
+
+	if (is_update)
+	{
+		bool		oldnull;
+		Datum		oldsym = heap_getattr(td->tg_trigtuple, a->cols[COL_INS_SYMBOL].attnum,
+										  desc, &oldnull);
+
+		if (oldnull ||
+			DatumGetInt32(FunctionCall2Coll(&a->sym_cmp, a->sym_collation, oldsym, symbol)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change the symbol of enforced instrument %s",
+							enforce_symbol_text(a, oldsym)),
+					 errhint("Insert a new instrument and move its positions instead.")));
+		if (!params_changed(a, td->tg_trigtuple, newt, desc))
+		{
+			SPI_finish();
+			return PointerGetDatum(NULL);
+		}
+	}
+
+	enforce_become(a->owner, &save);
+	recompute_internal(a, symbol, &ins);
+	enforce_restore(&save);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}

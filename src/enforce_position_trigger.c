@@ -1,0 +1,197 @@
+/*
+ * enforce_position_trigger.c
+ *	  BEFORE INSERT OR UPDATE ... FOR EACH ROW on an attached positions
+ *	  table: recompute the row's stored prices and check it at the current
+ *	  mark, at once.
+ *
+ * The instrument's state row is locked FOR SHARE before the mark is read
+ * from it, and stays locked until commit: a mark update on the instrument
+ * (which locks it FOR NO KEY UPDATE) either committed first, and its mark
+ * is the one read here, or waits for this transaction, and then its
+ * candidate search sees this row with the prices written here.
+ *
+ * Status: a new row, a change of symbol, size, entry price or margin, or a
+ * status written explicitly takes the check at the mark as it is.  Any
+ * other update keeps liquidate and bankrupt (they only escalate).
+ * Enforcement's own status writes (mark and instrument triggers) pass
+ * through untouched.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "enforce.h"
+
+PG_FUNCTION_INFO_V1(enforce_positions_trigger);
+
+typedef struct PositionRow
+{
+	Datum		symbol;
+	bool		symbol_null;
+	Dec			size;
+	Dec			entry;
+	Dec			margin;
+	bool		has_status;
+	MarginStatus status;
+} PositionRow;
+
+static Datum
+attr(HeapTuple t, TupleDesc d, EnforceAttachment *a, EnforceColumnId id, bool *isnull)
+{
+	return heap_getattr(t, a->cols[id].attnum, d, isnull);
+}
+
+static void
+read_row(EnforceAttachment *a, HeapTuple t, TupleDesc d, PositionRow *r)
+{
+	bool		isnull;
+	Datum		v;
+
+	r->symbol = attr(t, d, a, COL_POS_SYMBOL, &r->symbol_null);
+	v = attr(t, d, a, COL_POS_SIZE, &isnull);
+	r->size = enforce_read_dec(a, COL_POS_SIZE, v, isnull);
+	v = attr(t, d, a, COL_POS_ENTRY, &isnull);
+	r->entry = enforce_read_dec(a, COL_POS_ENTRY, v, isnull);
+	v = attr(t, d, a, COL_POS_MARGIN, &isnull);
+	r->margin = enforce_read_dec(a, COL_POS_MARGIN, v, isnull);
+	v = attr(t, d, a, COL_POS_STATUS, &isnull);
+	r->has_status = !isnull;
+	if (!isnull)
+		r->status = enforce_status_of(a, DatumGetObjectId(v));
+}
+
+static bool
+same_symbol(EnforceAttachment *a, const PositionRow *x, const PositionRow *y)
+{
+	if (x->symbol_null || y->symbol_null)
+		return x->symbol_null == y->symbol_null;
+	return DatumGetInt32(FunctionCall2Coll(&a->sym_cmp, a->sym_collation,
+										   x->symbol, y->symbol)) == 0;
+}
+
+static void
+load_instrument(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, MemoryContext keep)
+{
+	Datum		arg = symbol;
+	Datum		values[4];
+	bool		nulls[4];
+	MemoryContext old;
+
+	enforce_execute(a, PLAN_INSTRUMENT, &arg, NULL, false, 0);
+	if (SPI_processed == 0)
+		enforce_missing_instrument(a, symbol);
+	for (int i = 0; i < 4; i++)
+		values[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[i]);
+	old = MemoryContextSwitchTo(keep);
+	enforce_instrument_from_row(a, ins, symbol, values, nulls);
+	MemoryContextSwitchTo(old);
+}
+
+Datum
+enforce_positions_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+	EnforceAttachment *a;
+	TupleDesc	desc;
+	HeapTuple	newtup,
+				oldtup = NULL;
+	bool		is_update;
+	PositionRow new,
+				old;
+	bool		inputs_changed = true;
+	bool		keep_severe = false;
+	MemoryContext caller = CurrentMemoryContext;
+	EnforceInstrument ins;
+	EnforceFigures f;
+	Dec			mark = dec_from_int(0);
+	bool		has_mark;
+	MarginStatus status;
+	bool		status_changed;
+	int			cols[5];
+	Datum		vals[5];
+	bool		nulls[5];
+	EnforceUser save;
+
+	enforce_check_trigger(fcinfo, "enforce_positions_trigger", ENFORCE_POSITIONS);
+	td = (TriggerData *) fcinfo->context;
+	is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+	newtup = is_update ? td->tg_newtuple : td->tg_trigtuple;
+	if (is_update)
+		oldtup = td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	a = enforce_attachment(fcinfo, ENFORCE_POSITIONS);
+	MemoryContextSwitchTo(caller);
+
+	read_row(a, newtup, desc, &new);
+	if (new.symbol_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("column \"%s\" of table \"%s\" must not be null",
+						a->cols[COL_POS_SYMBOL].name, a->positions_name)));
+	if (is_update)
+	{
+		read_row(a, oldtup, desc, &old);
+		inputs_changed = !same_symbol(a, &new, &old) ||
+			dec_cmp(new.size, old.size) != 0 ||
+			dec_cmp(new.entry, old.entry) != 0 ||
+			dec_cmp(new.margin, old.margin) != 0;
+		if (!inputs_changed && enforce_internal_writes > 0)
+		{
+			SPI_finish();
+			return PointerGetDatum(newtup);
+		}
+		/* an explicit status write is an operator's reset: no stickiness */
+		keep_severe = !inputs_changed && old.has_status && new.has_status &&
+			new.status == old.status;
+	}
+	enforce_check_position(a, new.size, new.entry, new.margin);
+
+	enforce_become(a->owner, &save);
+	has_mark = enforce_lock_state(a, PLAN_STATE_SHARE, new.symbol, &mark, caller);
+	load_instrument(a, new.symbol, &ins, caller);
+	enforce_restore(&save);
+
+	MemoryContextSwitchTo(caller);
+	enforce_position_figures(a, &ins, new.size, new.entry, new.margin, has_mark, mark, &f);
+	status = enforce_next_status(is_update && old.has_status, is_update ? old.status : MARGIN_OK,
+								 f.check, keep_severe);
+	status_changed = !is_update || !old.has_status || status != old.status;
+
+	cols[0] = a->cols[COL_POS_LP].attnum;
+	vals[0] = enforce_price_datum(f.has_lp, f.lp, &nulls[0]);
+	cols[1] = a->cols[COL_POS_MCP].attnum;
+	vals[1] = enforce_price_datum(f.has_mcp, f.mcp, &nulls[1]);
+	cols[2] = a->cols[COL_POS_BP].attnum;
+	vals[2] = enforce_price_datum(f.has_bp, f.bp, &nulls[2]);
+	cols[3] = a->cols[COL_POS_STATUS].attnum;
+	vals[3] = ObjectIdGetDatum(a->status_oid[status]);
+	nulls[3] = false;
+	cols[4] = a->cols[COL_POS_CHANGED_AT].attnum;
+	if (status_changed)
+	{
+		vals[4] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		nulls[4] = false;
+	}
+	else
+		vals[4] = heap_getattr(oldtup, cols[4], desc, &nulls[4]);
+	newtup = heap_modify_tuple_by_cols(newtup, desc, 5, cols, vals, nulls);
+
+	/* an event for every change, and for a new row that is not ok */
+	if (has_mark && status_changed &&
+		(is_update && old.has_status ? status != old.status : status != MARGIN_OK))
+		enforce_event_one(a, newtup, desc,
+						  CStringGetTextDatum(enforce_symbol_text(a, new.symbol)),
+						  is_update && old.has_status, is_update ? old.status : MARGIN_OK,
+						  status, mark, &f);
+
+	SPI_finish();
+	return PointerGetDatum(newtup);
+}

@@ -1,0 +1,234 @@
+/*
+ * enforce_spi.c
+ *	  Running enforcement's plans: as which role, under which snapshot, and
+ *	  the event rows and NOTIFYs they leave behind.
+ *
+ * As ri_triggers.c does, the statements on the user's tables run as the
+ * owner of the positions table (who attached enforcement), so a role that
+ * may only update marks needs no rights on positions; event rows are
+ * written as the owner of isomargin.events.  Under REPEATABLE READ or
+ * SERIALIZABLE a pass over positions reads the latest committed rows and
+ * updates them with the transaction snapshot as crosscheck, so a position
+ * committed after the transaction began is either seen or makes the
+ * update fail with a serialization error; it is never silently missed.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+
+#include "enforce.h"
+
+/* > 0 while enforcement itself writes positions (enforce_positions_trigger) */
+int			enforce_internal_writes = 0;
+
+void
+enforce_become(Oid role, EnforceUser *save)
+{
+	GetUserIdAndSecContext(&save->saved_user, &save->saved_context);
+	SetUserIdAndSecContext(role, save->saved_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+}
+
+void
+enforce_restore(const EnforceUser *save)
+{
+	SetUserIdAndSecContext(save->saved_user, save->saved_context);
+}
+
+int
+enforce_execute(EnforceAttachment *att, EnforcePlanId id, Datum *values,
+				const char *nulls, bool latest, long tcount)
+{
+	SPIPlanPtr	plan = enforce_plan(att, id);
+	int			rc;
+
+	if (latest && IsolationUsesXactSnapshot())
+	{
+		CommandCounterIncrement();
+		rc = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+								  GetTransactionSnapshot(), false, true, tcount);
+	}
+	else
+		rc = SPI_execute_plan(plan, values, nulls, false, tcount);
+	if (rc < 0)
+		elog(ERROR, "isomargin enforcement statement %d failed: %s", (int) id,
+			 SPI_result_code_string(rc));
+	return rc;
+}
+
+/*
+ * Lock one instrument's state row with plan (PLAN_STATE_SHARE or
+ * PLAN_STATE_TOUCH), creating the row first if it is missing, and read its
+ * mark into *mark (allocated in keep); false when there is no mark yet.
+ */
+bool
+enforce_lock_state(EnforceAttachment *att, EnforcePlanId plan, Datum symbol, Dec *mark,
+				   MemoryContext keep)
+{
+	Datum		arg = symbol;
+	bool		isnull;
+	Datum		d;
+	MemoryContext old;
+
+	enforce_execute(att, plan, &arg, NULL, false, 0);
+	if (SPI_processed == 0)
+	{
+		enforce_execute(att, PLAN_STATE_ENSURE, &arg, NULL, false, 0);
+		enforce_execute(att, plan, &arg, NULL, false, 0);
+		if (SPI_processed == 0)
+			elog(ERROR, "isomargin: state row for the instrument vanished");
+	}
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return false;
+	old = MemoryContextSwitchTo(keep);
+	*mark = enforce_read_mark(att, datumCopy(d, false, -1));
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+char *
+enforce_symbol_text(EnforceAttachment *att, Datum symbol)
+{
+	return OutputFunctionCall(&att->sym_out, symbol);
+}
+
+Datum
+enforce_array(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int16		len;
+	bool		byval;
+	char		align;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(elemtype, &len, &byval, &align);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, elemtype,
+											  len, byval, align));
+}
+
+void
+enforce_events_init(EnforceEvents *ev, int cap)
+{
+	cap = Max(cap, 4);
+	ev->n = 0;
+	ev->cap = cap;
+	ev->key = palloc(sizeof(Datum) * cap);
+	ev->symbol = palloc(sizeof(Datum) * cap);
+	ev->old_status = palloc(sizeof(Datum) * cap);
+	ev->old_null = palloc(sizeof(bool) * cap);
+	ev->new_status = palloc(sizeof(Datum) * cap);
+	ev->mark = palloc(sizeof(Datum) * cap);
+	ev->equity = palloc(sizeof(Datum) * cap);
+	ev->maintenance = palloc(sizeof(Datum) * cap);
+}
+
+void
+enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum key, Datum symbol_text,
+				   bool has_old, MarginStatus old, MarginStatus new, Dec mark,
+				   const EnforceFigures *f)
+{
+	int			i = ev->n++;
+
+	if (i >= ev->cap)
+	{
+		ev->cap *= 2;
+		ev->key = repalloc(ev->key, sizeof(Datum) * ev->cap);
+		ev->symbol = repalloc(ev->symbol, sizeof(Datum) * ev->cap);
+		ev->old_status = repalloc(ev->old_status, sizeof(Datum) * ev->cap);
+		ev->old_null = repalloc(ev->old_null, sizeof(bool) * ev->cap);
+		ev->new_status = repalloc(ev->new_status, sizeof(Datum) * ev->cap);
+		ev->mark = repalloc(ev->mark, sizeof(Datum) * ev->cap);
+		ev->equity = repalloc(ev->equity, sizeof(Datum) * ev->cap);
+		ev->maintenance = repalloc(ev->maintenance, sizeof(Datum) * ev->cap);
+	}
+	ev->key[i] = key;
+	ev->symbol[i] = symbol_text;
+	ev->old_null[i] = !has_old;
+	ev->old_status[i] = has_old ? ObjectIdGetDatum(att->status_oid[old]) : (Datum) 0;
+	ev->new_status[i] = ObjectIdGetDatum(att->status_oid[new]);
+	ev->mark[i] = NumericGetDatum(dec_to_numeric(mark));
+	ev->equity[i] = NumericGetDatum(dec_to_numeric(f->equity));
+	ev->maintenance[i] = NumericGetDatum(dec_to_numeric(f->maintenance));
+}
+
+/* NOTIFY each event id the last INSERT ... RETURNING id produced. */
+static void
+notify_returned_ids(void)
+{
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		char		payload[32];
+
+		snprintf(payload, sizeof(payload), INT64_FORMAT, DatumGetInt64(id));
+		Async_Notify(ENFORCE_CHANNEL, payload);
+	}
+}
+
+void
+enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
+{
+	Oid			status_type = att->status_type;
+	Datum		values[8];
+	EnforceUser save;
+
+	if (ev->n == 0)
+		return;
+	values[0] = ObjectIdGetDatum(att->positions);
+	values[1] = enforce_array(ev->key, NULL, ev->n, JSONBOID);
+	values[2] = enforce_array(ev->symbol, NULL, ev->n, TEXTOID);
+	values[3] = enforce_array(ev->old_status, ev->old_null, ev->n, status_type);
+	values[4] = enforce_array(ev->new_status, NULL, ev->n, status_type);
+	values[5] = enforce_array(ev->mark, NULL, ev->n, NUMERICOID);
+	values[6] = enforce_array(ev->equity, NULL, ev->n, NUMERICOID);
+	values[7] = enforce_array(ev->maintenance, NULL, ev->n, NUMERICOID);
+
+	enforce_become(att->events_owner, &save);
+	enforce_execute(att, PLAN_EVENTS_MANY, values, NULL, false, 0);
+	enforce_restore(&save);
+	notify_returned_ids();
+}
+
+void
+enforce_event_one(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc,
+				  Datum symbol_text, bool has_old, MarginStatus old, MarginStatus new,
+				  Dec mark, const EnforceFigures *f)
+{
+	Datum	   *values = palloc(sizeof(Datum) * (7 + att->npk));
+	char	   *nulls = palloc(7 + att->npk);
+	EnforceUser save;
+
+	memset(nulls, ' ', 7 + att->npk);
+	values[0] = ObjectIdGetDatum(att->positions);
+	values[1] = symbol_text;
+	values[2] = has_old ? ObjectIdGetDatum(att->status_oid[old]) : (Datum) 0;
+	if (!has_old)
+		nulls[2] = 'n';
+	values[3] = ObjectIdGetDatum(att->status_oid[new]);
+	values[4] = NumericGetDatum(dec_to_numeric(mark));
+	values[5] = NumericGetDatum(dec_to_numeric(f->equity));
+	values[6] = NumericGetDatum(dec_to_numeric(f->maintenance));
+	for (int i = 0; i < att->npk; i++)
+	{
+		bool		isnull;
+
+		values[7 + i] = heap_getattr(tuple, att->pk_attnums[i], desc, &isnull);
+		if (isnull)
+			nulls[7 + i] = 'n';
+	}
+
+	enforce_become(att->events_owner, &save);
+	enforce_execute(att, PLAN_EVENT_ONE, values, nulls, false, 0);
+	enforce_restore(&save);
+	notify_returned_ids();
+}
