@@ -50,6 +50,7 @@ REGRESS = \
 	enforce_events \
 	enforce_misuse \
 	enforce_security \
+	enforce_tiers \
 	zz_drop
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 

@@ -16,6 +16,7 @@
 #include "args.h"
 #include "enforce.h"
 #include "numeric_codec.h"
+#include "tiers.h"
 
 static Oid
 column_table(EnforceAttachment *a, EnforceColumnId id)
@@ -168,13 +169,23 @@ enforce_instrument_from_row(EnforceAttachment *a, EnforceInstrument *ins, Datum 
 		value_error(a, COL_INS_FEE, fee, "zero or more", &symbol);
 
 	if (a->rate_is_tiers)
-		elog(ERROR, "isomargin.tiers instruments are not supported yet");
+	{
+		Tiers	   *t;
 
-	rate = enforce_read_dec(a, COL_INS_RATE, values[2], nulls[2]);
-	if (dec_sign(rate) < 0 || dec_cmp(rate, dec_from_int(1)) >= 0)
-		value_error(a, COL_INS_RATE, rate, "at least 0 and less than 1", &symbol);
-	check_rate_with_fee(rate, fee, a->cols[COL_INS_RATE].name);
-	margin_schedule_flat(&ins->schedule, &ins->flat, rate, fee);
+		if (nulls[2])
+			enforce_read_dec(a, COL_INS_RATE, (Datum) 0, true);
+		t = DatumGetTiersP(values[2]);
+		tiers_check_fee(t, fee);
+		tiers_to_schedule(t, fee, &ins->schedule);
+	}
+	else
+	{
+		rate = enforce_read_dec(a, COL_INS_RATE, values[2], nulls[2]);
+		if (dec_sign(rate) < 0 || dec_cmp(rate, dec_from_int(1)) >= 0)
+			value_error(a, COL_INS_RATE, rate, "at least 0 and less than 1", &symbol);
+		check_rate_with_fee(rate, fee, a->cols[COL_INS_RATE].name);
+		margin_schedule_flat(&ins->schedule, &ins->flat, rate, fee);
+	}
 
 	/* the margin-call price exists only while c*Q - MM rises toward safety */
 	for (int i = 0; i < ins->schedule.nbrackets; i++)
