@@ -10,6 +10,7 @@ OBJS = \
 	src/margin.o \
 	src/args.o \
 	src/functions.o \
+	src/quick.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
@@ -40,6 +41,7 @@ REGRESS = \
 	tiers_mutation \
 	tiers_worked_examples \
 	tiers_exactness \
+	quick_route \
 	reports_shock \
 	reports_ladder \
 	reports_errors \
@@ -50,7 +52,6 @@ REGRESS = \
 	enforce_events \
 	enforce_misuse \
 	enforce_security \
-	enforce_tiers \
 	zz_drop
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 

@@ -36,7 +36,7 @@ call_cache(FunctionCallInfo fcinfo)
 }
 
 /* Is argument argno of this call a Const in the calling expression? */
-static bool
+bool
 arg_is_const(FunctionCallInfo fcinfo, int argno)
 {
 	Node	   *expr = fcinfo->flinfo->fn_expr;

@@ -11,6 +11,7 @@
 #include "fmgr.h"
 
 #include "margin.h"
+#include "quick.h"
 
 /*
  * A numeric argument that is usually the same on every row (a rate, a
@@ -41,6 +42,8 @@ typedef struct CallCache
 	Oid			status_oids[4]; /* margin_status labels, by MarginStatus */
 	int			rate_arg_kind;	/* 0 unknown, 1 numeric mmr, 2 tiers */
 	TupleDesc	result_desc;	/* assess: blessed result row type */
+	int			quick_state;	/* 0 undecided, 1 quick route ready, -1 never */
+	QuickRule	quick;
 	void	   *tiers_cache;	/* owned by tiers.c */
 } CallCache;
 
@@ -51,6 +54,7 @@ typedef Dec (*ArgReader) (FunctionCallInfo fcinfo, int argno, const char *name);
 /* read(fcinfo, argno, name), or the value kept from the last call with the same bytes */
 extern Dec	arg_memoized(FunctionCallInfo fcinfo, int argno, const char *name,
 						 ArgReader read, ArgMemo *memo);
+extern bool arg_is_const(FunctionCallInfo fcinfo, int argno);
 extern bool arg_memo_matches(FunctionCallInfo fcinfo, int argno, ArgMemo *memo);
 extern void arg_memo_keep(ArgMemo *memo, Datum d, Dec value);
 

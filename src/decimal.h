@@ -40,6 +40,7 @@ extern int	dec_sign_slow(const Dec *a) __attribute__((cold));
 extern int	dec_cmp_slow(const Dec *a, const Dec *b) __attribute__((cold));
 
 extern const int128 isomargin_pow10[39];
+extern const int64 isomargin_pow10_64[19];
 
 /*
  * The name of the figure being computed, for the error raised when a value
@@ -79,10 +80,10 @@ dec_scale_up(int128 coef, int k, int128 *out)
 		*out = coef;
 		return true;
 	}
-	if (likely(k <= 19 && dec_fits64(coef)))
+	if (likely(k <= 18 && dec_fits64(coef)))
 	{
-		/* |coef| < 2^63 and 10^k < 2^64: the product fits */
-		*out = coef * isomargin_pow10[k];
+		/* |coef| < 2^63 and 10^k < 2^63: one 64x64 multiply, and it fits */
+		*out = (int128) (int64) coef * isomargin_pow10_64[k];
 		return true;
 	}
 	if (k > 38)

@@ -251,22 +251,68 @@ margin_status(PG_FUNCTION_ARGS)
 	PG_RETURN_OID(status_enum_oid(fcinfo, margin_check(&p, s, mark, c)));
 }
 
+/*
+ * After a call by the general route: can this call site take the quick
+ * route (quick.h)?  Yes when every rule argument is a constant, so that the
+ * values kept in the call cache stay right for every row.
+ */
+static void
+quick_decide(FunctionCallInfo fcinfo, CallCache *cache, const int *rule_args, int nrule_args,
+			 int kind_arg, const MarginSchedule *s)
+{
+	cache->quick_state = -1;
+	for (int i = 0; i < nrule_args; i++)
+		if (!arg_is_const(fcinfo, rule_args[i]))
+			return;
+	if (cache->contract_size.len < 0 || cache->tick.len < 0 ||
+		(s != NULL && s != &cache->flat && !rate_arg_is_tiers(fcinfo, cache, rule_args[0])))
+		return;
+	cache->quick.inverse = arg_kind_is_inverse(fcinfo, kind_arg);
+	cache->quick.contract_size = cache->contract_size.value;
+	cache->quick.tick = cache->tick.value;
+	cache->quick.schedule = s;
+	cache->quick_state = 1;
+}
+
 PG_FUNCTION_INFO_V1(liquidation_price);
 Datum
 liquidation_price(PG_FUNCTION_ARGS)
 {
+	CallCache  *cache = call_cache(fcinfo);
 	MarginPosition p;
 	MarginSchedule local;
 	MarginBracket flat;
 	const MarginSchedule *s;
 	Dec			price;
+	Datum		result;
+	bool		isnull;
 
 	dec_figure = "liquidation_price";
+	if (cache->quick_state > 0 &&
+		quick_threshold_price(fcinfo, &cache->quick, 0, 1, 2, &result, &isnull))
+	{
+		if (isnull)
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(result);
+	}
 	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
 	s = read_schedule(fcinfo, 3, 6, &local, &flat);
 	if (!margin_threshold_price(&p, s, dec_from_int(1), read_tick(fcinfo, 7), &price))
+		isnull = true;
+	else
+	{
+		isnull = false;
+		result = NumericGetDatum(dec_to_numeric(price));
+	}
+	if (cache->quick_state == 0)
+	{
+		static const int rule_args[] = {3, 4, 5, 6, 7};
+
+		quick_decide(fcinfo, cache, rule_args, lengthof(rule_args), 5, s);
+	}
+	if (isnull)
 		PG_RETURN_NULL();
-	RETURN_DEC(price);
+	PG_RETURN_DATUM(result);
 }
 
 PG_FUNCTION_INFO_V1(margin_call_price);
@@ -293,14 +339,37 @@ PG_FUNCTION_INFO_V1(bankruptcy_price);
 Datum
 bankruptcy_price(PG_FUNCTION_ARGS)
 {
+	CallCache  *cache = call_cache(fcinfo);
 	MarginPosition p;
 	Dec			price;
+	Datum		result;
+	bool		isnull;
 
 	dec_figure = "bankruptcy_price";
+	if (cache->quick_state > 0 &&
+		quick_threshold_price(fcinfo, &cache->quick, 0, 1, 2, &result, &isnull))
+	{
+		if (isnull)
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(result);
+	}
 	read_position(fcinfo, 0, 1, 2, 3, 4, &p);
 	if (!margin_bankruptcy_price(&p, read_tick(fcinfo, 5), &price))
+		isnull = true;
+	else
+	{
+		isnull = false;
+		result = NumericGetDatum(dec_to_numeric(price));
+	}
+	if (cache->quick_state == 0)
+	{
+		static const int rule_args[] = {3, 4, 5};
+
+		quick_decide(fcinfo, cache, rule_args, lengthof(rule_args), 4, NULL);
+	}
+	if (isnull)
 		PG_RETURN_NULL();
-	RETURN_DEC(price);
+	PG_RETURN_DATUM(result);
 }
 
 /*

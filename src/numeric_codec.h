@@ -107,7 +107,8 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 			if (diff >= 0 && diff <= 20)
 			{
 				/* < 10^16 * 10^20: within the 10^37 limit */
-				int128		c = (int128) acc * isomargin_pow10[diff];
+				int128		c = diff <= 18 ? (int128) acc * isomargin_pow10_64[diff]
+					: (int128) acc * isomargin_pow10[diff];
 
 				*coef = (hdr & NC_SHORT_SIGN_MASK) ? -c : c;
 				*scale = dscale;
