@@ -39,6 +39,7 @@ REGRESS = \
 	tiers_json \
 	tiers_lookup \
 	tiers_mutation \
+	tiers_cache \
 	tiers_worked_examples \
 	tiers_exactness \
 	quick_route \
@@ -49,6 +50,7 @@ REGRESS = \
 	enforce_positions \
 	enforce_marks \
 	enforce_instruments \
+	enforce_tiers \
 	enforce_events \
 	enforce_misuse \
 	enforce_security \
