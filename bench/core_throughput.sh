@@ -2,13 +2,15 @@
 # bench/core_throughput.sh: throughput of isomargin's core functions over a
 # whole book of positions, as ratios against baselines measured in the same run.
 #
-#   bash bench/core_throughput.sh [rows] [--quick] [--reps N] [--seed S] [--parallel]
+#   bash bench/core_throughput.sh [rows] [--quick] [--reps N] [--seed S]
 #
 #   rows        positions to load (default 2000000)
 #   --quick     smoke test: 100000 rows, 3 repetitions (about a minute with the build)
 #   --reps N    timed repetitions of each query (default 5); the table shows the median
 #   --seed S    seed of the generated book, in [-1, 1] (default 0.42)
-#   --parallel  allow parallel query (2 workers per gather); the default is one core
+#
+# Every query runs on one core (no parallel workers); JIT is left at PostgreSQL's
+# default (on), which helps the plain SQL competitor: see bench/README.md.
 #
 # As root on Debian 12: installs what it needs (apt), builds and installs the
 # extension, starts a throwaway PostgreSQL 15 on a private socket (stopped on
@@ -24,11 +26,10 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rows=2000000
 reps=5
 seed=0.42
-parallel=0
 
 usage()
 {
-	sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -39,7 +40,6 @@ while [ $# -gt 0 ]; do
 		--reps=*) reps=${1#*=} ;;
 		--seed) [ $# -ge 2 ] || usage; seed=$2; shift ;;
 		--seed=*) seed=${1#*=} ;;
-		--parallel) parallel=1 ;;
 		-h|--help) usage ;;
 		[0-9]*) rows=$1 ;;
 		*) echo "unknown argument: $1" >&2; usage ;;
@@ -61,10 +61,8 @@ cluster_prereqs </dev/null
 # 100 bytes a row: 512 bytes of shared buffers per row, at least 128MB).
 shared_mb=$(( rows * 512 / 1048576 ))
 [ "$shared_mb" -lt 128 ] && shared_mb=128
-workers=0
-[ "$parallel" -eq 1 ] && workers=2
-cluster_start -c shared_buffers=${shared_mb}MB -c work_mem=64MB -c jit=off \
-	-c max_parallel_workers_per_gather=$workers
+cluster_start -c shared_buffers=${shared_mb}MB -c work_mem=64MB -c jit=on \
+	-c max_parallel_workers_per_gather=0
 
 export PGOPTIONS='-c client_min_messages=warning'
 mkdir -p "$BENCH_DIR/out"
@@ -77,11 +75,11 @@ psql_run()
 
 {
 	echo "isomargin core throughput: $rows positions, median of $reps runs, seed $seed"
-	echo "command: bash bench/core_throughput.sh $rows --reps $reps --seed $seed$([ "$parallel" -eq 1 ] && echo ' --parallel')"
+	echo "command: bash bench/core_throughput.sh $rows --reps $reps --seed $seed"
 	echo "commit: $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD -- src install 2>/dev/null || echo ' (with uncommitted changes to src/ or install/)')"
 	echo "machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 	psql_run -At -c "SELECT version()"
-	echo "settings: shared_buffers=${shared_mb}MB, jit=off, max_parallel_workers_per_gather=$workers$([ "$workers" -eq 0 ] && echo ' (one core per query)')"
+	echo "settings: shared_buffers=${shared_mb}MB, jit=on, max_parallel_workers_per_gather=0 (one core per query)"
 	echo "load average at start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 } | tee "$out"
 
