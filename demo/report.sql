@@ -1,0 +1,95 @@
+-- demo/report.sql: the report at the end of the replay.
+-- psql variables: main (the main symbol), have_enforce, have_reports (booleans),
+-- risk (the margin functions' rate argument: 'tiers => i.tiers' or 'mmr => i.mmr').
+\set ON_ERROR_STOP on
+\pset footer off
+
+\if :have_enforce
+\echo
+\echo 'Flagged by enforcement, by instrument (statuses stored in exchange.positions; shortfall in the settlement currency):'
+\echo '  at_flag_mark: loss beyond bankruptcy if each position is closed at the mark that flagged it (its first liquidate or bankrupt event)'
+\echo '  at_worst_mark: the same if they are only closed at the worst mark of the replay (longs at the low, shorts at the high)'
+WITH worst AS (
+    SELECT symbol, min(mark_price) AS low, max(mark_price) AS high
+      FROM demo.mark_path
+     GROUP BY symbol
+), first_flag AS MATERIALIZED (
+    SELECT DISTINCT ON (e.position_key) (e.position_key ->> 'id')::bigint AS id,
+           e.mark_price, e.equity
+      FROM isomargin.events e
+     WHERE e.positions = 'exchange.positions'::regclass AND e.new_status >= 'liquidate'
+     ORDER BY e.position_key, e.id
+), book AS (
+    SELECT p.symbol, p.status, p.size, p.entry_price, p.margin, i.contract_size, i.kind,
+           f.mark_price AS flag_mark, f.equity AS flag_equity,
+           CASE WHEN p.size > 0 THEN w.low ELSE w.high END AS worst_mark
+      FROM exchange.positions p
+      JOIN exchange.instruments i USING (symbol)
+      JOIN worst w USING (symbol)
+      LEFT JOIN first_flag f USING (id)
+)
+SELECT b.symbol, count(*) AS positions,
+       count(*) FILTER (WHERE b.status = 'margin_call') AS margin_call,
+       count(*) FILTER (WHERE b.status = 'liquidate') AS liquidate,
+       count(*) FILTER (WHERE b.status = 'bankrupt') AS bankrupt,
+       round(coalesce(sum(isomargin.notional(abs(b.size), b.flag_mark, b.contract_size, b.kind))
+                      FILTER (WHERE b.status >= 'liquidate'), 0),
+             CASE WHEN min(b.kind::text) = 'inverse' THEN 4 ELSE 0 END) AS notional_at_flag,
+       round(coalesce(sum(greatest(0, -b.flag_equity)) FILTER (WHERE b.status >= 'liquidate'), 0),
+             CASE WHEN min(b.kind::text) = 'inverse' THEN 8 ELSE 2 END) AS shortfall_at_flag_mark,
+       round(coalesce(sum(isomargin.shortfall(b.size, b.entry_price, b.worst_mark, b.margin,
+                                              b.contract_size, b.kind))
+                      FILTER (WHERE b.status >= 'liquidate'), 0),
+             CASE WHEN min(b.kind::text) = 'inverse' THEN 8 ELSE 2 END) AS shortfall_at_worst_mark,
+       (SELECT settle FROM exchange.instruments i WHERE i.symbol = b.symbol) AS settle
+  FROM book b
+ GROUP BY b.symbol
+ ORDER BY b.symbol;
+\endif
+
+\echo
+\echo 'Riskiest open positions at the final marks (not yet at liquidate): closest to their liquidation price'
+SELECT r.id, r.symbol, CASE WHEN r.size > 0 THEN 'long' ELSE 'short' END AS side, abs(r.size) AS size,
+       r.leverage, r.entry_price, r.mark_price, r.lp AS liquidation_price,
+       to_char(100 * abs(r.mark_price - r.lp) / r.mark_price, 'FM990.00') || '%' AS distance,
+       round(r.ratio, 4) AS margin_ratio
+  FROM (SELECT p.*, m.mark_price,
+               isomargin.liquidation_price(size => p.size, entry_price => p.entry_price, margin => p.margin,
+                   :risk, contract_size => i.contract_size, kind => i.kind, fee_rate => i.fee_rate) AS lp,
+               isomargin.margin_ratio(size => p.size, entry_price => p.entry_price, mark_price => m.mark_price,
+                   margin => p.margin, :risk, contract_size => i.contract_size, kind => i.kind,
+                   fee_rate => i.fee_rate) AS ratio
+          FROM exchange.positions p JOIN exchange.instruments i USING (symbol)
+          JOIN exchange.marks m USING (symbol)
+\if :have_enforce
+         WHERE p.status < 'liquidate'
+\endif
+       ) r
+ WHERE r.lp IS NOT NULL
+   AND ((r.size > 0 AND r.lp < r.mark_price) OR (r.size < 0 AND r.lp > r.mark_price))
+ ORDER BY abs(r.mark_price - r.lp) / r.mark_price, r.id
+ LIMIT 10;
+
+\if :have_reports
+\echo
+\echo 'Shock scenarios from the final marks (isomargin.shock): every instrument moves at once; open positions that would be'
+\echo 'liquidated, their notional at the shocked price and their shortfall if closed there (settlement currency)'
+WITH moves(move) AS (VALUES (-0.10), (-0.05), (0.05), (0.10)),
+shocked AS (
+    SELECT mv.move, s.*
+      FROM moves mv
+     CROSS JOIN LATERAL isomargin.shock('exchange.positions', 'exchange.marks',
+                                        'exchange.instruments', mv.move) s
+)
+SELECT CASE WHEN mv.move > 0 THEN '+' ELSE '' END || round(100 * mv.move) || '%' AS move, i.symbol,
+       count(s.position_key) AS liquidated,
+       round(coalesce(sum(isomargin.notional(abs(s.size), s.shocked_price, i.contract_size, i.kind)), 0),
+             CASE WHEN i.kind = 'inverse' THEN 4 ELSE 0 END) AS notional,
+       round(coalesce(sum(s.shortfall), 0), CASE WHEN i.kind = 'inverse' THEN 8 ELSE 2 END) AS shortfall,
+       i.settle
+  FROM moves mv
+ CROSS JOIN exchange.instruments i
+  LEFT JOIN shocked s ON s.move = mv.move AND s.symbol = i.symbol
+ GROUP BY mv.move, i.symbol, i.kind, i.settle
+ ORDER BY mv.move, i.symbol;
+\endif
