@@ -1,8 +1,9 @@
--- The quick route (src/quick.c) serves liquidation_price and bankruptcy_price
--- at call sites whose rule arguments are constants; with the same values in
--- columns the general route answers.  Both must agree on every row: small
--- and huge numbers (the quick route declines those), many decimals, zero
--- sizes, positions never liquidated, ticks, linear and inverse, flat and tiers.
+-- The quick route (src/quick.c) prices liquidation_price and bankruptcy_price
+-- in 128-bit integers and declines to the general route (margin.c) for what
+-- it cannot take; assess always takes the general route.  Both must agree on
+-- every row: small and huge numbers (the quick route declines those), many
+-- decimals, zero sizes, positions never liquidated, ticks, linear and
+-- inverse, flat and tiers, rule arguments as constants and as columns.
 SELECT setseed(0.7);
 CREATE TEMP TABLE qp AS
 SELECT g AS id,
@@ -16,39 +17,32 @@ UPDATE qp SET mc = round(m * 0.0001, 8);
 
 CREATE TEMP TABLE rules (kind isomargin.contract_kind, cs numeric, r numeric, f numeric, tick numeric,
                          t isomargin.tiers);
-INSERT INTO rules VALUES ('linear', 1, 0.004, 0.0006, 0, '{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage=50; 100000..500000 mmr=0.02 max_leverage=20; 500000..2000000 mmr=0.05 max_leverage=10; 2000000..10000000 mmr=0.1 max_leverage=5}'),
-                         ('inverse', 100, 0.005, 0, 0.5, '{0..5 mmr=0.005 max_leverage=100; 5..10 mmr=0.01 max_leverage=50; 10..20 mmr=0.025 max_leverage=20; 20..50 mmr=0.05 max_leverage=10}');
+INSERT INTO rules VALUES
+    ('linear', 1, 0.004, 0.0006, 0,
+     '{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage=50; 100000..500000 mmr=0.02 max_leverage=20; 500000..2000000 mmr=0.05 max_leverage=10; 2000000..10000000 mmr=0.1 max_leverage=5}'),
+    ('inverse', 100, 0.005, 0, 0.5,
+     '{0..5 mmr=0.005 max_leverage=100; 5..10 mmr=0.01 max_leverage=50; 10..20 mmr=0.025 max_leverage=20; 20..50 mmr=0.05 max_leverage=10}');
 
--- Constants (quick route) against the same values from the rules table (general route).
-SELECT 'linear flat' AS route,
-       count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, 0.004, 1, 'linear', 0.0006, 0)
-                        IS DISTINCT FROM isomargin.liquidation_price(q, e, m, r.r, r.cs, r.kind, r.f, r.tick)) AS lp_mismatches,
-       count(*) FILTER (WHERE isomargin.bankruptcy_price(q, e, m, 1, 'linear', 0)
-                        IS DISTINCT FROM isomargin.bankruptcy_price(q, e, m, r.cs, r.kind, r.tick)) AS bp_mismatches,
-       count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, 0.004, 1, 'linear', 0.0006, 0) IS NULL) AS lp_nulls
-FROM qp, rules r WHERE r.kind = 'linear'
-UNION ALL
-SELECT 'linear tiers',
-       count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, '{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage=50; 100000..500000 mmr=0.02 max_leverage=20; 500000..2000000 mmr=0.05 max_leverage=10; 2000000..10000000 mmr=0.1 max_leverage=5}'::isomargin.tiers, 1, 'linear', 0.0006, 0.01)
-                        IS DISTINCT FROM isomargin.liquidation_price(q, e, m, r.t, r.cs, r.kind, r.f, 0.01 + 0 * r.tick)),
-       count(*) FILTER (WHERE isomargin.bankruptcy_price(q, e, m, 1, 'linear', 0.01)
-                        IS DISTINCT FROM isomargin.bankruptcy_price(q, e, m, r.cs, r.kind, 0.01 + 0 * r.tick)),
-       NULL
-FROM qp, rules r WHERE r.kind = 'linear'
-UNION ALL
-SELECT 'inverse flat',
+-- Rule arguments from columns.
+SELECT r.kind,
+       count(*) FILTER (WHERE isomargin.liquidation_price(q, x.m, x.mm, r.r, r.cs, r.kind, r.f, r.tick)
+                        IS DISTINCT FROM (isomargin.assess(q, x.m, x.m, x.mm, r.r, r.cs, r.kind, r.f, 1, r.tick)).liquidation_price) AS flat_lp_mismatches,
+       count(*) FILTER (WHERE isomargin.liquidation_price(q, x.m, x.mm, r.t, r.cs, r.kind, r.f, r.tick)
+                        IS DISTINCT FROM (isomargin.assess(q, x.m, x.m, x.mm, r.t, r.cs, r.kind, r.f, 1, r.tick)).liquidation_price) AS tiers_lp_mismatches,
+       count(*) FILTER (WHERE isomargin.bankruptcy_price(q, x.m, x.mm, r.cs, r.kind, r.tick)
+                        IS DISTINCT FROM (isomargin.assess(q, x.m, x.m, x.mm, r.r, r.cs, r.kind, r.f, 1, r.tick)).bankruptcy_price) AS bp_mismatches,
+       count(*) FILTER (WHERE isomargin.liquidation_price(q, x.m, x.mm, r.r, r.cs, r.kind, r.f, r.tick) IS NULL) AS lp_nulls
+FROM rules r, LATERAL (SELECT q, e AS m, CASE r.kind WHEN 'linear' THEN m ELSE mc END AS mm FROM qp) x
+GROUP BY r.kind ORDER BY r.kind;
+
+-- Rule arguments as constants (the same values).
+SELECT count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, 0.004, 1, 'linear', 0.0006, 0)
+                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, 0.004, 1, 'linear', 0.0006, 1, 0)).liquidation_price) AS linear_lp_mismatches,
        count(*) FILTER (WHERE isomargin.liquidation_price(q, e, mc, 0.005, 100, 'inverse', 0, 0.5)
-                        IS DISTINCT FROM isomargin.liquidation_price(q, e, mc, r.r, r.cs, r.kind, r.f, r.tick)),
+                        IS DISTINCT FROM (isomargin.assess(q, e, e, mc, 0.005, 100, 'inverse', 0, 1, 0.5)).liquidation_price) AS inverse_lp_mismatches,
        count(*) FILTER (WHERE isomargin.bankruptcy_price(q, e, mc, 100, 'inverse', 0.5)
-                        IS DISTINCT FROM isomargin.bankruptcy_price(q, e, mc, r.cs, r.kind, r.tick)),
-       count(*) FILTER (WHERE isomargin.liquidation_price(q, e, mc, 0.005, 100, 'inverse', 0, 0.5) IS NULL)
-FROM qp, rules r WHERE r.kind = 'inverse'
-UNION ALL
-SELECT 'inverse tiers',
-       count(*) FILTER (WHERE isomargin.liquidation_price(q, e, mc, '{0..5 mmr=0.005 max_leverage=100; 5..10 mmr=0.01 max_leverage=50; 10..20 mmr=0.025 max_leverage=20; 20..50 mmr=0.05 max_leverage=10}'::isomargin.tiers, 100, 'inverse', 0, 0)
-                        IS DISTINCT FROM isomargin.liquidation_price(q, e, mc, r.t, r.cs, r.kind, r.f, 0 * r.tick)),
-       NULL, NULL
-FROM qp, rules r WHERE r.kind = 'inverse';
+                        IS DISTINCT FROM (isomargin.assess(q, e, e, mc, 0.005, 100, 'inverse', 0, 1, 0.5)).bankruptcy_price) AS inverse_bp_mismatches
+FROM qp;
 
--- A bad row at a quick call site still gets its error from the general route.
+-- A bad row still gets its error.
 SELECT isomargin.liquidation_price(q, e, m, 0.004) FROM (VALUES (1, 30000, 3000), (1, 0, 3000)) v(q, e, m);

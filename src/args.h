@@ -42,8 +42,8 @@ typedef struct CallCache
 	Oid			status_oids[4]; /* margin_status labels, by MarginStatus */
 	int			rate_arg_kind;	/* 0 unknown, 1 numeric mmr, 2 tiers */
 	TupleDesc	result_desc;	/* assess: blessed result row type */
-	int			quick_state;	/* 0 undecided, 1 quick route ready, -1 never */
-	QuickRule	quick;
+	int			rule_kept;		/* price functions: 0 undecided, 1 rule kept, -1 not */
+	QuickRule	rule;
 	void	   *tiers_cache;	/* owned by tiers.c */
 } CallCache;
 

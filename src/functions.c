@@ -18,9 +18,17 @@
 
 #include "args.h"
 #include "margin.h"
+#include "quick.h"
 #include "tiers.h"
 
 PG_MODULE_MAGIC;
+
+static Dec
+read_contract_size(FunctionCallInfo fcinfo, int cs_arg)
+{
+	return arg_memoized(fcinfo, cs_arg, "contract_size", arg_positive,
+						&call_cache(fcinfo)->contract_size);
+}
 
 /* Position without an entry price or margin (notional, initial margin). */
 static void
@@ -28,8 +36,7 @@ read_size_only(FunctionCallInfo fcinfo, int size_arg, int cs_arg, int kind_arg,
 			   MarginPosition *p)
 {
 	Dec			size = arg_finite(fcinfo, size_arg, "size");
-	Dec			cs = arg_memoized(fcinfo, cs_arg, "contract_size", arg_positive,
-								  &call_cache(fcinfo)->contract_size);
+	Dec			cs = read_contract_size(fcinfo, cs_arg);
 
 	margin_position_init(p, size, dec_from_int(1), dec_from_int(0), cs,
 						 arg_kind_is_inverse(fcinfo, kind_arg));
@@ -43,8 +50,7 @@ read_position(FunctionCallInfo fcinfo, int size_arg, int entry_arg, int margin_a
 	Dec			entry = arg_positive(fcinfo, entry_arg, "entry_price");
 	Dec			margin = margin_arg >= 0 ? arg_nonnegative(fcinfo, margin_arg, "margin")
 		: dec_from_int(0);
-	Dec			cs = arg_memoized(fcinfo, cs_arg, "contract_size", arg_positive,
-								  &call_cache(fcinfo)->contract_size);
+	Dec			cs = read_contract_size(fcinfo, cs_arg);
 
 	margin_position_init(p, size, entry, margin, cs, arg_kind_is_inverse(fcinfo, kind_arg));
 }
@@ -252,67 +258,71 @@ margin_status(PG_FUNCTION_ARGS)
 }
 
 /*
- * After a call by the general route: can this call site take the quick
- * route (quick.h)?  Yes when every rule argument is a constant, so that the
- * values kept in the call cache stay right for every row.
+ * The rule of a price function: contract size, kind, maintenance rule (none
+ * for the bankruptcy price: rate_arg < 0) and tick.  Each argument is parsed
+ * and checked once per distinct value at this call site; when all of them
+ * are constants the whole rule is kept after the first call.
  */
 static void
-quick_decide(FunctionCallInfo fcinfo, CallCache *cache, const int *rule_args, int nrule_args,
-			 int kind_arg, const MarginSchedule *s)
+read_price_rule(FunctionCallInfo fcinfo, int cs_arg, int kind_arg, int rate_arg, int fee_arg,
+				int tick_arg, QuickRule *rule, MarginSchedule *local, MarginBracket *flat)
 {
-	cache->quick_state = -1;
-	for (int i = 0; i < nrule_args; i++)
-		if (!arg_is_const(fcinfo, rule_args[i]))
-			return;
-	if (cache->contract_size.len < 0 || cache->tick.len < 0 ||
-		(s != NULL && s != &cache->flat && !rate_arg_is_tiers(fcinfo, cache, rule_args[0])))
+	CallCache  *cache = call_cache(fcinfo);
+
+	if (cache->rule_kept > 0)
+	{
+		*rule = cache->rule;
 		return;
-	cache->quick.inverse = arg_kind_is_inverse(fcinfo, kind_arg);
-	cache->quick.contract_size = cache->contract_size.value;
-	cache->quick.tick = cache->tick.value;
-	cache->quick.schedule = s;
-	cache->quick_state = 1;
+	}
+	rule->contract_size = read_contract_size(fcinfo, cs_arg);
+	rule->inverse = arg_kind_is_inverse(fcinfo, kind_arg);
+	rule->schedule = rate_arg < 0 ? NULL : read_schedule(fcinfo, rate_arg, fee_arg, local, flat);
+	rule->tick = read_tick(fcinfo, tick_arg);
+	if (cache->rule_kept == 0)
+	{
+		int			args[] = {cs_arg, kind_arg, tick_arg, rate_arg, fee_arg};
+
+		cache->rule_kept = -1;
+		for (int i = 0; i < (rate_arg < 0 ? 3 : 5); i++)
+			if (!arg_is_const(fcinfo, args[i]))
+				return;
+		/* kept values only: a flat schedule in local storage is not */
+		if (cache->contract_size.len < 0 || cache->tick.len < 0 ||
+			(rule->schedule != NULL && rule->schedule == local))
+			return;
+		cache->rule = *rule;
+		cache->rule_kept = 1;
+	}
 }
 
+/*
+ * The rule is read first, then the position by the quick route (quick.h)
+ * or, when it declines, by the general route.
+ */
 PG_FUNCTION_INFO_V1(liquidation_price);
 Datum
 liquidation_price(PG_FUNCTION_ARGS)
 {
-	CallCache  *cache = call_cache(fcinfo);
 	MarginPosition p;
 	MarginSchedule local;
 	MarginBracket flat;
-	const MarginSchedule *s;
+	QuickRule	rule;
 	Dec			price;
 	Datum		result;
 	bool		isnull;
 
 	dec_figure = "liquidation_price";
-	if (cache->quick_state > 0 &&
-		quick_threshold_price(fcinfo, &cache->quick, 0, 1, 2, &result, &isnull))
+	read_price_rule(fcinfo, 4, 5, 3, 6, 7, &rule, &local, &flat);
+	if (quick_threshold_price(fcinfo, &rule, 0, 1, 2, &result, &isnull))
 	{
 		if (isnull)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(result);
 	}
 	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
-	s = read_schedule(fcinfo, 3, 6, &local, &flat);
-	if (!margin_threshold_price(&p, s, dec_from_int(1), read_tick(fcinfo, 7), &price))
-		isnull = true;
-	else
-	{
-		isnull = false;
-		result = NumericGetDatum(dec_to_numeric(price));
-	}
-	if (cache->quick_state == 0)
-	{
-		static const int rule_args[] = {3, 4, 5, 6, 7};
-
-		quick_decide(fcinfo, cache, rule_args, lengthof(rule_args), 5, s);
-	}
-	if (isnull)
+	if (!margin_threshold_price(&p, rule.schedule, dec_from_int(1), rule.tick, &price))
 		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	RETURN_DEC(price);
 }
 
 PG_FUNCTION_INFO_V1(margin_call_price);
@@ -339,37 +349,24 @@ PG_FUNCTION_INFO_V1(bankruptcy_price);
 Datum
 bankruptcy_price(PG_FUNCTION_ARGS)
 {
-	CallCache  *cache = call_cache(fcinfo);
 	MarginPosition p;
+	QuickRule	rule;
 	Dec			price;
 	Datum		result;
 	bool		isnull;
 
 	dec_figure = "bankruptcy_price";
-	if (cache->quick_state > 0 &&
-		quick_threshold_price(fcinfo, &cache->quick, 0, 1, 2, &result, &isnull))
+	read_price_rule(fcinfo, 3, 4, -1, -1, 5, &rule, NULL, NULL);
+	if (quick_threshold_price(fcinfo, &rule, 0, 1, 2, &result, &isnull))
 	{
 		if (isnull)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(result);
 	}
 	read_position(fcinfo, 0, 1, 2, 3, 4, &p);
-	if (!margin_bankruptcy_price(&p, read_tick(fcinfo, 5), &price))
-		isnull = true;
-	else
-	{
-		isnull = false;
-		result = NumericGetDatum(dec_to_numeric(price));
-	}
-	if (cache->quick_state == 0)
-	{
-		static const int rule_args[] = {3, 4, 5};
-
-		quick_decide(fcinfo, cache, rule_args, lengthof(rule_args), 4, NULL);
-	}
-	if (isnull)
+	if (!margin_bankruptcy_price(&p, rule.tick, &price))
 		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	RETURN_DEC(price);
 }
 
 /*

@@ -2,10 +2,11 @@
  * quick.h
  *	  The quick route of liquidation_price and bankruptcy_price.
  *
- * For a call site whose rule arguments (kind, contract_size, mmr or tiers,
- * fee_rate, tick_size) are constants, the per-row arguments are read
- * straight from their datums and the price computed in 128-bit integers,
- * with the formulas and the rounding of margin.c.  Any input the quick route
+ * Once the rule arguments (kind, contract_size, mmr or tiers, fee_rate,
+ * tick_size) are read (each parsed once per distinct value at a call site),
+ * the position's arguments are read straight from their datums and the
+ * price computed in 128-bit integers, with the formulas and the rounding of
+ * margin.c.  Any input the quick route
  * cannot take (a number of more than 18 digits or 18 decimals, an
  * intermediate that would overflow, an invalid value that needs its error
  * message) makes it decline, and the caller takes the general route, which
