@@ -209,6 +209,8 @@ fi
 # ---------------------------------------------------------------- the replay
 say "replay: $STEPS mark updates, all instruments in one statement per step"
 if $HAVE_TIERS; then RISK='tiers => i.tiers'; else RISK='mmr => i.mmr'; fi
+# The stand-in liquidation worker claims up to this many events after each step.
+export WORKER_BATCH=$((POSITIONS / 40 > 1000 ? POSITIONS / 40 : 1000))
 "$DEMO_DIR/replay.sh" "$STEPS" "$MAIN" "$HAVE_ENFORCE" "$RISK" || die "the replay failed"
 
 # ---------------------------------------------------------------- the report

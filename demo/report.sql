@@ -48,27 +48,38 @@ SELECT b.symbol, count(*) AS positions,
 \endif
 
 \echo
-\echo 'Riskiest open positions at the final marks (not yet at liquidate): closest to their liquidation price'
-SELECT r.id, r.symbol, CASE WHEN r.size > 0 THEN 'long' ELSE 'short' END AS side, abs(r.size) AS size,
-       r.leverage, r.entry_price, r.mark_price, r.lp AS liquidation_price,
-       to_char(100 * abs(r.mark_price - r.lp) / r.mark_price, 'FM990.00') || '%' AS distance,
-       round(r.ratio, 4) AS margin_ratio
-  FROM (SELECT p.*, m.mark_price,
-               isomargin.liquidation_price(size => p.size, entry_price => p.entry_price, margin => p.margin,
-                   :risk, contract_size => i.contract_size, kind => i.kind, fee_rate => i.fee_rate) AS lp,
-               isomargin.margin_ratio(size => p.size, entry_price => p.entry_price, mark_price => m.mark_price,
-                   margin => p.margin, :risk, contract_size => i.contract_size, kind => i.kind,
-                   fee_rate => i.fee_rate) AS ratio
-          FROM exchange.positions p JOIN exchange.instruments i USING (symbol)
-          JOIN exchange.marks m USING (symbol)
+\echo 'Riskiest open positions at the final marks (not yet at liquidate): the closest to its liquidation price'
+\echo 'for each instrument and side, and the largest open position of the book'
+WITH open AS (
+    SELECT p.*, m.mark_price, i.contract_size, i.kind,
+           isomargin.liquidation_price(size => p.size, entry_price => p.entry_price, margin => p.margin,
+               :risk, contract_size => i.contract_size, kind => i.kind, fee_rate => i.fee_rate) AS lp,
+           isomargin.margin_ratio(size => p.size, entry_price => p.entry_price, mark_price => m.mark_price,
+               margin => p.margin, :risk, contract_size => i.contract_size, kind => i.kind,
+               fee_rate => i.fee_rate) AS ratio
+      FROM exchange.positions p JOIN exchange.instruments i USING (symbol)
+      JOIN exchange.marks m USING (symbol)
 \if :have_enforce
-         WHERE p.status < 'liquidate'
+     WHERE p.status < 'liquidate'
 \endif
-       ) r
- WHERE r.lp IS NOT NULL
-   AND ((r.size > 0 AND r.lp < r.mark_price) OR (r.size < 0 AND r.lp > r.mark_price))
- ORDER BY abs(r.mark_price - r.lp) / r.mark_price, r.id
- LIMIT 10;
+), ranked AS (
+    SELECT DISTINCT ON (o.symbol, o.size > 0) o.*, 'nearest' AS why
+      FROM open o
+     WHERE o.lp IS NOT NULL
+       AND ((o.size > 0 AND o.lp < o.mark_price) OR (o.size < 0 AND o.lp > o.mark_price))
+     ORDER BY o.symbol, o.size > 0, abs(o.mark_price - o.lp) / o.mark_price, o.id
+), whale AS (
+    SELECT o.*, 'largest' AS why FROM open o
+     ORDER BY isomargin.notional(abs(o.size), o.mark_price, o.contract_size, o.kind)
+              * CASE WHEN o.kind = 'inverse' THEN o.mark_price ELSE 1 END DESC, o.id
+     LIMIT 1
+)
+SELECT r.why, r.id, r.symbol, CASE WHEN r.size > 0 THEN 'long' ELSE 'short' END AS side,
+       abs(r.size) AS size, r.leverage, r.entry_price, r.mark_price, r.lp AS liquidation_price,
+       coalesce(to_char(100 * abs(r.mark_price - r.lp) / r.mark_price, 'FM990.00') || '%', 'never') AS distance,
+       round(r.ratio, 4) AS margin_ratio
+  FROM (SELECT * FROM ranked UNION ALL SELECT * FROM whale) r
+ ORDER BY r.why DESC, abs(r.mark_price - r.lp) / r.mark_price;
 
 \if :have_reports
 \echo
