@@ -64,7 +64,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES) $(EXTENSION).control
+# The install directory is a prerequisite too, so removing a piece rebuilds the script.
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES) install $(EXTENSION).control
 	cat $(INSTALL_PIECES) > $@
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes.
