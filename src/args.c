@@ -140,16 +140,23 @@ arg_finite(FunctionCallInfo fcinfo, int argno, const char *name)
 	return r;
 }
 
+/* 22023 naming the argument, its rule and its value */
+static void
+reject_arg(FunctionCallInfo fcinfo, int argno, const char *name, const char *rule)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s must %s", name, rule),
+			 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
+}
+
 Dec
 arg_positive(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	Dec			v = arg_finite(fcinfo, argno, name);
 
 	if (dec_sign(v) <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be greater than zero", name),
-				 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
+		reject_arg(fcinfo, argno, name, "be greater than zero");
 	return v;
 }
 
@@ -159,10 +166,7 @@ arg_nonnegative(FunctionCallInfo fcinfo, int argno, const char *name)
 	Dec			v = arg_finite(fcinfo, argno, name);
 
 	if (dec_sign(v) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be negative", name),
-				 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
+		reject_arg(fcinfo, argno, name, "not be negative");
 	return v;
 }
 
@@ -172,10 +176,7 @@ arg_rate(FunctionCallInfo fcinfo, int argno, const char *name)
 	Dec			v = arg_finite(fcinfo, argno, name);
 
 	if (dec_sign(v) < 0 || dec_cmp(v, dec_from_int(1)) >= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be at least 0 and less than 1", name),
-				 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
+		reject_arg(fcinfo, argno, name, "be at least 0 and less than 1");
 	return v;
 }
 
@@ -185,10 +186,7 @@ arg_call_ratio(FunctionCallInfo fcinfo, int argno, const char *name)
 	Dec			v = arg_finite(fcinfo, argno, name);
 
 	if (dec_sign(v) <= 0 || dec_cmp(v, dec_from_int(1)) > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be greater than 0 and at most 1", name),
-				 errdetail("The value is %s.", datum_text(PG_GETARG_DATUM(argno)))));
+		reject_arg(fcinfo, argno, name, "be greater than 0 and at most 1");
 	return v;
 }
 
