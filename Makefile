@@ -57,6 +57,15 @@ REGRESS = \
 	zz_drop
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
+# pg_isolation_regress: test/specs/*.spec, test/expected/*.out
+ISOLATION = \
+	enforce_position_race \
+	enforce_mark_race \
+	enforce_insert_race \
+	enforce_instrument_race \
+	enforce_claims
+ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
+
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
