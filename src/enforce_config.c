@@ -512,10 +512,14 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 	a->status_oid[MARGIN_BANKRUPT] = enum_label(a->status_type, "bankrupt");
 	a->kind_inverse = enum_label(a->kind_type, "inverse");
 
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	enforce_become(rel_owner(config), &save);
 	read_catalog(a);
 	enforce_restore(&save);
 	/* SPI leaves its own context current */
+	MemoryContextSwitchTo(a->cxt);
+	SPI_finish();
 	MemoryContextSwitchTo(a->cxt);
 
 	if (RelationGetRelid(td->tg_relation) != table_of(a, role))

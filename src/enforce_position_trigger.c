@@ -14,7 +14,7 @@
  * status written explicitly takes the check at the mark as it is.  Any
  * other update keeps liquidate and bankrupt (they only escalate).
  * Enforcement's own status writes (mark and instrument triggers) pass
- * through untouched.
+ * through untouched, without SPI.
  */
 #include "postgres.h"
 
@@ -63,6 +63,31 @@ read_row(EnforceAttachment *a, HeapTuple t, TupleDesc d, PositionRow *r)
 	r->has_status = !isnull;
 	if (!isnull)
 		r->status = enforce_status_of(a, DatumGetObjectId(v));
+}
+
+/*
+ * Enforcement's own status writes leave symbol, size, entry and margin
+ * untouched, byte for byte; anything else (a user's trigger changing them
+ * in the same statement) takes the full path.
+ */
+static bool
+same_inputs(EnforceAttachment *a, HeapTuple oldt, HeapTuple newt, TupleDesc desc)
+{
+	static const EnforceColumnId inputs[] = {COL_POS_SYMBOL, COL_POS_SIZE, COL_POS_ENTRY, COL_POS_MARGIN};
+
+	for (int i = 0; i < (int) lengthof(inputs); i++)
+	{
+		AttrNumber	att = a->cols[inputs[i]].attnum;
+		Form_pg_attribute f = TupleDescAttr(desc, att - 1);
+		bool		on,
+					nn;
+		Datum		o = heap_getattr(oldt, att, desc, &on);
+		Datum		n = heap_getattr(newt, att, desc, &nn);
+
+		if (on != nn || (!on && !datumIsEqual(o, n, f->attbyval, f->attlen)))
+			return false;
+	}
+	return true;
 }
 
 static bool
@@ -125,9 +150,11 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 		oldtup = td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
 
+	a = enforce_attachment(fcinfo, ENFORCE_POSITIONS);
+	if (is_update && enforce_internal_writes > 0 && same_inputs(a, oldtup, newtup, desc))
+		return PointerGetDatum(newtup);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	a = enforce_attachment(fcinfo, ENFORCE_POSITIONS);
 	MemoryContextSwitchTo(caller);
 
 	read_row(a, newtup, desc, &new);
@@ -143,11 +170,6 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 			dec_cmp(new.size, old.size) != 0 ||
 			dec_cmp(new.entry, old.entry) != 0 ||
 			dec_cmp(new.margin, old.margin) != 0;
-		if (!inputs_changed && enforce_internal_writes > 0)
-		{
-			SPI_finish();
-			return PointerGetDatum(newtup);
-		}
 		/* an explicit status write is an operator's reset: no stickiness */
 		keep_severe = !inputs_changed && old.has_status && new.has_status &&
 			new.status == old.status;
