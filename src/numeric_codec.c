@@ -189,18 +189,37 @@ numeric_codec_make(int128 coef, int scale)
 	/* base-10000 digits, least significant first, aligned to the point */
 	if (u != 0 && pad > 0)
 	{
-		uint64		lowunit = (uint64) isomargin_pow10[4 - pad];
+		/* constant divisors, so that 64-bit values take no divide instruction */
+		uint64		lowunit = pad == 1 ? 1000 : pad == 2 ? 100 : 10;
+		uint64		low;
 
 		if (u <= PG_UINT64_MAX)
 		{
-			digits[nd++] = (int16) (((uint64) u % lowunit) * (uint64) isomargin_pow10[pad]);
-			u = (uint64) u / lowunit;
+			uint64		u64 = (uint64) u;
+
+			switch (pad)
+			{
+				case 1:
+					low = u64 % 1000;
+					u64 /= 1000;
+					break;
+				case 2:
+					low = u64 % 100;
+					u64 /= 100;
+					break;
+				default:
+					low = u64 % 10;
+					u64 /= 10;
+					break;
+			}
+			u = u64;
 		}
 		else
 		{
-			digits[nd++] = (int16) ((u % lowunit) * (uint64) isomargin_pow10[pad]);
+			low = (uint64) (u % lowunit);
 			u /= lowunit;
 		}
+		digits[nd++] = (int16) (low * (uint64) isomargin_pow10_64[pad]);
 	}
 	while (u > PG_UINT64_MAX)
 	{
