@@ -76,7 +76,11 @@ psql_run()
 {
 	echo "isomargin core throughput: $rows positions, median of $reps runs, seed $seed"
 	echo "command: bash bench/core_throughput.sh $rows --reps $reps --seed $seed"
-	echo "commit: $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD -- src install 2>/dev/null || echo ' (with uncommitted changes to src/ or install/)')"
+	if commit=$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null); then
+		git -C "$BENCH_DIR/.." diff --quiet HEAD -- src install ||
+			commit="$commit (with uncommitted changes to src/ or install/)"
+	fi
+	echo "commit: ${commit:-unknown}"
 	echo "machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 	psql_run -At -c "SELECT version()"
 	echo "settings: shared_buffers=${shared_mb}MB, jit=on, max_parallel_workers_per_gather=0 (one core per query)"
