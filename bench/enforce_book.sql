@@ -30,7 +30,7 @@ SELECT g, 'BTC', 1, 30000,
        CASE WHEN g <= 1000 THEN 30000 - 0.9375 * (29100 + 0.28 * (g - 1))
             WHEN g <= 1000 + :n / 3 THEN 30000 - (28600 + (g * 7919) % 391)
             ELSE 30000 - 0.9375 * (5000 + (g * 7919) % 23000) END
-  FROM generate_series(1, :n) g;
+  FROM generate_series(1::bigint, :n) g;
 TRUNCATE isomargin.events;
 VACUUM ANALYZE positions;
 SELECT status, count(*) FROM positions GROUP BY 1 ORDER BY 1;
