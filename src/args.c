@@ -25,11 +25,15 @@ call_cache(FunctionCallInfo fcinfo)
 	{
 		CallCache  *cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
 
-		ArgMemo    *memos[] = {&cache->mmr, &cache->fee, &cache->contract_size,
+		ArgMemo    *memos[] = {&cache->flat, &cache->fee, &cache->contract_size,
 			&cache->tick, &cache->call_ratio};
 
 		for (int i = 0; i < (int) lengthof(memos); i++)
-			memos[i]->len = memos[i]->stable = -1;
+		{
+			memos[i]->stable = memos[i]->last = -1;
+			for (int k = 0; k < ARG_MEMO_SLOTS; k++)
+				memos[i]->key[k].len1 = -1;
+		}
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	return (CallCache *) fcinfo->flinfo->fn_extra;
@@ -54,12 +58,33 @@ arg_is_const(FunctionCallInfo fcinfo, int argno)
 	return IsA(arg, Const);
 }
 
-bool
-arg_memo_matches(FunctionCallInfo fcinfo, int argno, ArgMemo *memo)
+/* The bytes of a short or plain varlena argument; false for a toasted one. */
+static inline bool
+arg_bytes(FunctionCallInfo fcinfo, int argno, const char **data, int *len)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
-	const char *data;
-	int			len;
+
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		return false;
+	*data = VARDATA_ANY(v);
+	*len = VARSIZE_ANY_EXHDR(v);
+	return true;
+}
+
+static inline bool
+key_matches(const ArgMemoKey *k, const char *d1, int l1, const char *d2, int l2)
+{
+	return k->len1 == l1 && k->len2 == l2 &&
+		memcmp(k->raw, d1, l1) == 0 && (l2 == 0 || memcmp(k->raw + l1, d2, l2) == 0);
+}
+
+int
+arg_memo_find(FunctionCallInfo fcinfo, ArgMemo *memo, int argno1, int argno2)
+{
+	const char *d1,
+			   *d2 = NULL;
+	int			l1,
+				l2 = 0;
 
 	/*
 	 * A Const argument never changes at this call site.  (A Param may: a
@@ -67,47 +92,57 @@ arg_memo_matches(FunctionCallInfo fcinfo, int argno, ArgMemo *memo)
 	 * executions of a kept expression.)
 	 */
 	if (unlikely(memo->stable < 0))
-		memo->stable = arg_is_const(fcinfo, argno) ? 1 : 0;
-	if (memo->stable && memo->len >= 0)
-		return true;
-	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
-		return false;
-	len = VARSIZE_ANY_EXHDR(v);
-	if (len != memo->len)
-		return false;
-	data = VARDATA_ANY(v);
-	for (int i = 0; i < len; i++)
-		if (data[i] != memo->raw[i])
-			return false;
-	return true;
+		memo->stable = arg_is_const(fcinfo, argno1) &&
+			(argno2 < 0 || arg_is_const(fcinfo, argno2)) ? 1 : 0;
+	if (memo->stable > 0 && memo->last >= 0)
+		return memo->last;
+	if (!arg_bytes(fcinfo, argno1, &d1, &l1) ||
+		(argno2 >= 0 && !arg_bytes(fcinfo, argno2, &d2, &l2)))
+		return -1;
+	if (memo->last >= 0 && key_matches(&memo->key[memo->last], d1, l1, d2, l2))
+		return memo->last;
+	for (int k = 0; k < ARG_MEMO_SLOTS; k++)
+		if (key_matches(&memo->key[k], d1, l1, d2, l2))
+			return memo->last = k;
+	return -1;
 }
 
-void
-arg_memo_keep(ArgMemo *memo, Datum d, Dec value)
+int
+arg_memo_keep(FunctionCallInfo fcinfo, ArgMemo *memo, int argno1, int argno2)
 {
-	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	const char *d1,
+			   *d2 = NULL;
+	int			l1,
+				l2 = 0;
+	int			k;
 
-	memo->len = -1;
-	/* a numeric-route value lives in short-lived memory: not kept */
-	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v) || value.big ||
-		VARSIZE_ANY_EXHDR(v) > ARG_MEMO_BYTES)
-		return;
-	memcpy(memo->raw, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-	memo->value = value;
-	memo->len = VARSIZE_ANY_EXHDR(v);
+	if (!arg_bytes(fcinfo, argno1, &d1, &l1) ||
+		(argno2 >= 0 && !arg_bytes(fcinfo, argno2, &d2, &l2)) ||
+		l1 + l2 > ARG_MEMO_BYTES)
+		return -1;
+	k = memo->next;
+	memo->next = (k + 1) % ARG_MEMO_SLOTS;
+	memcpy(memo->key[k].raw, d1, l1);
+	if (l2 > 0)
+		memcpy(memo->key[k].raw + l1, d2, l2);
+	memo->key[k].len1 = l1;
+	memo->key[k].len2 = l2;
+	return memo->last = k;
 }
 
 Dec
 arg_memoized(FunctionCallInfo fcinfo, int argno, const char *name,
 			 ArgReader read, ArgMemo *memo)
 {
-	Datum		d = PG_GETARG_DATUM(argno);
+	int			k = arg_memo_find(fcinfo, memo, argno, -1);
 	Dec			v;
 
-	if (arg_memo_matches(fcinfo, argno, memo))
-		return memo->value;
+	if (k >= 0)
+		return memo->value[k];
 	v = read(fcinfo, argno, name);
-	arg_memo_keep(memo, d, v);
+	/* a numeric-route value lives in short-lived memory: not kept */
+	if (!v.big && (k = arg_memo_keep(fcinfo, memo, argno, -1)) >= 0)
+		memo->value[k] = v;
 	return v;
 }
 

@@ -14,29 +14,41 @@
 #include "quick.h"
 
 /*
- * A numeric argument that is usually the same on every row (a rate, a
- * contract size): its raw bytes and checked value, so that the next call
- * with the same bytes skips parsing and checking.
+ * Arguments that usually repeat from row to row (a rate, a contract size, a
+ * pair of rate and fee): the raw bytes of the last few distinct values seen
+ * at a call site with what was computed from them, so that a call with the
+ * same bytes skips parsing, checking and building.  A slot is found by its
+ * index; the caller keeps its payload (a Dec, a schedule) in a parallel
+ * array.  A book that interleaves a few instruments hits every row.
  */
-#define ARG_MEMO_BYTES 24
+#define ARG_MEMO_SLOTS 8
+#define ARG_MEMO_BYTES 48		/* the key's bytes, both arguments together */
+typedef struct ArgMemoKey
+{
+	int16		len1;			/* -1: empty */
+	int16		len2;
+	char		raw[ARG_MEMO_BYTES];
+} ArgMemoKey;
+
 typedef struct ArgMemo
 {
-	int			len;			/* -1: empty */
-	int			stable;			/* -1 unknown; 1: a Const in the call */
-	char		raw[ARG_MEMO_BYTES];
-	Dec			value;
+	int			stable;			/* -1 unknown; 1: every keyed argument is a Const */
+	int			last;			/* the slot found or kept last, -1 none */
+	int			next;			/* the slot the next keep overwrites */
+	ArgMemoKey	key[ARG_MEMO_SLOTS];
+	Dec			value[ARG_MEMO_SLOTS];
 } ArgMemo;
 
 /* Per-call-site state kept in fn_extra. */
 typedef struct CallCache
 {
-	ArgMemo		mmr;
+	ArgMemo		flat;			/* keyed by (mmr, fee_rate): the schedules below */
+	MarginBracket flat_bracket[ARG_MEMO_SLOTS];
+	MarginSchedule flat_schedule[ARG_MEMO_SLOTS];
 	ArgMemo		fee;
 	ArgMemo		contract_size;
 	ArgMemo		tick;
 	ArgMemo		call_ratio;
-	MarginBracket flat_bracket; /* the flat schedule of mmr and fee above */
-	MarginSchedule flat;
 	Oid			linear_oid;		/* contract_kind labels seen so far */
 	Oid			inverse_oid;
 	Oid			status_oids[4]; /* margin_status labels, by MarginStatus */
@@ -51,12 +63,14 @@ extern CallCache *call_cache(FunctionCallInfo fcinfo);
 
 typedef Dec (*ArgReader) (FunctionCallInfo fcinfo, int argno, const char *name);
 
-/* read(fcinfo, argno, name), or the value kept from the last call with the same bytes */
+/* read(fcinfo, argno, name), or the value kept for the same bytes */
 extern Dec	arg_memoized(FunctionCallInfo fcinfo, int argno, const char *name,
 						 ArgReader read, ArgMemo *memo);
 extern bool arg_is_const(FunctionCallInfo fcinfo, int argno);
-extern bool arg_memo_matches(FunctionCallInfo fcinfo, int argno, ArgMemo *memo);
-extern void arg_memo_keep(ArgMemo *memo, Datum d, Dec value);
+/* The slot whose key is the bytes of arguments argno1 and argno2 (-1: none), or -1. */
+extern int	arg_memo_find(FunctionCallInfo fcinfo, ArgMemo *memo, int argno1, int argno2);
+/* Keep those bytes in a slot and return it, or -1 when they cannot be kept. */
+extern int	arg_memo_keep(FunctionCallInfo fcinfo, ArgMemo *memo, int argno1, int argno2);
 
 extern Dec	arg_finite(FunctionCallInfo fcinfo, int argno, const char *name);
 extern Dec	arg_positive(FunctionCallInfo fcinfo, int argno, const char *name);

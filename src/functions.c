@@ -88,31 +88,30 @@ read_schedule(FunctionCallInfo fcinfo, int rate_arg, int fee_arg,
 			  MarginSchedule *local, MarginBracket *local_bracket)
 {
 	CallCache  *cache = call_cache(fcinfo);
-	Datum		rate_d = PG_GETARG_DATUM(rate_arg);
-	Datum		fee_d = PG_GETARG_DATUM(fee_arg);
 	Dec			fee,
 				mmr;
+	int			k;
 
 	if (rate_arg_is_tiers(fcinfo, cache, rate_arg))
 		return tiers_cached_schedule(fcinfo, rate_arg,
 									 arg_memoized(fcinfo, fee_arg, "fee_rate", arg_nonnegative,
 												  &cache->fee));
-	if (arg_memo_matches(fcinfo, rate_arg, &cache->mmr) &&
-		arg_memo_matches(fcinfo, fee_arg, &cache->fee))
-		return &cache->flat;
+	k = arg_memo_find(fcinfo, &cache->flat, rate_arg, fee_arg);
+	if (k >= 0)
+		return &cache->flat_schedule[k];
 
 	fee = arg_nonnegative(fcinfo, fee_arg, "fee_rate");
 	mmr = arg_rate(fcinfo, rate_arg, "mmr");
 	check_rate_with_fee(mmr, fee, "mmr");
-	arg_memo_keep(&cache->mmr, rate_d, mmr);
-	arg_memo_keep(&cache->fee, fee_d, fee);
-	if (cache->mmr.len < 0 || cache->fee.len < 0)
+	/* a numeric-route value lives in short-lived memory: not kept */
+	k = mmr.big || fee.big ? -1 : arg_memo_keep(fcinfo, &cache->flat, rate_arg, fee_arg);
+	if (k < 0)
 	{
 		margin_schedule_flat(local, local_bracket, mmr, fee);
 		return local;
 	}
-	margin_schedule_flat(&cache->flat, &cache->flat_bracket, mmr, fee);
-	return &cache->flat;
+	margin_schedule_flat(&cache->flat_schedule[k], &cache->flat_bracket[k], mmr, fee);
+	return &cache->flat_schedule[k];
 }
 
 static Dec
@@ -286,9 +285,9 @@ read_price_rule(FunctionCallInfo fcinfo, int cs_arg, int kind_arg, int rate_arg,
 		for (int i = 0; i < (rate_arg < 0 ? 3 : 5); i++)
 			if (!arg_is_const(fcinfo, args[i]))
 				return;
-		/* kept values only: a flat schedule in local storage is not */
-		if (cache->contract_size.len < 0 || cache->tick.len < 0 ||
-			(rule->schedule != NULL && rule->schedule == local))
+		/* a flat schedule in local storage, or a numeric-route value, is not kept */
+		if ((rule->schedule != NULL && rule->schedule == local) ||
+			rule->contract_size.big || rule->tick.big)
 			return;
 		cache->rule = *rule;
 		cache->rule_kept = 1;
