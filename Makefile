@@ -63,7 +63,8 @@ ISOLATION = \
 	enforce_mark_race \
 	enforce_insert_race \
 	enforce_instrument_race \
-	enforce_claims
+	enforce_claims \
+	enforce_repeatable_read
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -14,7 +14,7 @@ CREATE TABLE @extschema@.enforcement (
     state_table       pg_catalog.regclass,
     columns           pg_catalog.jsonb NOT NULL,
     margin_call_ratio pg_catalog.numeric NOT NULL DEFAULT 0.8,
-    indexes           pg_catalog.regclass[] NOT NULL DEFAULT '{}',
+    indexes           pg_catalog.text[] NOT NULL DEFAULT '{}',  -- names: created after the data on restore
     triggers          pg_catalog.jsonb NOT NULL DEFAULT '{}',
     added_columns     pg_catalog.text[] NOT NULL DEFAULT '{}',
     created_at        pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
@@ -107,7 +107,7 @@ DECLARE
     rate    text;
     ratekind text;
     added   text[] := '{}';
-    idx     regclass[] := '{}';
+    idx     text[] := '{}';
     trg     jsonb;
     att_id  int4;
     st      text;
@@ -372,7 +372,7 @@ BEGIN
         EXECUTE format('CREATE INDEX %I ON %s (%I)', 'isomargin_' || att_id || '_symbol', pos,
                        c #>> '{positions,symbol}');
         idx := idx || format('%I.%I', (SELECT nspname FROM pg_namespace n JOIN pg_class r ON r.relnamespace = n.oid WHERE r.oid = pos),
-                             'isomargin_' || att_id || '_symbol')::regclass;
+                             'isomargin_' || att_id || '_symbol');
     END IF;
     FOR k, v IN SELECT * FROM (VALUES
             ('mcp', to_jsonb(ARRAY['margin_call_price', '<', 'liquidate'])),
@@ -383,7 +383,7 @@ BEGIN
                        'isomargin_' || att_id || '_' || k, pos, c #>> '{positions,symbol}',
                        c #>> ARRAY['positions', v->>0], c #>> '{positions,status}', v->>1, v->>2);
         idx := idx || format('%I.%I', (SELECT nspname FROM pg_namespace n JOIN pg_class r ON r.relnamespace = n.oid WHERE r.oid = pos),
-                             'isomargin_' || att_id || '_' || k)::regclass;
+                             'isomargin_' || att_id || '_' || k);
     END LOOP;
 
     -- Triggers; each one's argument is this attachment's id.
@@ -417,7 +417,7 @@ BEGIN
     EXECUTE format('UPDATE %s SET %I = %I', pos, c #>> '{positions,size}', c #>> '{positions,size}');
 
     RETURN jsonb_build_object('id', att_id, 'state_table', state::text, 'added_columns', to_jsonb(added),
-                              'indexes', to_jsonb(idx::text[]), 'triggers', trg);
+                              'indexes', to_jsonb(idx), 'triggers', trg);
 END
 $fn$;
 
@@ -431,7 +431,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     e   record;
-    i   regclass;
+    i   text;
     t   record;
 BEGIN
     SELECT * INTO e FROM @extschema@.enforcement x WHERE x.positions = unenforce.positions;
@@ -446,8 +446,8 @@ BEGIN
         EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
     END LOOP;
     FOREACH i IN ARRAY e.indexes LOOP
-        IF EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = i) THEN
-            EXECUTE format('DROP INDEX %s', i);
+        IF to_regclass(i) IS NOT NULL THEN
+            EXECUTE format('DROP INDEX %s', to_regclass(i));
         END IF;
     END LOOP;
     IF e.state_table IS NOT NULL AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = e.state_table) THEN
