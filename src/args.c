@@ -71,11 +71,19 @@ arg_bytes(FunctionCallInfo fcinfo, int argno, const char **data, int *len)
 	return true;
 }
 
+/* Keys are a few bytes long: compare them inline rather than call memcmp. */
 static inline bool
 key_matches(const ArgMemoKey *k, const char *d1, int l1, const char *d2, int l2)
 {
-	return k->len1 == l1 && k->len2 == l2 &&
-		memcmp(k->raw, d1, l1) == 0 && (l2 == 0 || memcmp(k->raw + l1, d2, l2) == 0);
+	if (k->len1 != l1 || k->len2 != l2)
+		return false;
+	for (int i = 0; i < l1; i++)
+		if (k->raw[i] != d1[i])
+			return false;
+	for (int i = 0; i < l2; i++)
+		if (k->raw[l1 + i] != d2[i])
+			return false;
+	return true;
 }
 
 int
