@@ -59,8 +59,10 @@ SELECT count(*) FROM pg_class WHERE relname LIKE 'isomargin\_1\_%' OR relname = 
 SQL
 }
 
-q -d "$SRC" <<'SQL' >/dev/null || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
-CREATE EXTENSION isomargin;
+# The book: two events (BTC long 2 liquidate at 28000, the ETH short bankrupt at 2200).
+make_book()
+{
+	q -d "$SRC" >/dev/null <<'SQL'
 CREATE TABLE instruments (symbol text PRIMARY KEY, mmr numeric NOT NULL);
 CREATE TABLE marks (symbol text PRIMARY KEY, mark_price numeric);
 CREATE TABLE positions (id int PRIMARY KEY, symbol text NOT NULL REFERENCES instruments, size numeric NOT NULL,
@@ -72,6 +74,10 @@ SELECT isomargin.enforce('positions', 'marks', 'instruments');
 UPDATE marks SET mark_price = 28000 WHERE symbol = 'BTC';
 UPDATE marks SET mark_price = 2200 WHERE symbol = 'ETH';
 SQL
+}
+
+q -d "$SRC" -c "CREATE EXTENSION isomargin" && make_book ||
+	{ echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 want=$(snapshot "$SRC")
 check "two events before the dump" "$(q -d "$SRC" -c 'SELECT count(*) FROM isomargin.events')" 2
 # At 27000 long 1 has equity 0 (bankrupt), long 2 below zero (liquidate -> bankrupt); the
@@ -85,21 +91,9 @@ check "enforcement in the source" "$(sed -n '1,4p' <<<"$want_after")" "1|bankrup
 
 # The dumps are taken from a second copy of the book (the first one was
 # consumed by carry_on above).
-q -d "$SRC" <<'SQL' >/dev/null || { echo "re-setup failed"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
-DROP TABLE positions, marks, instruments;
-TRUNCATE isomargin.events RESTART IDENTITY;
-ALTER SEQUENCE isomargin.enforcement_id_seq RESTART;
-CREATE TABLE instruments (symbol text PRIMARY KEY, mmr numeric NOT NULL);
-CREATE TABLE marks (symbol text PRIMARY KEY, mark_price numeric);
-CREATE TABLE positions (id int PRIMARY KEY, symbol text NOT NULL REFERENCES instruments, size numeric NOT NULL,
-                        entry_price numeric NOT NULL, margin numeric NOT NULL);
-INSERT INTO instruments VALUES ('BTC', 0.004), ('ETH', 0.005);
-INSERT INTO marks VALUES ('BTC', 30000), ('ETH', 2000);
-INSERT INTO positions VALUES (1, 'BTC', 1, 30000, 3000), (2, 'BTC', 1, 30000, 2050), (3, 'ETH', -10, 2000, 2000);
-SELECT isomargin.enforce('positions', 'marks', 'instruments');
-UPDATE marks SET mark_price = 28000 WHERE symbol = 'BTC';
-UPDATE marks SET mark_price = 2200 WHERE symbol = 'ETH';
-SQL
+q -d "$SRC" -c "DROP TABLE positions, marks, instruments" -c "TRUNCATE isomargin.events RESTART IDENTITY" \
+	-c "ALTER SEQUENCE isomargin.enforcement_id_seq RESTART" && make_book ||
+	{ echo "re-setup failed"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
 check "the second copy is the first" "$(snapshot "$SRC")" "$want"
 
 pg_dump -Fp -f "$WORK/plain.sql" "$SRC" && createdb "${SRC}_plain" &&
