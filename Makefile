@@ -74,9 +74,14 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# The install directory is a prerequisite too, so removing a piece rebuilds the script.
-$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES) install $(EXTENSION).control
-	cat $(INSTALL_PIECES) > $@
+# Assembled on every build and replaced only when it changed, so that adding
+# or removing a piece is noticed too.
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES) $(EXTENSION).control FORCE
+	cat $(INSTALL_PIECES) > $@.tmp
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+.PHONY: FORCE
+FORCE:
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes.
 $(OBJS): $(wildcard src/*.h)
