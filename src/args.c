@@ -86,9 +86,26 @@ key_matches(const ArgMemoKey *k, const char *d1, int l1, const char *d2, int l2)
 	return true;
 }
 
+/*
+ * Lengths and the last bytes of a key (numeric digits differ at the end),
+ * so that a scan of the slots compares one word each before any bytes.
+ */
+static inline uint64
+key_fingerprint(const char *d1, int l1, const char *d2, int l2)
+{
+	uint64		f = (uint64) (l1 & 0xff) << 56 | (uint64) (l2 & 0xff) << 48;
+
+	for (int i = 0; i < l1 && i < 6; i++)
+		f ^= (uint64) (uint8) d1[l1 - 1 - i] << (8 * i);
+	for (int i = 0; i < l2 && i < 6; i++)
+		f ^= (uint64) (uint8) d2[l2 - 1 - i] << (8 * ((i + 3) % 6));
+	return f;
+}
+
 int
 arg_memo_find(FunctionCallInfo fcinfo, ArgMemo *memo, int argno1, int argno2)
 {
+	uint64		fp;
 	const char *d1,
 			   *d2 = NULL;
 	int			l1,
@@ -107,10 +124,9 @@ arg_memo_find(FunctionCallInfo fcinfo, ArgMemo *memo, int argno1, int argno2)
 	if (!arg_bytes(fcinfo, argno1, &d1, &l1) ||
 		(argno2 >= 0 && !arg_bytes(fcinfo, argno2, &d2, &l2)))
 		return -1;
-	if (memo->last >= 0 && key_matches(&memo->key[memo->last], d1, l1, d2, l2))
-		return memo->last;
+	fp = key_fingerprint(d1, l1, d2, l2);
 	for (int k = 0; k < ARG_MEMO_SLOTS; k++)
-		if (key_matches(&memo->key[k], d1, l1, d2, l2))
+		if (memo->fingerprint[k] == fp && key_matches(&memo->key[k], d1, l1, d2, l2))
 			return memo->last = k;
 	return -1;
 }
@@ -135,6 +151,7 @@ arg_memo_keep(FunctionCallInfo fcinfo, ArgMemo *memo, int argno1, int argno2)
 		memcpy(memo->key[k].raw + l1, d2, l2);
 	memo->key[k].len1 = l1;
 	memo->key[k].len2 = l2;
+	memo->fingerprint[k] = key_fingerprint(d1, l1, d2, l2);
 	return memo->last = k;
 }
 

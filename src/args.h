@@ -35,6 +35,7 @@ typedef struct ArgMemo
 	int			stable;			/* -1 unknown; 1: every keyed argument is a Const */
 	int			last;			/* the slot found or kept last, -1 none */
 	int			next;			/* the slot the next keep overwrites */
+	uint64		fingerprint[ARG_MEMO_SLOTS];	/* of each key: scanned first */
 	ArgMemoKey	key[ARG_MEMO_SLOTS];
 	Dec			value[ARG_MEMO_SLOTS];
 } ArgMemo;
