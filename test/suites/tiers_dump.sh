@@ -6,29 +6,10 @@
 # extension installed but not created).  Last line: `N passed, N failed`.
 set -u -o pipefail
 
-PASSED=0
-FAILED=0
+. "$(dirname "$0")/../lib/suite.sh"
 WORK=$(mktemp -d /tmp/isomargin-tiers-dump.XXXXXX) || exit 1
 SRC=$PGDATABASE
 trap 'rm -rf "$WORK"; for db in "${SRC}_plain" "${SRC}_custom" "${SRC}_binary"; do dropdb --if-exists "$db" >/dev/null 2>&1; done' EXIT
-
-q()
-{
-	psql -X -q -v ON_ERROR_STOP=1 -At "$@"
-}
-
-check()
-{
-	local name=$1 got=$2 want=$3
-	if [ "$got" = "$want" ]; then
-		PASSED=$((PASSED + 1))
-		echo "ok: $name"
-	else
-		FAILED=$((FAILED + 1))
-		echo "not ok: $name"
-		diff <(echo "$want") <(echo "$got") | head -n 20
-	fi
-}
 
 contents()
 {
