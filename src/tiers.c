@@ -42,6 +42,7 @@ typedef struct TiersCacheEntry
 
 typedef struct TiersCache
 {
+	int			const_arg;		/* -1 unknown; 1: the argument is a Const */
 	int			last;			/* entry of the last call, tried first */
 	int			victim;			/* next entry to replace, round robin */
 	TiersCacheEntry entries[TIERS_CACHE_ENTRIES];
@@ -438,8 +439,12 @@ cache_lookup(FunctionCallInfo fcinfo, int argno)
 	if (tc == NULL)
 	{
 		tc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TiersCache));
+		tc->const_arg = arg_is_const(fcinfo, argno) ? 1 : 0;
 		cc->tiers_cache = tc;
 	}
+	/* a Const argument is the same value on every call: no bytes to compare */
+	else if (tc->const_arg > 0 && tc->entries[tc->last].key != NULL)
+		return &tc->entries[tc->last];
 	/* an out-of-line value's pointer says nothing about its contents */
 	if (VARATT_IS_EXTERNAL(k))
 		k = pg_detoast_datum_packed(k);
