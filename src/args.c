@@ -19,24 +19,20 @@
 static const char *const status_labels[] = {"ok", "margin_call", "liquidate", "bankrupt"};
 
 CallCache *
-call_cache(FunctionCallInfo fcinfo)
+call_cache_create(FunctionCallInfo fcinfo)
 {
-	if (unlikely(fcinfo->flinfo->fn_extra == NULL))
+	CallCache  *cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
+	ArgMemo    *memos[] = {&cache->flat, &cache->fee, &cache->contract_size,
+		&cache->tick, &cache->call_ratio};
+
+	for (int i = 0; i < (int) lengthof(memos); i++)
 	{
-		CallCache  *cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
-
-		ArgMemo    *memos[] = {&cache->flat, &cache->fee, &cache->contract_size,
-			&cache->tick, &cache->call_ratio};
-
-		for (int i = 0; i < (int) lengthof(memos); i++)
-		{
-			memos[i]->stable = memos[i]->last = -1;
-			for (int k = 0; k < ARG_MEMO_SLOTS; k++)
-				memos[i]->key[k].len1 = -1;
-		}
-		fcinfo->flinfo->fn_extra = cache;
+		memos[i]->stable = memos[i]->last = -1;
+		for (int k = 0; k < ARG_MEMO_SLOTS; k++)
+			memos[i]->key[k].len1 = -1;
 	}
-	return (CallCache *) fcinfo->flinfo->fn_extra;
+	fcinfo->flinfo->fn_extra = cache;
+	return cache;
 }
 
 /* Is argument argno of this call a Const in the calling expression? */

@@ -60,7 +60,15 @@ typedef struct CallCache
 	void	   *tiers_cache;	/* owned by tiers.c */
 } CallCache;
 
-extern CallCache *call_cache(FunctionCallInfo fcinfo);
+extern CallCache *call_cache_create(FunctionCallInfo fcinfo);
+
+static inline CallCache *
+call_cache(FunctionCallInfo fcinfo)
+{
+	if (likely(fcinfo->flinfo->fn_extra != NULL))
+		return (CallCache *) fcinfo->flinfo->fn_extra;
+	return call_cache_create(fcinfo);
+}
 
 typedef Dec (*ArgReader) (FunctionCallInfo fcinfo, int argno, const char *name);
 
