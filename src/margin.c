@@ -39,10 +39,10 @@ margin_schedule_finish(MarginSchedule *s)
 int
 margin_bracket_of(const MarginSchedule *s, Dec n)
 {
-	for (int i = s->nbrackets - 1; i > 0; i--)
-		if (dec_cmp(n, s->brackets[i].floor) > 0)
-			return i;
-	return 0;
+	for (int i = 1; i < s->nbrackets; i++)
+		if (dec_cmp(n, s->brackets[i].floor) <= 0)
+			return i - 1;
+	return s->nbrackets - 1;
 }
 
 /* The bracket of N(price), compared exactly (inverse: a/P > F <=> a > F*P). */
@@ -54,14 +54,15 @@ bracket_at_price(const MarginPosition *p, const MarginSchedule *s, Dec price)
 	if (s->nbrackets == 1)
 		return 0;
 	lhs = p->inverse ? p->a : dec_mul(p->a, price);
-	for (int i = s->nbrackets - 1; i > 0; i--)
+	/* upward from the first bracket: most positions sit in the lowest ones */
+	for (int i = 1; i < s->nbrackets; i++)
 	{
 		Dec			rhs = p->inverse ? dec_mul(s->brackets[i].floor, price) : s->brackets[i].floor;
 
-		if (dec_cmp(lhs, rhs) > 0)
-			return i;
+		if (dec_cmp(lhs, rhs) <= 0)
+			return i - 1;
 	}
-	return 0;
+	return s->nbrackets - 1;
 }
 
 Dec

@@ -197,25 +197,31 @@ q_where(const QPos *p, const MarginSchedule *s, int i, Q num, Q den, bool *ok)
 	return 0;
 }
 
-/* margin.c's bracket_at_price at the entry price */
+/*
+ * margin.c's bracket_at_price at the entry price, searched upward from the
+ * first bracket (most positions sit in the lowest ones); floors increase, so
+ * this is the same bracket.
+ */
 static int
 q_bracket_at_entry(const QPos *p, const MarginSchedule *s, bool *ok)
 {
 	Q			lhs = p->inverse ? p->a : q_mul(p->a, p->e, ok);
+	int			i = 0;
 
-	for (int i = s->nbrackets - 1; i > 0; i--)
+	while (i < s->nbrackets - 1)
 	{
 		Q			f;
 
-		if (!q_from_dec(s->brackets[i].floor, &f))
+		if (!q_from_dec(s->brackets[i + 1].floor, &f))
 		{
 			*ok = false;
 			return 0;
 		}
-		if (q_cmp(lhs, p->inverse ? q_mul(f, p->e, ok) : f, ok) > 0)
-			return i;
+		if (q_cmp(lhs, p->inverse ? q_mul(f, p->e, ok) : f, ok) <= 0)
+			break;
+		i++;
 	}
-	return 0;
+	return i;
 }
 
 /* num/den rounded to `scale` decimals, up or down (dec_div_round) */
