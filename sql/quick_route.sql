@@ -46,3 +46,38 @@ FROM qp;
 
 -- A bad row still gets its error.
 SELECT isomargin.liquidation_price(q, e, m, 0.004) FROM (VALUES (1, 30000, 3000), (1, 0, 3000)) v(q, e, m);
+
+-- Rule arguments that change from row to row (instruments interleaved, as in
+-- a book ordered by position id): after the first row they are read straight
+-- from their datums; the answers must still be those of assess.
+CREATE TEMP TABLE book AS
+SELECT g AS id, q, e,
+       CASE g % 4 WHEN 3 THEN mc ELSE m END AS m,
+       (ARRAY['linear', 'linear', 'linear', 'inverse'])[g % 4 + 1]::isomargin.contract_kind AS kind,
+       (ARRAY[1, 0.01, 1, 100])[g % 4 + 1]::numeric AS cs,
+       (ARRAY[0.004, 0.005, 0.01, 0.005])[g % 4 + 1]::numeric AS r,
+       (ARRAY[0.0005, 0, 0.0006, 0.0005])[g % 4 + 1]::numeric AS f,
+       (ARRAY[0, 0.1, 0, 0.5])[g % 4 + 1]::numeric AS tick
+FROM qp JOIN generate_series(1, 3000) AS g ON g = qp.id;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, r, cs, kind, f, tick)
+                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, r, cs, kind, f, 1, tick)).liquidation_price) AS lp_mismatches,
+       count(*) FILTER (WHERE isomargin.bankruptcy_price(q, e, m, cs, kind, tick)
+                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, r, cs, kind, f, 1, tick)).bankruptcy_price) AS bp_mismatches,
+       count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, r, cs, kind, f, tick) IS NULL) AS lp_nulls
+FROM book;
+
+-- A bad rule value after many good rows still gets its own error, and an
+-- unusual one (many decimals, a kind first seen late) its exact answer.
+SELECT count(isomargin.liquidation_price(q, e, m, CASE WHEN id = 2000 THEN 1 ELSE r END, cs, kind, f)) FROM book;
+SELECT count(isomargin.liquidation_price(q, e, m, r, cs, kind, CASE WHEN id = 2000 THEN -0.001 ELSE f END)) FROM book;
+SELECT count(isomargin.liquidation_price(q, e, m, r, cs, kind, CASE WHEN id = 2000 THEN 1 - r ELSE f END)) FROM book;
+SELECT count(isomargin.liquidation_price(q, e, m, r, CASE WHEN id = 2000 THEN 0 ELSE cs END, kind, f)) FROM book;
+SELECT count(isomargin.bankruptcy_price(q, e, m, cs, kind, CASE WHEN id = 2000 THEN -1 ELSE tick END)) FROM book;
+SELECT count(isomargin.liquidation_price(q, e, m, CASE WHEN id = 2000 THEN 'NaN' ELSE r END, cs, kind, f)) FROM book;
+SELECT count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, rr, cs, kk, ff)
+                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, rr, cs, kk, ff, 1)).liquidation_price) AS late_mismatches
+FROM (SELECT *, CASE WHEN id > 2500 THEN kind ELSE 'linear' END AS kk,
+             CASE WHEN id % 7 = 0 THEN r + 0.0000000000000000001 ELSE r END AS rr,
+             CASE WHEN id % 11 = 0 THEN 0.00050000000000000000000001 ELSE f END AS ff
+      FROM book) AS b;

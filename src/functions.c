@@ -18,6 +18,7 @@
 
 #include "args.h"
 #include "margin.h"
+#include "numeric_codec.h"
 #include "quick.h"
 #include "tiers.h"
 
@@ -257,10 +258,93 @@ margin_status(PG_FUNCTION_ARGS)
 }
 
 /*
+ * A rule argument read straight from its datum: finite, at most 18 digits
+ * and 18 decimals (what the quick route takes), and not negative.
+ */
+static pg_attribute_always_inline bool
+direct_nonnegative(FunctionCallInfo fcinfo, int argno, Dec *out)
+{
+	int128		coef;
+	int			scale;
+	bool		fits;
+
+	if (numeric_codec_read(PG_GETARG_DATUM(argno), &coef, &scale, &fits) != NUMKIND_FINITE ||
+		!fits || !dec_fits64(coef) || coef < 0 || scale > 18)
+		return false;
+	*out = dec_make(coef, scale);
+	return true;
+}
+
+/* 0 <= v < 1, for a value of direct_nonnegative */
+static pg_attribute_always_inline bool
+direct_below_one(Dec v)
+{
+	return v.coef < isomargin_pow10_64[v.scale];
+}
+
+/*
+ * The rule of a price function read on every call straight from the
+ * datums, each value checked with a few integer comparisons: cheaper than
+ * finding the bytes in a memo when the rule changes from row to row (a
+ * book that interleaves instruments).  Declines (false) for anything out of
+ * the common case: a kind label not seen yet at this call site, a value the
+ * quick route would not take, a value that breaks a rule; the memoized
+ * reading then takes it and raises the error, if there is one, so the
+ * result and the error are the same either way.
+ */
+static bool
+read_price_rule_direct(FunctionCallInfo fcinfo, CallCache *cache, int cs_arg, int kind_arg,
+					   int rate_arg, int fee_arg, int tick_arg, QuickRule *rule,
+					   MarginSchedule *local, MarginBracket *flat)
+{
+	Oid			kind = PG_GETARG_OID(kind_arg);
+	Dec			mmr,
+				fee;
+
+	if (kind == cache->linear_oid)
+		rule->inverse = false;
+	else if (kind == cache->inverse_oid)
+		rule->inverse = true;
+	else
+		return false;
+	if (!direct_nonnegative(fcinfo, cs_arg, &rule->contract_size) || rule->contract_size.coef == 0)
+		return false;
+	/* the tick is nearly always the constant default: its memo answers at once */
+	rule->tick = read_tick(fcinfo, tick_arg);
+	if (rate_arg < 0)
+	{
+		rule->schedule = NULL;
+		return true;
+	}
+	if (!direct_nonnegative(fcinfo, fee_arg, &fee))
+		return false;
+	if (cache->rate_arg_kind == 2)
+	{
+		rule->schedule = tiers_cached_schedule(fcinfo, rate_arg, fee);
+		return true;
+	}
+	if (!direct_nonnegative(fcinfo, rate_arg, &mmr) || !direct_below_one(mmr))
+		return false;
+	/* both below 10^18 at scale <= 18: the sum fits */
+	flat->rate_fee = dec_add(mmr, fee);
+	if (!direct_below_one(flat->rate_fee))
+		return false;
+	flat->floor = dec_from_int(0);
+	flat->rate = mmr;
+	flat->amount = dec_from_int(0);
+	local->nbrackets = 1;
+	local->fee = fee;
+	local->brackets = flat;
+	rule->schedule = local;
+	return true;
+}
+
+/*
  * The rule of a price function: contract size, kind, maintenance rule (none
- * for the bankruptcy price: rate_arg < 0) and tick.  Each argument is parsed
- * and checked once per distinct value at this call site; when all of them
- * are constants the whole rule is kept after the first call.
+ * for the bankruptcy price: rate_arg < 0) and tick.  When all of them are
+ * constants the whole rule is kept after the first call; otherwise it is
+ * read directly (read_price_rule_direct) or, when that declines, each
+ * argument is parsed and checked once per distinct value at this call site.
  */
 static void
 read_price_rule(FunctionCallInfo fcinfo, int cs_arg, int kind_arg, int rate_arg, int fee_arg,
@@ -273,6 +357,11 @@ read_price_rule(FunctionCallInfo fcinfo, int cs_arg, int kind_arg, int rate_arg,
 		*rule = cache->rule;
 		return;
 	}
+	/* rule_kept < 0: this is not the first call, rate_arg_kind is known */
+	if (cache->rule_kept < 0 &&
+		read_price_rule_direct(fcinfo, cache, cs_arg, kind_arg, rate_arg, fee_arg, tick_arg,
+							   rule, local, flat))
+		return;
 	rule->contract_size = read_contract_size(fcinfo, cs_arg);
 	rule->inverse = arg_kind_is_inverse(fcinfo, kind_arg);
 	rule->schedule = rate_arg < 0 ? NULL : read_schedule(fcinfo, rate_arg, fee_arg, local, flat);

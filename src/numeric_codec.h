@@ -98,10 +98,14 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 				acc = acc * NC_NBASE + (int16) numeric_codec_u16(p + sizeof(uint16) + i * sizeof(int16));
 			if (diff < 0 && diff >= -3)
 			{
-				/* the last digit group runs past the display scale with zeros */
-				static const int64 unit[] = {1, 10, 100, 1000};
+				/*
+				 * The last digit group runs past the display scale with
+				 * zeros.  Constant divisors: a divide instruction here would
+				 * cost more than the rest of the decoding.
+				 */
+				uint64		u = (uint64) acc;
 
-				acc /= unit[-diff];
+				acc = (int64) (diff == -1 ? u / 10 : diff == -2 ? u / 100 : u / 1000);
 				diff = 0;
 			}
 			if (diff >= 0 && diff <= 20)
