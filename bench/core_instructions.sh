@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# bench/core_instructions.sh: instructions a row of the core price functions,
+# as ratios against the bare scan, counted by callgrind: the same count on
+# every run of the same build, however busy or slow the machine (timings on a
+# shared virtual machine move by 20% or more from one run to the next).
+#
+#   bash bench/core_instructions.sh [rows]     (default 200000; about 3 minutes)
+#
+# Loads the book of core_throughput.sh (bench/core_load.sql, seed 0.42), stops
+# the server, then runs each query once in a single-user backend under
+# valgrind --tool=callgrind.  The instructions of a backend that runs only
+# `SELECT 1` (start-up, catalog loading) are subtracted before dividing by the
+# row count.  One core, no JIT, no parallel workers.  Instructions are not
+# time (a divide costs more than an add), so the timed ratios of
+# core_throughput.sh stay the measure of the targets; this is the repeatable
+# figure to tell whether a change to the code made a row cheaper.
+set -u -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$BENCH_DIR/../test/lib/cluster.sh"
+
+rows=${1:-200000}
+[[ $rows =~ ^[1-9][0-9]*$ ]] || cluster_die "rows must be a positive whole number, not '$rows'"
+
+cluster_prereqs </dev/null
+command -v valgrind >/dev/null 2>&1 || _cluster_sudo apt-get install -y -q valgrind >/dev/null ||
+	cluster_die "cannot install valgrind"
+(cluster_lock && cluster_build) || cluster_die "build failed"
+cluster_start
+
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION isomargin" >/dev/null || cluster_die "CREATE EXTENSION failed"
+cluster_log "loading $rows positions"
+PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -v rows="$rows" -v seed=0.42 -f "$BENCH_DIR/core_load.sql" >/dev/null ||
+	cluster_die "loading the book failed"
+bindir=$("$PG_CONFIG" --bindir)
+cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -w stop -m fast >/dev/null ||
+	cluster_die "cannot stop the server for the single-user runs"
+
+tiers="{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage=50; \
+100000..500000 mmr=0.02 max_leverage=20; 500000..2000000 mmr=0.05 max_leverage=10; \
+2000000..10000000 mmr=0.1 max_leverage=5}"
+names=(
+	"backend start-up only (subtracted)"
+	"bare scan: sum(size)"
+	"liquidation_price: C"
+	"liquidation_price: C, rule arguments as constants"
+	"liquidation_price with tiers: C, one schedule"
+)
+queries=(
+	"SELECT 1"
+	"SELECT sum(size) FROM positions"
+	"SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate)) FROM positions"
+	"SELECT sum(isomargin.liquidation_price(size, entry_price, margin, 0.005, 1, 'linear', 0.0005)) FROM positions"
+	"SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => '$tiers'::isomargin.tiers, contract_size => contract_size, kind => kind, fee_rate => fee_rate)) FROM positions"
+)
+
+# Instructions of one single-user backend running query $1.
+count_instructions()
+{
+	local out="$CLUSTER_DIR/callgrind.out"
+	rm -f "$out"
+	printf '%s\n' "$1" | cluster_as_server valgrind --tool=callgrind --callgrind-out-file="$out" \
+		"$bindir/postgres" --single -D "$CLUSTER_DIR/data" -c jit=off \
+		-c max_parallel_workers_per_gather=0 postgres >"$CLUSTER_DIR/single.log" 2>&1 ||
+		{ tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
+	grep -q 'ERROR' "$CLUSTER_DIR/single.log" && { grep ERROR "$CLUSTER_DIR/single.log" >&2; return 1; }
+	sed -n 's/^summary: *//p' "$out"
+}
+
+echo "isomargin core instructions: $rows positions (bench/core_load.sql, seed 0.42), callgrind"
+echo "command: bash bench/core_instructions.sh $rows"
+echo "commit: $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "$("$bindir/postgres" --version); $(valgrind --version)"
+printf '\n%-52s %14s %12s %12s\n' "query" "instructions" "per row" "x bare scan"
+base=
+bare=
+for i in "${!queries[@]}"; do
+	n=$(count_instructions "${queries[$i]}") || cluster_die "query failed: ${queries[$i]}"
+	if [ -z "$base" ]; then
+		base=$n
+		printf '%-52s %14s\n' "${names[$i]}" "$n"
+		continue
+	fi
+	per=$(( (n - base) / rows ))
+	[ -z "$bare" ] && bare=$per
+	printf '%-52s %14s %12s %12s\n' "${names[$i]}" "$n" "$per" \
+		"$(awk -v a="$per" -v b="$bare" 'BEGIN { printf "%.2f", a / b }')"
+done
