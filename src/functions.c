@@ -264,12 +264,10 @@ margin_status(PG_FUNCTION_ARGS)
 static pg_attribute_always_inline bool
 direct_nonnegative(FunctionCallInfo fcinfo, int argno, Dec *out)
 {
-	int128		coef;
+	int64		coef;
 	int			scale;
-	bool		fits;
 
-	if (numeric_codec_read(PG_GETARG_DATUM(argno), &coef, &scale, &fits) != NUMKIND_FINITE ||
-		!fits || !dec_fits64(coef) || coef < 0 || scale > 18)
+	if (!numeric_codec_read_int64(PG_GETARG_DATUM(argno), &coef, &scale) || coef < 0)
 		return false;
 	*out = dec_make(coef, scale);
 	return true;

@@ -124,4 +124,22 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 	return numeric_codec_read_any(d, coef, scale, fits);
 }
 
+/*
+ * A finite numeric of at most 18 digits and 18 decimals, as an int64
+ * coefficient and its display scale: what the quick routes take.  false for
+ * anything else.
+ */
+static pg_attribute_always_inline bool
+numeric_codec_read_int64(Datum d, int64 *coef, int *scale)
+{
+	int128		c;
+	bool		fits;
+
+	if (numeric_codec_read(d, &c, scale, &fits) != NUMKIND_FINITE || !fits ||
+		c != (int128) (int64) c || *scale > 18)
+		return false;
+	*coef = (int64) c;
+	return true;
+}
+
 #endif

@@ -44,12 +44,10 @@ q_from_dec(Dec d, Q *out)
 static pg_attribute_always_inline bool
 q_arg(FunctionCallInfo fcinfo, int argno, Q *out)
 {
-	int128		coef;
+	int64		coef;
 	int			scale;
-	bool		fits;
 
-	if (numeric_codec_read(PG_GETARG_DATUM(argno), &coef, &scale, &fits) != NUMKIND_FINITE ||
-		!fits || !dec_fits64(coef) || scale > Q_MAX_SCALE)
+	if (!numeric_codec_read_int64(PG_GETARG_DATUM(argno), &coef, &scale))
 		return false;
 	*out = q_make(coef, scale);
 	return true;
