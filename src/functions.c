@@ -338,6 +338,29 @@ read_price_rule_direct(FunctionCallInfo fcinfo, CallCache *cache, int cs_arg, in
 }
 
 /*
+ * After the first call of liquidation_price: does its call site take the
+ * flat lane (quick_flat.c), a flat mmr with the tick a constant zero, and
+ * with the rule kept (all constants) or read per row?
+ */
+static void
+choose_flat_lane(FunctionCallInfo fcinfo, CallCache *cache, int cs_arg, int kind_arg,
+				 int rate_arg, int fee_arg, int tick_arg, bool all_const, const QuickRule *rule)
+{
+	cache->flat_lane = 0;
+	if (rate_arg < 0 || cache->rate_arg_kind != 1 || !arg_is_const(fcinfo, tick_arg) ||
+		rule->tick.big || rule->tick.coef != 0)
+		return;
+	if (!all_const)
+	{
+		cache->flat_rules = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(QuickFlatRuleCache));
+		cache->flat_lane = -1;
+	}
+	else if (quick_flat_rule(fcinfo, cache->linear_oid, cache->inverse_oid, cs_arg, kind_arg,
+							 rate_arg, fee_arg, &cache->flat_rule))
+		cache->flat_lane = 1;
+}
+
+/*
  * The rule of a price function: contract size, kind, maintenance rule (none
  * for the bankruptcy price: rate_arg < 0) and tick.  When all of them are
  * constants the whole rule is kept after the first call; otherwise it is
@@ -367,17 +390,20 @@ read_price_rule(FunctionCallInfo fcinfo, int cs_arg, int kind_arg, int rate_arg,
 	if (cache->rule_kept == 0)
 	{
 		int			args[] = {cs_arg, kind_arg, tick_arg, rate_arg, fee_arg};
+		bool		all_const = true;
 
-		cache->rule_kept = -1;
 		for (int i = 0; i < (rate_arg < 0 ? 3 : 5); i++)
-			if (!arg_is_const(fcinfo, args[i]))
-				return;
+			all_const = all_const && arg_is_const(fcinfo, args[i]);
 		/* a flat schedule in local storage, or a numeric-route value, is not kept */
-		if ((rule->schedule != NULL && rule->schedule == local) ||
-			rule->contract_size.big || rule->tick.big)
-			return;
-		cache->rule = *rule;
-		cache->rule_kept = 1;
+		if (all_const && !(rule->schedule != NULL && rule->schedule == local) &&
+			!rule->contract_size.big && !rule->tick.big)
+		{
+			cache->rule = *rule;
+			cache->rule_kept = 1;
+		}
+		else
+			cache->rule_kept = -1;
+		choose_flat_lane(fcinfo, cache, cs_arg, kind_arg, rate_arg, fee_arg, tick_arg, all_const, rule);
 	}
 }
 
@@ -397,6 +423,21 @@ liquidation_price(PG_FUNCTION_ARGS)
 	Datum		result;
 	bool		isnull;
 
+	CallCache  *cache = call_cache(fcinfo);
+
+	if (cache->flat_lane != 0)
+	{
+		const QuickFlatRule *r = cache->flat_lane > 0 ? &cache->flat_rule
+			: quick_flat_rule_cached(fcinfo, cache->flat_rules, cache->linear_oid,
+									 cache->inverse_oid, 4, 5, 3, 6);
+
+		if (r != NULL && quick_flat_price(fcinfo, r, 0, 1, 2, &result, &isnull))
+		{
+			if (isnull)
+				PG_RETURN_NULL();
+			PG_RETURN_DATUM(result);
+		}
+	}
 	dec_figure = "liquidation_price";
 	read_price_rule(fcinfo, 4, 5, 3, 6, 7, &rule, &local, &flat);
 	if (quick_threshold_price(fcinfo, &rule, 0, 1, 2, &result, &isnull))

@@ -167,6 +167,78 @@ out:
 	return NUMKIND_FINITE;
 }
 
+const uint64 numeric_codec_inv5[19] = {
+	UINT64CONST(0x0000000000000001), UINT64CONST(0xCCCCCCCCCCCCCCCD), UINT64CONST(0x8F5C28F5C28F5C29),
+	UINT64CONST(0x1CAC083126E978D5), UINT64CONST(0xD288CE703AFB7E91), UINT64CONST(0x5D4E8FB00BCBE61D),
+	UINT64CONST(0x790FB65668C26139), UINT64CONST(0xE5032477AE8D46A5), UINT64CONST(0xC767074B22E90E21),
+	UINT64CONST(0x8E47CE423A2E9C6D), UINT64CONST(0x4FA7F60D3ED61F49), UINT64CONST(0x0FEE64690C913975),
+	UINT64CONST(0x3662E0E1CF503EB1), UINT64CONST(0xA47A2CF9F6433FBD), UINT64CONST(0x54186F653140A659),
+	UINT64CONST(0x7738164770402145), UINT64CONST(0xE4A4D1417CD9A041), UINT64CONST(0xC75429D9E5C5200D),
+	UINT64CONST(0xC1773B91FAC10669)
+};
+
+bool
+numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale)
+{
+	int128		c;
+	bool		fits;
+
+	if (numeric_codec_read(d, &c, scale, &fits) != NUMKIND_FINITE || !fits ||
+		c != (int128) (int64) c || *scale > 18)
+		return false;
+	*coef = (int64) c;
+	return true;
+}
+
+/*
+ * numeric_codec_make for a coefficient below 2^64 once aligned to whole
+ * digit groups, in numeric's short format: five groups computed whatever the
+ * value, counted with comparisons and copied as one block, so that the
+ * number of digits (which varies from row to row) takes no branch.  false
+ * when the value does not qualify.
+ */
+static pg_attribute_always_inline bool
+make_short64(int128 coef, int scale, Numeric *out)
+{
+	uint128		u = coef < 0 ? -(uint128) coef : (uint128) coef;
+	int			frac_groups = (scale + 3) / 4;
+	int			pad = frac_groups * 4 - scale;
+	uint64		x,
+				rest;
+	uint16		groups[10] = {0};	/* most significant first, then zeros */
+	int			nd,
+				n,
+				weight;
+	uint16		hdr;
+	Numeric		result;
+
+	/* x < 10^19, aligned: at most five groups, and the weight fits the short header */
+	if (u >= (uint128) isomargin_pow10[19 - pad] || scale > NC_SHORT_DSCALE_MAX)
+		return false;
+	x = rest = (uint64) u * (uint64) isomargin_pow10_64[pad];
+	for (int i = 4; i >= 0; i--)
+	{
+		groups[i] = (uint16) (rest % NC_NBASE);
+		rest /= NC_NBASE;
+	}
+	nd = (x >= 1) + (x >= UINT64CONST(10000)) + (x >= UINT64CONST(100000000)) +
+		(x >= UINT64CONST(1000000000000)) + (x >= UINT64CONST(10000000000000000));
+	n = nd;
+	while (unlikely(n > 0 && groups[4 - nd + n] == 0))
+		n--;					/* trailing zero groups are not stored */
+	weight = nd > 0 ? nd - 1 - frac_groups : 0;
+	hdr = NC_SHORT | (coef < 0 && n > 0 ? NC_SHORT_SIGN_MASK : 0) |
+		(scale << NC_SHORT_DSCALE_SHIFT) |
+		(weight < 0 ? NC_SHORT_WEIGHT_SIGN_MASK : 0) | (weight & NC_SHORT_WEIGHT_MASK);
+	/* room for all five groups, whatever n: the block copy writes them all */
+	result = (Numeric) palloc(VARHDRSZ + sizeof(uint16) + 5 * sizeof(int16));
+	SET_VARSIZE(result, VARHDRSZ + sizeof(uint16) + n * sizeof(int16));
+	memcpy((char *) result + VARHDRSZ, &hdr, sizeof(hdr));
+	memcpy((char *) result + VARHDRSZ + sizeof(hdr), &groups[5 - nd], 5 * sizeof(int16));
+	*out = result;
+	return true;
+}
+
 Numeric
 numeric_codec_make(int128 coef, int scale)
 {
@@ -185,6 +257,8 @@ numeric_codec_make(int128 coef, int scale)
 	uint16		hdr;
 
 	Assert(scale >= 0 && scale <= NC_DSCALE_MASK);
+	if (make_short64(coef, scale, &result))
+		return result;
 
 	/* base-10000 digits, least significant first, aligned to the point */
 	if (u != 0 && pad > 0)

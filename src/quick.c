@@ -228,10 +228,7 @@ q_div_round(Q num, Q den, int scale, bool up, bool *ok)
 {
 	int			e = scale + den.s - num.s;
 	int128		x = num.v,
-				y = den.v,
-				q;
-	bool		inexact,
-				negative;
+				y = den.v;
 
 	if (e >= 0)
 		x = q_rescale(num, num.s + e, ok).v;
@@ -242,42 +239,7 @@ q_div_round(Q num, Q den, int scale, bool up, bool *ok)
 		*ok = false;
 		return q_make(0, scale);
 	}
-	negative = (x < 0) != (y < 0);
-	if (dec_fits64(x) && dec_fits64(y) && (int64) x != PG_INT64_MIN)
-	{
-		q = (int64) x / (int64) y;
-		inexact = (int64) x % (int64) y != 0;
-	}
-	else
-	{
-		uint128		ux = x < 0 ? -(uint128) x : (uint128) x;
-		uint128		uy = y < 0 ? -(uint128) y : (uint128) y;
-		uint128		uq;
-
-#if defined(__x86_64__)
-		if (uy <= PG_UINT64_MAX && (uint64) (ux >> 64) < (uint64) uy)
-		{
-			/* one divq: the quotient fits in 64 bits */
-			uint64		lo = (uint64) ux,
-						hi = (uint64) (ux >> 64),
-						qq,
-						rr;
-
-			__asm__("divq %4" : "=a"(qq), "=d"(rr) : "a"(lo), "d"(hi), "rm"((uint64) uy));
-			uq = qq;
-			inexact = rr != 0;
-		}
-		else
-#endif
-		{
-			uq = ux / uy;
-			inexact = ux % uy != 0;
-		}
-		q = negative ? -(int128) uq : (int128) uq;
-	}
-	if (inexact && (negative ? !up : up))
-		q += negative ? -1 : 1;
-	return q_make(q, scale);
+	return q_make(quick_div_round(x, y, up), scale);
 }
 
 bool

@@ -32,6 +32,95 @@ typedef struct QuickRule
  * position in arguments size_arg, entry_arg, margin_arg.  Returns false to
  * decline; otherwise *result, or *isnull when there is no such price.
  */
+/*
+ * The flat lane: a flat mmr, no tick.  The rule as int64 coefficients, read
+ * per row (quick_flat_rule) or kept when its arguments are constants.
+ */
+typedef struct QuickFlatRule
+{
+	bool		inverse;
+	int			cs_scale;
+	int			rf_scale;
+	int64		cs;				/* contract_size > 0 */
+	int64		rf;				/* mmr + fee_rate, in [0, 1) */
+} QuickFlatRule;
+
+/* Read and check the rule from its datums; false to decline (the memoized reading raises any error). */
+extern bool quick_flat_rule(FunctionCallInfo fcinfo, Oid linear_oid, Oid inverse_oid,
+							int cs_arg, int kind_arg, int rate_arg, int fee_arg,
+							QuickFlatRule *rule);
+
+/*
+ * The rules seen at a call site, by the bytes of their arguments: a book
+ * holds a handful of instruments, and comparing a few machine words costs
+ * less than reading three numerics.  Direct-mapped; a slot holds the rule of
+ * the last key that hashed there.
+ */
+#define QUICK_FLAT_RULE_SLOTS 64
+
+typedef struct QuickFlatRuleSlot
+{
+	uint64		cs_key;			/* 0: empty (no key is 0: its first byte is a varlena header) */
+	uint64		rate_key;
+	uint64		fee_key;
+	Oid			kind;
+	QuickFlatRule rule;
+} QuickFlatRuleSlot;
+
+typedef struct QuickFlatRuleCache
+{
+	QuickFlatRuleSlot slot[QUICK_FLAT_RULE_SLOTS];
+} QuickFlatRuleCache;
+
+/* quick_flat_rule through the cache; NULL to decline. */
+extern const QuickFlatRule *quick_flat_rule_cached(FunctionCallInfo fcinfo, QuickFlatRuleCache *cache,
+												   Oid linear_oid, Oid inverse_oid, int cs_arg,
+												   int kind_arg, int rate_arg, int fee_arg);
+
+/* quick_threshold_price for a flat rule without a tick: the same answers, or false to decline. */
+extern bool quick_flat_price(FunctionCallInfo fcinfo, const QuickFlatRule *rule,
+							 int size_arg, int entry_arg, int margin_arg,
+							 Datum *result, bool *isnull);
+
+/*
+ * x / y rounded up (toward +infinity) or down (toward -infinity); y != 0 and
+ * not (x == INT128_MIN and y == -1).  A quotient that fits in 64 bits takes
+ * one 64-bit divide.
+ */
+static pg_attribute_always_inline int128
+quick_div_round(int128 x, int128 y, bool up)
+{
+	bool		negative = (x < 0) != (y < 0);
+	uint128		ux = x < 0 ? -(uint128) x : (uint128) x;
+	uint128		uy = y < 0 ? -(uint128) y : (uint128) y;
+	uint128		uq;
+	bool		inexact;
+	int128		q;
+
+#if defined(__x86_64__)
+	if (likely(uy <= PG_UINT64_MAX && (uint64) (ux >> 64) < (uint64) uy))
+	{
+		/* one divq: the quotient fits in 64 bits */
+		uint64		lo = (uint64) ux,
+					hi = (uint64) (ux >> 64),
+					qq,
+					rr;
+
+		__asm__("divq %4" : "=a"(qq), "=d"(rr) : "a"(lo), "d"(hi), "rm"((uint64) uy));
+		uq = qq;
+		inexact = rr != 0;
+	}
+	else
+#endif
+	{
+		uq = ux / uy;
+		inexact = ux % uy != 0;
+	}
+	q = negative ? -(int128) uq : (int128) uq;
+	/* away from zero when that is the direction asked: without a branch (up varies by row) */
+	return q + (int128) (inexact & (negative != up)) * (negative ? -1 : 1);
+}
+
 extern bool quick_threshold_price(FunctionCallInfo fcinfo, const QuickRule *rule,
 								  int size_arg, int entry_arg, int margin_arg,
 								  Datum *result, bool *isnull);
