@@ -11,7 +11,7 @@ OBJS = \
 	src/args.o \
 	src/functions.o \
 	src/quick.o \
-	src/quick_flat.o \
+	src/quick_lane.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \

@@ -57,9 +57,7 @@ typedef struct CallCache
 	TupleDesc	result_desc;	/* assess: blessed result row type */
 	int			rule_kept;		/* price functions: 0 undecided, 1 rule kept, -1 not */
 	QuickRule	rule;
-	int			flat_lane;		/* liquidation_price: 0 none, 1 rule kept, -1 rule read per row */
-	QuickFlatRule flat_rule;
-	QuickFlatRuleCache *flat_rules; /* flat_lane < 0 */
+	QuickLaneCache *lane;		/* liquidation_price: its call site takes the lane (quick.h) */
 	void	   *tiers_cache;	/* owned by tiers.c */
 } CallCache;
 

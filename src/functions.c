@@ -339,25 +339,20 @@ read_price_rule_direct(FunctionCallInfo fcinfo, CallCache *cache, int cs_arg, in
 
 /*
  * After the first call of liquidation_price: does its call site take the
- * flat lane (quick_flat.c), a flat mmr with the tick a constant zero, and
- * with the rule kept (all constants) or read per row?
+ * lane (quick_lane.c), with the tick a constant zero and either a flat mmr
+ * or a constant tiers value?
  */
 static void
-choose_flat_lane(FunctionCallInfo fcinfo, CallCache *cache, int cs_arg, int kind_arg,
-				 int rate_arg, int fee_arg, int tick_arg, bool all_const, const QuickRule *rule)
+choose_lane(FunctionCallInfo fcinfo, CallCache *cache, int rate_arg, int tick_arg,
+			const QuickRule *rule)
 {
-	cache->flat_lane = 0;
-	if (rate_arg < 0 || cache->rate_arg_kind != 1 || !arg_is_const(fcinfo, tick_arg) ||
-		rule->tick.big || rule->tick.coef != 0)
+	bool		tiers = cache->rate_arg_kind == 2;
+
+	if (rate_arg < 0 || !arg_is_const(fcinfo, tick_arg) || rule->tick.big ||
+		rule->tick.coef != 0 || (tiers && !arg_is_const(fcinfo, rate_arg)))
 		return;
-	if (!all_const)
-	{
-		cache->flat_rules = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(QuickFlatRuleCache));
-		cache->flat_lane = -1;
-	}
-	else if (quick_flat_rule(fcinfo, cache->linear_oid, cache->inverse_oid, cs_arg, kind_arg,
-							 rate_arg, fee_arg, &cache->flat_rule))
-		cache->flat_lane = 1;
+	cache->lane = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(QuickLaneCache));
+	cache->lane->tiers = tiers;
 }
 
 /*
@@ -403,7 +398,7 @@ read_price_rule(FunctionCallInfo fcinfo, int cs_arg, int kind_arg, int rate_arg,
 		}
 		else
 			cache->rule_kept = -1;
-		choose_flat_lane(fcinfo, cache, cs_arg, kind_arg, rate_arg, fee_arg, tick_arg, all_const, rule);
+		choose_lane(fcinfo, cache, rate_arg, tick_arg, rule);
 	}
 }
 
@@ -411,9 +406,8 @@ read_price_rule(FunctionCallInfo fcinfo, int cs_arg, int kind_arg, int rate_arg,
  * The rule is read first, then the position by the quick route (quick.h)
  * or, when it declines, by the general route.
  */
-PG_FUNCTION_INFO_V1(liquidation_price);
-Datum
-liquidation_price(PG_FUNCTION_ARGS)
+static pg_noinline Datum
+liquidation_price_routes(FunctionCallInfo fcinfo)
 {
 	MarginPosition p;
 	MarginSchedule local;
@@ -423,21 +417,6 @@ liquidation_price(PG_FUNCTION_ARGS)
 	Datum		result;
 	bool		isnull;
 
-	CallCache  *cache = call_cache(fcinfo);
-
-	if (cache->flat_lane != 0)
-	{
-		const QuickFlatRule *r = cache->flat_lane > 0 ? &cache->flat_rule
-			: quick_flat_rule_cached(fcinfo, cache->flat_rules, cache->linear_oid,
-									 cache->inverse_oid, 4, 5, 3, 6);
-
-		if (r != NULL && quick_flat_price(fcinfo, r, 0, 1, 2, &result, &isnull))
-		{
-			if (isnull)
-				PG_RETURN_NULL();
-			PG_RETURN_DATUM(result);
-		}
-	}
 	dec_figure = "liquidation_price";
 	read_price_rule(fcinfo, 4, 5, 3, 6, 7, &rule, &local, &flat);
 	if (quick_threshold_price(fcinfo, &rule, 0, 1, 2, &result, &isnull))
@@ -450,6 +429,29 @@ liquidation_price(PG_FUNCTION_ARGS)
 	if (!margin_threshold_price(&p, rule.schedule, dec_from_int(1), rule.tick, &price))
 		PG_RETURN_NULL();
 	RETURN_DEC(price);
+}
+
+/*
+ * The lane (quick_lane.c) first, when this call site takes it: kept apart
+ * from the other routes so that the common call sets up no more than it needs.
+ */
+PG_FUNCTION_INFO_V1(liquidation_price);
+Datum
+liquidation_price(PG_FUNCTION_ARGS)
+{
+	CallCache  *cache = (CallCache *) fcinfo->flinfo->fn_extra;
+	Datum		result;
+	bool		isnull;
+
+	if (likely(cache != NULL && cache->lane != NULL) &&
+		quick_lane_liquidation_price(fcinfo, cache->lane, cache->linear_oid, cache->inverse_oid,
+									 &result, &isnull))
+	{
+		if (isnull)
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(result);
+	}
+	return liquidation_price_routes(fcinfo);
 }
 
 PG_FUNCTION_INFO_V1(margin_call_price);

@@ -177,6 +177,14 @@ const uint64 numeric_codec_inv5[19] = {
 	UINT64CONST(0xC1773B91FAC10669)
 };
 
+#define NC_M12 UINT64CONST(1000000000000)
+const NumericCodecLayout numeric_codec_layout[4] = {
+	{{0, 0, 0, 0}, {NC_M12, 0, 0, 0}},
+	{{0, 2, 2, 2}, {NC_M12, 100000000, 0, 0}},
+	{{0, 2, 4, 4}, {NC_M12, 100000000, 10000, 0}},
+	{{0, 2, 4, 6}, {NC_M12, 100000000, 10000, 1}}
+};
+
 bool
 numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale)
 {

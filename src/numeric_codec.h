@@ -131,6 +131,18 @@ extern bool numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale);
 extern const uint64 numeric_codec_inv5[19];
 
 /*
+ * By the index of the last digit group (0..3): where to read groups 1..3,
+ * clamped to the last one, and what to multiply them by (0 past the last).
+ */
+typedef struct NumericCodecLayout
+{
+	uint8		offset[4];
+	uint64		mul[4];
+} NumericCodecLayout;
+
+extern const NumericCodecLayout numeric_codec_layout[4];
+
+/*
  * A finite numeric of at most 18 digits and 18 decimals, as an int64
  * coefficient and its display scale: what the quick routes take.  false for
  * anything else.
@@ -140,8 +152,8 @@ extern const uint64 numeric_codec_inv5[19];
  * the whole decoding): a plain varlena in numeric's short format with 1 to 4
  * digit groups and 4 * weight + display scale <= 12 (below 10^8 with up to
  * 4 decimals, below 10^4 with up to 8, ...).  The groups are read at clamped
- * offsets (never past the datum) and masked, which gives the value times
- * 10^(4 * (3 - weight)); the digits below the display scale are zeros, so
+ * offsets (never past the datum) and weighted, those past the last by 0,
+ * which gives the value times 10^(4 * (3 - weight)); the digits below the display scale are zeros, so
  * the division down to it is exact: a shift and a multiply by an inverse,
  * checked by multiplying back.  The rest goes to the general reader.
  */
@@ -150,6 +162,7 @@ numeric_codec_read_int64(Datum d, int64 *coef, int *scale)
 {
 	const char *v = DatumGetPointer(d);
 	const char *p;
+	const NumericCodecLayout *layout;
 	uint32		len,
 				last;
 	uint16		hdr;
@@ -178,10 +191,11 @@ numeric_codec_read_int64(Datum d, int64 *coef, int *scale)
 	if (unlikely((hdr & NC_SIGN_MASK) != NC_SHORT || last > 3))
 		return numeric_codec_read_int64_any(d, coef, scale);
 	p += sizeof(uint16);
-	acc = (uint64) numeric_codec_u16(p) * NC_NBASE +
-		(numeric_codec_u16(p + 2 * Min(last, 1)) & -(uint64) (last >= 1));
-	acc = acc * NC_NBASE + (numeric_codec_u16(p + 2 * Min(last, 2)) & -(uint64) (last >= 2));
-	acc = acc * NC_NBASE + (numeric_codec_u16(p + 2 * last) & -(uint64) (last >= 3));
+	layout = &numeric_codec_layout[last];
+	acc = numeric_codec_u16(p) * UINT64CONST(1000000000000) +
+		numeric_codec_u16(p + layout->offset[1]) * layout->mul[1] +
+		numeric_codec_u16(p + layout->offset[2]) * layout->mul[2] +
+		numeric_codec_u16(p + layout->offset[3]) * layout->mul[3];
 	dscale = (hdr & NC_SHORT_DSCALE_MASK) >> NC_SHORT_DSCALE_SHIFT;
 	weight = (int) (int8) (uint8) ((hdr & 0x7F) << 1) >> 1;
 	k = 12 - 4 * weight - dscale;

@@ -33,22 +33,30 @@ typedef struct QuickRule
  * decline; otherwise *result, or *isnull when there is no such price.
  */
 /*
- * The flat lane: a flat mmr, no tick.  The rule as int64 coefficients, read
- * per row (quick_flat_rule) or kept when its arguments are constants.
+ * The lane (quick_lane.c): liquidation_price with the tick a constant zero
+ * and either a flat mmr or a constant tiers value, the rule as int64
+ * coefficients, read per row through a cache (quick_lane_rule) or kept when
+ * its arguments are constants.
  */
-typedef struct QuickFlatRule
+typedef struct QuickLaneBracket
+{
+	int64		floor;			/* notional floor, 0 for the first */
+	int64		rf;				/* mmr + fee_rate, in [0, 1) */
+	int64		amount;			/* maintenance amount */
+	int8		floor_scale;
+	int8		rf_scale;
+	int8		amount_scale;
+} QuickLaneBracket;
+
+typedef struct QuickLaneRule
 {
 	bool		inverse;
 	int			cs_scale;
-	int			rf_scale;
 	int64		cs;				/* contract_size > 0 */
-	int64		rf;				/* mmr + fee_rate, in [0, 1) */
-} QuickFlatRule;
-
-/* Read and check the rule from its datums; false to decline (the memoized reading raises any error). */
-extern bool quick_flat_rule(FunctionCallInfo fcinfo, Oid linear_oid, Oid inverse_oid,
-							int cs_arg, int kind_arg, int rate_arg, int fee_arg,
-							QuickFlatRule *rule);
+	int			nbrackets;
+	const QuickLaneBracket *brackets;	/* NULL: the one bracket `flat` */
+	QuickLaneBracket flat;
+} QuickLaneRule;
 
 /*
  * The rules seen at a call site, by the bytes of their arguments: a book
@@ -56,31 +64,35 @@ extern bool quick_flat_rule(FunctionCallInfo fcinfo, Oid linear_oid, Oid inverse
  * less than reading three numerics.  Direct-mapped; a slot holds the rule of
  * the last key that hashed there.
  */
-#define QUICK_FLAT_RULE_SLOTS 64
+#define QUICK_LANE_SLOTS 64
 
-typedef struct QuickFlatRuleSlot
+typedef struct QuickLaneSlot
 {
 	uint64		cs_key;			/* 0: empty (no key is 0: its first byte is a varlena header) */
-	uint64		rate_key;
+	uint64		rate_key;		/* 0 with tiers */
 	uint64		fee_key;
 	Oid			kind;
-	QuickFlatRule rule;
-} QuickFlatRuleSlot;
+	QuickLaneRule rule;
+	QuickLaneBracket *tiers;	/* with tiers: room for tiers_room brackets, in fn_mcxt */
+	int			tiers_room;
+} QuickLaneSlot;
 
-typedef struct QuickFlatRuleCache
+typedef struct QuickLaneCache
 {
-	QuickFlatRuleSlot slot[QUICK_FLAT_RULE_SLOTS];
-} QuickFlatRuleCache;
+	bool		tiers;			/* the rate argument is a constant tiers value */
+	QuickLaneSlot slot[QUICK_LANE_SLOTS];
+} QuickLaneCache;
 
-/* quick_flat_rule through the cache; NULL to decline. */
-extern const QuickFlatRule *quick_flat_rule_cached(FunctionCallInfo fcinfo, QuickFlatRuleCache *cache,
-												   Oid linear_oid, Oid inverse_oid, int cs_arg,
-												   int kind_arg, int rate_arg, int fee_arg);
-
-/* quick_threshold_price for a flat rule without a tick: the same answers, or false to decline. */
-extern bool quick_flat_price(FunctionCallInfo fcinfo, const QuickFlatRule *rule,
-							 int size_arg, int entry_arg, int margin_arg,
-							 Datum *result, bool *isnull);
+/*
+ * liquidation_price through the lane: the rule of this row from the cache,
+ * or read and checked from its datums (kind, contract_size, mmr or the tiers
+ * value, fee_rate), then the price.  false to decline: quick.c or the
+ * general route gives the answer, or the error.  linear_oid and
+ * inverse_oid: the contract_kind labels known so far (InvalidOid: not yet).
+ */
+extern bool quick_lane_liquidation_price(FunctionCallInfo fcinfo, QuickLaneCache *cache,
+										 Oid linear_oid, Oid inverse_oid,
+										 Datum *result, bool *isnull);
 
 /*
  * x / y rounded up (toward +infinity) or down (toward -infinity); y != 0 and
