@@ -44,6 +44,7 @@ REGRESS = \
 	tiers_worked_examples \
 	tiers_exactness \
 	quick_route \
+	quick_lane \
 	reports_shock \
 	reports_ladder \
 	reports_errors \

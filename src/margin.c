@@ -271,11 +271,14 @@ margin_threshold_price(const MarginPosition *p, const MarginSchedule *s,
 	 * is not a positive price counts as below.
 	 */
 	i = bracket_at_price(p, s, p->entry);
-	for (;;)
+	for (int visits = 1;; visits++)
 	{
 		const MarginBracket *b = &s->brackets[i];
 		int			where;
 
+		/* each bracket is visited once at most: more means a broken schedule */
+		if (visits > s->nbrackets)
+			elog(ERROR, "the bracket walk of %s did not settle", dec_figure ? dec_figure : "a price");
 		if (!dec_is_one(call_ratio) && dec_cmp(call_ratio, b->rate_fee) <= 0)
 			return false;		/* c*Q - MM does not cross zero the usual way */
 		if (!solve_price(p, call_ratio, b->rate_fee, b->amount, &num, &den))

@@ -285,12 +285,15 @@ quick_threshold_price(FunctionCallInfo fcinfo, const QuickRule *rule,
 	else
 	{
 		i = s->nbrackets == 1 ? 0 : q_bracket_at_entry(&p, s, &ok);
-		for (;;)
+		/* the walk is monotonic for a valid schedule: one visit per bracket at most */
+		for (int visits = 1;; visits++)
 		{
 			Q			rate_fee,
 						amount;
 			int			where;
 
+			if (visits > s->nbrackets)
+				return false;
 			if (!q_from_dec(s->brackets[i].rate_fee, &rate_fee) ||
 				!q_from_dec(s->brackets[i].amount, &amount))
 				return false;

@@ -400,10 +400,13 @@ lane_price(FunctionCallInfo fcinfo, const QuickLaneRule *rule,
 		i = rule->nbrackets == 1 ? 0 : lane_bracket_at_entry(&p, rule);
 		if (i < 0)
 			return false;
-		for (;;)
+		/* the walk is monotonic for a valid schedule: one visit per bracket at most */
+		for (int visits = 1;; visits++)
 		{
 			int			where;
 
+			if (visits > rule->nbrackets)
+				return false;
 			if (!lane_solve(&p, &rule->brackets[i], &num, &num_scale, &den, &den_scale))
 				return false;
 			if (den == 0 || lane_sign(num) * lane_sign(den) <= 0)
