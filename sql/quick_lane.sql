@@ -15,15 +15,17 @@ SELECT setseed(0.271828);
 -- leading digit from 10^-s to 10^14 (digit groups of weight -6..3, 1 to 7
 -- groups, both varlena headers), one significant digit, all digits, and a
 -- random count in between, about a third of the digits zeros.
-CREATE FUNCTION pg_temp.rand_digits(n int) RETURNS text
+-- nd random digits, the first non-zero, drawn six at a time, about a third
+-- of the six-digit runs zeros (so that zero digit groups occur inside values).
+CREATE FUNCTION pg_temp.some_digits(nd int) RETURNS text
 LANGUAGE sql VOLATILE AS $$
-    SELECT string_agg(CASE WHEN i = 1 THEN 1 + floor(random() * 9)::int
-                           WHEN random() < 0.35 THEN 0
-                           ELSE floor(random() * 10)::int END::text, '' ORDER BY i)
-    FROM generate_series(1, n) i
+    SELECT (1 + floor(random() * 9))::int::text ||
+           left(string_agg(CASE WHEN random() < 0.3 THEN '000000'
+                                ELSE lpad(floor(random() * 1000000)::int::text, 6, '0') END, ''), nd - 1)
+    FROM generate_series(0, (nd - 1) / 6)
 $$;
 CREATE TEMP TABLE lane_values AS
-SELECT round((pg_temp.rand_digits(nd) || 'e' || (p - nd + 1))::numeric, s) AS x
+SELECT round((pg_temp.some_digits(nd) || 'e' || (p - nd + 1))::numeric, s) AS x
 FROM generate_series(0, 24) s
 CROSS JOIN LATERAL generate_series(-s, 14) p
 CROSS JOIN LATERAL (VALUES (1), (2), (3)) v(variant)
