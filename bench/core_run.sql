@@ -65,6 +65,11 @@ BEGIN
 END
 $$;
 
+-- Ratios are taken within each repetition (a query against the bare scan
+-- with the same aggregate, or a competitor against the C function, timed
+-- seconds apart in the same round), then the median over the repetitions: a
+-- slow spell of a shared machine that lasts a round moves both sides of a
+-- ratio alike, where a ratio of two medians would mix different rounds.
 CREATE TEMP TABLE results AS
 SELECT v.ord, v.name, v.grp, v.impl, v.wrapper,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms) AS median_ms,
@@ -72,46 +77,56 @@ SELECT v.ord, v.name, v.grp, v.impl, v.wrapper,
 FROM bench.variants AS v JOIN timings AS t USING (name)
 GROUP BY v.ord, v.name, v.grp, v.impl, v.wrapper;
 
+-- Per repetition: each query over its bare scan, and the fastest plain SQL
+-- and PL/pgSQL variants of its group over it.
+CREATE TEMP TABLE ratios AS
+SELECT r.name,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms / b.ms) AS x_bare,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY sq.ms / t.ms) AS sql_over,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY pl.ms / t.ms) AS plpgsql_over
+FROM results AS r
+JOIN timings AS t ON t.name = r.name
+JOIN results AS rb ON rb.impl = 'bare' AND rb.wrapper = r.wrapper
+JOIN timings AS b ON b.name = rb.name AND b.rep = t.rep
+LEFT JOIN LATERAL (SELECT min(ts.ms) AS ms FROM timings AS ts JOIN results AS rs USING (name)
+                   WHERE rs.grp = r.grp AND rs.impl = 'sql' AND ts.rep = t.rep) AS sq ON true
+LEFT JOIN LATERAL (SELECT min(tp.ms) AS ms FROM timings AS tp JOIN results AS rp USING (name)
+                   WHERE rp.grp = r.grp AND rp.impl = 'plpgsql' AND tp.rep = t.rep) AS pl ON true
+GROUP BY r.name;
+
 \echo
-\echo 'Median of' :reps 'runs each; "x bare scan": median over the bare scan with the same aggregate;'
-\echo '"C is ... faster": median of the fastest plain SQL / PL/pgSQL variant over the C function.'
+\echo 'Times: median and best of' :reps 'runs.  Ratios: taken within each run (the query and its'
+\echo 'bare scan with the same aggregate; the fastest plain SQL / PL/pgSQL variant and the C'
+\echo 'function), median over the runs.'
 SELECT r.name AS query,
        r.wrapper || '()' AS aggregate,
        round(r.median_ms::numeric, 1) AS median_ms,
        round(r.min_ms::numeric, 1) AS best_ms,
-       round((r.median_ms / b.median_ms)::numeric, 2) AS x_bare_scan,
-       CASE WHEN r.impl = 'c' THEN
-           round((sq.median_ms / r.median_ms)::numeric, 2) END AS c_faster_than_sql,
-       CASE WHEN r.impl = 'c' THEN
-           round((pl.median_ms / r.median_ms)::numeric, 2) END AS c_faster_than_plpgsql
-FROM results AS r
-JOIN results AS b ON b.impl = 'bare' AND b.wrapper = r.wrapper
-LEFT JOIN LATERAL (SELECT min(median_ms) AS median_ms FROM results
-                   WHERE grp = r.grp AND impl = 'sql') AS sq ON true
-LEFT JOIN LATERAL (SELECT min(median_ms) AS median_ms FROM results
-                   WHERE grp = r.grp AND impl = 'plpgsql') AS pl ON true
+       round(x.x_bare::numeric, 2) AS x_bare_scan,
+       CASE WHEN r.impl = 'c' THEN round(x.sql_over::numeric, 2) END AS c_faster_than_sql,
+       CASE WHEN r.impl = 'c' THEN round(x.plpgsql_over::numeric, 2) END AS c_faster_than_plpgsql
+FROM results AS r JOIN ratios AS x USING (name)
 ORDER BY r.ord;
 
--- The issue's targets, from the same medians.
+-- The issue's targets, from the same ratios.
 SELECT t.target,
        round(t.value::numeric, 2) AS measured,
        CASE WHEN t.ok THEN 'met' ELSE 'MISSED' END AS result
 FROM (
     SELECT 'liquidation_price within 2x the bare scan' AS target, 1 AS ord,
-           c.median_ms / b.median_ms AS value, c.median_ms / b.median_ms <= 2 AS ok
-    FROM results c, results b
-    WHERE c.grp = 'liquidation_price' AND c.impl = 'c' AND b.impl = 'bare' AND b.wrapper = c.wrapper
+           x.x_bare AS value, x.x_bare <= 2 AS ok
+    FROM results c JOIN ratios x USING (name)
+    WHERE c.grp = 'liquidation_price' AND c.impl = 'c'
     UNION ALL
     SELECT 'liquidation_price at least 3.5x faster than plain SQL', 2,
-           s.m / c.median_ms, s.m / c.median_ms >= 3.5
-    FROM results c, (SELECT min(median_ms) AS m FROM results
-                     WHERE grp = 'liquidation_price' AND impl = 'sql') s
+           x.sql_over, x.sql_over >= 3.5
+    FROM results c JOIN ratios x USING (name)
     WHERE c.grp = 'liquidation_price' AND c.impl = 'c'
     UNION ALL
     SELECT 'tier-aware liquidation_price (' || substr(c.name, strpos(c.name, 'C, ') + 3)
            || ') within 2.5x the bare scan', 3 + c.ord,
-           c.median_ms / b.median_ms, c.median_ms / b.median_ms <= 2.5
-    FROM results c, results b
-    WHERE c.grp = 'tiers' AND c.impl = 'c' AND b.impl = 'bare' AND b.wrapper = c.wrapper
+           x.x_bare, x.x_bare <= 2.5
+    FROM results c JOIN ratios x USING (name)
+    WHERE c.grp = 'tiers' AND c.impl = 'c'
 ) AS t
 ORDER BY t.ord;

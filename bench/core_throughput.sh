@@ -6,7 +6,8 @@
 #
 #   rows        positions to load (default 2000000)
 #   --quick     smoke test: 100000 rows, 3 repetitions (about a minute with the build)
-#   --reps N    timed repetitions of each query (default 5); the table shows the median
+#   --reps N    timed repetitions of each query (default 5); ratios are taken within each
+#               repetition, the table shows their median
 #   --seed S    seed of the generated book, in [-1, 1] (default 0.42)
 #
 # Every query runs on one core (no parallel workers); JIT is left at PostgreSQL's
@@ -29,7 +30,7 @@ seed=0.42
 
 usage()
 {
-	sed -n '4,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -74,7 +75,7 @@ psql_run()
 }
 
 {
-	echo "isomargin core throughput: $rows positions, median of $reps runs, seed $seed"
+	echo "isomargin core throughput: $rows positions, $reps runs (ratios within each run, median), seed $seed"
 	echo "command: bash bench/core_throughput.sh $rows --reps $reps --seed $seed"
 	if commit=$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null); then
 		git -C "$BENCH_DIR/.." diff --quiet HEAD -- src install ||

@@ -105,6 +105,28 @@ SELECT 'linear' AS kind, * FROM pg_temp.tiers_check('linear', :'tiers'::isomargi
 UNION ALL
 SELECT 'inverse', * FROM pg_temp.tiers_check('inverse', :'tiers_coin'::isomargin.tiers);
 
+-- Tiers that change from row to row (a CASE over two constants, and a
+-- column joined from a table of schedules, one of them short enough to be
+-- stored with a 1-byte header): the rule is cached by the value's bytes.
+CREATE TEMP TABLE lane_schedules (n int, t isomargin.tiers);
+INSERT INTO lane_schedules VALUES
+    (0, :'tiers'), (1, :'tiers_coin'),
+    (2, '{0..50000 mmr=0.004 max_leverage=125; 50000..250000 mmr=0.005 max_leverage=100; 250000..1000000 mmr=0.01 max_leverage=50}'),
+    (3, '{0..1000000000 mmr=0.006 max_leverage=50}');
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE isomargin.liquidation_price(size => q, entry_price => e, margin => m,
+                                  tiers => CASE kind WHEN 'linear' THEN :'tiers'::isomargin.tiers ELSE :'tiers_coin'::isomargin.tiers END,
+                                  contract_size => cs, kind => kind, fee_rate => f)::text
+                        IS DISTINCT FROM (isomargin.assess(q, e, e, m,
+                                  CASE kind WHEN 'linear' THEN :'tiers'::isomargin.tiers ELSE :'tiers_coin'::isomargin.tiers END,
+                                  cs, kind, f, 1)).liquidation_price::text) AS per_kind_mismatches,
+       count(*) FILTER (WHERE isomargin.liquidation_price(size => q, entry_price => e, margin => m, tiers => s.t,
+                                  contract_size => cs, kind => kind, fee_rate => f)::text
+                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, s.t, cs, kind, f, 1)).liquidation_price::text) AS column_mismatches,
+       count(DISTINCT s.n) AS schedules,
+       min(pg_column_size(s.t)) AS smallest_schedule_bytes
+FROM lane_book b JOIN lane_schedules s ON s.n = b.id % 4;
+
 -- 3. The rule cache: 300 distinct rules interleaved (more than its 64 slots,
 -- so slots are shared and replaced), and rule values too long to be a key
 -- (read every time).

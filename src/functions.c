@@ -340,7 +340,7 @@ read_price_rule_direct(FunctionCallInfo fcinfo, CallCache *cache, int cs_arg, in
 /*
  * After the first call of liquidation_price: does its call site take the
  * lane (quick_lane.c), with the tick a constant zero and either a flat mmr
- * or a constant tiers value?
+ * or a tiers value?
  */
 static void
 choose_lane(FunctionCallInfo fcinfo, CallCache *cache, int rate_arg, int tick_arg,
@@ -349,10 +349,11 @@ choose_lane(FunctionCallInfo fcinfo, CallCache *cache, int rate_arg, int tick_ar
 	bool		tiers = cache->rate_arg_kind == 2;
 
 	if (rate_arg < 0 || !arg_is_const(fcinfo, tick_arg) || rule->tick.big ||
-		rule->tick.coef != 0 || (tiers && !arg_is_const(fcinfo, rate_arg)))
+		rule->tick.coef != 0)
 		return;
 	cache->lane = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(QuickLaneCache));
 	cache->lane->tiers = tiers;
+	cache->lane->tiers_const = tiers && arg_is_const(fcinfo, rate_arg);
 }
 
 /*

@@ -69,17 +69,19 @@ typedef struct QuickLaneRule
 typedef struct QuickLaneSlot
 {
 	uint64		cs_key;			/* 0: empty (no key is 0: its first byte is a varlena header) */
-	uint64		rate_key;		/* 0 with tiers */
+	uint64		rate_key;		/* with tiers: 0 for a constant, else a digest of its bytes */
 	uint64		fee_key;
 	Oid			kind;
 	QuickLaneRule rule;
-	QuickLaneBracket *tiers;	/* with tiers: room for tiers_room brackets, in fn_mcxt */
-	int			tiers_room;
+	QuickLaneBracket *tiers;	/* with tiers: room for TIERS_MAX_BRACKETS, in fn_mcxt */
+	struct varlena *tiers_value;	/* a tiers value that is not a constant: its bytes, in fn_mcxt */
+	Size		tiers_value_room;
 } QuickLaneSlot;
 
 typedef struct QuickLaneCache
 {
-	bool		tiers;			/* the rate argument is a constant tiers value */
+	bool		tiers;			/* the rate argument is a tiers value */
+	bool		tiers_const;	/* ... and a constant */
 	QuickLaneSlot slot[QUICK_LANE_SLOTS];
 } QuickLaneCache;
 

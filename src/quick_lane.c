@@ -1,7 +1,7 @@
 /*
  * quick_lane.c
  *	  The lane of liquidation_price (quick.h): the tick a constant zero, a
- *	  flat mmr or a constant tiers value.
+ *	  flat mmr or a tiers value.
  *
  * The call a report makes most, with the rule of each instrument read from
  * the positions' own columns and prices not rounded to a tick, costs little
@@ -41,12 +41,9 @@ lane_from_dec(Dec d, int64 *coef, int8 *scale)
 static bool
 lane_tiers(FunctionCallInfo fcinfo, QuickLaneSlot *slot, const MarginSchedule *s)
 {
-	if (slot->tiers_room < s->nbrackets)
-	{
+	if (slot->tiers == NULL)
 		slot->tiers = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
 										 sizeof(QuickLaneBracket) * TIERS_MAX_BRACKETS);
-		slot->tiers_room = TIERS_MAX_BRACKETS;
-	}
 	for (int i = 0; i < s->nbrackets; i++)
 	{
 		QuickLaneBracket *b = &slot->tiers[i];
@@ -132,39 +129,91 @@ lane_key(Datum d, uint64 *key)
 	return true;
 }
 
+/*
+ * A tiers value that is not a constant, not compressed nor out of line: a
+ * digest of its length and its first and last words for the slot's hash
+ * (on a hit its bytes are compared in full).  false for any other form.
+ */
+static pg_attribute_always_inline bool
+lane_tiers_key(Datum d, uint64 *key)
+{
+	const char *v = DatumGetPointer(d);
+	uint64		first,
+				last;
+	Size		n;
+
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v) ||
+		(n = VARSIZE_ANY(v)) < 2 * sizeof(uint64))
+		return false;
+	memcpy(&first, v, sizeof(first));
+	memcpy(&last, v + n - sizeof(last), sizeof(last));
+	*key = (first * UINT64CONST(0xD6E8FEB86659FD93) ^ last ^ n) | 1;
+	return true;
+}
+
+/* Are the bytes of the tiers argument those kept in the slot? */
+static pg_attribute_always_inline bool
+lane_same_tiers_value(const QuickLaneSlot *slot, Datum d)
+{
+	Size		n = VARSIZE_ANY(DatumGetPointer(d));
+
+	return VARSIZE_ANY(slot->tiers_value) == n &&
+		memcmp(slot->tiers_value, DatumGetPointer(d), n) == 0;
+}
+
+/* Keep the bytes of the tiers value of this slot's rule, for the next hits. */
+static void
+lane_keep_tiers_value(FunctionCallInfo fcinfo, QuickLaneSlot *slot, Datum d)
+{
+	Size		n = VARSIZE_ANY(DatumGetPointer(d));
+
+	if (slot->tiers_value_room < n)
+	{
+		if (slot->tiers_value)
+			pfree(slot->tiers_value);
+		slot->tiers_value = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, n);
+		slot->tiers_value_room = n;
+	}
+	memcpy(slot->tiers_value, DatumGetPointer(d), n);
+}
+
 static pg_attribute_always_inline const QuickLaneRule *
 lane_rule(FunctionCallInfo fcinfo, QuickLaneCache *cache, Oid linear_oid,
-				Oid inverse_oid, int cs_arg, int kind_arg, int rate_arg, int fee_arg)
+		  Oid inverse_oid, int cs_arg, int kind_arg, int rate_arg, int fee_arg)
 {
 	uint64		cs_key,
 				rate_key = 0,
 				fee_key,
 				h;
 	Oid			kind = PG_GETARG_OID(kind_arg);
+	bool		tiers_value = cache->tiers && !cache->tiers_const;
 	QuickLaneSlot *slot;
 
 	if (!lane_key(PG_GETARG_DATUM(cs_arg), &cs_key) ||
 		!lane_key(PG_GETARG_DATUM(fee_arg), &fee_key) ||
-		(!cache->tiers && !lane_key(PG_GETARG_DATUM(rate_arg), &rate_key)))
+		(tiers_value ? !lane_tiers_key(PG_GETARG_DATUM(rate_arg), &rate_key)
+		 : !cache->tiers && !lane_key(PG_GETARG_DATUM(rate_arg), &rate_key)))
 	{
 		/* long or unusual values: read them, not cached, in the first slot */
 		slot = &cache->slot[0];
 		slot->cs_key = 0;
 		return lane_read_rule(fcinfo, cache->tiers, linear_oid, inverse_oid, slot, cs_arg, kind_arg,
-							  rate_arg, fee_arg)
-			? &slot->rule : NULL;
+							  rate_arg, fee_arg) ? &slot->rule : NULL;
 	}
 	h = (cs_key * UINT64CONST(0xC2B2AE3D27D4EB4F) ^ rate_key * UINT64CONST(0x165667B19E3779F9) ^
 		 fee_key ^ kind) * UINT64CONST(0x9E3779B97F4A7C15);
 	StaticAssertStmt(QUICK_LANE_SLOTS == 1 << 6, "the hash takes 6 bits");
 	slot = &cache->slot[h >> (64 - 6)];
 	if (likely(slot->cs_key == cs_key && slot->rate_key == rate_key &&
-			   slot->fee_key == fee_key && slot->kind == kind))
+			   slot->fee_key == fee_key && slot->kind == kind) &&
+		(!tiers_value || lane_same_tiers_value(slot, PG_GETARG_DATUM(rate_arg))))
 		return &slot->rule;
 	slot->cs_key = 0;
 	if (!lane_read_rule(fcinfo, cache->tiers, linear_oid, inverse_oid, slot, cs_arg, kind_arg,
-							  rate_arg, fee_arg))
+						rate_arg, fee_arg))
 		return NULL;
+	if (tiers_value)
+		lane_keep_tiers_value(fcinfo, slot, PG_GETARG_DATUM(rate_arg));
 	slot->cs_key = cs_key;
 	slot->rate_key = rate_key;
 	slot->fee_key = fee_key;
