@@ -39,12 +39,15 @@ cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -w stop -m fast >/dev/
 tiers="{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage=50; \
 100000..500000 mmr=0.02 max_leverage=20; 500000..2000000 mmr=0.05 max_leverage=10; \
 2000000..10000000 mmr=0.1 max_leverage=5}"
+tiers_coin="{0..5 mmr=0.005 max_leverage=100; 5..10 mmr=0.01 max_leverage=50; \
+10..20 mmr=0.025 max_leverage=20; 20..50 mmr=0.05 max_leverage=10}"
 names=(
 	"backend start-up only (subtracted)"
 	"bare scan: sum(size)"
 	"liquidation_price: C"
 	"liquidation_price: C, rule arguments as constants"
 	"liquidation_price with tiers: C, one schedule"
+	"liquidation_price with tiers: C, per kind"
 )
 queries=(
 	"SELECT 1"
@@ -52,6 +55,7 @@ queries=(
 	"SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate)) FROM positions"
 	"SELECT sum(isomargin.liquidation_price(size, entry_price, margin, 0.005, 1, 'linear', 0.0005)) FROM positions"
 	"SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => '$tiers'::isomargin.tiers, contract_size => contract_size, kind => kind, fee_rate => fee_rate)) FROM positions"
+	"SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => CASE kind WHEN 'linear' THEN '$tiers'::isomargin.tiers ELSE '$tiers_coin'::isomargin.tiers END, contract_size => contract_size, kind => kind, fee_rate => fee_rate)) FROM positions"
 )
 
 # Instructions of one single-user backend running query $1.

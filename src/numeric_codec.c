@@ -209,10 +209,12 @@ static pg_attribute_always_inline bool
 make_short64(int128 coef, int scale, Numeric *out)
 {
 	uint128		u = coef < 0 ? -(uint128) coef : (uint128) coef;
-	int			frac_groups = (scale + 3) / 4;
+	int			frac_groups = (int) (((unsigned) scale + 3) / 4);
 	int			pad = frac_groups * 4 - scale;
 	uint64		x,
-				rest;
+				high;
+	uint32		mid,
+				low;
 	uint16		groups[10] = {0};	/* most significant first, then zeros */
 	int			nd,
 				n,
@@ -221,14 +223,18 @@ make_short64(int128 coef, int scale, Numeric *out)
 	Numeric		result;
 
 	/* x < 10^19, aligned: at most five groups, and the weight fits the short header */
-	if (u >= (uint128) isomargin_pow10[19 - pad] || scale > NC_SHORT_DSCALE_MAX)
+	if (scale > NC_SHORT_DSCALE_MAX || u >= (uint128) isomargin_pow10[19 - pad])
 		return false;
-	x = rest = (uint64) u * (uint64) isomargin_pow10_64[pad];
-	for (int i = 4; i >= 0; i--)
-	{
-		groups[i] = (uint16) (rest % NC_NBASE);
-		rest /= NC_NBASE;
-	}
+	x = (uint64) u * (uint64) isomargin_pow10_64[pad];
+	/* two 64-bit steps by 10^8, then 32-bit ones by 10^4 */
+	high = x / UINT64CONST(100000000);
+	low = (uint32) (x % UINT64CONST(100000000));
+	mid = (uint32) (high % UINT64CONST(100000000));
+	groups[0] = (uint16) (high / UINT64CONST(100000000));
+	groups[1] = (uint16) (mid / NC_NBASE);
+	groups[2] = (uint16) (mid % NC_NBASE);
+	groups[3] = (uint16) (low / NC_NBASE);
+	groups[4] = (uint16) (low % NC_NBASE);
 	nd = (x >= 1) + (x >= UINT64CONST(10000)) + (x >= UINT64CONST(100000000)) +
 		(x >= UINT64CONST(1000000000000)) + (x >= UINT64CONST(10000000000000000));
 	n = nd;
@@ -247,8 +253,9 @@ make_short64(int128 coef, int scale, Numeric *out)
 	return true;
 }
 
-Numeric
-numeric_codec_make(int128 coef, int scale)
+/* numeric_codec_make for any value */
+static pg_noinline Numeric
+make_any(int128 coef, int scale)
 {
 	uint128		u = coef < 0 ? -(uint128) coef : (uint128) coef;
 	int16		digits[12];		/* up to 39 decimal digits + alignment */
@@ -265,8 +272,6 @@ numeric_codec_make(int128 coef, int scale)
 	uint16		hdr;
 
 	Assert(scale >= 0 && scale <= NC_DSCALE_MASK);
-	if (make_short64(coef, scale, &result))
-		return result;
 
 	/* base-10000 digits, least significant first, aligned to the point */
 	if (u != 0 && pad > 0)
@@ -349,4 +354,14 @@ numeric_codec_make(int128 coef, int scale)
 		p += sizeof(int16);
 	}
 	return result;
+}
+
+Numeric
+numeric_codec_make(int128 coef, int scale)
+{
+	Numeric		result;
+
+	if (likely(make_short64(coef, scale, &result)))
+		return result;
+	return make_any(coef, scale);
 }
