@@ -13,7 +13,9 @@
 # row count.  One core, no JIT, no parallel workers.  Instructions are not
 # time (a divide costs more than an add), so the timed ratios of
 # core_throughput.sh stay the measure of the targets; this is the repeatable
-# figure to tell whether a change to the code made a row cheaper.
+# figure to tell whether a change to the code made a row cheaper.  Each
+# query's profile is kept in bench/out/ for callgrind_annotate (where the
+# instructions go, by function).
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,7 +60,7 @@ queries=(
 	"SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => CASE kind WHEN 'linear' THEN '$tiers'::isomargin.tiers ELSE '$tiers_coin'::isomargin.tiers END, contract_size => contract_size, kind => kind, fee_rate => fee_rate)) FROM positions"
 )
 
-# Instructions of one single-user backend running query $1.
+# Instructions of one single-user backend running query $1, its profile kept in $2.
 count_instructions()
 {
 	local out="$CLUSTER_DIR/callgrind.out"
@@ -68,7 +70,7 @@ count_instructions()
 		-c max_parallel_workers_per_gather=0 postgres >"$CLUSTER_DIR/single.log" 2>&1 ||
 		{ tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
 	grep -q 'ERROR' "$CLUSTER_DIR/single.log" && { grep ERROR "$CLUSTER_DIR/single.log" >&2; return 1; }
-	sed -n 's/^summary: *//p' "$out"
+	cp "$out" "$2" && sed -n 's/^summary: *//p' "$out"
 }
 
 echo "isomargin core instructions: $rows positions (bench/core_load.sql, seed 0.42), callgrind"
@@ -78,8 +80,11 @@ echo "$("$bindir/postgres" --version); $(valgrind --version)"
 printf '\n%-52s %14s %12s %12s\n' "query" "instructions" "per row" "x bare scan"
 base=
 bare=
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$BENCH_DIR/out"
 for i in "${!queries[@]}"; do
-	n=$(count_instructions "${queries[$i]}") || cluster_die "query failed: ${queries[$i]}"
+	n=$(count_instructions "${queries[$i]}" "$BENCH_DIR/out/callgrind-$stamp-$i.out") ||
+		cluster_die "query failed: ${queries[$i]}"
 	if [ -z "$base" ]; then
 		base=$n
 		printf '%-52s %14s\n' "${names[$i]}" "$n"
@@ -90,3 +95,6 @@ for i in "${!queries[@]}"; do
 	printf '%-52s %14s %12s %12s\n' "${names[$i]}" "$n" "$per" \
 		"$(awk -v a="$per" -v b="$bare" 'BEGIN { printf "%.2f", a / b }')"
 done
+echo
+echo "profiles: bench/out/callgrind-$stamp-<query number>.out (0 is the start-up);"
+echo "by function: callgrind_annotate --inclusive=no bench/out/callgrind-$stamp-2.out"
