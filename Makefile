@@ -20,6 +20,7 @@ OBJS = \
 	src/enforce_sql.o \
 	src/enforce_compute.o \
 	src/enforce_spi.o \
+	src/enforce_owner.o \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
 	src/enforce_instrument_trigger.o
@@ -27,6 +28,8 @@ OBJS = \
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# Released versions' install scripts, frozen, and the upgrade steps from each.
+DATA = $(wildcard install/released/$(EXTENSION)--*.sql) $(wildcard $(EXTENSION)--*--*.sql)
 
 REGRESS = \
 	00_install \
@@ -56,7 +59,9 @@ REGRESS = \
 	enforce_events \
 	enforce_misuse \
 	enforce_security \
-	zz_drop
+	enforce_owner_rights \
+	zz_drop \
+	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 # pg_isolation_regress: test/specs/*.spec, test/expected/*.out

@@ -69,6 +69,15 @@ AS $fn$
     RETURNING e.*
 $fn$;
 
+-- Runs one statement of enforce() as the owner of an attached table, in a
+-- security-restricted operation (src/enforce_owner.c): code the owner
+-- attached to the table never runs with the caller's rights.  The caller
+-- must own the table, so the switch only ever drops rights.  Returns the
+-- first column of the first row as text, or NULL.
+CREATE FUNCTION @extschema@.run_as_owner(tab pg_catalog.regclass, statement pg_catalog.text)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'run_as_owner' LANGUAGE C STRICT VOLATILE;
+
 CREATE FUNCTION @extschema@.enforce_positions_trigger() RETURNS trigger
 AS 'MODULE_PATHNAME', 'enforce_positions_trigger' LANGUAGE C;
 CREATE FUNCTION @extschema@.enforce_marks_trigger() RETURNS trigger
@@ -294,7 +303,8 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
     BEGIN
-        EXECUTE format('SELECT 1 FROM %s p ORDER BY p.%I LIMIT 0', pos, c #>> '{positions,symbol}');
+        PERFORM @extschema@.run_as_owner(pos,
+            format('SELECT 1 FROM %s p ORDER BY p.%I LIMIT 0', pos, c #>> '{positions,symbol}'));
     EXCEPTION WHEN undefined_function THEN
         RAISE EXCEPTION 'symbol type % has no default btree operator class', format_type(symtype, symtypmod)
             USING ERRCODE = '22023';
@@ -338,27 +348,31 @@ BEGIN
 
     -- Current marks: the row per symbol, or the latest by mark_time.
     IF c #>> '{marks,mark_time}' IS NULL THEN
-        EXECUTE format('SELECT m.%1$I::text FROM %2$s m WHERE m.%3$I IS NOT NULL AND m.%1$I IS NOT NULL '
-                       'GROUP BY m.%1$I HAVING count(*) > 1 LIMIT 1',
-                       c #>> '{marks,symbol}', mk, c #>> '{marks,mark_price}') INTO dup;
+        dup := @extschema@.run_as_owner(pos,
+            format('SELECT m.%1$I::text FROM %2$s m WHERE m.%3$I IS NOT NULL AND m.%1$I IS NOT NULL '
+                   'GROUP BY m.%1$I HAVING count(*) > 1 LIMIT 1',
+                   c #>> '{marks,symbol}', mk, c #>> '{marks,mark_price}'));
         IF dup IS NOT NULL THEN
             RAISE EXCEPTION 'table "%" holds several marks for instrument %', mk, dup
                 USING ERRCODE = '22023',
                       HINT = 'Map mark_time to the column that orders a symbol''s marks: the latest is the current mark.';
         END IF;
-        EXECUTE format('INSERT INTO %s (symbol, mark_price) SELECT m.%I, m.%I FROM %s m '
-                       'WHERE m.%I IS NOT NULL AND m.%I IS NOT NULL',
-                       state, c #>> '{marks,symbol}', c #>> '{marks,mark_price}', mk,
-                       c #>> '{marks,symbol}', c #>> '{marks,mark_price}');
+        PERFORM @extschema@.run_as_owner(pos,
+            format('INSERT INTO %s (symbol, mark_price) SELECT m.%I, m.%I FROM %s m '
+                   'WHERE m.%I IS NOT NULL AND m.%I IS NOT NULL',
+                   state, c #>> '{marks,symbol}', c #>> '{marks,mark_price}', mk,
+                   c #>> '{marks,symbol}', c #>> '{marks,mark_price}'));
     ELSE
-        EXECUTE format('INSERT INTO %1$s (symbol, mark_price) SELECT DISTINCT ON (m.%2$I) m.%2$I, m.%3$I '
-                       'FROM %4$s m WHERE m.%2$I IS NOT NULL AND m.%3$I IS NOT NULL '
-                       'ORDER BY m.%2$I, m.%5$I DESC NULLS LAST',
-                       state, c #>> '{marks,symbol}', c #>> '{marks,mark_price}', mk,
-                       c #>> '{marks,mark_time}');
+        PERFORM @extschema@.run_as_owner(pos,
+            format('INSERT INTO %1$s (symbol, mark_price) SELECT DISTINCT ON (m.%2$I) m.%2$I, m.%3$I '
+                   'FROM %4$s m WHERE m.%2$I IS NOT NULL AND m.%3$I IS NOT NULL '
+                   'ORDER BY m.%2$I, m.%5$I DESC NULLS LAST',
+                   state, c #>> '{marks,symbol}', c #>> '{marks,mark_price}', mk,
+                   c #>> '{marks,mark_time}'));
     END IF;
-    EXECUTE format('SELECT s.symbol::text FROM %s s WHERE NOT (s.mark_price > 0 AND s.mark_price < ''Infinity'') LIMIT 1',
-                   state) INTO bad;
+    bad := @extschema@.run_as_owner(pos,
+        format('SELECT s.symbol::text FROM %s s WHERE NOT (s.mark_price OPERATOR(pg_catalog.>) 0 '
+               'AND s.mark_price OPERATOR(pg_catalog.<) ''Infinity'') LIMIT 1', state));
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'the mark of instrument % in "%" is not a positive finite price', bad, mk
             USING ERRCODE = '22023';
@@ -413,8 +427,10 @@ BEGIN
        SET state_table = state, indexes = idx, triggers = trg, added_columns = added
      WHERE e.id = att_id;
 
-    -- Every existing position: prices, and its status at the current mark.
-    EXECUTE format('UPDATE %s SET %I = %I', pos, c #>> '{positions,size}', c #>> '{positions,size}');
+    -- Every existing position: prices, and its status at the current mark,
+    -- as the positions owner: the owner's triggers and constraints fire.
+    PERFORM @extschema@.run_as_owner(pos,
+        format('UPDATE %s SET %I = %I', pos, c #>> '{positions,size}', c #>> '{positions,size}'));
 
     RETURN jsonb_build_object('id', att_id, 'state_table', state::text, 'added_columns', to_jsonb(added),
                               'indexes', to_jsonb(idx), 'triggers', trg);

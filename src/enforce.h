@@ -81,7 +81,7 @@ typedef enum EnforcePlanId
 	PLAN_STATE_SHARE,			/* position: lock the symbol's state, read the mark */
 	PLAN_STATE_ENSURE,			/* create the symbol's state row if missing */
 	PLAN_INSTRUMENT,			/* one instrument's parameters */
-	PLAN_EVENT_ONE,				/* one event, key from a position's primary key */
+	PLAN_EVENT_KEY,				/* an event's key: jsonb of a position's primary key */
 	PLAN_STATE_LOCK_MANY,		/* marks: lock many symbols' state, in order */
 	PLAN_STATE_ENSURE_MANY,
 	PLAN_CANDIDATES,			/* marks: index range scans over stored prices */
@@ -109,7 +109,7 @@ typedef struct EnforceAttachment
 	Oid			state;
 	Oid			events;
 	Oid			nsp;			/* the extension's schema */
-	Oid			owner;			/* positions' owner: runs the trigger's SQL */
+	Oid			owner;			/* positions' owner: the triggers run as this role */
 	Oid			events_owner;	/* writes isomargin.events */
 	char	   *qnsp;
 	char	   *qpositions;
@@ -247,8 +247,6 @@ extern void enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum 
 							   Datum symbol_text, bool has_old, MarginStatus old,
 							   MarginStatus new, Dec mark, const EnforceFigures *f);
 extern void enforce_events_write(EnforceAttachment *att, EnforceEvents *ev);
-extern void enforce_event_one(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc,
-							  Datum symbol_text, bool has_old, MarginStatus old,
-							  MarginStatus new, Dec mark, const EnforceFigures *f);
+extern Datum enforce_event_key(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc);
 
 #endif

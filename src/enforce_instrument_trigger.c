@@ -177,6 +177,7 @@ enforce_instruments_trigger(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	a = enforce_attachment(fcinfo, ENFORCE_INSTRUMENTS);
+	enforce_become(a->owner, &save);
 
 	symbol = heap_getattr(newt, a->cols[COL_INS_SYMBOL].attnum, desc, &isnull);
 	if (isnull)
@@ -202,12 +203,12 @@ enforce_instruments_trigger(PG_FUNCTION_ARGS)
 					 errhint("Insert a new instrument and move its positions instead.")));
 		if (!params_changed(a, td->tg_trigtuple, newt, desc))
 		{
+			enforce_restore(&save);
 			SPI_finish();
 			return PointerGetDatum(NULL);
 		}
 	}
 
-	enforce_become(a->owner, &save);
 	recompute_internal(a, symbol, &ins);
 	enforce_restore(&save);
 	SPI_finish();

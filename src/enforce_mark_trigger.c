@@ -345,6 +345,7 @@ enforce_marks_trigger(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	a = enforce_attachment(fcinfo, ENFORCE_MARKS);
+	enforce_become(a->owner, &save);
 	rows = read_new_marks(a, td, &n);
 	if (n > 0)
 	{
@@ -354,10 +355,9 @@ enforce_marks_trigger(PG_FUNCTION_ARGS)
 			rows[i].symbol_text = (Datum) 0;
 			rows[i].has_prev = false;
 		}
-		enforce_become(a->owner, &save);
 		mark_pass_internal(a, rows, n);
-		enforce_restore(&save);
 	}
+	enforce_restore(&save);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -156,6 +156,7 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(caller);
+	enforce_become(a->owner, &save);
 
 	read_row(a, newtup, desc, &new);
 	if (new.symbol_null)
@@ -176,10 +177,8 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	}
 	enforce_check_position(a, new.size, new.entry, new.margin);
 
-	enforce_become(a->owner, &save);
 	has_mark = enforce_lock_state(a, PLAN_STATE_SHARE, new.symbol, &mark, caller);
 	load_instrument(a, new.symbol, &ins, caller);
-	enforce_restore(&save);
 
 	MemoryContextSwitchTo(caller);
 	enforce_position_figures(a, &ins, new.size, new.entry, new.margin, has_mark, mark, &f);
@@ -209,11 +208,18 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	/* an event for every change, and for a new row that is not ok */
 	if (has_mark && status_changed &&
 		(is_update && old.has_status ? status != old.status : status != MARGIN_OK))
-		enforce_event_one(a, newtup, desc,
-						  CStringGetTextDatum(enforce_symbol_text(a, new.symbol)),
-						  is_update && old.has_status, is_update ? old.status : MARGIN_OK,
-						  status, mark, &f);
+	{
+		EnforceEvents ev;
 
+		enforce_events_init(&ev, 1);
+		enforce_events_add(&ev, a, enforce_event_key(a, newtup, desc),
+						   CStringGetTextDatum(enforce_symbol_text(a, new.symbol)),
+						   is_update && old.has_status, is_update ? old.status : MARGIN_OK,
+						   status, mark, &f);
+		enforce_events_write(a, &ev);
+	}
+
+	enforce_restore(&save);
 	SPI_finish();
 	return PointerGetDatum(newtup);
 }

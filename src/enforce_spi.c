@@ -3,10 +3,16 @@
  *	  Running enforcement's plans: as which role, under which snapshot, and
  *	  the event rows and NOTIFYs they leave behind.
  *
- * As ri_triggers.c does, the statements on the user's tables run as the
- * owner of the positions table (who attached enforcement), so a role that
- * may only update marks needs no rights on positions; event rows are
- * written as the owner of isomargin.events.  Under REPEATABLE READ or
+ * As ri_triggers.c does, everything a trigger does on the user's tables
+ * runs as the owner of the positions table, so a role that may only update
+ * marks needs no rights on positions.  Unlike ri_triggers.c it runs as a
+ * security-restricted operation, and so does every call of the symbol
+ * type's functions: code the positions owner wrote (triggers, casts,
+ * operators, constraints, the types of the key and the symbol) never runs
+ * with more rights than that owner's, whoever fired the trigger.  Event
+ * rows are written as the owner of isomargin.events from values of
+ * built-in types only (the key is built as jsonb beforehand, as the
+ * positions owner), so no user code runs under that role.  Under REPEATABLE READ or
  * SERIALIZABLE a pass over positions reads the latest committed rows and
  * updates them with the transaction snapshot as crosscheck, so a position
  * committed after the transaction began is either seen or makes the
@@ -34,7 +40,7 @@ enforce_become(Oid role, EnforceUser *save)
 {
 	GetUserIdAndSecContext(&save->saved_user, &save->saved_context);
 	SetUserIdAndSecContext(role, save->saved_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_NOFORCE_RLS);
+						   SECURITY_RESTRICTED_OPERATION | SECURITY_NOFORCE_RLS);
 }
 
 void
@@ -199,36 +205,22 @@ enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
 	notify_returned_ids();
 }
 
-void
-enforce_event_one(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc,
-				  Datum symbol_text, bool has_old, MarginStatus old, MarginStatus new,
-				  Dec mark, const EnforceFigures *f)
+/* The event key of a position row: jsonb of its primary key, built as the positions owner. */
+Datum
+enforce_event_key(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc)
 {
-	Datum	   *values = palloc(sizeof(Datum) * (7 + att->npk));
-	char	   *nulls = palloc(7 + att->npk);
-	EnforceUser save;
+	Datum	   *values = palloc(sizeof(Datum) * att->npk);
+	char	   *nulls = palloc(att->npk);
+	bool		isnull;
+	Datum		key;
 
-	memset(nulls, ' ', 7 + att->npk);
-	values[0] = ObjectIdGetDatum(att->positions);
-	values[1] = symbol_text;
-	values[2] = has_old ? ObjectIdGetDatum(att->status_oid[old]) : (Datum) 0;
-	if (!has_old)
-		nulls[2] = 'n';
-	values[3] = ObjectIdGetDatum(att->status_oid[new]);
-	values[4] = NumericGetDatum(dec_to_numeric(mark));
-	values[5] = NumericGetDatum(dec_to_numeric(f->equity));
-	values[6] = NumericGetDatum(dec_to_numeric(f->maintenance));
+	Assert(GetUserId() == att->owner);
 	for (int i = 0; i < att->npk; i++)
 	{
-		bool		isnull;
-
-		values[7 + i] = heap_getattr(tuple, att->pk_attnums[i], desc, &isnull);
-		if (isnull)
-			nulls[7 + i] = 'n';
+		values[i] = heap_getattr(tuple, att->pk_attnums[i], desc, &isnull);
+		nulls[i] = isnull ? 'n' : ' ';
 	}
-
-	enforce_become(att->events_owner, &save);
-	enforce_execute(att, PLAN_EVENT_ONE, values, nulls, false, 0);
-	enforce_restore(&save);
-	notify_returned_ids();
+	enforce_execute(att, PLAN_EVENT_KEY, values, nulls, false, 0);
+	key = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return datumCopy(key, false, -1);
 }

@@ -109,27 +109,16 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 							 a->qinstruments, col(a, COL_INS_SYMBOL), eq, coll);
 			break;
 
-		case PLAN_EVENT_ONE:
-			*nargs = 7 + a->npk;
-			argtypes[0] = REGCLASSOID;
-			argtypes[1] = TEXTOID;
-			argtypes[2] = a->status_type;
-			argtypes[3] = a->status_type;
-			argtypes[4] = NUMERICOID;
-			argtypes[5] = NUMERICOID;
-			argtypes[6] = NUMERICOID;
-			appendStringInfo(&s,
-							 "INSERT INTO %s.events (positions, position_key, symbol, old_status, "
-							 "new_status, mark_price, equity, maintenance_margin) VALUES ($1, "
-							 "pg_catalog.jsonb_build_object(", a->qnsp);
+		case PLAN_EVENT_KEY:
+			*nargs = a->npk;
+			appendStringInfo(&s, "SELECT %s FROM (SELECT ", a->pk_key);
 			for (int i = 0; i < a->npk; i++)
 			{
-				argtypes[7 + i] = a->pk_types[i];
-				appendStringInfo(&s, "%s%s, $%d", i ? ", " : "",
-								 quote_literal_cstr(get_attname(a->positions, a->pk_attnums[i], false)),
-								 8 + i);
+				argtypes[i] = a->pk_types[i];
+				appendStringInfo(&s, "%s$%d AS %s", i ? ", " : "", i + 1,
+								 quote_identifier(get_attname(a->positions, a->pk_attnums[i], false)));
 			}
-			appendStringInfoString(&s, "), $2, $3, $4, $5, $6, $7) RETURNING id");
+			appendStringInfoString(&s, ") p");
 			break;
 
 		case PLAN_EVENTS_MANY:
