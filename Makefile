@@ -5,13 +5,12 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 
 MODULE_big = isomargin
 OBJS = \
+	src/scaled.o \
 	src/numeric_codec.o \
 	src/decimal.o \
-	src/margin.o \
 	src/args.o \
+	src/rule.o \
 	src/functions.o \
-	src/quick.o \
-	src/quick_lane.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
@@ -46,8 +45,9 @@ REGRESS = \
 	tiers_cache \
 	tiers_worked_examples \
 	tiers_exactness \
-	quick_route \
-	quick_lane \
+	core_routes_agree \
+	core_reader_and_cache \
+	core_routes \
 	reports_shock \
 	reports_ladder \
 	reports_errors \

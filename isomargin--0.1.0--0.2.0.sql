@@ -367,3 +367,11 @@ BEGIN
 END
 $fn$;
 
+
+-- Diagnostics: how many calls of the figures each route answered in this
+-- backend (src/functions.c).  The fast route should answer the common case;
+-- the exact route takes what it declines.  Parallel workers count their own.
+CREATE FUNCTION @extschema@.routes(OUT route pg_catalog.text, OUT calls pg_catalog.int8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'routes'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;

@@ -4,7 +4,8 @@
 # every run of the same build, however busy or slow the machine (timings on a
 # shared virtual machine move by 20% or more from one run to the next).
 #
-#   bash bench/core_instructions.sh [rows]     (default 200000; about 3 minutes)
+#   bash bench/core_instructions.sh [rows]     (default 200000; about 5 minutes)
+#   ISOMARGIN_BENCH_ONLY='equity|status' bash bench/core_instructions.sh 50000
 #
 # Loads the book of core_throughput.sh (bench/core_load.sql, seed 0.42), stops
 # the server, then runs each query once in a single-user backend under
@@ -27,7 +28,9 @@ rows=${1:-200000}
 cluster_prereqs </dev/null
 command -v valgrind >/dev/null 2>&1 || _cluster_sudo apt-get install -y -q valgrind >/dev/null ||
 	cluster_die "cannot install valgrind"
-(cluster_lock && cluster_build) || cluster_die "build failed"
+# the lock is held to the end: another tree's install must not swap the library under the runs
+cluster_lock
+cluster_build || cluster_die "build failed"
 cluster_start
 
 psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION isomargin" >/dev/null || cluster_die "CREATE EXTENSION failed"
@@ -43,22 +46,44 @@ tiers="{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage
 2000000..10000000 mmr=0.1 max_leverage=5}"
 tiers_coin="{0..5 mmr=0.005 max_leverage=100; 5..10 mmr=0.01 max_leverage=50; \
 10..20 mmr=0.025 max_leverage=20; 20..50 mmr=0.05 max_leverage=10}"
-names=(
-	"backend start-up only (subtracted)"
-	"bare scan: sum(size)"
-	"liquidation_price: C"
-	"liquidation_price: C, rule arguments as constants"
-	"liquidation_price with tiers: C, one schedule"
-	"liquidation_price with tiers: C, per kind"
+# name | query; the first two are the start-up and the baseline
+T="'$tiers'::isomargin.tiers"
+P="size, entry_price, mark_price, margin"
+benches=(
+	"backend start-up only (subtracted)|SELECT 1"
+	"bare scan: sum(size)|SELECT sum(size) FROM positions"
+	"liquidation_price: C|SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate)) FROM positions"
+	"liquidation_price: C, rule arguments as constants|SELECT sum(isomargin.liquidation_price(size, entry_price, margin, 0.005, 1, 'linear', 0.0005)) FROM positions"
+	"liquidation_price with tiers: C, one schedule|SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => $T, contract_size => contract_size, kind => kind, fee_rate => fee_rate)) FROM positions"
+	"liquidation_price with tiers: C, per kind|SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => CASE kind WHEN 'linear' THEN '$tiers'::isomargin.tiers ELSE '$tiers_coin'::isomargin.tiers END, contract_size => contract_size, kind => kind, fee_rate => fee_rate)) FROM positions"
+	"notional|SELECT sum(isomargin.notional(size, mark_price, contract_size, kind)) FROM positions"
+	"unrealized_pnl|SELECT sum(isomargin.unrealized_pnl(size, entry_price, mark_price, contract_size, kind)) FROM positions"
+	"equity|SELECT sum(isomargin.equity($P, contract_size, kind)) FROM positions"
+	"maintenance_margin|SELECT sum(isomargin.maintenance_margin(size, mark_price, mmr, contract_size, kind, fee_rate)) FROM positions"
+	"margin_ratio|SELECT sum(isomargin.margin_ratio($P, mmr, contract_size, kind, fee_rate)) FROM positions"
+	"margin_status (count)|SELECT count(isomargin.margin_status($P, mmr, contract_size, kind, fee_rate)) FROM positions"
+	"margin_call_price|SELECT sum(isomargin.margin_call_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate)) FROM positions"
+	"bankruptcy_price|SELECT sum(isomargin.bankruptcy_price(size, entry_price, margin, contract_size, kind)) FROM positions"
+	"maintenance_margin with tiers|SELECT sum(isomargin.maintenance_margin(size, mark_price, $T, contract_size, kind, fee_rate)) FROM positions"
+	"margin_ratio with tiers|SELECT sum(isomargin.margin_ratio($P, $T, contract_size, kind, fee_rate)) FROM positions"
+	"margin_status with tiers (count)|SELECT count(isomargin.margin_status($P, $T, contract_size, kind, fee_rate)) FROM positions"
+	"margin_call_price with tiers|SELECT sum(isomargin.margin_call_price(size, entry_price, margin, $T, contract_size, kind, fee_rate)) FROM positions"
+	"assess (CROSS JOIN LATERAL, sum of one column)|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, mmr, contract_size, kind, fee_rate) a"
+	"assess with tiers|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, $T, contract_size, kind, fee_rate) a"
 )
-queries=(
-	"SELECT 1"
-	"SELECT sum(size) FROM positions"
-	"SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate)) FROM positions"
-	"SELECT sum(isomargin.liquidation_price(size, entry_price, margin, 0.005, 1, 'linear', 0.0005)) FROM positions"
-	"SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => '$tiers'::isomargin.tiers, contract_size => contract_size, kind => kind, fee_rate => fee_rate)) FROM positions"
-	"SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => CASE kind WHEN 'linear' THEN '$tiers'::isomargin.tiers ELSE '$tiers_coin'::isomargin.tiers END, contract_size => contract_size, kind => kind, fee_rate => fee_rate)) FROM positions"
-)
+# ISOMARGIN_BENCH_ONLY: a regular expression; only the queries whose name matches run
+# (the start-up and the bare scan always do).
+names=()
+queries=()
+for b in "${benches[@]}"; do
+	name=${b%%|*}
+	if [ ${#names[@]} -ge 2 ] && [ -n "${ISOMARGIN_BENCH_ONLY:-}" ] &&
+		! [[ $name =~ $ISOMARGIN_BENCH_ONLY ]]; then
+		continue
+	fi
+	names+=("$name")
+	queries+=("${b#*|}")
+done
 
 # Instructions of one single-user backend running query $1, its profile kept in $2.
 count_instructions()

@@ -104,3 +104,11 @@ CREATE FUNCTION @extschema@.assess(
 RETURNS @extschema@.assessment
 AS 'MODULE_PATHNAME', 'assess'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- Diagnostics: how many calls of the figures each route answered in this
+-- backend (src/functions.c).  The fast route should answer the common case;
+-- the exact route takes what it declines.  Parallel workers count their own.
+CREATE FUNCTION @extschema@.routes(OUT route pg_catalog.text, OUT calls pg_catalog.int8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'routes'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;

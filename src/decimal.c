@@ -23,7 +23,21 @@ dec_big(Numeric n)
 	return r;
 }
 
-const char *dec_figure = NULL;
+void
+dec_figure_callback(void *arg)
+{
+	/* a marker: the figure's name is read by figure_name, no CONTEXT line */
+}
+
+/* the innermost figure being computed, or "result" */
+static const char *
+figure_name(void)
+{
+	for (ErrorContextCallback *e = error_context_stack; e != NULL; e = e->previous)
+		if (e->callback == dec_figure_callback)
+			return (const char *) e->arg;
+	return "result";
+}
 
 /* numeric's own overflow, reported with the figure being computed */
 static Numeric
@@ -32,7 +46,7 @@ checked(Numeric r, const bool *overflow)
 	if (*overflow)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s is out of range for type numeric", dec_figure ? dec_figure : "result"),
+				 errmsg("%s is out of range for type numeric", figure_name()),
 				 errdetail("A value computed from the arguments exceeds the limits of type numeric."),
 				 errhint("Check the magnitudes of size, the prices, margin and contract_size.")));
 	return r;
@@ -137,12 +151,12 @@ dec_div_round(Dec num, Dec den, int scale, DecRound mode)
 		int128		x = num.coef,
 					y = den.coef;
 
-		if ((e >= 0 ? dec_scale_up(x, e, &x) : dec_scale_up(y, -e, &y)))
+		if ((e >= 0 ? scaled_up(x, e, &x) : scaled_up(y, -e, &y)))
 		{
 			int128		qi;
 			bool		inexact;
 
-			if (dec_fits64(x) && dec_fits64(y) && (int64) x != PG_INT64_MIN)
+			if (scaled_fits64(x) && scaled_fits64(y) && (int64) x != PG_INT64_MIN)
 			{
 				qi = (int64) x / (int64) y;
 				inexact = (int64) x % (int64) y != 0;

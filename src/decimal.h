@@ -16,6 +16,8 @@
 #include "postgres.h"
 #include "utils/numeric.h"
 
+#include "scaled.h"
+
 typedef struct Dec
 {
 	int128		coef;			/* value = coef * 10^-scale, when big == NULL */
@@ -39,14 +41,28 @@ extern Dec	dec_neg_slow(const Dec *a) __attribute__((cold));
 extern int	dec_sign_slow(const Dec *a) __attribute__((cold));
 extern int	dec_cmp_slow(const Dec *a, const Dec *b) __attribute__((cold));
 
-extern const int128 isomargin_pow10[39];
-extern const int64 isomargin_pow10_64[19];
-
 /*
- * The name of the figure being computed, for the error raised when a value
- * exceeds numeric's range (set by each SQL-callable function; may be NULL).
+ * The figure being computed, named in the error raised when a value exceeds
+ * numeric's range ("liquidation_price is out of range for type numeric"):
+ * an error context entry that adds no CONTEXT line of its own, pushed by
+ * whoever computes a figure on the exact route and popped after it.
  */
-extern const char *dec_figure;
+extern void dec_figure_callback(void *arg);
+
+static inline void
+dec_figure_push(ErrorContextCallback *cb, const char *figure)
+{
+	cb->callback = dec_figure_callback;
+	cb->arg = unconstify(char *, figure);
+	cb->previous = error_context_stack;
+	error_context_stack = cb;
+}
+
+static inline void
+dec_figure_pop(ErrorContextCallback *cb)
+{
+	error_context_stack = cb->previous;
+}
 
 static pg_attribute_always_inline Dec
 dec_make(int128 coef, int scale)
@@ -65,35 +81,6 @@ dec_from_int(int64 v)
 	return dec_make(v, 0);
 }
 
-static pg_attribute_always_inline bool
-dec_fits64(int128 v)
-{
-	return v == (int128) (int64) v;
-}
-
-/* coef * 10^k, false on overflow */
-static pg_attribute_always_inline bool
-dec_scale_up(int128 coef, int k, int128 *out)
-{
-	if (likely(k == 0))
-	{
-		*out = coef;
-		return true;
-	}
-	if (likely(k <= 18 && dec_fits64(coef)))
-	{
-		/* |coef| < 2^63 and 10^k < 2^63: one 64x64 multiply, and it fits */
-		*out = (int128) (int64) coef * isomargin_pow10_64[k];
-		return true;
-	}
-	if (k > 38)
-	{
-		*out = 0;
-		return coef == 0;
-	}
-	return !__builtin_mul_overflow(coef, isomargin_pow10[k], out);
-}
-
 static pg_attribute_always_inline Dec
 dec_add(Dec a, Dec b)
 {
@@ -104,8 +91,8 @@ dec_add(Dec a, Dec b)
 					y,
 					r;
 
-		if (likely(dec_scale_up(a.coef, s - a.scale, &x) &&
-				   dec_scale_up(b.coef, s - b.scale, &y) &&
+		if (likely(scaled_up(a.coef, s - a.scale, &x) &&
+				   scaled_up(b.coef, s - b.scale, &y) &&
 				   !__builtin_add_overflow(x, y, &r)))
 			return dec_make(r, s);
 	}
@@ -130,8 +117,8 @@ dec_sub(Dec a, Dec b)
 					y,
 					r;
 
-		if (likely(dec_scale_up(a.coef, s - a.scale, &x) &&
-				   dec_scale_up(b.coef, s - b.scale, &y) &&
+		if (likely(scaled_up(a.coef, s - a.scale, &x) &&
+				   scaled_up(b.coef, s - b.scale, &y) &&
 				   !__builtin_sub_overflow(x, y, &r)))
 			return dec_make(r, s);
 	}
@@ -145,7 +132,7 @@ dec_mul(Dec a, Dec b)
 	{
 		int128		r;
 
-		if (likely(dec_fits64(a.coef) && dec_fits64(b.coef)))
+		if (likely(scaled_fits64(a.coef) && scaled_fits64(b.coef)))
 			return dec_make((int128) (int64) a.coef * (int64) b.coef, a.scale + b.scale);
 		if (!__builtin_mul_overflow(a.coef, b.coef, &r))
 			return dec_make(r, a.scale + b.scale);
@@ -189,8 +176,8 @@ dec_cmp(Dec a, Dec b)
 		int128		x,
 					y;
 
-		if (likely(dec_scale_up(a.coef, s - a.scale, &x) &&
-				   dec_scale_up(b.coef, s - b.scale, &y)))
+		if (likely(scaled_up(a.coef, s - a.scale, &x) &&
+				   scaled_up(b.coef, s - b.scale, &y)))
 			return (x > y) - (x < y);
 	}
 	return dec_cmp_slow(&a, &b);

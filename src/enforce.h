@@ -28,7 +28,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
-#include "margin.h"
+#include "rule.h"
 
 /* LISTEN channel: one NOTIFY per event row, the payload is its id */
 #define ENFORCE_CHANNEL			"isomargin_events"
@@ -145,15 +145,13 @@ typedef struct EnforceAttachment
 	SPIPlanPtr	plans[ENFORCE_NPLANS];
 } EnforceAttachment;
 
-/* One instrument's parameters, as the engine wants them. */
+/* One instrument's rule (rule.h), with the attachment's margin-call ratio. */
 typedef struct EnforceInstrument
 {
 	bool		found;
-	bool		inverse;
-	Dec			contract_size;
-	MarginSchedule schedule;
-	MarginBracket flat;			/* the bracket of a flat mmr */
+	Rule		rule;			/* points into itself: filled in place, never copied */
 	Datum		symbol;			/* for messages */
+	EnforceAttachment *attachment;
 } EnforceInstrument;
 
 /* A position's inputs and what enforcement stores for it. */

@@ -28,12 +28,6 @@ column_table(EnforceAttachment *a, EnforceColumnId id)
 	return a->instruments;
 }
 
-static char *
-dec_text(Dec v)
-{
-	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(dec_to_numeric(v))));
-}
-
 Dec
 enforce_read_dec(EnforceAttachment *a, EnforceColumnId id, Datum d, bool isnull)
 {
@@ -71,27 +65,15 @@ enforce_read_dec(EnforceAttachment *a, EnforceColumnId id, Datum d, bool isnull)
 	return dec_make(coef, scale);
 }
 
-/* symbol: the instrument's, or NULL for a position's or a mark's value */
-static void
-value_error(EnforceAttachment *a, EnforceColumnId id, Dec v, const char *rule,
-			const Datum *symbol)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("column \"%s\" of table \"%s\" must be %s",
-					a->cols[id].name, get_rel_name(column_table(a, id)), rule),
-			 symbol ? errdetail("The value is %s for instrument %s.", dec_text(v),
-								enforce_symbol_text(a, *symbol)) :
-			 errdetail("The value is %s.", dec_text(v))));
-}
+static char *column_phrase(EnforceAttachment *a, EnforceColumnId id);
 
 void
 enforce_check_position(EnforceAttachment *a, Dec size, Dec entry, Dec margin)
 {
 	if (dec_sign(entry) <= 0)
-		value_error(a, COL_POS_ENTRY, entry, "greater than zero", NULL);
+		arg_reject(column_phrase(a, COL_POS_ENTRY), "be greater than zero", entry, NULL);
 	if (dec_sign(margin) < 0)
-		value_error(a, COL_POS_MARGIN, margin, "zero or more", NULL);
+		arg_reject(column_phrase(a, COL_POS_MARGIN), "not be negative", margin, NULL);
 }
 
 /*
@@ -133,70 +115,78 @@ enforce_read_mark(EnforceAttachment *a, Datum d)
 	Dec			v = enforce_read_dec(a, COL_MARK_PRICE, d, false);
 
 	if (dec_sign(v) <= 0)
-		value_error(a, COL_MARK_PRICE, v, "greater than zero", NULL);
+		arg_reject(column_phrase(a, COL_MARK_PRICE), "be greater than zero", v, NULL);
 	return v;
+}
+
+static char *
+instrument_source(void *arg)
+{
+	EnforceInstrument *ins = arg;
+
+	return psprintf(" for instrument %s", enforce_symbol_text(ins->attachment, ins->symbol));
+}
+
+static char *
+column_phrase(EnforceAttachment *a, EnforceColumnId id)
+{
+	return psprintf("column \"%s\" of table \"%s\"", a->cols[id].name,
+					get_rel_name(column_table(a, id)));
 }
 
 /*
  * values/nulls: kind, contract_size, rate (mmr or tiers), fee_rate, as
  * PLAN_INSTRUMENT returns them; an absent optional column reads as NULL
- * and takes its default (linear, 1, 0).
+ * and takes its default (linear, 1, 0).  The rule's checks are rule.c's,
+ * naming the column and the instrument.
  */
 void
 enforce_instrument_from_row(EnforceAttachment *a, EnforceInstrument *ins, Datum symbol,
 							Datum *values, bool *nulls)
 {
-	Dec			fee;
-	Dec			rate;
+	RuleInput	in = {0};
+	RuleNames	names = {0};
+	MarginBracket *brackets = NULL;
+	FastBracket *f_brackets = NULL;
 
 	ins->found = true;
 	ins->symbol = symbol;
+	ins->attachment = a;
 	if (a->cols[COL_INS_KIND].name == NULL)
-		ins->inverse = false;
+		in.inverse = false;
 	else if (nulls[0])
 		enforce_read_dec(a, COL_INS_KIND, (Datum) 0, true);
 	else
-		ins->inverse = DatumGetObjectId(values[0]) == a->kind_inverse;
-
-	ins->contract_size = a->cols[COL_INS_CS].name == NULL ? dec_from_int(1) :
+		in.inverse = DatumGetObjectId(values[0]) == a->kind_inverse;
+	in.contract_size = a->cols[COL_INS_CS].name == NULL ? dec_from_int(1) :
 		enforce_read_dec(a, COL_INS_CS, values[1], nulls[1]);
-	if (dec_sign(ins->contract_size) <= 0)
-		value_error(a, COL_INS_CS, ins->contract_size, "greater than zero", &symbol);
-
-	fee = a->cols[COL_INS_FEE].name == NULL ? dec_from_int(0) :
+	in.fee = a->cols[COL_INS_FEE].name == NULL ? dec_from_int(0) :
 		enforce_read_dec(a, COL_INS_FEE, values[3], nulls[3]);
-	if (dec_sign(fee) < 0)
-		value_error(a, COL_INS_FEE, fee, "zero or more", &symbol);
-
 	if (a->rate_is_tiers)
 	{
-		Tiers	   *t;
-
 		if (nulls[2])
 			enforce_read_dec(a, COL_INS_RATE, (Datum) 0, true);
-		t = DatumGetTiersP(values[2]);
-		tiers_check_fee(t, fee);
-		tiers_to_schedule(t, fee, &ins->schedule);
+		in.tiers = DatumGetTiersP(values[2]);
+		brackets = palloc(sizeof(MarginBracket) * in.tiers->nbrackets);
+		f_brackets = palloc(sizeof(FastBracket) * in.tiers->nbrackets);
 	}
 	else
 	{
-		rate = enforce_read_dec(a, COL_INS_RATE, values[2], nulls[2]);
-		if (dec_sign(rate) < 0 || dec_cmp(rate, dec_from_int(1)) >= 0)
-			value_error(a, COL_INS_RATE, rate, "at least 0 and less than 1", &symbol);
-		check_rate_with_fee(rate, fee, a->cols[COL_INS_RATE].name);
-		margin_schedule_flat(&ins->schedule, &ins->flat, rate, fee);
+		in.mmr = enforce_read_dec(a, COL_INS_RATE, values[2], nulls[2]);
+		in.has_mmr = true;
 	}
+	in.tick = dec_from_int(0);
+	in.call_ratio = a->call_ratio;
+	in.has_call_ratio = true;
 
-	/* the margin-call price exists only while c*Q - MM rises toward safety */
-	for (int i = 0; i < ins->schedule.nbrackets; i++)
-		if (dec_cmp(ins->schedule.brackets[i].rate_fee, a->call_ratio) >= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("maintenance rate plus fee_rate must be below the margin call ratio %s",
-							dec_text(a->call_ratio)),
-					 errdetail("The rate plus fee is %s for instrument %s.",
-							   dec_text(ins->schedule.brackets[i].rate_fee),
-							   enforce_symbol_text(a, symbol))));
+	names.contract_size = a->cols[COL_INS_CS].name ? column_phrase(a, COL_INS_CS) : "contract_size";
+	names.rate = column_phrase(a, COL_INS_RATE);
+	names.fee = a->cols[COL_INS_FEE].name ? column_phrase(a, COL_INS_FEE) : "fee_rate";
+	names.tick = "tick_size";
+	names.call_ratio = "margin_call_ratio";
+	names.source = instrument_source;
+	names.source_arg = ins;
+	rule_build(&in, &names, &ins->rule, brackets, f_brackets);
 }
 
 void
@@ -204,20 +194,33 @@ enforce_position_figures(EnforceAttachment *a, const EnforceInstrument *ins,
 						 Dec size, Dec entry, Dec margin,
 						 bool has_mark, Dec mark, EnforceFigures *out)
 {
+	const Rule *r = &ins->rule;
 	MarginPosition p;
-	Dec			zero = dec_from_int(0);
+	ErrorContextCallback figure;
 
-	margin_position_init(&p, size, entry, margin, ins->contract_size, ins->inverse);
-	out->has_lp = margin_threshold_price(&p, &ins->schedule, dec_from_int(1), zero, &out->lp);
-	out->has_mcp = margin_threshold_price(&p, &ins->schedule, a->call_ratio, zero, &out->mcp);
-	out->has_bp = margin_bankruptcy_price(&p, zero, &out->bp);
+	margin_position_init(&p, size, entry, margin, r->contract_size, r->inverse);
+	dec_figure_push(&figure, "liquidation_price");
+	out->has_lp = margin_threshold_price(&p, &r->schedule, dec_from_int(1), r->tick, &out->lp);
+	dec_figure_pop(&figure);
+	dec_figure_push(&figure, "margin_call_price");
+	out->has_mcp = margin_threshold_price(&p, &r->schedule, r->call_ratio, r->tick, &out->mcp);
+	dec_figure_pop(&figure);
+	dec_figure_push(&figure, "bankruptcy_price");
+	out->has_bp = margin_bankruptcy_price(&p, r->tick, &out->bp);
+	dec_figure_pop(&figure);
 	out->has_mark = has_mark;
 	out->check = MARGIN_OK;
 	if (has_mark)
 	{
-		out->check = margin_check(&p, &ins->schedule, mark, a->call_ratio);
+		dec_figure_push(&figure, "margin_status");
+		out->check = margin_check(&p, &r->schedule, mark, r->call_ratio);
+		dec_figure_pop(&figure);
+		dec_figure_push(&figure, "equity");
 		out->equity = margin_equity(&p, mark);
-		out->maintenance = margin_maintenance(&p, &ins->schedule, mark);
+		dec_figure_pop(&figure);
+		dec_figure_push(&figure, "maintenance_margin");
+		out->maintenance = margin_maintenance(&p, &r->schedule, mark);
+		dec_figure_pop(&figure);
 	}
 }
 

@@ -1,535 +1,637 @@
 /*
  * functions.c
- *	  The SQL-callable figures of one position (install/10_core.sql).
+ *	  The SQL-callable figures of one position (install/10_core.sql,
+ *	  install/25_tiers_figures.sql).
  *
- * Each wrapper reads and checks its arguments (args.c), fills in a
- * MarginPosition and, where needed, a MarginSchedule, and calls the engine.
- * The argument numbers follow the SQL signatures.
+ * Each function takes its rule from rule.c (read and checked once per
+ * distinct set of rule arguments at its call site), then its position:
+ * first by the fast route, the position's numerics read straight into
+ * int64 coefficients and the figure computed by fast.h; and when that
+ * declines (a number of more than 18 digits or decimals, an intermediate
+ * that would overflow, an invalid value that needs its error message) by
+ * the exact route, the arguments read and checked as Dec and the figure
+ * computed by margin.h.  Both are compiled from formulas_template.h, so
+ * they give the same digits.  The argument numbers follow the SQL
+ * signatures.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "catalog/pg_proc.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
-#include "utils/fmgrprotos.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "args.h"
-#include "margin.h"
 #include "numeric_codec.h"
-#include "quick.h"
-#include "tiers.h"
+#include "rule.h"
 
 PG_MODULE_MAGIC;
 
-static Dec
-read_contract_size(FunctionCallInfo fcinfo, int cs_arg)
+void		_PG_init(void);
+
+/*
+ * isomargin.fast_route: off sends every call to the exact route, so that a
+ * test can compare both routes' answers in one session (they must agree).
+ */
+static bool fast_route = true;
+
+void
+_PG_init(void)
 {
-	return arg_memoized(fcinfo, cs_arg, "contract_size", arg_positive,
-						&call_cache(fcinfo)->contract_size);
+	DefineCustomBoolVariable("isomargin.fast_route",
+							 "Computes figures by the fast route where it can.",
+							 "Off: every figure by the exact route, for comparing the routes' answers.",
+							 &fast_route, true, PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("isomargin");
 }
 
-/* Position without an entry price or margin (notional, initial margin). */
+/* Calls answered by each route in this backend, for isomargin.routes(). */
+static uint64 route_calls[2];
+
+#define ROUTE_FAST 0
+#define ROUTE_EXACT 1
+
+/* Per-call-site state kept in fn_extra. */
+typedef struct CallSite
+{
+	RuleCache  *rules;
+	Oid			status_oids[4]; /* margin_status labels, by MarginStatus */
+	TupleDesc	result_desc;	/* assess: blessed result row type */
+} CallSite;
+
+static pg_attribute_always_inline CallSite *
+call_site(FunctionCallInfo fcinfo)
+{
+	if (unlikely(fcinfo->flinfo->fn_extra == NULL))
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(CallSite));
+	return (CallSite *) fcinfo->flinfo->fn_extra;
+}
+
+/* Where each function's rule arguments are: -1 for those it does not take. */
+#define RULE_ARGS(cs_, kind_, rate_, fee_, tick_, call_) \
+	{.cs = cs_, .kind = kind_, .rate = rate_, .fee = fee_, .tick = tick_, .call_ratio = call_}
+
+static pg_attribute_always_inline const Rule *
+rule_of(FunctionCallInfo fcinfo, const RuleArgs *args)
+{
+	return rule_of_call(fcinfo, &call_site(fcinfo)->rules, args);
+}
+
+static const char *const status_labels[] = {"ok", "margin_call", "liquidate", "bankrupt"};
+
+/* The OID of a margin_status label, for the function's own schema. */
+static Oid
+status_oid(FunctionCallInfo fcinfo, MarginStatus status)
+{
+	CallSite   *site = call_site(fcinfo);
+
+	if (unlikely(!OidIsValid(site->status_oids[status])))
+	{
+		Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+		Oid			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											CStringGetDatum("margin_status"),
+											ObjectIdGetDatum(nsp));
+
+		for (int i = 0; i < (int) lengthof(status_labels); i++)
+			site->status_oids[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+												   ObjectIdGetDatum(typid),
+												   CStringGetDatum(status_labels[i]));
+		if (!OidIsValid(site->status_oids[status]))
+			elog(ERROR, "isomargin.margin_status is missing label \"%s\"", status_labels[status]);
+	}
+	return site->status_oids[status];
+}
+
+/* ---- the fast route ---- */
+
+static pg_attribute_always_inline bool
+fast_arg(FunctionCallInfo fcinfo, int argno, Fix *out)
+{
+	int64		coef;
+	int			scale;
+
+	if (!numeric_codec_read_int64(PG_GETARG_DATUM(argno), &coef, &scale))
+		return false;
+	*out = fix_make(coef, scale);
+	return true;
+}
+
+static pg_attribute_always_inline bool
+fast_price(FunctionCallInfo fcinfo, int argno, Fix *out)
+{
+	return fast_arg(fcinfo, argno, out) && out->v > 0;
+}
+
+/*
+ * The position in size_arg, entry_arg (> 0; -1: none, 1) and margin_arg
+ * (>= 0; -1: none, 0); false to decline.
+ */
+static pg_attribute_always_inline bool
+fast_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_arg,
+			  int margin_arg, FastPosition *p, bool *ok)
+{
+	Fix			size,
+				entry = fix_make(1, 0),
+				margin = fix_make(0, 0);
+
+	if (!fast_route || !r->fast || !fast_arg(fcinfo, size_arg, &size) ||
+		(entry_arg >= 0 && !fast_price(fcinfo, entry_arg, &entry)) ||
+		(margin_arg >= 0 && (!fast_arg(fcinfo, margin_arg, &margin) || margin.v < 0)))
+		return false;
+	fast_position_init(p, size, entry, margin, r->f_contract_size, r->inverse, ok);
+	return *ok;
+}
+
+#define RETURN_FAST(v) \
+	do { \
+		route_calls[ROUTE_FAST]++; \
+		PG_RETURN_NUMERIC(numeric_codec_make((v).v, (v).s)); \
+	} while (0)
+
+#define RETURN_FAST_PRICE(has, v) \
+	do { \
+		route_calls[ROUTE_FAST]++; \
+		if (!(has)) \
+			PG_RETURN_NULL(); \
+		PG_RETURN_NUMERIC(numeric_codec_make((v).v, (v).s)); \
+	} while (0)
+
+/* ---- the exact route ---- */
+
 static void
-read_size_only(FunctionCallInfo fcinfo, int size_arg, int cs_arg, int kind_arg,
-			   MarginPosition *p)
+exact_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_arg,
+			   int margin_arg, MarginPosition *p)
 {
 	Dec			size = arg_finite(fcinfo, size_arg, "size");
-	Dec			cs = read_contract_size(fcinfo, cs_arg);
+	Dec			entry = entry_arg >= 0 ? arg_positive(fcinfo, entry_arg, "entry_price") :
+		dec_from_int(1);
+	Dec			margin = margin_arg >= 0 ? arg_nonnegative(fcinfo, margin_arg, "margin") :
+		dec_from_int(0);
 
-	margin_position_init(p, size, dec_from_int(1), dec_from_int(0), cs,
-						 arg_kind_is_inverse(fcinfo, kind_arg));
+	margin_position_init(p, size, entry, margin, r->contract_size, r->inverse);
 }
 
-static void
-read_position(FunctionCallInfo fcinfo, int size_arg, int entry_arg, int margin_arg,
-			  int cs_arg, int kind_arg, MarginPosition *p)
+/* Enters the exact route of a figure: counted, and named for overflow errors. */
+#define EXACT_BEGIN(figure) \
+	ErrorContextCallback figure_cb; \
+	route_calls[ROUTE_EXACT]++; \
+	dec_figure_push(&figure_cb, figure)
+
+#define EXACT_RETURN(d) \
+	do { \
+		Numeric		result_ = dec_to_numeric(d); \
+		dec_figure_pop(&figure_cb); \
+		PG_RETURN_NUMERIC(result_); \
+	} while (0)
+
+#define EXACT_RETURN_NULL() \
+	do { \
+		dec_figure_pop(&figure_cb); \
+		PG_RETURN_NULL(); \
+	} while (0)
+
+/* ---- the figures ---- */
+
+static pg_noinline Datum
+notional_exact(FunctionCallInfo fcinfo, const Rule *r)
 {
-	Dec			size = arg_finite(fcinfo, size_arg, "size");
-	Dec			entry = arg_positive(fcinfo, entry_arg, "entry_price");
-	Dec			margin = margin_arg >= 0 ? arg_nonnegative(fcinfo, margin_arg, "margin")
-		: dec_from_int(0);
-	Dec			cs = read_contract_size(fcinfo, cs_arg);
+	MarginPosition p;
+	Dec			price;
 
-	margin_position_init(p, size, entry, margin, cs, arg_kind_is_inverse(fcinfo, kind_arg));
+	EXACT_BEGIN("notional");
+	exact_position(fcinfo, r, 0, -1, -1, &p);
+	price = arg_positive(fcinfo, 1, "price");
+	EXACT_RETURN(margin_notional(&p, price));
 }
-
-/*
- * Is the maintenance-rule argument a tiers schedule (the overloads declared
- * in install/25_tiers_figures.sql) rather than a flat mmr?  Decided once per
- * call site from the function's declared argument types.
- */
-static bool
-rate_arg_is_tiers(FunctionCallInfo fcinfo, CallCache *cache, int rate_arg)
-{
-	if (unlikely(cache->rate_arg_kind == 0))
-	{
-		HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
-		Form_pg_proc proc;
-
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
-		proc = (Form_pg_proc) GETSTRUCT(tup);
-		cache->rate_arg_kind = rate_arg < proc->pronargs &&
-			proc->proargtypes.values[rate_arg] != NUMERICOID ? 2 : 1;
-		ReleaseSysCache(tup);
-	}
-	return cache->rate_arg_kind == 2;
-}
-
-/*
- * The maintenance rule: a flat mmr plus the closing fee, built and checked
- * once per distinct (mmr, fee) at this call site; or a tiers schedule,
- * decoded once per distinct value (tiers_cached_schedule).
- */
-static const MarginSchedule *
-read_schedule(FunctionCallInfo fcinfo, int rate_arg, int fee_arg,
-			  MarginSchedule *local, MarginBracket *local_bracket)
-{
-	CallCache  *cache = call_cache(fcinfo);
-	Dec			fee,
-				mmr;
-	int			k;
-
-	if (rate_arg_is_tiers(fcinfo, cache, rate_arg))
-		return tiers_cached_schedule(fcinfo, rate_arg,
-									 arg_memoized(fcinfo, fee_arg, "fee_rate", arg_nonnegative,
-												  &cache->fee));
-	k = arg_memo_find(fcinfo, &cache->flat, rate_arg, fee_arg);
-	if (k >= 0)
-		return &cache->flat_schedule[k];
-
-	fee = arg_nonnegative(fcinfo, fee_arg, "fee_rate");
-	mmr = arg_rate(fcinfo, rate_arg, "mmr");
-	check_rate_with_fee(mmr, fee, "mmr");
-	/* a numeric-route value lives in short-lived memory: not kept */
-	k = mmr.big || fee.big ? -1 : arg_memo_keep(fcinfo, &cache->flat, rate_arg, fee_arg);
-	if (k < 0)
-	{
-		margin_schedule_flat(local, local_bracket, mmr, fee);
-		return local;
-	}
-	margin_schedule_flat(&cache->flat_schedule[k], &cache->flat_bracket[k], mmr, fee);
-	return &cache->flat_schedule[k];
-}
-
-static Dec
-read_tick(FunctionCallInfo fcinfo, int tick_arg)
-{
-	return arg_memoized(fcinfo, tick_arg, "tick_size", arg_nonnegative, &call_cache(fcinfo)->tick);
-}
-
-/*
- * margin_call_ratio, which must exceed mmr + fee_rate (with tiers: the
- * highest bracket's): at or below it the margin ratio would stand above the
- * threshold at every price, a margin call that never ends.
- */
-static Dec
-read_call_ratio(FunctionCallInfo fcinfo, int argno, const MarginSchedule *s)
-{
-	Dec			c = arg_memoized(fcinfo, argno, "margin_call_ratio", arg_call_ratio,
-								 &call_cache(fcinfo)->call_ratio);
-	Dec			top = s->brackets[s->nbrackets - 1].rate_fee;
-
-	if (dec_cmp(c, top) <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("margin_call_ratio must be greater than mmr + fee_rate"),
-				 errdetail("margin_call_ratio is %s and %s is %s.",
-						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(dec_to_numeric(c)))),
-						   s->nbrackets > 1 ? "the highest bracket's mmr + fee_rate" : "mmr + fee_rate",
-						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(dec_to_numeric(top))))),
-				 errhint("At or below it the margin ratio would stand above the threshold at every price.")));
-	return c;
-}
-
-#define RETURN_DEC(d) PG_RETURN_NUMERIC(dec_to_numeric(d))
 
 PG_FUNCTION_INFO_V1(notional);
 Datum
 notional(PG_FUNCTION_ARGS)
 {
-	MarginPosition p;
-	Dec			price;
+	static const RuleArgs args = RULE_ARGS(2, 3, -1, -1, -1, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			price,
+				v;
+	bool		ok = true;
 
-	dec_figure = "notional";
-	read_size_only(fcinfo, 0, 2, 3, &p);
-	price = arg_positive(fcinfo, 1, "price");
-	RETURN_DEC(margin_notional(&p, price));
+	if (fast_position(fcinfo, r, 0, -1, -1, &p, &ok) && fast_price(fcinfo, 1, &price))
+	{
+		v = fast_notional(&p, price, &ok);
+		if (ok)
+			RETURN_FAST(v);
+	}
+	return notional_exact(fcinfo, r);
+}
+
+static pg_noinline Datum
+unrealized_pnl_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
+	MarginPosition p;
+	Dec			mark;
+
+	EXACT_BEGIN("unrealized_pnl");
+	exact_position(fcinfo, r, 0, 1, -1, &p);
+	mark = arg_positive(fcinfo, 2, "mark_price");
+	EXACT_RETURN(margin_unrealized_pnl(&p, mark));
 }
 
 PG_FUNCTION_INFO_V1(unrealized_pnl);
 Datum
 unrealized_pnl(PG_FUNCTION_ARGS)
 {
+	static const RuleArgs args = RULE_ARGS(3, 4, -1, -1, -1, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			mark,
+				v;
+	bool		ok = true;
+
+	if (fast_position(fcinfo, r, 0, 1, -1, &p, &ok) && fast_price(fcinfo, 2, &mark))
+	{
+		v = fast_unrealized_pnl(&p, mark, &ok);
+		if (ok)
+			RETURN_FAST(v);
+	}
+	return unrealized_pnl_exact(fcinfo, r);
+}
+
+static pg_noinline Datum
+equity_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
 	MarginPosition p;
 	Dec			mark;
 
-	dec_figure = "unrealized_pnl";
-	read_position(fcinfo, 0, 1, -1, 3, 4, &p);
+	EXACT_BEGIN("equity");
+	exact_position(fcinfo, r, 0, 1, 3, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
-	RETURN_DEC(margin_unrealized_pnl(&p, mark));
+	EXACT_RETURN(margin_equity(&p, mark));
 }
 
 PG_FUNCTION_INFO_V1(equity);
 Datum
 equity(PG_FUNCTION_ARGS)
 {
-	MarginPosition p;
-	Dec			mark;
+	static const RuleArgs args = RULE_ARGS(4, 5, -1, -1, -1, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			mark,
+				v;
+	bool		ok = true;
 
-	dec_figure = "equity";
-	read_position(fcinfo, 0, 1, 3, 4, 5, &p);
-	mark = arg_positive(fcinfo, 2, "mark_price");
-	RETURN_DEC(margin_equity(&p, mark));
+	if (fast_position(fcinfo, r, 0, 1, 3, &p, &ok) && fast_price(fcinfo, 2, &mark))
+	{
+		v = fast_equity(&p, mark, &ok);
+		if (ok)
+			RETURN_FAST(v);
+	}
+	return equity_exact(fcinfo, r);
+}
+
+static pg_noinline Datum
+initial_margin_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
+	MarginPosition p;
+	Dec			price,
+				leverage;
+
+	EXACT_BEGIN("initial_margin");
+	exact_position(fcinfo, r, 0, -1, -1, &p);
+	price = arg_positive(fcinfo, 1, "price");
+	leverage = arg_positive(fcinfo, 2, "leverage");
+	EXACT_RETURN(margin_initial(&p, price, leverage));
 }
 
 PG_FUNCTION_INFO_V1(initial_margin);
 Datum
 initial_margin(PG_FUNCTION_ARGS)
 {
-	MarginPosition p;
-	Dec			price,
-				leverage;
+	static const RuleArgs args = RULE_ARGS(3, 4, -1, -1, -1, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			price,
+				leverage,
+				v;
+	bool		ok = true;
 
-	dec_figure = "initial_margin";
-	read_size_only(fcinfo, 0, 3, 4, &p);
-	price = arg_positive(fcinfo, 1, "price");
-	leverage = arg_positive(fcinfo, 2, "leverage");
-	RETURN_DEC(margin_initial(&p, price, leverage));
+	if (fast_position(fcinfo, r, 0, -1, -1, &p, &ok) && fast_price(fcinfo, 1, &price) &&
+		fast_price(fcinfo, 2, &leverage))
+	{
+		v = fast_initial(&p, price, leverage, &ok);
+		if (ok)
+			RETURN_FAST(v);
+	}
+	return initial_margin_exact(fcinfo, r);
+}
+
+static pg_noinline Datum
+maintenance_margin_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
+	MarginPosition p;
+	Dec			mark;
+
+	EXACT_BEGIN("maintenance_margin");
+	exact_position(fcinfo, r, 0, -1, -1, &p);
+	mark = arg_positive(fcinfo, 1, "mark_price");
+	EXACT_RETURN(margin_maintenance(&p, &r->schedule, mark));
 }
 
 PG_FUNCTION_INFO_V1(maintenance_margin);
 Datum
 maintenance_margin(PG_FUNCTION_ARGS)
 {
-	MarginPosition p;
-	MarginSchedule local;
-	MarginBracket flat;
-	const MarginSchedule *s;
-	Dec			mark;
+	static const RuleArgs args = RULE_ARGS(3, 4, 2, 5, -1, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			mark,
+				v;
+	bool		ok = true;
 
-	dec_figure = "maintenance_margin";
-	read_size_only(fcinfo, 0, 3, 4, &p);
-	mark = arg_positive(fcinfo, 1, "mark_price");
-	s = read_schedule(fcinfo, 2, 5, &local, &flat);
-	RETURN_DEC(margin_maintenance(&p, s, mark));
+	if (fast_position(fcinfo, r, 0, -1, -1, &p, &ok) && fast_price(fcinfo, 1, &mark))
+	{
+		v = fast_maintenance(&p, &r->f_schedule, mark, &ok);
+		if (ok)
+			RETURN_FAST(v);
+	}
+	return maintenance_margin_exact(fcinfo, r);
+}
+
+static pg_noinline Datum
+margin_ratio_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
+	MarginPosition p;
+	Dec			mark,
+				ratio;
+
+	EXACT_BEGIN("margin_ratio");
+	exact_position(fcinfo, r, 0, 1, 3, &p);
+	mark = arg_positive(fcinfo, 2, "mark_price");
+	if (!margin_ratio_at(&p, &r->schedule, mark, &ratio))
+		EXACT_RETURN_NULL();
+	EXACT_RETURN(ratio);
 }
 
 PG_FUNCTION_INFO_V1(margin_ratio);
 Datum
 margin_ratio(PG_FUNCTION_ARGS)
 {
-	MarginPosition p;
-	MarginSchedule local;
-	MarginBracket flat;
-	const MarginSchedule *s;
-	Dec			mark,
-				ratio;
+	static const RuleArgs args = RULE_ARGS(5, 6, 4, 7, -1, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			mark,
+				v;
+	bool		ok = true,
+				has;
 
-	dec_figure = "margin_ratio";
-	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
+	if (fast_position(fcinfo, r, 0, 1, 3, &p, &ok) && fast_price(fcinfo, 2, &mark))
+	{
+		has = fast_ratio_at(&p, &r->f_schedule, mark, &v, &ok);
+		if (ok)
+			RETURN_FAST_PRICE(has, v);
+	}
+	return margin_ratio_exact(fcinfo, r);
+}
+
+static pg_noinline Datum
+margin_status_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
+	MarginPosition p;
+	Dec			mark;
+	MarginStatus status;
+
+	EXACT_BEGIN("margin_status");
+	exact_position(fcinfo, r, 0, 1, 3, &p);
 	mark = arg_positive(fcinfo, 2, "mark_price");
-	s = read_schedule(fcinfo, 4, 7, &local, &flat);
-	if (!margin_ratio_at(&p, s, mark, &ratio))
-		PG_RETURN_NULL();
-	RETURN_DEC(ratio);
+	status = margin_check(&p, &r->schedule, mark, r->call_ratio);
+	dec_figure_pop(&figure_cb);
+	PG_RETURN_OID(status_oid(fcinfo, status));
 }
 
 PG_FUNCTION_INFO_V1(margin_status);
 Datum
 margin_status(PG_FUNCTION_ARGS)
 {
-	MarginPosition p;
-	MarginSchedule local;
-	MarginBracket flat;
-	const MarginSchedule *s;
-	Dec			mark,
-				c;
+	static const RuleArgs args = RULE_ARGS(5, 6, 4, 7, -1, 8);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			mark;
+	bool		ok = true;
+	MarginStatus status;
 
-	dec_figure = "margin_status";
-	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
-	mark = arg_positive(fcinfo, 2, "mark_price");
-	s = read_schedule(fcinfo, 4, 7, &local, &flat);
-	c = read_call_ratio(fcinfo, 8, s);
-	PG_RETURN_OID(status_enum_oid(fcinfo, margin_check(&p, s, mark, c)));
-}
-
-/*
- * A rule argument read straight from its datum: finite, at most 18 digits
- * and 18 decimals (what the quick route takes), and not negative.
- */
-static pg_attribute_always_inline bool
-direct_nonnegative(FunctionCallInfo fcinfo, int argno, Dec *out)
-{
-	int64		coef;
-	int			scale;
-
-	if (!numeric_codec_read_int64(PG_GETARG_DATUM(argno), &coef, &scale) || coef < 0)
-		return false;
-	*out = dec_make(coef, scale);
-	return true;
-}
-
-/* 0 <= v < 1, for a value of direct_nonnegative */
-static pg_attribute_always_inline bool
-direct_below_one(Dec v)
-{
-	return v.coef < isomargin_pow10_64[v.scale];
-}
-
-/*
- * The rule of a price function read on every call straight from the
- * datums, each value checked with a few integer comparisons: cheaper than
- * finding the bytes in a memo when the rule changes from row to row (a
- * book that interleaves instruments).  Declines (false) for anything out of
- * the common case: a kind label not seen yet at this call site, a value the
- * quick route would not take, a value that breaks a rule; the memoized
- * reading then takes it and raises the error, if there is one, so the
- * result and the error are the same either way.
- */
-static bool
-read_price_rule_direct(FunctionCallInfo fcinfo, CallCache *cache, int cs_arg, int kind_arg,
-					   int rate_arg, int fee_arg, int tick_arg, QuickRule *rule,
-					   MarginSchedule *local, MarginBracket *flat)
-{
-	Oid			kind = PG_GETARG_OID(kind_arg);
-	Dec			mmr,
-				fee;
-
-	if (kind == cache->linear_oid)
-		rule->inverse = false;
-	else if (kind == cache->inverse_oid)
-		rule->inverse = true;
-	else
-		return false;
-	if (!direct_nonnegative(fcinfo, cs_arg, &rule->contract_size) || rule->contract_size.coef == 0)
-		return false;
-	/* the tick is nearly always the constant default: its memo answers at once */
-	rule->tick = read_tick(fcinfo, tick_arg);
-	if (rate_arg < 0)
+	if (fast_position(fcinfo, r, 0, 1, 3, &p, &ok) && fast_price(fcinfo, 2, &mark))
 	{
-		rule->schedule = NULL;
-		return true;
-	}
-	if (!direct_nonnegative(fcinfo, fee_arg, &fee))
-		return false;
-	if (cache->rate_arg_kind == 2)
-	{
-		rule->schedule = tiers_cached_schedule(fcinfo, rate_arg, fee);
-		return true;
-	}
-	if (!direct_nonnegative(fcinfo, rate_arg, &mmr) || !direct_below_one(mmr))
-		return false;
-	/* both below 10^18 at scale <= 18: the sum fits */
-	flat->rate_fee = dec_add(mmr, fee);
-	if (!direct_below_one(flat->rate_fee))
-		return false;
-	flat->floor = dec_from_int(0);
-	flat->rate = mmr;
-	flat->amount = dec_from_int(0);
-	local->nbrackets = 1;
-	local->fee = fee;
-	local->brackets = flat;
-	rule->schedule = local;
-	return true;
-}
-
-/*
- * After the first call of liquidation_price: does its call site take the
- * lane (quick_lane.c), with the tick a constant zero and either a flat mmr
- * or a tiers value?
- */
-static void
-choose_lane(FunctionCallInfo fcinfo, CallCache *cache, int rate_arg, int tick_arg,
-			const QuickRule *rule)
-{
-	bool		tiers = cache->rate_arg_kind == 2;
-
-	if (rate_arg < 0 || !arg_is_const(fcinfo, tick_arg) || rule->tick.big ||
-		rule->tick.coef != 0)
-		return;
-	cache->lane = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(QuickLaneCache));
-	cache->lane->tiers = tiers;
-	cache->lane->tiers_const = tiers && arg_is_const(fcinfo, rate_arg);
-}
-
-/*
- * The rule of a price function: contract size, kind, maintenance rule (none
- * for the bankruptcy price: rate_arg < 0) and tick.  When all of them are
- * constants the whole rule is kept after the first call; otherwise it is
- * read directly (read_price_rule_direct) or, when that declines, each
- * argument is parsed and checked once per distinct value at this call site.
- */
-static void
-read_price_rule(FunctionCallInfo fcinfo, int cs_arg, int kind_arg, int rate_arg, int fee_arg,
-				int tick_arg, QuickRule *rule, MarginSchedule *local, MarginBracket *flat)
-{
-	CallCache  *cache = call_cache(fcinfo);
-
-	if (cache->rule_kept > 0)
-	{
-		*rule = cache->rule;
-		return;
-	}
-	/* rule_kept < 0: this is not the first call, rate_arg_kind is known */
-	if (cache->rule_kept < 0 &&
-		read_price_rule_direct(fcinfo, cache, cs_arg, kind_arg, rate_arg, fee_arg, tick_arg,
-							   rule, local, flat))
-		return;
-	rule->contract_size = read_contract_size(fcinfo, cs_arg);
-	rule->inverse = arg_kind_is_inverse(fcinfo, kind_arg);
-	rule->schedule = rate_arg < 0 ? NULL : read_schedule(fcinfo, rate_arg, fee_arg, local, flat);
-	rule->tick = read_tick(fcinfo, tick_arg);
-	if (cache->rule_kept == 0)
-	{
-		int			args[] = {cs_arg, kind_arg, tick_arg, rate_arg, fee_arg};
-		bool		all_const = true;
-
-		for (int i = 0; i < (rate_arg < 0 ? 3 : 5); i++)
-			all_const = all_const && arg_is_const(fcinfo, args[i]);
-		/* a flat schedule in local storage, or a numeric-route value, is not kept */
-		if (all_const && !(rule->schedule != NULL && rule->schedule == local) &&
-			!rule->contract_size.big && !rule->tick.big)
+		status = fast_check(&p, &r->f_schedule, mark, r->f_call_ratio, &ok);
+		if (ok)
 		{
-			cache->rule = *rule;
-			cache->rule_kept = 1;
+			route_calls[ROUTE_FAST]++;
+			PG_RETURN_OID(status_oid(fcinfo, status));
 		}
-		else
-			cache->rule_kept = -1;
-		choose_lane(fcinfo, cache, rate_arg, tick_arg, rule);
 	}
+	return margin_status_exact(fcinfo, r);
 }
 
-/*
- * The rule is read first, then the position by the quick route (quick.h)
- * or, when it declines, by the general route.
- */
+/* The liquidation price (c = 1) and the margin-call price (c = the rule's). */
 static pg_noinline Datum
-liquidation_price_routes(FunctionCallInfo fcinfo)
+threshold_price_exact(FunctionCallInfo fcinfo, const Rule *r, bool liquidation)
 {
 	MarginPosition p;
-	MarginSchedule local;
-	MarginBracket flat;
-	QuickRule	rule;
 	Dec			price;
-	Datum		result;
-	bool		isnull;
 
-	dec_figure = "liquidation_price";
-	read_price_rule(fcinfo, 4, 5, 3, 6, 7, &rule, &local, &flat);
-	if (quick_threshold_price(fcinfo, &rule, 0, 1, 2, &result, &isnull))
-	{
-		if (isnull)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(result);
-	}
-	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
-	if (!margin_threshold_price(&p, rule.schedule, dec_from_int(1), rule.tick, &price))
-		PG_RETURN_NULL();
-	RETURN_DEC(price);
+	EXACT_BEGIN(liquidation ? "liquidation_price" : "margin_call_price");
+	exact_position(fcinfo, r, 0, 1, 2, &p);
+	if (!margin_threshold_price(&p, &r->schedule, liquidation ? dec_from_int(1) : r->call_ratio,
+								r->tick, &price))
+		EXACT_RETURN_NULL();
+	EXACT_RETURN(price);
 }
 
-/*
- * The lane (quick_lane.c) first, when this call site takes it: kept apart
- * from the other routes so that the common call sets up no more than it needs.
- */
 PG_FUNCTION_INFO_V1(liquidation_price);
 Datum
 liquidation_price(PG_FUNCTION_ARGS)
 {
-	CallCache  *cache = (CallCache *) fcinfo->flinfo->fn_extra;
-	Datum		result;
-	bool		isnull;
+	static const RuleArgs args = RULE_ARGS(4, 5, 3, 6, 7, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			v;
+	bool		ok = true,
+				has;
 
-	if (likely(cache != NULL && cache->lane != NULL) &&
-		quick_lane_liquidation_price(fcinfo, cache->lane, cache->linear_oid, cache->inverse_oid,
-									 &result, &isnull))
+	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok))
 	{
-		if (isnull)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(result);
+		has = fast_threshold_price(&p, &r->f_schedule, fix_make(1, 0), r->f_tick, &v, &ok);
+		if (ok)
+			RETURN_FAST_PRICE(has, v);
 	}
-	return liquidation_price_routes(fcinfo);
+	return threshold_price_exact(fcinfo, r, true);
 }
 
 PG_FUNCTION_INFO_V1(margin_call_price);
 Datum
 margin_call_price(PG_FUNCTION_ARGS)
 {
-	MarginPosition p;
-	MarginSchedule local;
-	MarginBracket flat;
-	const MarginSchedule *s;
-	Dec			c,
-				price;
+	static const RuleArgs args = RULE_ARGS(4, 5, 3, 6, 8, 7);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			v;
+	bool		ok = true,
+				has;
 
-	dec_figure = "margin_call_price";
-	read_position(fcinfo, 0, 1, 2, 4, 5, &p);
-	s = read_schedule(fcinfo, 3, 6, &local, &flat);
-	c = read_call_ratio(fcinfo, 7, s);
-	if (!margin_threshold_price(&p, s, c, read_tick(fcinfo, 8), &price))
-		PG_RETURN_NULL();
-	RETURN_DEC(price);
+	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok))
+	{
+		has = fast_threshold_price(&p, &r->f_schedule, r->f_call_ratio, r->f_tick, &v, &ok);
+		if (ok)
+			RETURN_FAST_PRICE(has, v);
+	}
+	return threshold_price_exact(fcinfo, r, false);
+}
+
+static pg_noinline Datum
+bankruptcy_price_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
+	MarginPosition p;
+	Dec			price;
+
+	EXACT_BEGIN("bankruptcy_price");
+	exact_position(fcinfo, r, 0, 1, 2, &p);
+	if (!margin_bankruptcy_price(&p, r->tick, &price))
+		EXACT_RETURN_NULL();
+	EXACT_RETURN(price);
 }
 
 PG_FUNCTION_INFO_V1(bankruptcy_price);
 Datum
 bankruptcy_price(PG_FUNCTION_ARGS)
 {
-	MarginPosition p;
-	QuickRule	rule;
-	Dec			price;
-	Datum		result;
-	bool		isnull;
+	static const RuleArgs args = RULE_ARGS(3, 4, -1, -1, 5, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			v;
+	bool		ok = true,
+				has;
 
-	dec_figure = "bankruptcy_price";
-	read_price_rule(fcinfo, 3, 4, -1, -1, 5, &rule, NULL, NULL);
-	if (quick_threshold_price(fcinfo, &rule, 0, 1, 2, &result, &isnull))
+	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok))
 	{
-		if (isnull)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(result);
+		has = fast_bankruptcy_price(&p, r->f_tick, &v, &ok);
+		if (ok)
+			RETURN_FAST_PRICE(has, v);
 	}
-	read_position(fcinfo, 0, 1, 2, 3, 4, &p);
-	if (!margin_bankruptcy_price(&p, rule.tick, &price))
-		PG_RETURN_NULL();
-	RETURN_DEC(price);
+	return bankruptcy_price_exact(fcinfo, r);
 }
 
 /*
  * assess(size, entry_price, mark_price, margin, mmr, contract_size, kind,
  *		  fee_rate, margin_call_ratio, tick_size, leverage): not STRICT, for
- * the optional leverage; a NULL anywhere else gives NULL.
+ * the optional leverage; a NULL anywhere else gives NULL.  Every figure of
+ * the row by the fast route, or every one by the exact route.
  */
 enum
 {
 	A_NOTIONAL, A_PNL, A_EQUITY, A_IM, A_MM, A_RATIO, A_STATUS, A_LP, A_MCP, A_BP, A_NATTS
 };
 
+static pg_attribute_always_inline void
+fast_value(Datum *values, bool *nulls, int att, bool has, Fix v)
+{
+	nulls[att] = !has;
+	if (has)
+		values[att] = NumericGetDatum(numeric_codec_make(v.v, v.s));
+}
+
+static bool
+assess_fast(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls)
+{
+	FastPosition p;
+	Fix			mark,
+				leverage,
+				v[A_NATTS];
+	bool		has[A_NATTS];
+	bool		ok = true;
+	MarginStatus status;
+
+	if (!fast_position(fcinfo, r, 0, 1, 3, &p, &ok) || !fast_price(fcinfo, 2, &mark) ||
+		(!PG_ARGISNULL(10) && !fast_price(fcinfo, 10, &leverage)))
+		return false;
+	v[A_NOTIONAL] = fast_notional(&p, mark, &ok);
+	v[A_PNL] = fast_unrealized_pnl(&p, mark, &ok);
+	v[A_EQUITY] = fast_equity(&p, mark, &ok);
+	has[A_IM] = !PG_ARGISNULL(10);
+	if (has[A_IM])
+		v[A_IM] = fast_initial(&p, p.entry, leverage, &ok);
+	v[A_MM] = fast_maintenance(&p, &r->f_schedule, mark, &ok);
+	has[A_RATIO] = fast_ratio_at(&p, &r->f_schedule, mark, &v[A_RATIO], &ok);
+	status = fast_check(&p, &r->f_schedule, mark, r->f_call_ratio, &ok);
+	has[A_LP] = fast_threshold_price(&p, &r->f_schedule, fix_make(1, 0), r->f_tick, &v[A_LP], &ok);
+	has[A_MCP] = fast_threshold_price(&p, &r->f_schedule, r->f_call_ratio, r->f_tick, &v[A_MCP], &ok);
+	has[A_BP] = fast_bankruptcy_price(&p, r->f_tick, &v[A_BP], &ok);
+	if (!ok)
+		return false;
+	has[A_NOTIONAL] = has[A_PNL] = has[A_EQUITY] = has[A_MM] = true;
+	for (int i = 0; i < A_NATTS; i++)
+		if (i != A_STATUS)
+			fast_value(values, nulls, i, has[i], v[i]);
+	values[A_STATUS] = ObjectIdGetDatum(status_oid(fcinfo, status));
+	nulls[A_STATUS] = false;
+	route_calls[ROUTE_FAST]++;
+	return true;
+}
+
+static pg_attribute_always_inline void
+exact_value(Datum *values, bool *nulls, int att, bool has, Dec v)
+{
+	nulls[att] = !has;
+	if (has)
+		values[att] = NumericGetDatum(dec_to_numeric(v));
+}
+
+static pg_noinline void
+assess_exact(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls)
+{
+	MarginPosition p;
+	Dec			mark,
+				v;
+	bool		has_leverage = !PG_ARGISNULL(10);
+
+	EXACT_BEGIN("assess");
+	exact_position(fcinfo, r, 0, 1, 3, &p);
+	mark = arg_positive(fcinfo, 2, "mark_price");
+	exact_value(values, nulls, A_NOTIONAL, true, margin_notional(&p, mark));
+	exact_value(values, nulls, A_PNL, true, margin_unrealized_pnl(&p, mark));
+	exact_value(values, nulls, A_EQUITY, true, margin_equity(&p, mark));
+	exact_value(values, nulls, A_IM, has_leverage,
+				has_leverage ? margin_initial(&p, p.entry, arg_positive(fcinfo, 10, "leverage"))
+				: dec_from_int(0));
+	exact_value(values, nulls, A_MM, true, margin_maintenance(&p, &r->schedule, mark));
+	exact_value(values, nulls, A_RATIO, margin_ratio_at(&p, &r->schedule, mark, &v), v);
+	values[A_STATUS] = ObjectIdGetDatum(status_oid(fcinfo, margin_check(&p, &r->schedule, mark,
+																		 r->call_ratio)));
+	nulls[A_STATUS] = false;
+	exact_value(values, nulls, A_LP,
+				margin_threshold_price(&p, &r->schedule, dec_from_int(1), r->tick, &v), v);
+	exact_value(values, nulls, A_MCP,
+				margin_threshold_price(&p, &r->schedule, r->call_ratio, r->tick, &v), v);
+	exact_value(values, nulls, A_BP, margin_bankruptcy_price(&p, r->tick, &v), v);
+	dec_figure_pop(&figure_cb);
+}
+
 PG_FUNCTION_INFO_V1(assess);
 Datum
 assess(PG_FUNCTION_ARGS)
 {
-	CallCache  *cache = call_cache(fcinfo);
-	MarginPosition p;
-	MarginSchedule local;
-	MarginBracket flat;
-	const MarginSchedule *s;
-	Dec			mark,
-				c,
-				tick,
-				v;
+	static const RuleArgs args = RULE_ARGS(5, 6, 4, 7, 9, 8);
+	CallSite   *site = call_site(fcinfo);
+	const Rule *r;
 	Datum		values[A_NATTS];
 	bool		nulls[A_NATTS] = {0};
 
-	dec_figure = "assess";
 	for (int i = 0; i < 10; i++)
 		if (PG_ARGISNULL(i))
 			PG_RETURN_NULL();
-	if (cache->result_desc == NULL)
+	if (unlikely(site->result_desc == NULL))
 	{
 		TupleDesc	desc;
 		MemoryContext old;
@@ -537,42 +639,36 @@ assess(PG_FUNCTION_ARGS)
 		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "assess must return a composite type");
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		cache->result_desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		site->result_desc = BlessTupleDesc(CreateTupleDescCopy(desc));
 		MemoryContextSwitchTo(old);
 	}
+	r = rule_of(fcinfo, &args);
+	if (!assess_fast(fcinfo, r, values, nulls))
+		assess_exact(fcinfo, r, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(site->result_desc, values, nulls)));
+}
 
-	read_position(fcinfo, 0, 1, 3, 5, 6, &p);
-	mark = arg_positive(fcinfo, 2, "mark_price");
-	s = read_schedule(fcinfo, 4, 7, &local, &flat);
-	c = read_call_ratio(fcinfo, 8, s);
-	tick = read_tick(fcinfo, 9);
+/*
+ * isomargin.routes(): how many calls of the figures each route answered in
+ * this backend, so that a test can tell that the fast route still answers
+ * the common case.
+ */
+PG_FUNCTION_INFO_V1(routes);
+Datum
+routes(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	static const char *const names[] = {"fast", "exact"};
 
-	values[A_NOTIONAL] = NumericGetDatum(dec_to_numeric(margin_notional(&p, mark)));
-	values[A_PNL] = NumericGetDatum(dec_to_numeric(margin_unrealized_pnl(&p, mark)));
-	values[A_EQUITY] = NumericGetDatum(dec_to_numeric(margin_equity(&p, mark)));
-	if (PG_ARGISNULL(10))
-		nulls[A_IM] = true;
-	else
-		values[A_IM] = NumericGetDatum(dec_to_numeric(
-													  margin_initial(&p, p.entry, arg_positive(fcinfo, 10, "leverage"))));
-	values[A_MM] = NumericGetDatum(dec_to_numeric(margin_maintenance(&p, s, mark)));
-	if (margin_ratio_at(&p, s, mark, &v))
-		values[A_RATIO] = NumericGetDatum(dec_to_numeric(v));
-	else
-		nulls[A_RATIO] = true;
-	values[A_STATUS] = ObjectIdGetDatum(status_enum_oid(fcinfo, margin_check(&p, s, mark, c)));
-	if (margin_threshold_price(&p, s, dec_from_int(1), tick, &v))
-		values[A_LP] = NumericGetDatum(dec_to_numeric(v));
-	else
-		nulls[A_LP] = true;
-	if (margin_threshold_price(&p, s, c, tick, &v))
-		values[A_MCP] = NumericGetDatum(dec_to_numeric(v));
-	else
-		nulls[A_MCP] = true;
-	if (margin_bankruptcy_price(&p, tick, &v))
-		values[A_BP] = NumericGetDatum(dec_to_numeric(v));
-	else
-		nulls[A_BP] = true;
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < (int) lengthof(names); i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {0};
 
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(cache->result_desc, values, nulls)));
+		values[0] = CStringGetTextDatum(names[i]);
+		values[1] = Int64GetDatum((int64) route_calls[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -13,7 +13,7 @@
 #include "postgres.h"
 #include "utils/numeric.h"
 
-#include "decimal.h"
+#include "scaled.h"
 
 typedef enum NumericKind
 {

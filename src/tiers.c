@@ -8,12 +8,10 @@
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
-#include "args.h"
 #include "numeric_codec.h"
 #include "tiers.h"
 
@@ -21,32 +19,7 @@ static const char *const field_names[TIERS_NFIELDS] = {
 	"floor", "cap", "mmr", "amount", "max_leverage"
 };
 
-/*
- * Per-call-site cache of decoded schedules.  A query that joins positions
- * to their instruments' schedules sees them interleaved, so a few distinct
- * values are kept, keyed by the argument's bytes as they arrive (inline,
- * short or compressed; detoasted when out of line): a compressed value is
- * matched without decompressing it.
- */
-#define TIERS_CACHE_ENTRIES 16
 
-typedef struct TiersCacheEntry
-{
-	char	   *key;			/* the argument's bytes, NULL: empty */
-	Size		key_len;
-	uint32		hash;
-	Tiers	   *tiers;			/* plain copy of the value */
-	MarginSchedule schedule;	/* its brackets */
-	bool		fee_kept;		/* schedule.fee and rate_fee are valid for the next call */
-} TiersCacheEntry;
-
-typedef struct TiersCache
-{
-	int			const_arg;		/* -1 unknown; 1: the argument is a Const */
-	int			last;			/* entry of the last call, tried first */
-	int			victim;			/* next entry to replace, round robin */
-	TiersCacheEntry entries[TIERS_CACHE_ENTRIES];
-} TiersCache;
 
 TiersNumStatus
 tiers_parse_number(const char *s, const char **end, int64 *coef, uint8 *scale)
@@ -348,156 +321,4 @@ tiers_bracket_index(const Tiers *t, Dec n)
 		if (dec_cmp(n, tiers_dec(&t->brackets[i], TIERS_FLOOR)) > 0)
 			return i;
 	return 0;
-}
-
-void
-tiers_to_schedule(const Tiers *t, Dec fee, MarginSchedule *out)
-{
-	out->nbrackets = t->nbrackets;
-	out->fee = fee;
-	out->brackets = palloc(sizeof(MarginBracket) * t->nbrackets);
-	for (int i = 0; i < t->nbrackets; i++)
-	{
-		const TiersBracket *b = &t->brackets[i];
-
-		out->brackets[i].floor = tiers_dec(b, TIERS_FLOOR);
-		out->brackets[i].rate = tiers_dec(b, TIERS_MMR);
-		out->brackets[i].amount = tiers_dec(b, TIERS_AMOUNT);
-	}
-	margin_schedule_finish(out);
-}
-
-void
-tiers_check_fee(const Tiers *t, Dec fee)
-{
-	Dec			one = dec_from_int(1);
-
-	for (int i = 0; i < t->nbrackets; i++)
-	{
-		const TiersBracket *b = &t->brackets[i];
-
-		if (dec_cmp(dec_add(tiers_dec(b, TIERS_MMR), fee), one) >= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("mmr + fee_rate must be less than 1 in every bracket"),
-					 errdetail("Bracket %d has mmr %s and fee_rate is %s.",
-							   i + 1, field_text(b, TIERS_MMR), dec_text(fee)),
-					 errhint("A position whose maintenance margin and closing fee reach its whole notional can never be held.")));
-	}
-}
-
-static bool
-entry_matches(const TiersCacheEntry *e, const char *key, Size len, uint32 hash)
-{
-	return e->key != NULL && e->hash == hash && e->key_len == len &&
-		memcmp(e->key, key, len) == 0;
-}
-
-/* Decode the value into entry e (all in fn_mcxt), replacing what it held. */
-static void
-entry_fill(FunctionCallInfo fcinfo, TiersCacheEntry *e, const char *key, Size len,
-		   uint32 hash, struct varlena *value)
-{
-	MemoryContext old;
-	struct varlena *plain = value;
-	Size		plain_len;
-
-	if (VARATT_IS_EXTERNAL(plain) || VARATT_IS_COMPRESSED(plain))
-		plain = pg_detoast_datum_packed(plain);
-	plain_len = VARSIZE_ANY_EXHDR(plain);
-	if (e->key != NULL)
-	{
-		pfree(e->key);
-		pfree(e->tiers);
-		pfree(e->schedule.brackets);
-		e->key = NULL;
-	}
-	e->fee_kept = false;
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	e->tiers = palloc(plain_len + VARHDRSZ);
-	SET_VARSIZE(e->tiers, plain_len + VARHDRSZ);
-	memcpy(VARDATA(e->tiers), VARDATA_ANY(plain), plain_len);
-	tiers_to_schedule(e->tiers, dec_from_int(0), &e->schedule);
-	e->key = palloc(len);
-	memcpy(e->key, key, len);
-	MemoryContextSwitchTo(old);
-	e->key_len = len;
-	e->hash = hash;
-}
-
-static TiersCacheEntry *
-cache_lookup(FunctionCallInfo fcinfo, int argno)
-{
-	CallCache  *cc = call_cache(fcinfo);
-	TiersCache *tc = (TiersCache *) cc->tiers_cache;
-	struct varlena *v = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
-	struct varlena *k = v;
-	TiersCacheEntry *e;
-	Size		len;
-	uint32		hash;
-
-	if (tc == NULL)
-	{
-		tc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TiersCache));
-		tc->const_arg = arg_is_const(fcinfo, argno) ? 1 : 0;
-		cc->tiers_cache = tc;
-	}
-	/* a Const argument is the same value on every call: no bytes to compare */
-	else if (tc->const_arg > 0 && tc->entries[tc->last].key != NULL)
-		return &tc->entries[tc->last];
-	/* an out-of-line value's pointer says nothing about its contents */
-	if (VARATT_IS_EXTERNAL(k))
-		k = pg_detoast_datum_packed(k);
-	len = VARSIZE_ANY(k);
-
-	e = &tc->entries[tc->last];
-	if (!(e->key != NULL && e->key_len == len && memcmp(e->key, k, len) == 0))
-	{
-		hash = hash_bytes((const unsigned char *) k, (int) len);
-		e = NULL;
-		for (int i = 0; i < TIERS_CACHE_ENTRIES; i++)
-			if (entry_matches(&tc->entries[i], (const char *) k, len, hash))
-			{
-				e = &tc->entries[i];
-				tc->last = i;
-				break;
-			}
-		if (e == NULL)
-		{
-			tc->last = tc->victim;
-			tc->victim = (tc->victim + 1) % TIERS_CACHE_ENTRIES;
-			e = &tc->entries[tc->last];
-			entry_fill(fcinfo, e, (const char *) k, len, hash, k);
-		}
-	}
-	return e;
-}
-
-const Tiers *
-tiers_cached(FunctionCallInfo fcinfo, int argno)
-{
-	return cache_lookup(fcinfo, argno)->tiers;
-}
-
-const MarginSchedule *
-tiers_cached_schedule(FunctionCallInfo fcinfo, int argno, Dec fee)
-{
-	TiersCacheEntry *e = cache_lookup(fcinfo, argno);
-
-	if (!e->fee_kept || fee.big ||
-		e->schedule.fee.coef != fee.coef || e->schedule.fee.scale != fee.scale)
-	{
-		bool		inline_only = !fee.big;
-
-		e->fee_kept = false;
-		tiers_check_fee(e->tiers, fee);
-		e->schedule.fee = fee;
-		margin_schedule_finish(&e->schedule);
-		/* a numeric-route sum lives in short-lived memory: not kept */
-		for (int i = 0; i < e->schedule.nbrackets; i++)
-			if (e->schedule.brackets[i].rate_fee.big)
-				inline_only = false;
-		e->fee_kept = inline_only;
-	}
-	return &e->schedule;
 }

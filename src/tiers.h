@@ -18,7 +18,6 @@
 #include "lib/stringinfo.h"
 
 #include "decimal.h"
-#include "margin.h"
 
 #define TIERS_MAX_BRACKETS	64
 #define TIERS_MAX_SCALE		18
@@ -99,21 +98,5 @@ extern Tiers *tiers_build(const TiersDraft *draft, char **detail);
 
 /* Index (0-based) of the bracket holding notional n >= 0: F_i < n <= C_i, 0 in the first. */
 extern int	tiers_bracket_index(const Tiers *t, Dec n);
-
-/* The engine's view of a schedule: brackets palloc'd in the current context. */
-extern void tiers_to_schedule(const Tiers *t, Dec fee, MarginSchedule *out);
-/* 22023 unless mmr + fee < 1 in every bracket. */
-extern void tiers_check_fee(const Tiers *t, Dec fee);
-
-/*
- * The schedule of the tiers argument argno with this fee, decoded once per
- * distinct value at a call site: up to 16 decoded schedules are kept in
- * call_cache(fcinfo)->tiers_cache (fn_mcxt), keyed by the argument's bytes
- * (a compressed value is matched without decompressing it).  Checks
- * mmr + fee < 1 in every bracket whenever the schedule or the fee changes.
- */
-extern const MarginSchedule *tiers_cached_schedule(FunctionCallInfo fcinfo, int argno, Dec fee);
-/* The plain value of the tiers argument argno, from the same cache; valid until the next call. */
-extern const Tiers *tiers_cached(FunctionCallInfo fcinfo, int argno);
 
 #endif

@@ -35,7 +35,7 @@ field_numeric(const TiersBracket *b, TiersField f)
 Datum
 bracket(PG_FUNCTION_ARGS)
 {
-	const Tiers *t = tiers_cached(fcinfo, 0);
+	const Tiers *t = PG_GETARG_TIERS_P(0);
 	Dec			n = arg_nonnegative(fcinfo, 1, "notional");
 
 	PG_RETURN_INT32(tiers_bracket_index(t, n) + 1);
@@ -44,7 +44,7 @@ bracket(PG_FUNCTION_ARGS)
 Datum
 max_leverage(PG_FUNCTION_ARGS)
 {
-	const Tiers *t = tiers_cached(fcinfo, 0);
+	const Tiers *t = PG_GETARG_TIERS_P(0);
 	Dec			n = arg_nonnegative(fcinfo, 1, "notional");
 	const TiersBracket *last = &t->brackets[t->nbrackets - 1];
 
@@ -63,7 +63,7 @@ max_leverage(PG_FUNCTION_ARGS)
 Datum
 max_notional(PG_FUNCTION_ARGS)
 {
-	const Tiers *t = tiers_cached(fcinfo, 0);
+	const Tiers *t = PG_GETARG_TIERS_P(0);
 	Dec			leverage = arg_positive(fcinfo, 1, "leverage");
 
 	for (int i = t->nbrackets - 1; i >= 0; i--)

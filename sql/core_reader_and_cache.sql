@@ -1,10 +1,12 @@
--- The lane (src/quick_lane.c) prices liquidation_price when the tick is left
--- at its default and the rule is a flat mmr or a constant tiers value: the
--- rule from a cache keyed by the bytes of its arguments, the position read
--- straight from its datums into int64 (numeric_codec_read_int64), the price
--- in int128.  Whatever it declines goes to quick.c or the general route.
--- assess always takes the general route: every answer here must be assess's,
--- to the text (digits and display scale).
+-- liquidation_price with its rule read per row (src/rule.c: a cache keyed by
+-- the bytes of the rule arguments) and the position read straight from its
+-- datums into int64 (numeric_codec_read_int64), priced by the fast route.
+-- The oracle is assess by the exact route alone: every answer here must be
+-- its, to the text (digits and display scale).
+-- The oracle: assess by the exact route alone (pg_temp.exact_assess).
+\set ECHO none
+\i test/lib/exact_assess.sql
+\set ECHO all
 SET extra_float_digits = 0;
 SELECT setseed(0.271828);
 
@@ -73,12 +75,12 @@ UPDATE lane_book SET m = round(m * 0.0001, 8) WHERE kind = 'inverse';
 
 SELECT count(*) AS rows,
        count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, r, cs, kind, f)::text
-                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, r, cs, kind, f, 1)).liquidation_price::text) AS columns_mismatches,
+                        IS DISTINCT FROM (pg_temp.exact_assess(q, e, e, m, r, cs, kind, f, 1)).liquidation_price::text) AS columns_mismatches,
        count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, r, cs, kind, f) IS NULL) AS columns_nulls,
        count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, 0.004, 1, 'linear', 0.0005)::text
-                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, 0.004, 1, 'linear', 0.0005, 1)).liquidation_price::text) AS linear_constants_mismatches,
+                        IS DISTINCT FROM (pg_temp.exact_assess(q, e, e, m, 0.004, 1, 'linear', 0.0005, 1)).liquidation_price::text) AS linear_constants_mismatches,
        count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, 0.005, 100, 'inverse', 0.0005)::text
-                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, 0.005, 100, 'inverse', 0.0005, 1)).liquidation_price::text) AS inverse_constants_mismatches
+                        IS DISTINCT FROM (pg_temp.exact_assess(q, e, e, m, 0.005, 100, 'inverse', 0.0005, 1)).liquidation_price::text) AS inverse_constants_mismatches
 FROM lane_book;
 
 -- With tiers the liquidation lands in another bracket than the entry's for
@@ -95,7 +97,7 @@ CREATE FUNCTION pg_temp.tiers_check(k isomargin.contract_kind, t isomargin.tiers
 LANGUAGE sql AS $$
     SELECT count(*),
            count(*) FILTER (WHERE lp::text IS DISTINCT FROM
-                            (isomargin.assess(q, e, e, m, t, cs, kind, f, 1)).liquidation_price::text),
+                            (pg_temp.exact_assess(q, e, e, m, t, cs, kind, f, 1)).liquidation_price::text),
            count(*) FILTER (WHERE lp IS NOT NULL AND
                             isomargin.bracket(t, isomargin.notional(q, lp, cs, kind))
                             <> isomargin.bracket(t, isomargin.notional(q, e, cs, kind)))
@@ -117,12 +119,12 @@ SELECT count(*) AS rows,
        count(*) FILTER (WHERE isomargin.liquidation_price(size => q, entry_price => e, margin => m,
                                   tiers => CASE kind WHEN 'linear' THEN :'tiers'::isomargin.tiers ELSE :'tiers_coin'::isomargin.tiers END,
                                   contract_size => cs, kind => kind, fee_rate => f)::text
-                        IS DISTINCT FROM (isomargin.assess(q, e, e, m,
+                        IS DISTINCT FROM (pg_temp.exact_assess(q, e, e, m,
                                   CASE kind WHEN 'linear' THEN :'tiers'::isomargin.tiers ELSE :'tiers_coin'::isomargin.tiers END,
                                   cs, kind, f, 1)).liquidation_price::text) AS per_kind_mismatches,
        count(*) FILTER (WHERE isomargin.liquidation_price(size => q, entry_price => e, margin => m, tiers => s.t,
                                   contract_size => cs, kind => kind, fee_rate => f)::text
-                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, s.t, cs, kind, f, 1)).liquidation_price::text) AS column_mismatches,
+                        IS DISTINCT FROM (pg_temp.exact_assess(q, e, e, m, s.t, cs, kind, f, 1)).liquidation_price::text) AS column_mismatches,
        count(DISTINCT s.n) AS schedules,
        min(pg_column_size(s.t)) AS smallest_schedule_bytes
 FROM lane_book b JOIN lane_schedules s ON s.n = b.id % 4;
@@ -132,7 +134,7 @@ FROM lane_book b JOIN lane_schedules s ON s.n = b.id % 4;
 -- (read every time).
 SELECT count(*) AS rows, count(DISTINCT (r2, f2, cs2, kind)) AS distinct_rules,
        count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, r2, cs2, kind, f2)::text
-                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, r2, cs2, kind, f2, 1)).liquidation_price::text) AS mismatches
+                        IS DISTINCT FROM (pg_temp.exact_assess(q, e, e, m, r2, cs2, kind, f2, 1)).liquidation_price::text) AS mismatches
 FROM (SELECT *, round(0.001 + (id * 7 % 100) * 0.0003, 4) AS r2,
              (ARRAY[0, 0.0002, 0.0005])[id % 3 + 1]::numeric AS f2,
              CASE WHEN id % 5 = 0 THEN 0.123456789012345 ELSE (ARRAY[1, 10, 0.1, 100, 0.001])[id * 3 % 5 + 1]::numeric END AS cs2
@@ -152,5 +154,5 @@ SELECT count(isomargin.liquidation_price(size => q, entry_price => e, margin => 
                                          kind => kind, fee_rate => CASE WHEN id = 3000 THEN 0.95 ELSE f END))
 FROM lane_book;
 SELECT count(*) FILTER (WHERE isomargin.liquidation_price(q, e, m, r, cs, kk, f)::text
-                        IS DISTINCT FROM (isomargin.assess(q, e, e, m, r, cs, kk, f, 1)).liquidation_price::text) AS late_kind_mismatches
+                        IS DISTINCT FROM (pg_temp.exact_assess(q, e, e, m, r, cs, kk, f, 1)).liquidation_price::text) AS late_kind_mismatches
 FROM (SELECT *, CASE WHEN id > 3500 THEN kind ELSE 'linear' END AS kk FROM lane_book) b;

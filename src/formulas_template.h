@@ -1,0 +1,411 @@
+/*
+ * formulas_template.h
+ *	  The isolated-margin formulas of doc/formulas.md, written once over a
+ *	  number type, and compiled for each route that includes this file.
+ *
+ * Like PostgreSQL's lib/sort_template.h, this file is included after
+ * defining its parameters, and #undefs them at the end:
+ *
+ *	 FT_PREFIX, FT_TYPE_PREFIX	names: FT_PREFIX_notional, FT_TYPE_PREFIXPosition
+ *	 FT_NUM			the number type
+ *	 FT_CTX_DECL	a last parameter of every function (", bool *ok"), or empty
+ *	 FT_ADD(a, b), FT_SUB, FT_MUL, FT_NEG(a), FT_SIGN(a), FT_CMP(a, b),
+ *	 FT_INT(i), FT_IS_ONE(a), FT_IS_ZERO(a), FT_SAME_SIGN(a, b) (both > 0 or
+ *	 both < 0), FT_SCALE(a)	exact operations with numeric's
+ *					display scales (a sum: the larger, a product: the sum)
+ *	 FT_DIV(num, den, scale, up)	num/den rounded to `scale` decimals, up
+ *					(toward +infinity) or down
+ *	 FT_DIV_TICK(num, den, tick, up)	num/den rounded to a whole tick
+ *	 FT_WALK_BROKEN()	a bracket walk that does not settle (a broken schedule)
+ *	 FT_SCOPE		the functions' storage class
+ *
+ * margin.h instantiates it over Dec, the exact route (int128 with a numeric
+ * fallback: it never fails); fast.h over Fix, the fast route (int128 whose
+ * operations clear *ok on overflow, and the caller declines to the exact
+ * route).  Every figure is one fraction of exact decimals divided once, so
+ * both routes give the same digits and the same display scale.  The
+ * rounding rule (margin.h): prices against the position (up for a long,
+ * down for a short), requirements up, gains down.  Inverse figures are
+ * multiplied through by E*P (both > 0) to stay exact.
+ */
+
+#define FT_CAT_(a, b) a##b
+#define FT_CAT(a, b) FT_CAT_(a, b)
+#define FT_FN(name) FT_CAT(FT_PREFIX, FT_CAT(_, name))
+#define FT_T(name) FT_CAT(FT_TYPE_PREFIX, name)
+
+/*
+ * Bracket i applies to notionals N with floor < N <= next bracket's floor
+ * (bracket 0 also to N = 0; the last one to every larger N).
+ */
+typedef struct FT_T(Bracket)
+{
+	FT_NUM		floor;			/* F_i, 0 for the first bracket */
+	FT_NUM		rate;			/* maintenance margin rate r_i */
+	FT_NUM		amount;			/* maintenance amount A_i */
+	FT_NUM		rate_fee;		/* r_i + f */
+} FT_T(Bracket);
+
+typedef struct FT_T(Schedule)
+{
+	int			nbrackets;		/* >= 1 */
+	FT_NUM		fee;			/* f: taker fee rate to close */
+	FT_T(Bracket) *brackets;
+} FT_T(Schedule);
+
+/* One position: size in contracts (signed), entry price, isolated margin. */
+typedef struct FT_T(Position)
+{
+	FT_NUM		size;			/* q: > 0 long, < 0 short */
+	FT_NUM		entry;			/* E > 0 */
+	FT_NUM		margin;			/* M >= 0 */
+	FT_NUM		contract_size;	/* cs > 0 */
+	bool		inverse;
+	int			side;			/* sign of q */
+	FT_NUM		s;				/* q * cs */
+	FT_NUM		a;				/* |q| * cs */
+} FT_T(Position);
+
+FT_SCOPE void
+FT_FN(position_init) (FT_T(Position) *p, FT_NUM size, FT_NUM entry, FT_NUM margin,
+					  FT_NUM contract_size, bool inverse FT_CTX_DECL)
+{
+	p->size = size;
+	p->entry = entry;
+	p->margin = margin;
+	p->contract_size = contract_size;
+	p->inverse = inverse;
+	p->side = FT_SIGN(size);
+	p->s = FT_IS_ONE(contract_size) ? size : FT_MUL(size, contract_size);
+	p->a = p->side < 0 ? FT_NEG(p->s) : p->s;
+}
+
+/* r' = r + f: the rate the maintenance margin and the closing fee take together */
+FT_SCOPE void
+FT_FN(schedule_finish) (FT_T(Schedule) *s FT_CTX_DECL)
+{
+	for (int i = 0; i < s->nbrackets; i++)
+		s->brackets[i].rate_fee = FT_ADD(s->brackets[i].rate, s->fee);
+}
+
+/* A one-bracket schedule (flat mmr, A = 0); `bracket` is caller storage. */
+FT_SCOPE void
+FT_FN(schedule_flat) (FT_T(Schedule) *s, FT_T(Bracket) *bracket, FT_NUM mmr, FT_NUM fee
+					  FT_CTX_DECL)
+{
+	bracket->floor = FT_INT(0);
+	bracket->rate = mmr;
+	bracket->amount = FT_INT(0);
+	s->nbrackets = 1;
+	s->fee = fee;
+	s->brackets = bracket;
+	FT_FN(schedule_finish) (s FT_CTX);
+}
+
+/*
+ * The bracket of N(P), compared exactly (inverse: a/P > F <=> a > F*P),
+ * searched upward from the first: most positions sit in the lowest ones.
+ */
+FT_SCOPE int
+FT_FN(bracket_at_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM price
+						 FT_CTX_DECL)
+{
+	FT_NUM		lhs;
+
+	if (s->nbrackets == 1)
+		return 0;
+	lhs = p->inverse ? p->a : FT_MUL(p->a, price);
+	for (int i = 1; i < s->nbrackets; i++)
+	{
+		FT_NUM		rhs = p->inverse ? FT_MUL(s->brackets[i].floor, price) : s->brackets[i].floor;
+
+		if (FT_CMP(lhs, rhs) <= 0)
+			return i - 1;
+	}
+	return s->nbrackets - 1;
+}
+
+/* linear: a*P; inverse: a/P, up */
+FT_SCOPE FT_NUM
+FT_FN(notional) (const FT_T(Position) *p, FT_NUM price FT_CTX_DECL)
+{
+	if (p->inverse)
+		return FT_DIV(p->a, price, MARGIN_QUOTIENT_SCALE, true);
+	return FT_MUL(p->a, price);
+}
+
+/* linear: s*(P - E); inverse: U*E*P = s*(P - E), down */
+FT_SCOPE FT_NUM
+FT_FN(unrealized_pnl) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
+{
+	FT_NUM		u = FT_MUL(p->s, FT_SUB(mark, p->entry));
+
+	if (p->inverse)
+		return FT_DIV(u, FT_MUL(p->entry, mark), MARGIN_QUOTIENT_SCALE, false);
+	return u;
+}
+
+/* linear: Q = M + U; inverse: Q*E*P = M*E*P + s*(P - E) */
+FT_SCOPE FT_NUM
+FT_FN(equity_numerator) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
+{
+	FT_NUM		u = FT_MUL(p->s, FT_SUB(mark, p->entry));
+
+	if (p->inverse)
+		return FT_ADD(FT_MUL(p->margin, FT_MUL(p->entry, mark)), u);
+	return FT_ADD(p->margin, u);
+}
+
+/* linear: MM = N*r' - A; inverse: MM*E*P = E*(a*r' - A*P); the bracket of N at this price */
+FT_SCOPE FT_NUM
+FT_FN(maintenance_numerator) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark
+							  FT_CTX_DECL)
+{
+	const FT_T(Bracket) *b = &s->brackets[FT_FN(bracket_at_price) (p, s, mark FT_CTX)];
+
+	if (p->inverse)
+		return FT_MUL(p->entry, FT_SUB(FT_MUL(p->a, b->rate_fee), FT_MUL(b->amount, mark)));
+	return FT_SUB(FT_MUL(FT_MUL(p->a, mark), b->rate_fee), b->amount);
+}
+
+/* Q(P): exact (linear), down (inverse) */
+FT_SCOPE FT_NUM
+FT_FN(equity) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
+{
+	FT_NUM		q = FT_FN(equity_numerator) (p, mark FT_CTX);
+
+	if (p->inverse)
+		return FT_DIV(q, FT_MUL(p->entry, mark), MARGIN_QUOTIENT_SCALE, false);
+	return q;
+}
+
+/* N(P) / L, up */
+FT_SCOPE FT_NUM
+FT_FN(initial) (const FT_T(Position) *p, FT_NUM price, FT_NUM leverage FT_CTX_DECL)
+{
+	if (p->inverse)
+		return FT_DIV(p->a, FT_MUL(price, leverage), MARGIN_QUOTIENT_SCALE, true);
+	return FT_DIV(FT_MUL(p->a, price), leverage, MARGIN_QUOTIENT_SCALE, true);
+}
+
+/* MM(P): exact (linear), up (inverse) */
+FT_SCOPE FT_NUM
+FT_FN(maintenance) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark FT_CTX_DECL)
+{
+	FT_NUM		mm = FT_FN(maintenance_numerator) (p, s, mark FT_CTX);
+
+	if (p->inverse)
+		return FT_DIV(mm, FT_MUL(p->entry, mark), MARGIN_QUOTIENT_SCALE, true);
+	return mm;
+}
+
+/* R(P) = MM/Q, up; false when Q <= 0 (SQL NULL); 0 for a zero size */
+FT_SCOPE bool
+FT_FN(ratio_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_NUM *out
+				 FT_CTX_DECL)
+{
+	FT_NUM		q;
+
+	if (p->side == 0)
+	{
+		*out = FT_INT(0);
+		return true;
+	}
+	q = FT_FN(equity_numerator) (p, mark FT_CTX);
+	if (FT_SIGN(q) <= 0)
+		return false;
+	*out = FT_DIV(FT_FN(maintenance_numerator) (p, s, mark FT_CTX), q, MARGIN_QUOTIENT_SCALE, true);
+	return true;
+}
+
+/* The maintenance check at the mark, exact: bankrupt, liquidate, margin call, ok. */
+FT_SCOPE MarginStatus
+FT_FN(check) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_NUM call_ratio
+			  FT_CTX_DECL)
+{
+	FT_NUM		q,
+				mm;
+
+	if (p->side == 0)
+		return MARGIN_OK;
+	q = FT_FN(equity_numerator) (p, mark FT_CTX);
+	if (FT_SIGN(q) <= 0)
+		return MARGIN_BANKRUPT;
+	mm = FT_FN(maintenance_numerator) (p, s, mark FT_CTX);
+	if (FT_CMP(q, mm) <= 0)
+		return MARGIN_LIQUIDATE;
+	if (FT_CMP(mm, FT_MUL(call_ratio, q)) >= 0)
+		return MARGIN_CALL;
+	return MARGIN_OK;
+}
+
+/*
+ * Solve c*Q(P) = r'*N(P) - A' for P with one bracket's r' = r + f and A':
+ *	 linear:  P = (c*s*E - c*M - A) / (c*s - a*r')
+ *	 inverse: P = E*(c*s + a*r') / (c*(M*E + s) + A*E)
+ * false when there is no positive solution.  With c = 1 (the liquidation
+ * and bankruptcy prices) the rate terms factor out of the position:
+ * s - a*r' = a*(side - r'), s + a*r' = a*(side + r').
+ */
+FT_SCOPE bool
+FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM amount,
+					FT_NUM *num, FT_NUM *den FT_CTX_DECL)
+{
+	bool		one = FT_IS_ONE(c);
+	bool		no_amount = FT_IS_ZERO(amount);
+
+	if (p->inverse)
+	{
+		FT_NUM		q = FT_ADD(FT_MUL(p->margin, p->entry), p->s);
+
+		if (one)
+			*num = FT_MUL(FT_MUL(p->entry, p->a), FT_ADD(FT_INT(p->side), rate_fee));
+		else
+		{
+			*num = FT_MUL(p->entry, FT_ADD(FT_MUL(c, p->s), FT_MUL(p->a, rate_fee)));
+			q = FT_MUL(c, q);
+		}
+		*den = no_amount ? q : FT_ADD(q, FT_MUL(amount, p->entry));
+	}
+	else
+	{
+		if (one)
+		{
+			*num = FT_SUB(FT_MUL(p->s, p->entry), p->margin);
+			*den = FT_MUL(p->a, FT_SUB(FT_INT(p->side), rate_fee));
+		}
+		else
+		{
+			FT_NUM		cs = FT_MUL(c, p->s);
+
+			*num = FT_SUB(FT_MUL(cs, p->entry), FT_MUL(c, p->margin));
+			*den = FT_SUB(cs, FT_MUL(p->a, rate_fee));
+		}
+		if (!no_amount)
+			*num = FT_SUB(*num, amount);
+	}
+	return FT_SAME_SIGN(*num, *den);
+}
+
+/*
+ * Where N(num/den) falls against bracket i: -1 below its floor (N <= F_i,
+ * except in the first bracket), 0 inside, 1 above its cap (N > F_{i+1}).
+ * num/den > 0.  Linear N = a*num/den, inverse N = a*den/num; the comparisons
+ * are cross-multiplied by den (linear) or num (inverse) and corrected for
+ * that factor's sign.
+ */
+FT_SCOPE int
+FT_FN(where_in_bracket) (const FT_T(Position) *p, const FT_T(Schedule) *s, int i,
+						 FT_NUM num, FT_NUM den FT_CTX_DECL)
+{
+	FT_NUM		lhs = FT_MUL(p->a, p->inverse ? den : num);
+	FT_NUM		by = p->inverse ? num : den;
+	int			bysign = FT_SIGN(by);
+
+	if (i > 0 && FT_CMP(lhs, FT_MUL(s->brackets[i].floor, by)) * bysign <= 0)
+		return -1;
+	if (i < s->nbrackets - 1 && FT_CMP(lhs, FT_MUL(s->brackets[i + 1].floor, by)) * bysign > 0)
+		return 1;
+	return 0;
+}
+
+/*
+ * A price: up for a long, down for a short, to max(MARGIN_PRICE_MIN_SCALE,
+ * the entry price's scale) decimals, or to a whole tick when tick > 0.
+ */
+FT_SCOPE FT_NUM
+FT_FN(round_price) (const FT_T(Position) *p, FT_NUM num, FT_NUM den, FT_NUM tick FT_CTX_DECL)
+{
+	if (FT_SIGN(tick) > 0)
+		return FT_DIV_TICK(num, den, tick, p->side > 0);
+	return FT_DIV(num, den, Max(MARGIN_PRICE_MIN_SCALE, FT_SCALE(p->entry)), p->side > 0);
+}
+
+/*
+ * The price where call_ratio * equity = maintenance margin, with the
+ * bracket of the notional at that same price (the tier-consistent root);
+ * call_ratio = 1 gives the liquidation price.  false when there is none
+ * (zero size, never reached at a positive price).  tick: 0 for none.
+ *
+ * The walk starts from the bracket of the notional at entry.  Solving with
+ * bracket i's rate gives the root of a function that equals c*Q - MM inside
+ * bracket i and lies on the same side of it elsewhere (MM, continuous with
+ * rising rates, is the largest of its pieces), so a solution below bracket
+ * i means the true root is below it too, and likewise above: each step
+ * moves toward the one consistent bracket, visiting each once at most.  A
+ * solution that is not a positive price counts as below.
+ */
+FT_SCOPE bool
+FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
+						FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+{
+	int			i;
+	FT_NUM		num,
+				den;
+
+	if (p->side == 0)
+		return false;
+	i = FT_FN(bracket_at_price) (p, s, p->entry FT_CTX);
+	for (int visits = 1;; visits++)
+	{
+		const FT_T(Bracket) *b = &s->brackets[i];
+		int			where;
+
+		if (visits > s->nbrackets)
+			FT_WALK_BROKEN();
+		if (!FT_IS_ONE(call_ratio) && FT_CMP(call_ratio, b->rate_fee) <= 0)
+			return false;		/* c*Q - MM does not cross zero the usual way */
+		if (!FT_FN(solve_price) (p, call_ratio, b->rate_fee, b->amount, &num, &den FT_CTX))
+			where = -1;
+		else if (s->nbrackets == 1)
+			break;
+		else
+			where = FT_FN(where_in_bracket) (p, s, i, num, den FT_CTX);
+		if (where == 0)
+			break;
+		if (where < 0 ? i == 0 : i == s->nbrackets - 1)
+			return false;		/* no positive root */
+		i += where;
+	}
+	*out = FT_FN(round_price) (p, num, den, tick FT_CTX);
+	return true;
+}
+
+/* Where equity is zero: the threshold price with c = 1, r' = 0, A = 0. */
+FT_SCOPE bool
+FT_FN(bankruptcy_price) (const FT_T(Position) *p, FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+{
+	FT_NUM		num,
+				den;
+
+	if (p->side == 0 ||
+		!FT_FN(solve_price) (p, FT_INT(1), FT_INT(0), FT_INT(0), &num, &den FT_CTX))
+		return false;
+	*out = FT_FN(round_price) (p, num, den, tick FT_CTX);
+	return true;
+}
+
+#undef FT_CAT_
+#undef FT_CAT
+#undef FT_FN
+#undef FT_T
+#undef FT_PREFIX
+#undef FT_TYPE_PREFIX
+#undef FT_NUM
+#undef FT_CTX_DECL
+#undef FT_CTX
+#undef FT_ADD
+#undef FT_SUB
+#undef FT_MUL
+#undef FT_NEG
+#undef FT_SIGN
+#undef FT_CMP
+#undef FT_INT
+#undef FT_IS_ONE
+#undef FT_IS_ZERO
+#undef FT_SAME_SIGN
+#undef FT_SCALE
+#undef FT_DIV
+#undef FT_DIV_TICK
+#undef FT_WALK_BROKEN
+#undef FT_SCOPE
