@@ -39,7 +39,7 @@ my $started = time;
 my $finished = eval { IPC::Run::run(\@cmd, '>', \$out, '2>', \$err, IPC::Run::timeout(100)) };
 my $seconds = sprintf('%.1f', time - $started);
 note("pgbench ($seconds s):\n$out$err");
-ok($finished, "pgbench ran every client to the end within 100 s ($seconds s)") or diag($@ || $err);
+ok($finished, 'pgbench ran every client to the end within 100 s') or diag($@ || $err);
 
 my $total = $clients * $per_client;
 my ($processed) = $out =~ /^number of transactions actually processed: (\d+)\/$total$/m;
