@@ -8,7 +8,10 @@
 #                          initdb + start a throwaway PostgreSQL 15 in a fresh temp dir,
 #                          private socket directory, free port; exports PGHOST PGPORT
 #                          PGUSER PGDATABASE; stopped and removed on exit, error, Ctrl-C
-#                          or (by a detached watcher) when the script is killed
+#                          or (by a detached watcher) when the script is killed.
+#                          CLUSTER_POSTGRES names another program for pg_ctl to start in
+#                          place of postgres (a wrapper that execs postgres, say under
+#                          valgrind); CLUSTER_START_TIMEOUT, seconds (default 60)
 #   cluster_stop           stop it now (and any server left below its directory), remove it
 #   cluster_at_exit CMD    run CMD (a string) before the cluster is stopped on exit; use
 #                          it instead of a trap of your own, which would replace ours
@@ -213,7 +216,8 @@ cluster_start()
 		port=$((20000 + RANDOM % 30000))
 		_cluster_port_free "$port" || continue
 		if cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
-			-w -t 60 -o "-p $port -k $CLUSTER_DIR/sock -c listen_addresses= \
+			-p "${CLUSTER_POSTGRES:-$bindir/postgres}" -w -t "${CLUSTER_START_TIMEOUT:-60}" \
+			-o "-p $port -k $CLUSTER_DIR/sock -c listen_addresses= \
 			-c fsync=off -c synchronous_commit=off -c full_page_writes=off $*" \
 			start >/dev/null; then
 			break
