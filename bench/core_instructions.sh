@@ -68,6 +68,7 @@ benches=(
 	"margin_ratio with tiers|SELECT sum(isomargin.margin_ratio($P, $T, contract_size, kind, fee_rate)) FROM positions"
 	"margin_status with tiers (count)|SELECT count(isomargin.margin_status($P, $T, contract_size, kind, fee_rate)) FROM positions"
 	"margin_call_price with tiers|SELECT sum(isomargin.margin_call_price(size, entry_price, margin, $T, contract_size, kind, fee_rate)) FROM positions"
+	"assess (one call a row, one field summed)|SELECT sum((isomargin.assess($P, mmr, contract_size, kind, fee_rate)).liquidation_price) FROM positions"
 	"assess (CROSS JOIN LATERAL, sum of one column)|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, mmr, contract_size, kind, fee_rate) a"
 	"assess with tiers|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, $T, contract_size, kind, fee_rate) a"
 )

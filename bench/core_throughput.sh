@@ -55,7 +55,9 @@ cluster_prereqs </dev/null
 
 # Build and install under the build lock, released as soon as the extension is
 # installed: the benchmark itself does not need it.
-(cluster_lock && cluster_build) || cluster_die "build failed"
+# the lock is held to the end: another tree's install must not swap the library under the runs
+cluster_lock
+cluster_build || cluster_die "build failed"
 
 # The whole table must fit in shared buffers, well under the quarter of them
 # past which a sequential scan reads through a small ring of buffers (about

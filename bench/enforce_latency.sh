@@ -55,7 +55,9 @@ done
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || cluster_die "--seconds must be a positive whole number, not '$seconds'"
 
 cluster_prereqs </dev/null
-(cluster_lock && cluster_build) || cluster_die "build failed"
+# the lock is held to the end: another tree's install must not swap the library under the runs
+cluster_lock
+cluster_build || cluster_die "build failed"
 
 # Commit is part of a mark update's latency: WAL flushed at every commit.
 cluster_start -c fsync=on -c synchronous_commit=on -c shared_buffers=1GB -c max_wal_size=8GB \
