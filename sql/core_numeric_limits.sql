@@ -318,3 +318,30 @@ SELECT v AS value,
        pg_temp.state(format($f$SELECT isomargin.tiers('[{"notionalFloor": 0, "notionalCap": "%s", "maintMarginRatio": 0.004, "initialLeverage": 125}]'::jsonb)$f$, v)) AS as_string
 FROM unnest('{1e18,1000000000000000000.000,1234567890123456789e-1,1e-19,50000.0000000000000000001}'::text[]) v
 ORDER BY v;
+
+-- 8. Enforcement computes with the same engine: a position whose prices
+-- would need a rounded product is refused when written (it was stored with
+-- a NULL liquidation price, and never flagged), and one whose values numeric
+-- holds gets the exact prices of the SQL functions.  (The refusal names no
+-- figure, "result": enforcement names one only once the position is read.)
+CREATE TABLE nl_instruments (symbol text PRIMARY KEY, kind isomargin.contract_kind NOT NULL,
+                             contract_size numeric NOT NULL, mmr numeric NOT NULL, fee_rate numeric NOT NULL);
+CREATE TABLE nl_marks (symbol text PRIMARY KEY, mark_price numeric);
+CREATE TABLE nl_positions (id int PRIMARY KEY, symbol text NOT NULL, size numeric NOT NULL,
+                           entry_price numeric NOT NULL, margin numeric NOT NULL);
+INSERT INTO nl_instruments VALUES ('TINY', 'linear', 1e-16383, 0.000001, 0.0005),
+                                  ('FINE', 'linear', 1e-2000, 0.000001, 0.0005);
+INSERT INTO nl_marks VALUES ('TINY', 2546.83025), ('FINE', 2546.83025);
+SELECT isomargin.enforce('nl_positions', 'nl_marks', 'nl_instruments') IS NOT NULL AS enforced;
+SELECT symbol, pg_temp.try(format($q$INSERT INTO nl_positions VALUES (%s, %L, -0.4, 2546.83025, 92.46981)
+                                      RETURNING coalesce(liquidation_price::text, 'NULL')$q$, n, symbol)) AS result
+FROM (VALUES (1, 'TINY'), (2, 'FINE')) v(n, symbol)
+ORDER BY n;
+SELECT p.id, p.liquidation_price = isomargin.liquidation_price(p.size, p.entry_price, p.margin, i.mmr,
+                                       i.contract_size, i.kind, i.fee_rate) AS same_as_sql,
+       p.liquidation_price::text = pg_temp.ref_price(p.size, p.entry_price, p.margin, i.mmr + i.fee_rate,
+                                                     i.contract_size, false, 0) AS equals_reference,
+       p.status
+FROM nl_positions p JOIN nl_instruments i USING (symbol) ORDER BY p.id;
+SELECT isomargin.unenforce('nl_positions') IS NOT NULL AS unenforced;
+DROP TABLE nl_positions, nl_marks, nl_instruments;
