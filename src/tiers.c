@@ -69,19 +69,17 @@ tiers_parse_number(const char *s, const char **end, int64 *coef, uint8 *scale)
 			 * Read exactly, never clipped: clipping would let the digits
 			 * after the point cancel part of an exponent that was cut
 			 * ("0.0...01e1000000" with 100000 decimals is 10^900000, not
-			 * 1).  An exponent of more than TIERS_EXP_DIGITS digits is
-			 * marked huge instead: the input is shorter than 10^10
-			 * characters, so the decimals and zeros that could offset it
-			 * do not come near, and any non-zero value with it is out of
-			 * range.
+			 * 1).  An exponent of more than TIERS_EXP_DIGITS significant
+			 * digits (10^15 or more) is marked huge instead: the input is
+			 * shorter than 10^10 characters, so the decimals and zeros
+			 * that could offset it do not come near, and any non-zero
+			 * value with it is out of range.
 			 */
 			while (*q == '0')
 				q++;
 			for (; isdigit((unsigned char) *q); q++)
-			{
 				if (++ndigits <= TIERS_EXP_DIGITS)
 					exp = exp * 10 + (*q - '0');
-			}
 			huge_exp = ndigits > TIERS_EXP_DIGITS;
 			if (neg)
 				exp = -exp;
