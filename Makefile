@@ -37,6 +37,7 @@ REGRESS = \
 	core_edge_cases \
 	core_errors \
 	core_exactness \
+	core_numeric_limits \
 	numeric_codec \
 	tiers_type \
 	tiers_json \

@@ -39,23 +39,73 @@ figure_name(void)
 	return "result";
 }
 
-/* numeric's own overflow, reported with the figure being computed */
+/* A value beyond numeric's range, reported with the figure being computed. */
+pg_attribute_noreturn()
+static void
+out_of_range(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s is out of range for type numeric", figure_name()),
+			 errdetail("A value computed from the arguments exceeds the limits of type numeric."),
+			 errhint("Check the magnitudes of size, the prices, margin and contract_size.")));
+}
+
+/* numeric's own overflow */
 static Numeric
 checked(Numeric r, const bool *overflow)
 {
 	if (*overflow)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s is out of range for type numeric", figure_name()),
-				 errdetail("A value computed from the arguments exceeds the limits of type numeric."),
-				 errhint("Check the magnitudes of size, the prices, margin and contract_size.")));
+		out_of_range();
 	return r;
+}
+
+/*
+ * A value that numeric could only round: refused before it is computed.
+ * The same message as for a value beyond numeric's range, for the same
+ * reason (it exceeds a limit of type numeric); the detail says which.
+ */
+pg_attribute_noreturn()
+static void
+too_many_decimals(int scale)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s is out of range for type numeric", figure_name()),
+			 errdetail("A value computed from the arguments would have %d decimals, and type numeric holds at most %d.",
+					   scale, DEC_MAX_SCALE),
+			 errhint("Give the arguments fewer decimals: with at most %d each, every figure is exact.",
+					 DEC_ARG_SCALE_EXACT)));
 }
 
 static Numeric
 as_numeric(Dec a)
 {
 	return a.big ? a.big : numeric_codec_make(a.coef, a.scale);
+}
+
+/* the display scale numeric gives the value */
+static int
+dscale_of(const Dec *a)
+{
+	int			dscale,
+				weight;
+
+	if (!a->big)
+		return a->scale;
+	numeric_codec_shape(a->big, &dscale, &weight);
+	return dscale;
+}
+
+/* the weight of a numeric's first digit group (0 for zero) */
+static int
+weight_of(Numeric n)
+{
+	int			dscale,
+				weight;
+
+	numeric_codec_shape(n, &dscale, &weight);
+	return weight;
 }
 
 /* 10^k as a numeric (display scale -k for k < 0, else 0) */
@@ -103,12 +153,20 @@ dec_neg_slow(const Dec *a)
 													   NumericGetDatum(as_numeric(*a)))));
 }
 
+/*
+ * numeric's product has the sum of its factors' display scales, rounded to
+ * DEC_MAX_SCALE beyond it (numeric_mul_opt_error): refused there instead.
+ */
 Dec
 dec_mul_slow(const Dec *a, const Dec *b)
 {
 	bool		err = false;
-	Numeric		r = numeric_mul_opt_error(as_numeric(*a), as_numeric(*b), &err);
+	int			scale = dscale_of(a) + dscale_of(b);
+	Numeric		r;
 
+	if (scale > DEC_MAX_SCALE)
+		too_many_decimals(scale);
+	r = numeric_mul_opt_error(as_numeric(*a), as_numeric(*b), &err);
 	return dec_big(checked(r, &err));
 }
 
@@ -172,9 +230,19 @@ dec_div_round(Dec num, Dec den, int scale, DecRound mode)
 		}
 	}
 
-	/* numeric route: q = trunc(num * 10^scale / den), then the same adjustment */
+	/*
+	 * numeric route: q = trunc(num * 10^scale / den), then the same
+	 * adjustment.  10^scale has display scale 0, so n keeps num's, and the
+	 * truncated quotient is an integer: nothing here is rounded.  numeric's
+	 * division would fail with its own message when the quotient exceeds
+	 * numeric's range: n < 10000^(wn + 1) and |d| >= 10000^wd, so q has
+	 * weight wn - wd at most, refused here when that may not fit.
+	 */
+	Assert(scale >= 0 && scale <= DEC_MAX_SCALE);
 	n = checked(numeric_mul_opt_error(as_numeric(num), pow10_numeric(scale), &err), &err);
 	d = as_numeric(den);
+	if (dec_sign(dec_big(n)) != 0 && weight_of(n) - weight_of(d) > NC_WEIGHT_MAX)
+		out_of_range();
 	q = DatumGetNumeric(DirectFunctionCall2(numeric_div_trunc, NumericGetDatum(n), NumericGetDatum(d)));
 	r = checked(numeric_sub_opt_error(n, checked(numeric_mul_opt_error(q, d, &err), &err), &err), &err);
 	rsign = dec_sign(dec_big(r));
@@ -190,10 +258,29 @@ dec_div_round(Dec num, Dec den, int scale, DecRound mode)
 	return dec_big(checked(numeric_mul_opt_error(q, pow10_numeric(-scale), &err), &err));
 }
 
+/*
+ * With tick = T * 10^-ts (T its coefficient, ts its display scale), the
+ * number of ticks K = num / (den * tick) rounded is num * 10^ts / (den * T)
+ * rounded, which dec_div_round gives as K * 10^-ts; times T, that is
+ * K * tick with the tick's scale.  den is multiplied by the integer T, so
+ * the tick's decimals never add to den's (a tick of 1e-16383 is taken).
+ */
 Dec
 dec_div_round_tick(Dec num, Dec den, Dec tick, DecRound mode)
 {
-	Dec			ticks = dec_div_round(num, dec_mul(den, tick), 0, mode);
+	int			ts = dscale_of(&tick);
+	Dec			coef;
 
-	return dec_mul(ticks, tick);
+	if (!tick.big)
+		coef = dec_make(tick.coef, 0);
+	else
+	{
+		bool		err = false;
+		Numeric		t = checked(numeric_mul_opt_error(tick.big, pow10_numeric(ts), &err), &err);
+
+		/* an integer, given display scale 0 */
+		coef = dec_big(DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(t),
+														   Int32GetDatum(0))));
+	}
+	return dec_mul(dec_div_round(num, dec_mul(den, coef), ts, mode), coef);
 }

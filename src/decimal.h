@@ -9,6 +9,11 @@
  * a product the sum of their scales, exactly as numeric's + and * do.
  * Division happens once per figure, in dec_div_round, at a scale and in a
  * direction the caller chooses.
+ *
+ * Exact or refused: numeric's own multiplication rounds a product of more
+ * than DEC_MAX_SCALE decimals, so a product that would have more is refused
+ * (22003 naming the figure) before it is computed; so is a quotient beyond
+ * numeric's range.  Nothing is ever rounded but by dec_div_round's rule.
  */
 #ifndef ISOMARGIN_DECIMAL_H
 #define ISOMARGIN_DECIMAL_H
@@ -16,7 +21,21 @@
 #include "postgres.h"
 #include "utils/numeric.h"
 
+#include "numeric_codec.h"
 #include "scaled.h"
+
+/* The most decimals a value may have: numeric's (NUMERIC_DSCALE_MAX). */
+#define DEC_MAX_SCALE	NC_DSCALE_MAX
+
+/*
+ * Arguments of at most this many decimals each always give exact figures:
+ * the longest product of the formulas (the bracket walk of a margin-call
+ * price, a * (c*s*E - ...)) adds the decimals of six arguments (size and
+ * contract_size twice, margin_call_ratio, entry_price), and the tiers'
+ * values have 18 at most: 6 * 2000 + 18 < DEC_MAX_SCALE.  A tick's
+ * decimals never add (dec_div_round_tick).  doc/formulas.md states it.
+ */
+#define DEC_ARG_SCALE_EXACT 2000
 
 typedef struct Dec
 {
@@ -128,7 +147,8 @@ dec_sub(Dec a, Dec b)
 static pg_attribute_always_inline Dec
 dec_mul(Dec a, Dec b)
 {
-	if (likely(!a.big && !b.big))
+	/* scales are small on this route; the check keeps it exact whatever comes */
+	if (likely(!a.big && !b.big && a.scale + b.scale <= DEC_MAX_SCALE))
 	{
 		int128		r;
 
@@ -188,7 +208,8 @@ extern Dec	dec_div_round(Dec num, Dec den, int scale, DecRound mode);
 
 /*
  * num / den rounded to a whole multiple of tick (> 0) in direction `mode`;
- * the result has the tick's scale.
+ * the result has the tick's scale, and the tick's decimals never add to
+ * those of an intermediate value.
  */
 extern Dec	dec_div_round_tick(Dec num, Dec den, Dec tick, DecRound mode);
 

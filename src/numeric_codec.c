@@ -133,6 +133,120 @@ out:
 	return NUMKIND_FINITE;
 }
 
+/*
+ * The header of a finite numeric that is neither compressed nor out of
+ * line: sign, display scale, weight, and where its digit groups are.
+ * false for NaN and the infinities.
+ */
+static bool
+read_header(const struct varlena *v, bool *neg, int *dscale, int *weight,
+			const char **digits, int *ndigits)
+{
+	const char *p;
+	Size		len;
+	uint16		hdr;
+
+	Assert(!VARATT_IS_EXTERNAL(v) && !VARATT_IS_COMPRESSED(v));
+	p = VARDATA_ANY(v);
+	len = VARSIZE_ANY_EXHDR(v);
+	hdr = read_u16(p);
+	switch (hdr & NC_SIGN_MASK)
+	{
+		case NC_SPECIAL:
+			return false;
+		case NC_SHORT:
+			*neg = (hdr & NC_SHORT_SIGN_MASK) != 0;
+			*dscale = (hdr & NC_SHORT_DSCALE_MASK) >> NC_SHORT_DSCALE_SHIFT;
+			*weight = (hdr & NC_SHORT_WEIGHT_SIGN_MASK) ? (int) (~NC_SHORT_WEIGHT_MASK | (hdr & NC_SHORT_WEIGHT_MASK))
+				: (int) (hdr & NC_SHORT_WEIGHT_MASK);
+			*digits = p + sizeof(uint16);
+			*ndigits = (int) ((len - sizeof(uint16)) / sizeof(int16));
+			break;
+		default:
+			*neg = (hdr & NC_SIGN_MASK) == NC_NEG;
+			*dscale = hdr & NC_DSCALE_MASK;
+			*weight = (int16) read_u16(p + sizeof(uint16));
+			*digits = p + 2 * sizeof(uint16);
+			*ndigits = (int) ((len - 2 * sizeof(uint16)) / sizeof(int16));
+			break;
+	}
+	if (*ndigits == 0)
+		*weight = 0;
+	return true;
+}
+
+void
+numeric_codec_shape(Numeric n, int *dscale, int *weight)
+{
+	bool		neg;
+	int			ndigits;
+	const char *digits;
+
+	if (!read_header((const struct varlena *) n, &neg, dscale, weight, &digits, &ndigits))
+		*dscale = *weight = 0;
+}
+
+NumericKind
+numeric_codec_read_value(Datum d, int128 *coef, int *scale, bool *fits)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	struct varlena *detoasted = NULL;
+	bool		neg;
+	int			dscale,
+				weight,
+				ndigits;
+	const char *digits;
+	int128		acc = 0;
+	int			exp10;
+	NumericKind kind = NUMKIND_FINITE;
+
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		v = detoasted = pg_detoast_datum_packed(v);
+	*fits = false;
+	if (!read_header(v, &neg, &dscale, &weight, &digits, &ndigits))
+	{
+		uint16		hdr = read_u16(VARDATA_ANY(v));
+
+		kind = (hdr & NC_EXT_SIGN_MASK) == NC_NAN_HDR ? NUMKIND_NAN :
+			(hdr & NC_EXT_SIGN_MASK) == NC_PINF_HDR ? NUMKIND_PINF : NUMKIND_NINF;
+		goto out;
+	}
+
+	/*
+	 * The value is the digit groups, read as one integer, times
+	 * 10^(4 * (weight - ndigits + 1)).  Nine groups (36 digits) fit the
+	 * accumulator; a value of more groups has more than 36 significant
+	 * digits (no stored group is a trailing zero).
+	 */
+	if (ndigits > 9)
+		goto out;
+	for (int i = 0; i < ndigits; i++)
+		acc = acc * NC_NBASE + (int16) read_u16(digits + i * sizeof(int16));
+	exp10 = 4 * (weight - ndigits + 1);
+	while (acc != 0 && acc % 10 == 0)
+	{
+		acc /= 10;
+		exp10++;
+	}
+	if (acc == 0)
+		exp10 = 0;
+	if (exp10 > 0)
+	{
+		if (!scaled_up(acc, exp10, &acc))
+			goto out;
+		exp10 = 0;
+	}
+	if (acc >= COEF_LIMIT)
+		goto out;
+	*coef = neg ? -acc : acc;
+	*scale = -exp10;
+	*fits = true;
+out:
+	if (detoasted)
+		pfree(detoasted);
+	return kind;
+}
+
 const uint64 numeric_codec_inv5[19] = {
 	UINT64CONST(0x0000000000000001), UINT64CONST(0xCCCCCCCCCCCCCCCD), UINT64CONST(0x8F5C28F5C28F5C29),
 	UINT64CONST(0x1CAC083126E978D5), UINT64CONST(0xD288CE703AFB7E91), UINT64CONST(0x5D4E8FB00BCBE61D),

@@ -36,6 +36,20 @@ extern NumericKind numeric_codec_read_any(Datum d, int128 *coef, int *scale, boo
 /* Build a numeric equal to coef * 10^-scale with display scale `scale` (0..NUMERIC_DSCALE_MAX). */
 extern Numeric numeric_codec_make(int128 coef, int scale);
 
+/*
+ * Decode a numeric datum by its value alone, whatever its display scale:
+ * for a finite value, *coef * 10^-*scale with no trailing zero in the
+ * fraction (so 1.500 and 1.5 read alike) and *fits = true when the value
+ * has at most 36 significant digits and its coefficient is below 10^37.
+ */
+extern NumericKind numeric_codec_read_value(Datum d, int128 *coef, int *scale, bool *fits);
+
+/*
+ * The display scale and the weight (base-10000 exponent of the first digit
+ * group; 0 for zero) of a finite numeric, read from its header.
+ */
+extern void numeric_codec_shape(Numeric n, int *dscale, int *weight);
+
 
 /*
  * Layout of numeric's on-disk form (src/backend/utils/adt/numeric.c): a
@@ -61,6 +75,8 @@ extern Numeric numeric_codec_make(int128 coef, int scale);
 #define NC_SHORT_WEIGHT_MAX NC_SHORT_WEIGHT_MASK
 #define NC_SHORT_WEIGHT_MIN (-(NC_SHORT_WEIGHT_MASK + 1))
 #define NC_DSCALE_MASK		0x3FFF
+#define NC_DSCALE_MAX		NC_DSCALE_MASK	/* the most decimals a numeric holds */
+#define NC_WEIGHT_MAX		PG_INT16_MAX	/* the largest weight of a numeric */
 
 static inline uint16
 numeric_codec_u16(const char *p)

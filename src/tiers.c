@@ -30,6 +30,7 @@ tiers_parse_number(const char *s, const char **end, int64 *coef, uint8 *scale)
 	int			int_len,
 				frac_len = 0;
 	int64		exp = 0;
+	bool		huge_exp = false;
 	const char *first,
 			   *last;
 	int64		sig,
@@ -62,13 +63,24 @@ tiers_parse_number(const char *s, const char **end, int64 *coef, uint8 *scale)
 			neg = (*q++ == '-');
 		if (isdigit((unsigned char) *q))
 		{
-			while (isdigit((unsigned char) *q))
-			{
-				/* saturate: any exponent this large is out of range anyway */
-				if (exp < 100000)
-					exp = exp * 10 + (*q - '0');
+			int			ndigits = 0;
+
+			/*
+			 * Read exactly, never clipped: clipping would let the digits
+			 * after the point cancel part of an exponent that was cut
+			 * ("0.0...01e1000000" with 100000 decimals is 10^900000, not
+			 * 1).  An exponent of more than TIERS_EXP_DIGITS significant
+			 * digits (10^15 or more) is marked huge instead: the input is
+			 * shorter than 10^10 characters, so the decimals and zeros
+			 * that could offset it do not come near, and any non-zero
+			 * value with it is out of range.
+			 */
+			while (*q == '0')
 				q++;
-			}
+			for (; isdigit((unsigned char) *q); q++)
+				if (++ndigits <= TIERS_EXP_DIGITS)
+					exp = exp * 10 + (*q - '0');
+			huge_exp = ndigits > TIERS_EXP_DIGITS;
 			if (neg)
 				exp = -exp;
 			p = q;
@@ -101,7 +113,7 @@ tiers_parse_number(const char *s, const char **end, int64 *coef, uint8 *scale)
 	for (const char *q = first; q <= last; q++)
 		if (*q != '.')
 			sig++;
-	if (sig > 18 || (e >= 0 && sig + e > 18) || (e < 0 && -e > TIERS_MAX_SCALE))
+	if (huge_exp || sig > 18 || (e >= 0 && sig + e > 18) || (e < 0 && -e > TIERS_MAX_SCALE))
 		return TIERS_NUM_RANGE;
 	for (const char *q = first; q <= last; q++)
 		if (*q != '.')
@@ -130,6 +142,10 @@ tiers_normalize(int128 coef, int scale, int64 *out_coef, uint8 *out_scale)
 	return true;
 }
 
+/*
+ * By the value alone, as tiers_parse_number reads text: 0.5000 (display
+ * scale 4, or 40) is 0.5, as the string "0.5000" is.
+ */
 bool
 tiers_from_numeric(Numeric n, int64 *coef, uint8 *scale)
 {
@@ -137,7 +153,7 @@ tiers_from_numeric(Numeric n, int64 *coef, uint8 *scale)
 	int			s;
 	bool		fits;
 
-	if (numeric_codec_read(NumericGetDatum(n), &c, &s, &fits) != NUMKIND_FINITE || !fits)
+	if (numeric_codec_read_value(NumericGetDatum(n), &c, &s, &fits) != NUMKIND_FINITE || !fits)
 		return false;
 	return tiers_normalize(c, s, coef, scale);
 }

@@ -22,6 +22,7 @@
 #define TIERS_MAX_BRACKETS	64
 #define TIERS_MAX_SCALE		18
 #define TIERS_COEF_LIMIT	INT64CONST(1000000000000000000)	/* 10^18 */
+#define TIERS_EXP_DIGITS	15	/* an exponent's digits read as a number */
 
 typedef enum TiersField
 {
@@ -73,12 +74,14 @@ typedef enum TiersNumStatus
 /*
  * Parse an unsigned decimal at *s: digits ['.' digits] [('e'|'E') [+-]
  * digits].  *end is set past the longest prefix that looks like a number.
+ * The value decides, exactly, whatever the length of the digits or the
+ * exponent: TIERS_NUM_RANGE when it does not fit, 0 for any zero.
  */
 extern TiersNumStatus tiers_parse_number(const char *s, const char **end,
 										 int64 *coef, uint8 *scale);
 /* Normalize coef * 10^-scale (any sign, scale >= 0); false if it does not fit. */
 extern bool tiers_normalize(int128 coef, int scale, int64 *out_coef, uint8 *out_scale);
-/* The normalized form of a finite numeric; false if it does not fit. */
+/* The normalized form of a finite numeric's value; false if it does not fit. */
 extern bool tiers_from_numeric(Numeric n, int64 *coef, uint8 *scale);
 extern void tiers_append_value(StringInfo buf, int64 coef, int scale);
 extern char *tiers_value_text(int64 coef, int scale);
