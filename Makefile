@@ -20,6 +20,7 @@ OBJS = \
 	src/enforce_sql.o \
 	src/enforce_compute.o \
 	src/enforce_spi.o \
+	src/enforce_lock.o \
 	src/enforce_owner.o \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
@@ -71,7 +72,10 @@ ISOLATION = \
 	enforce_insert_race \
 	enforce_instrument_race \
 	enforce_claims \
-	enforce_repeatable_read
+	enforce_repeatable_read \
+	enforce_feed_position \
+	enforce_feed_funding \
+	enforce_feed_close
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src

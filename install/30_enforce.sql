@@ -378,6 +378,12 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
 
+    -- A state row for every instrument too (mark NULL: none yet), so that a
+    -- position change never has to create one (doc/enforcement.md, Concurrency).
+    PERFORM @extschema@.run_as_owner(pos,
+        format('INSERT INTO %1$s (symbol) SELECT i.%2$I FROM %3$s i WHERE i.%2$I IS NOT NULL '
+               'ON CONFLICT DO NOTHING', state, c #>> '{instruments,symbol}', ins));
+
     -- Indexes: positions by symbol (for instrument changes), and one
     -- partial index per status for the candidate search (src/enforce_sql.c).
     IF NOT EXISTS (
