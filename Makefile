@@ -22,6 +22,7 @@ OBJS = \
 	src/enforce_spi.o \
 	src/enforce_lock.o \
 	src/enforce_owner.o \
+	src/enforce_drop.o \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
 	src/enforce_instrument_trigger.o
@@ -61,6 +62,7 @@ REGRESS = \
 	enforce_misuse \
 	enforce_security \
 	enforce_owner_rights \
+	enforce_ddl \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

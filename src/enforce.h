@@ -11,6 +11,7 @@
  *	 enforce_compute.c	 a position's prices and status, by the engine
  *	 enforce_spi.c		 running plans as the tables' owner; events and NOTIFY
  *	 enforce_lock.c		 a mark or instrument pass's locks, taken without deadlock
+ *	 enforce_drop.c		 the sql_drop event trigger: enforced tables are not dropped
  *	 enforce_*_trigger.c the trigger functions themselves
  *
  * Every trigger locks the instrument's row of the attachment's state table
@@ -197,6 +198,7 @@ extern EnforceAttachment *enforce_attachment(FunctionCallInfo fcinfo, EnforceRol
 extern SPIPlanPtr enforce_plan(EnforceAttachment *att, EnforcePlanId id);
 extern void enforce_check_trigger(FunctionCallInfo fcinfo, const char *funcname,
 								  EnforceRole role);
+extern Oid	enforce_rel_owner(Oid relid);
 
 /* enforce_sql.c */
 extern char *enforce_plan_sql(EnforceAttachment *att, EnforcePlanId id,
