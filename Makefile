@@ -19,7 +19,9 @@ OBJS = \
 	src/enforce_sql.o \
 	src/enforce_compute.o \
 	src/enforce_spi.o \
+	src/enforce_lock.o \
 	src/enforce_owner.o \
+	src/enforce_drop.o \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
 	src/enforce_instrument_trigger.o
@@ -61,6 +63,7 @@ REGRESS = \
 	enforce_misuse \
 	enforce_security \
 	enforce_owner_rights \
+	enforce_ddl \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
@@ -72,7 +75,10 @@ ISOLATION = \
 	enforce_insert_race \
 	enforce_instrument_race \
 	enforce_claims \
-	enforce_repeatable_read
+	enforce_repeatable_read \
+	enforce_feed_position \
+	enforce_feed_funding \
+	enforce_feed_close
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -308,6 +308,12 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
 
+    -- A state row for every instrument too (mark NULL: none yet), so that a
+    -- position change never has to create one (doc/enforcement.md, Concurrency).
+    PERFORM @extschema@.run_as_owner(pos,
+        format('INSERT INTO %1$s (symbol) SELECT i.%2$I FROM %3$s i WHERE i.%2$I IS NOT NULL '
+               'ON CONFLICT DO NOTHING', state, c #>> '{instruments,symbol}', ins));
+
     -- Indexes: positions by symbol (for instrument changes), and one
     -- partial index per status for the candidate search (src/enforce_sql.c).
     IF NOT EXISTS (
@@ -375,3 +381,59 @@ CREATE FUNCTION @extschema@.routes(OUT route pg_catalog.text, OUT calls pg_catal
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'routes'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+-- Dropped tables: a table of an attachment cannot be dropped (the event
+-- trigger's error names isomargin.unenforce); the events of a dropped table
+-- go with it.  unenforce() deletes the catalog row first (the event trigger
+-- would refuse to drop the state table otherwise) and finds the indexes
+-- among the positions table's own, wherever SET SCHEMA moved them.
+CREATE INDEX events_positions ON @extschema@.events (positions);
+
+-- Refuses to drop a table of an attachment (hint: isomargin.unenforce) and
+-- deletes the events of a dropped table (src/enforce_drop.c).  ALWAYS: it
+-- fires under session_replication_role = replica too.
+CREATE FUNCTION @extschema@.enforcement_sql_drop() RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'enforcement_sql_drop' LANGUAGE C;
+CREATE EVENT TRIGGER isomargin_sql_drop ON sql_drop
+EXECUTE FUNCTION @extschema@.enforcement_sql_drop();
+ALTER EVENT TRIGGER isomargin_sql_drop ENABLE ALWAYS;
+
+-- Removes what enforce() created on a positions table: its triggers on the
+-- three tables, its indexes and its state table.  The columns it added and
+-- their values stay, and so do the events.  The catalog row goes first:
+-- enforcement_sql_drop refuses to drop the state table of an attachment.
+-- Indexes are found by name among the positions table's own, wherever
+-- ALTER TABLE ... SET SCHEMA moved them.
+CREATE OR REPLACE FUNCTION @extschema@.unenforce(positions pg_catalog.regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    e   record;
+    i   regclass;
+    t   record;
+BEGIN
+    DELETE FROM @extschema@.enforcement x WHERE x.positions = unenforce.positions RETURNING * INTO e;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table "%" is not enforced', unenforce.positions
+            USING ERRCODE = '22023';
+    END IF;
+    FOR t IN SELECT tg.tgname, tg.tgrelid::regclass AS rel FROM pg_trigger tg
+              WHERE tg.tgrelid IN (e.positions, e.marks, e.instruments)
+                AND tg.tgname IN (SELECT jsonb_each_text.value FROM jsonb_each_text(e.triggers))
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
+    END LOOP;
+    FOR i IN SELECT x.indexrelid::regclass FROM pg_index x JOIN pg_class r ON r.oid = x.indexrelid
+              WHERE x.indrelid = e.positions
+                AND r.relname IN (SELECT n[array_upper(n, 1)] FROM unnest(e.indexes) AS u(q),
+                                         LATERAL parse_ident(u.q) AS n)
+    LOOP
+        EXECUTE format('DROP INDEX %s', i);
+    END LOOP;
+    IF e.state_table IS NOT NULL AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = e.state_table) THEN
+        EXECUTE format('DROP TABLE %s', e.state_table);
+    END IF;
+END
+$fn$;

@@ -15,6 +15,17 @@
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 
+-- A previous run's enforcement is detached first: its tables cannot be dropped under it.
+DO $$
+BEGIN
+    IF pg_catalog.to_regclass('isomargin.enforcement') IS NOT NULL THEN
+        PERFORM isomargin.unenforce(e.positions)
+           FROM isomargin.enforcement e
+           JOIN pg_catalog.pg_class c ON c.oid = e.positions
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'exchange';
+    END IF;
+END $$;
 DROP SCHEMA IF EXISTS exchange CASCADE;
 DROP SCHEMA IF EXISTS demo CASCADE;
 CREATE SCHEMA exchange;

@@ -46,6 +46,8 @@ CREATE TABLE @extschema@.events (
 );
 ALTER SEQUENCE @extschema@.events_id_seq OWNED BY @extschema@.events.id;
 CREATE INDEX events_unclaimed ON @extschema@.events (id) WHERE claimed_at IS NULL;
+-- The events of a dropped table are deleted with it (enforcement_sql_drop).
+CREATE INDEX events_positions ON @extschema@.events (positions);
 COMMENT ON TABLE @extschema@.events IS
     'isomargin enforcement: one row per status change of an enforced position; NOTIFY isomargin_events carries the id';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.events', '');
@@ -84,6 +86,15 @@ CREATE FUNCTION @extschema@.enforce_marks_trigger() RETURNS trigger
 AS 'MODULE_PATHNAME', 'enforce_marks_trigger' LANGUAGE C;
 CREATE FUNCTION @extschema@.enforce_instruments_trigger() RETURNS trigger
 AS 'MODULE_PATHNAME', 'enforce_instruments_trigger' LANGUAGE C;
+
+-- Refuses to drop a table of an attachment (hint: isomargin.unenforce) and
+-- deletes the events of a dropped table (src/enforce_drop.c).  ALWAYS: it
+-- fires under session_replication_role = replica too.
+CREATE FUNCTION @extschema@.enforcement_sql_drop() RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'enforcement_sql_drop' LANGUAGE C;
+CREATE EVENT TRIGGER isomargin_sql_drop ON sql_drop
+EXECUTE FUNCTION @extschema@.enforcement_sql_drop();
+ALTER EVENT TRIGGER isomargin_sql_drop ENABLE ALWAYS;
 
 -- Attaches enforcement to three tables of the caller's (doc/enforcement.md).
 CREATE FUNCTION @extschema@.enforce(
@@ -378,6 +389,12 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
 
+    -- A state row for every instrument too (mark NULL: none yet), so that a
+    -- position change never has to create one (doc/enforcement.md, Concurrency).
+    PERFORM @extschema@.run_as_owner(pos,
+        format('INSERT INTO %1$s (symbol) SELECT i.%2$I FROM %3$s i WHERE i.%2$I IS NOT NULL '
+               'ON CONFLICT DO NOTHING', state, c #>> '{instruments,symbol}', ins));
+
     -- Indexes: positions by symbol (for instrument changes), and one
     -- partial index per status for the candidate search (src/enforce_sql.c).
     IF NOT EXISTS (
@@ -439,7 +456,10 @@ $fn$;
 
 -- Removes what enforce() created on a positions table: its triggers on the
 -- three tables, its indexes and its state table.  The columns it added and
--- their values stay, and so do the events.
+-- their values stay, and so do the events.  The catalog row goes first:
+-- enforcement_sql_drop refuses to drop the state table of an attachment.
+-- Indexes are found by name among the positions table's own, wherever
+-- ALTER TABLE ... SET SCHEMA moved them.
 CREATE FUNCTION @extschema@.unenforce(positions pg_catalog.regclass)
 RETURNS void
 LANGUAGE plpgsql
@@ -447,10 +467,10 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     e   record;
-    i   text;
+    i   regclass;
     t   record;
 BEGIN
-    SELECT * INTO e FROM @extschema@.enforcement x WHERE x.positions = unenforce.positions;
+    DELETE FROM @extschema@.enforcement x WHERE x.positions = unenforce.positions RETURNING * INTO e;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'table "%" is not enforced', unenforce.positions
             USING ERRCODE = '22023';
@@ -461,14 +481,15 @@ BEGIN
     LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
     END LOOP;
-    FOREACH i IN ARRAY e.indexes LOOP
-        IF to_regclass(i) IS NOT NULL THEN
-            EXECUTE format('DROP INDEX %s', to_regclass(i));
-        END IF;
+    FOR i IN SELECT x.indexrelid::regclass FROM pg_index x JOIN pg_class r ON r.oid = x.indexrelid
+              WHERE x.indrelid = e.positions
+                AND r.relname IN (SELECT n[array_upper(n, 1)] FROM unnest(e.indexes) AS u(q),
+                                         LATERAL parse_ident(u.q) AS n)
+    LOOP
+        EXECUTE format('DROP INDEX %s', i);
     END LOOP;
     IF e.state_table IS NOT NULL AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = e.state_table) THEN
         EXECUTE format('DROP TABLE %s', e.state_table);
     END IF;
-    DELETE FROM @extschema@.enforcement x WHERE x.id = e.id;
 END
 $fn$;

@@ -57,12 +57,13 @@ DROP TABLE positions, marks, instruments;
 
 -- Mapped names: other column names, an integer symbol named differently in
 -- each table, marks inserted one per tick (the latest by mark_time is the
--- current mark), instruments without kind, contract_size or fee_rate.
+-- current mark), instruments without kind, contract_size or fee_rate; an
+-- instrument without a mark yet gets its state row too (mark NULL).
 CREATE TABLE inst (code int4 PRIMARY KEY, maint numeric NOT NULL);
 CREATE TABLE ticks (instrument int4 NOT NULL, px numeric NOT NULL, at timestamptz NOT NULL);
 CREATE TABLE book ("Position Id" int4 PRIMARY KEY, instr int4 NOT NULL, qty int8 NOT NULL,
                    avg_px numeric NOT NULL, collateral numeric NOT NULL);
-INSERT INTO inst VALUES (7, 0.004);
+INSERT INTO inst VALUES (7, 0.004), (8, 0.005);
 INSERT INTO ticks VALUES (7, 31000, '2026-01-01 00:00:00+00'), (7, 27120, '2026-01-01 00:00:02+00'),
                          (7, 30000, '2026-01-01 00:00:01+00');
 INSERT INTO book VALUES (1, 7, 1, 30000, 3000);
@@ -72,6 +73,8 @@ SELECT isomargin.enforce('book', 'ticks', 'inst',
          "mark_time": "at", "mmr": "maint", "status": "risk", "liquidation_price": "liq"}') -> 'added_columns' AS added;
 SELECT "Position Id", liq, margin_call_price, risk FROM book;
 SELECT columns FROM isomargin.enforcement;
+SELECT format('SELECT symbol, mark_price FROM %s ORDER BY symbol', state_table) AS q FROM isomargin.enforcement \gset
+:q;
 INSERT INTO ticks VALUES (7, 27100, now());
 SELECT "Position Id", risk FROM book;
 SELECT position_key, symbol, old_status, new_status, mark_price FROM isomargin.events

@@ -10,6 +10,8 @@
  *	 enforce_sql.c		 the SQL each trigger runs, prepared once per trigger
  *	 enforce_compute.c	 a position's prices and status, by the engine
  *	 enforce_spi.c		 running plans as the tables' owner; events and NOTIFY
+ *	 enforce_lock.c		 a mark or instrument pass's locks, taken without deadlock
+ *	 enforce_drop.c		 the sql_drop event trigger: enforced tables are not dropped
  *	 enforce_*_trigger.c the trigger functions themselves
  *
  * Every trigger locks the instrument's row of the attachment's state table
@@ -17,7 +19,9 @@
  * positions of that instrument: FOR SHARE for a position change,
  * FOR NO KEY UPDATE for a mark or instrument change.  That row is what
  * serializes a mark update against a position change, so neither misses
- * the other.
+ * the other.  A position change holds its row when it asks for the state
+ * row; a mark or instrument pass holding a state row therefore never waits
+ * for a position (enforce_lock.c).
  */
 #ifndef ISOMARGIN_ENFORCE_H
 #define ISOMARGIN_ENFORCE_H
@@ -92,6 +96,14 @@ typedef enum EnforcePlanId
 	PLAN_STATE_TOUCH,			/* instruments: lock one state row, read the mark */
 	PLAN_POSITIONS_OF,			/* instruments: every position of a symbol */
 	PLAN_SET_FIGURES,			/* instruments: prices and statuses by tid */
+	/* enforce_lock.c: the same statements locking otherwise, or not at all */
+	PLAN_STATE_LOCK_MANY_SKIP,	/* marks: the state rows free at once */
+	PLAN_STATE_PEEK_MANY,		/* marks: which state rows exist */
+	PLAN_CANDIDATES_SKIP,		/* ctid of the candidates free at once */
+	PLAN_CANDIDATES_PEEK,		/* ctid of every candidate, unlocked */
+	PLAN_POSITIONS_OF_SKIP,
+	PLAN_POSITIONS_OF_PEEK,
+	PLAN_WAIT_ROW,				/* lock one position by ctid, waiting */
 	ENFORCE_NPLANS
 } EnforcePlanId;
 
@@ -184,6 +196,7 @@ extern EnforceAttachment *enforce_attachment(FunctionCallInfo fcinfo, EnforceRol
 extern SPIPlanPtr enforce_plan(EnforceAttachment *att, EnforcePlanId id);
 extern void enforce_check_trigger(FunctionCallInfo fcinfo, const char *funcname,
 								  EnforceRole role);
+extern Oid	enforce_rel_owner(Oid relid);
 
 /* enforce_sql.c */
 extern char *enforce_plan_sql(EnforceAttachment *att, EnforcePlanId id,
@@ -224,6 +237,22 @@ extern bool enforce_lock_state(EnforceAttachment *att, EnforcePlanId plan, Datum
 							   Dec *mark, MemoryContext keep);
 extern char *enforce_symbol_text(EnforceAttachment *att, Datum symbol);
 extern Datum enforce_array(Datum *elems, bool *nulls, int n, Oid elemtype);
+
+/* enforce_lock.c */
+typedef bool (*EnforceAttemptFn) (void *arg);
+
+typedef enum EnforceAttemptResult
+{
+	ENFORCE_ATTEMPT_DONE,		/* done: its locks and writes are kept */
+	ENFORCE_ATTEMPT_RETRY,		/* the attempt gave up; nothing held */
+	ENFORCE_ATTEMPT_BUSY		/* a NOWAIT lock failed; nothing held */
+} EnforceAttemptResult;
+
+extern EnforceAttemptResult enforce_attempt(EnforceAttemptFn fn, void *arg);
+extern int	enforce_execute_nowait(EnforceAttachment *att, EnforcePlanId id, Datum *values,
+								   bool latest);
+extern void enforce_wait_busy(EnforceAttachment *att, EnforcePlanId peek, EnforcePlanId skip,
+							  Datum *values, bool latest);
 
 /* Events to record after a set-based pass, then written at once. */
 typedef struct EnforceEvents

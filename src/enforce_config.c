@@ -98,6 +98,17 @@ enforce_cache_invalidate(Datum arg, Oid relid)
 	}
 }
 
+/*
+ * A renamed schema changes no relcache entry, yet the qualified names in
+ * the entries (tables, the symbol's operator and collation) would be
+ * stale for plans not prepared yet: start afresh.
+ */
+static void
+enforce_namespace_invalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	enforce_cache_invalidate(arg, InvalidOid);
+}
+
 static void
 enforce_attachment_free(EnforceAttachment *a)
 {
@@ -135,6 +146,7 @@ enforce_cache_init(void)
 	enforce_cache = hash_create("isomargin enforcement triggers", 64, &ctl,
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	CacheRegisterRelcacheCallback(enforce_cache_invalidate, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, enforce_namespace_invalidate, (Datum) 0);
 	RegisterXactCallback(enforce_free_retired, NULL);
 }
 
@@ -176,8 +188,8 @@ enforce_check_trigger(FunctionCallInfo fcinfo, const char *funcname, EnforceRole
 				 errhint("Create enforcement triggers with isomargin.enforce().")));
 }
 
-static Oid
-rel_owner(Oid relid)
+Oid
+enforce_rel_owner(Oid relid)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Oid			owner;
@@ -487,6 +499,28 @@ read_catalog(EnforceAttachment *a)
 	}
 }
 
+/*
+ * Every table of the attachment must still exist.  The sql_drop event
+ * trigger refuses to drop one, but it can be disabled, and does not fire
+ * in single-user mode.
+ */
+static void
+check_tables_exist(EnforceAttachment *a)
+{
+	static const char *const roles[] = {"positions", "marks", "instruments", "state"};
+	Oid			tables[] = {a->positions, a->marks, a->instruments, a->state};
+
+	for (int i = 0; i < (int) lengthof(tables); i++)
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(tables[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("the %s table of isomargin enforcement %d no longer exists",
+							roles[i], a->id),
+					 errdetail("It was dropped while enforcement was attached."),
+					 errhint("Detach enforcement: SELECT isomargin.unenforce(e.positions) FROM isomargin.enforcement e WHERE e.id = %d;",
+							 a->id)));
+}
+
 static void
 fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 {
@@ -502,7 +536,7 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 	a->events = get_relname_relid("events", a->nsp);
 	if (!OidIsValid(config) || !OidIsValid(a->events))
 		elog(ERROR, "isomargin's catalog tables are missing");
-	a->events_owner = rel_owner(a->events);
+	a->events_owner = enforce_rel_owner(a->events);
 	a->status_type = type_in(a->nsp, "margin_status");
 	a->kind_type = type_in(a->nsp, "contract_kind");
 	a->tiers_type = type_in(a->nsp, "tiers");
@@ -514,7 +548,7 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	enforce_become(rel_owner(config), &save);
+	enforce_become(enforce_rel_owner(config), &save);
 	read_catalog(a);
 	enforce_restore(&save);
 	/* SPI leaves its own context current */
@@ -522,6 +556,7 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 	SPI_finish();
 	MemoryContextSwitchTo(a->cxt);
 
+	check_tables_exist(a);
 	if (RelationGetRelid(td->tg_relation) != table_of(a, role))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -529,7 +564,7 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation),
 						role_names[role], a->id)));
 
-	a->owner = rel_owner(a->positions);
+	a->owner = enforce_rel_owner(a->positions);
 	a->positions_name = get_rel_name(a->positions);
 	a->qpositions = qualified_rel(a->positions);
 	a->qmarks = qualified_rel(a->marks);

@@ -7,7 +7,9 @@
  *
  * The instrument's state row is updated first (FOR NO KEY UPDATE), which
  * waits for position changes and mark updates in flight on it; then its
- * positions are locked in primary-key order and rewritten with one UPDATE.
+ * positions are locked in primary-key order, without waiting for any
+ * while the state row is held (enforce_lock.c), and rewritten with one
+ * UPDATE.
  * liquidate and bankrupt stay (an instrument change is not a change of the
  * position); margin_call and ok follow the check.
  */
@@ -15,6 +17,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -67,15 +70,11 @@ params_changed(EnforceAttachment *a, HeapTuple oldt, HeapTuple newt, TupleDesc d
 	return false;
 }
 
-/* not inlined: it runs inside PG_TRY */
-static pg_noinline void
-recompute(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins)
+/* Rewrite the positions rows holds (PLAN_POSITIONS_OF) at the mark. */
+static void
+rewrite_positions(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, bool has_mark,
+				  Dec mark, SPITupleTable *rows, uint64 n)
 {
-	Dec			mark = dec_from_int(0);
-	bool		has_mark = enforce_lock_state(a, PLAN_STATE_TOUCH, symbol, &mark,
-												 CurrentMemoryContext);
-	SPITupleTable *rows;
-	uint64		n;
 	Datum	   *tid,
 			   *lp,
 			   *mcp,
@@ -89,11 +88,6 @@ recompute(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins)
 	EnforceEvents ev;
 	Datum		args[6];
 
-	enforce_execute(a, PLAN_POSITIONS_OF, &symbol, NULL, true, 0);
-	rows = SPI_tuptable;
-	n = SPI_processed;
-	if (n == 0)
-		return;
 	tid = palloc(sizeof(Datum) * n);
 	lp = palloc(sizeof(Datum) * n);
 	mcp = palloc(sizeof(Datum) * n);
@@ -136,6 +130,47 @@ recompute(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins)
 	args[5] = enforce_array(ch, NULL, (int) n, BOOLOID);
 	enforce_execute(a, PLAN_SET_FIGURES, args, NULL, true, 0);
 	enforce_events_write(a, &ev);
+}
+
+/* An instrument pass, tried in attempts (enforce_lock.c). */
+typedef struct InstrumentPass
+{
+	EnforceAttachment *a;
+	Datum		symbol;
+	EnforceInstrument *ins;
+} InstrumentPass;
+
+/*
+ * One attempt: wait for the state row, then lock every position of the
+ * instrument in primary-key order without waiting, and rewrite them in the
+ * same subtransaction (a row locked by one subtransaction and updated by
+ * another would need a MultiXact).
+ */
+static bool
+instrument_attempt(void *arg)
+{
+	InstrumentPass *l = arg;
+	Dec			mark = dec_from_int(0);
+	bool		has_mark = enforce_lock_state(l->a, PLAN_STATE_TOUCH, l->symbol, &mark,
+											  CurrentMemoryContext);
+
+	enforce_execute_nowait(l->a, PLAN_POSITIONS_OF, &l->symbol, true);
+	if (SPI_processed > 0)
+		rewrite_positions(l->a, l->symbol, l->ins, has_mark, mark, SPI_tuptable, SPI_processed);
+	return true;
+}
+
+/* not inlined: it runs inside PG_TRY */
+static pg_noinline void
+recompute(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins)
+{
+	InstrumentPass l = {a, symbol, ins};
+
+	while (enforce_attempt(instrument_attempt, &l) != ENFORCE_ATTEMPT_DONE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		enforce_wait_busy(a, PLAN_POSITIONS_OF_PEEK, PLAN_POSITIONS_OF_SKIP, &symbol, true);
+	}
 }
 
 static pg_noinline void

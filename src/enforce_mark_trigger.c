@@ -7,7 +7,9 @@
  * 1. The statement's rows, last one per symbol, sorted by symbol.
  * 2. Their state rows locked FOR NO KEY UPDATE in that order (created if
  *	  missing): this waits for position changes in flight on the same
- *	  instruments, and gives each instrument's previous mark P0.
+ *	  instruments, and gives each instrument's previous mark P0.  Steps 2
+ *	  and 3 lock as enforce_lock.c says: the pass waits for nothing while
+ *	  it holds a state row, and starts again when a lock is not free.
  * 3. One candidate search for all instruments: for each, the positions
  *	  whose stored margin-call, liquidation or bankruptcy price (whichever
  *	  is the next threshold for its status) lies between P0 and the new
@@ -27,6 +29,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -129,13 +132,17 @@ symbol_array(EnforceAttachment *a, MarkRow *rows, int *idx, int n)
 	return enforce_array(e, NULL, n, a->sym_type);
 }
 
-/* Lock the state rows of rows[idx[0..n-1]] (in that order); false for those missing. */
+/*
+ * Run plan (PLAN_STATE_LOCK_MANY, _SKIP or _PEEK) over the state rows of
+ * rows[idx[0..n-1]], in that order; found[i] is set for each row i it
+ * returned, whose previous mark it reads.
+ */
 static void
-lock_states(EnforceAttachment *a, MarkRow *rows, int *idx, int n, bool *found)
+lock_states(EnforceAttachment *a, EnforcePlanId plan, MarkRow *rows, int *idx, int n, bool *found)
 {
 	Datum		arg = symbol_array(a, rows, idx, n);
 
-	enforce_execute(a, PLAN_STATE_LOCK_MANY, &arg, NULL, true, 0);
+	enforce_execute(a, plan, &arg, NULL, true, 0);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[r];
@@ -144,36 +151,10 @@ lock_states(EnforceAttachment *a, MarkRow *rows, int *idx, int n, bool *found)
 		Datum		prev = SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull);
 		MarkRow    *m = &rows[idx[ord - 1]];
 
-		found[ord - 1] = true;
+		found[idx[ord - 1]] = true;
 		m->has_prev = !isnull;
 		if (!isnull)
 			m->prev = enforce_read_mark(a, datumCopy(prev, false, -1));
-	}
-}
-
-static void
-lock_all_states(EnforceAttachment *a, MarkRow *rows, int n)
-{
-	int		   *idx = palloc(sizeof(int) * n);
-	bool	   *found = palloc0(sizeof(bool) * n);
-	int			missing = 0;
-
-	for (int i = 0; i < n; i++)
-		idx[i] = i;
-	lock_states(a, rows, idx, n, found);
-	for (int i = 0; i < n; i++)
-		if (!found[i])
-			idx[missing++] = i;
-	if (missing > 0)
-	{
-		Datum		arg = symbol_array(a, rows, idx, missing);
-
-		enforce_execute(a, PLAN_STATE_ENSURE_MANY, &arg, NULL, false, 0);
-		memset(found, 0, sizeof(bool) * n);
-		lock_states(a, rows, idx, missing, found);
-		for (int i = 0; i < missing; i++)
-			if (!found[i])
-				elog(ERROR, "isomargin: state row for an instrument vanished");
 	}
 }
 
@@ -212,10 +193,9 @@ load_instruments(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved)
  * ord, ctid, key, size, entry, margin, status.
  */
 static void
-check_candidates(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved)
+check_candidates(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved,
+				 SPITupleTable *cand, uint64 ncand)
 {
-	SPITupleTable *cand = SPI_tuptable;
-	uint64		ncand = SPI_processed;
 	Datum	   *tids = palloc(sizeof(Datum) * Max(ncand, 1));
 	Datum	   *statuses = palloc(sizeof(Datum) * Max(ncand, 1));
 	int			nchanged = 0;
@@ -267,22 +247,34 @@ check_candidates(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved)
 	}
 }
 
-/* not inlined: it runs inside PG_TRY */
-static pg_noinline void
-mark_pass(EnforceAttachment *a, MarkRow *rows, int n)
+/* A mark pass, tried in attempts (enforce_lock.c). */
+typedef struct MarkPass
 {
-	int		   *moved = palloc(sizeof(int) * n);
-	int			nmoved = 0;
-	Datum	   *lo = palloc(sizeof(Datum) * n);
-	Datum	   *hi = palloc(sizeof(Datum) * n);
-	Datum	   *marks = palloc(sizeof(Datum) * n);
-	Dec			unit = dec_make(1, ENFORCE_PRICE_UNIT_SCALE);
-	Datum		args[3];
+	EnforceAttachment *a;
+	MarkRow    *rows;
+	int			n;
+	int		   *all;			/* 0 .. n-1 */
+	int			first;			/* the state row the attempt waits for */
+	bool	   *found;			/* state rows the attempt locked */
+	/* the symbols whose mark moved, and their candidate ranges */
+	int		   *moved;
+	int			nmoved;
+	Datum	   *lo;
+	Datum	   *hi;
+	Datum		args[3];		/* PLAN_CANDIDATES: symbols, lo, hi */
+} MarkPass;
 
-	lock_all_states(a, rows, n);
-	for (int i = 0; i < n; i++)
+/* From the previous marks the state rows hold: which symbols moved, and where to search. */
+static void
+candidate_ranges(MarkPass *l)
+{
+	Dec			unit = dec_make(1, ENFORCE_PRICE_UNIT_SCALE);
+
+	l->nmoved = 0;
+	for (int i = 0; i < l->n; i++)
 	{
-		MarkRow    *m = &rows[i];
+		MarkRow    *m = &l->rows[i];
+		int			k = l->nmoved;
 
 		if (m->has_prev && dec_cmp(m->prev, m->mark) == 0)
 			continue;
@@ -290,29 +282,133 @@ mark_pass(EnforceAttachment *a, MarkRow *rows, int n)
 		{
 			bool		up = dec_cmp(m->prev, m->mark) < 0;
 
-			lo[nmoved] = price_bound(dec_sub(up ? m->prev : m->mark, unit), false, false);
-			hi[nmoved] = price_bound(dec_add(up ? m->mark : m->prev, unit), false, true);
+			l->lo[k] = price_bound(dec_sub(up ? m->prev : m->mark, unit), false, false);
+			l->hi[k] = price_bound(dec_add(up ? m->mark : m->prev, unit), false, true);
 		}
 		else
 		{
-			lo[nmoved] = price_bound(unit, true, false);
-			hi[nmoved] = price_bound(unit, true, true);
+			l->lo[k] = price_bound(unit, true, false);
+			l->hi[k] = price_bound(unit, true, true);
 		}
-		marks[nmoved] = m->mark_numeric;
-		moved[nmoved++] = i;
+		l->moved[l->nmoved++] = i;
 	}
-	if (nmoved == 0)
+	if (l->nmoved == 0)
 		return;
+	l->args[0] = symbol_array(l->a, l->rows, l->moved, l->nmoved);
+	l->args[1] = enforce_array(l->lo, NULL, l->nmoved, NUMERICOID);
+	l->args[2] = enforce_array(l->hi, NULL, l->nmoved, NUMERICOID);
+}
 
-	args[0] = symbol_array(a, rows, moved, nmoved);
-	args[1] = enforce_array(lo, NULL, nmoved, NUMERICOID);
-	args[2] = enforce_array(hi, NULL, nmoved, NUMERICOID);
-	enforce_execute(a, PLAN_CANDIDATES, args, NULL, true, 0);
+/*
+ * One attempt: wait for the first state row only, then take the other
+ * state rows in symbol order and the candidates in primary-key order
+ * without waiting; false when a state row is missing or busy.  Once it
+ * holds them all, the pass writes in the same subtransaction: a row locked
+ * by one subtransaction and updated by another of the same transaction
+ * would need a MultiXact.
+ */
+static bool
+mark_attempt(void *arg)
+{
+	MarkPass   *l = arg;
+	Datum	   *marks;
+
+	memset(l->found, 0, sizeof(bool) * l->n);
+	lock_states(l->a, PLAN_STATE_LOCK_MANY, l->rows, &l->first, 1, l->found);
+	if (!l->found[l->first])
+		return false;
+	if (l->n > 1)
+	{
+		lock_states(l->a, PLAN_STATE_LOCK_MANY_SKIP, l->rows, l->all, l->n, l->found);
+		for (int i = 0; i < l->n; i++)
+			if (!l->found[i])
+				return false;
+	}
+	candidate_ranges(l);
+	if (l->nmoved == 0)
+		return true;
+	enforce_execute_nowait(l->a, PLAN_CANDIDATES, l->args, true);
 	if (SPI_processed > 0)
-		check_candidates(a, rows, moved, nmoved);
+		check_candidates(l->a, l->rows, l->moved, l->nmoved, SPI_tuptable, SPI_processed);
 
-	args[1] = enforce_array(marks, NULL, nmoved, NUMERICOID);
-	enforce_execute(a, PLAN_STATE_SET_MARKS, args, NULL, false, 0);
+	marks = palloc(sizeof(Datum) * l->nmoved);
+	for (int i = 0; i < l->nmoved; i++)
+		marks[i] = l->rows[l->moved[i]].mark_numeric;
+	l->args[1] = enforce_array(marks, NULL, l->nmoved, NUMERICOID);
+	enforce_execute(l->a, PLAN_STATE_SET_MARKS, l->args, NULL, false, 0);
+	return true;
+}
+
+/*
+ * After an attempt that gave up: state rows it did not get are either
+ * held by another transaction (the next attempt waits for the first such
+ * one before anything else) or missing (created now, holding nothing).
+ */
+static void
+state_rows_not_locked(MarkPass *l)
+{
+	int		   *idx = palloc(sizeof(int) * l->n);
+	bool	   *exists = palloc0(sizeof(bool) * l->n);
+	int			k = 0,
+				nmissing = 0;
+	bool		busy = false;
+
+	for (int i = 0; i < l->n; i++)
+		if (!l->found[i])
+			idx[k++] = i;
+	lock_states(l->a, PLAN_STATE_PEEK_MANY, l->rows, idx, k, exists);
+	for (int j = 0; j < k; j++)
+	{
+		if (!exists[idx[j]])
+			idx[nmissing++] = idx[j];
+		else if (!busy)
+		{
+			l->first = idx[j];
+			busy = true;
+		}
+	}
+	if (nmissing > 0)
+	{
+		Datum		arg = symbol_array(l->a, l->rows, idx, nmissing);
+
+		enforce_execute(l->a, PLAN_STATE_ENSURE_MANY, &arg, NULL, false, 0);
+	}
+}
+
+/* not inlined: it runs inside PG_TRY */
+static pg_noinline void
+mark_pass(EnforceAttachment *a, MarkRow *rows, int n)
+{
+	MarkPass	l;
+	bool		done = false;
+
+	l.a = a;
+	l.rows = rows;
+	l.n = n;
+	l.all = palloc(sizeof(int) * n);
+	for (int i = 0; i < n; i++)
+		l.all[i] = i;
+	l.first = 0;
+	l.found = palloc(sizeof(bool) * n);
+	l.moved = palloc(sizeof(int) * n);
+	l.lo = palloc(sizeof(Datum) * n);
+	l.hi = palloc(sizeof(Datum) * n);
+	while (!done)
+	{
+		CHECK_FOR_INTERRUPTS();
+		switch (enforce_attempt(mark_attempt, &l))
+		{
+			case ENFORCE_ATTEMPT_DONE:
+				done = true;
+				break;
+			case ENFORCE_ATTEMPT_RETRY:
+				state_rows_not_locked(&l);
+				break;
+			case ENFORCE_ATTEMPT_BUSY:
+				enforce_wait_busy(a, PLAN_CANDIDATES_PEEK, PLAN_CANDIDATES_SKIP, l.args, true);
+				break;
+		}
+	}
 }
 
 /* mark_pass with enforcement's own position writes let through */

@@ -75,6 +75,31 @@ range(StringInfo s, EnforceAttachment *a, EnforceColumnId price)
 					 col(a, price), col(a, price));
 }
 
+/*
+ * How a statement locks the rows of alias it reads.  A state row's first
+ * lock waits; every other lock a mark or instrument pass takes while it
+ * holds a state row must not (enforce_lock.c): NOWAIT where a busy row
+ * means starting again, SKIP LOCKED where the pass wants to know which.
+ */
+static const char *
+lock_clause(EnforcePlanId id, const char *alias)
+{
+	switch (id)
+	{
+		case PLAN_STATE_LOCK_MANY:
+			return psprintf(" FOR NO KEY UPDATE OF %s", alias);
+		case PLAN_CANDIDATES:
+		case PLAN_POSITIONS_OF:
+			return psprintf(" FOR NO KEY UPDATE OF %s NOWAIT", alias);
+		case PLAN_STATE_LOCK_MANY_SKIP:
+		case PLAN_CANDIDATES_SKIP:
+		case PLAN_POSITIONS_OF_SKIP:
+			return psprintf(" FOR NO KEY UPDATE OF %s SKIP LOCKED", alias);
+		default:
+			return "";
+	}
+}
+
 char *
 enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtypes)
 {
@@ -142,13 +167,15 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			break;
 
 		case PLAN_STATE_LOCK_MANY:
+		case PLAN_STATE_LOCK_MANY_SKIP:
+		case PLAN_STATE_PEEK_MANY:
 			*nargs = 1;
 			argtypes[0] = a->sym_array;
 			appendStringInfo(&s,
 							 "SELECT m.ord, s.mark_price FROM ROWS FROM (pg_catalog.unnest($1)) "
 							 "WITH ORDINALITY AS m(sym, ord) JOIN %s s ON s.symbol %s (m.sym%s) "
-							 "ORDER BY m.ord FOR NO KEY UPDATE OF s",
-							 a->qstate, eq, coll);
+							 "ORDER BY m.ord%s",
+							 a->qstate, eq, coll, lock_clause(id, "s"));
 			break;
 
 		case PLAN_STATE_ENSURE_MANY:
@@ -160,15 +187,21 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			break;
 
 		case PLAN_CANDIDATES:
+		case PLAN_CANDIDATES_SKIP:
+		case PLAN_CANDIDATES_PEEK:
 			*nargs = 3;
 			argtypes[0] = a->sym_array;
 			argtypes[1] = NUMERICARRAYOID;
 			argtypes[2] = NUMERICARRAYOID;
+			appendStringInfoString(&s, id == PLAN_CANDIDATES ? "SELECT m.ord, c.*" : "SELECT c.ctid");
 			appendStringInfoString(&s,
-								   "SELECT m.ord, c.* FROM ROWS FROM (pg_catalog.unnest($1), "
+								   " FROM ROWS FROM (pg_catalog.unnest($1), "
 								   "pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY "
 								   "AS m(sym, lo, hi, ord), LATERAL (SELECT ");
-			position_columns(&s, a);
+			if (id == PLAN_CANDIDATES)
+				position_columns(&s, a);
+			else
+				appendStringInfoString(&s, "p.ctid");
 			appendStringInfo(&s, " FROM %s p WHERE p.%s %s (m.sym%s) AND ((p.%s OPERATOR(pg_catalog.<) %s AND ",
 							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll,
 							 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
@@ -179,7 +212,7 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			appendStringInfo(&s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
 							 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
 			range(&s, a, COL_POS_BP);
-			appendStringInfo(&s, ")) ORDER BY %s FOR NO KEY UPDATE OF p) c", a->pk_order);
+			appendStringInfo(&s, ")) ORDER BY %s%s) c", a->pk_order, lock_clause(id, "p"));
 			break;
 
 		case PLAN_INSTRUMENTS_MANY:
@@ -225,12 +258,29 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			break;
 
 		case PLAN_POSITIONS_OF:
+		case PLAN_POSITIONS_OF_SKIP:
+		case PLAN_POSITIONS_OF_PEEK:
 			*nargs = 1;
 			argtypes[0] = a->sym_type;
-			appendStringInfoString(&s, "SELECT 0, ");
-			position_columns(&s, a);
-			appendStringInfo(&s, " FROM %s p WHERE p.%s %s ($1%s) ORDER BY %s FOR NO KEY UPDATE OF p",
-							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll, a->pk_order);
+			if (id == PLAN_POSITIONS_OF)
+			{
+				appendStringInfoString(&s, "SELECT 0, ");
+				position_columns(&s, a);
+			}
+			else
+				appendStringInfoString(&s, "SELECT p.ctid");
+			appendStringInfo(&s, " FROM %s p WHERE p.%s %s ($1%s) ORDER BY %s%s",
+							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll, a->pk_order,
+							 lock_clause(id, "p"));
+			break;
+
+		case PLAN_WAIT_ROW:
+			*nargs = 1;
+			argtypes[0] = TIDOID;
+			appendStringInfo(&s,
+							 "SELECT 1 FROM %s p WHERE p.ctid OPERATOR(pg_catalog.=) $1 "
+							 "FOR NO KEY UPDATE OF p",
+							 a->qpositions);
 			break;
 
 		case PLAN_SET_FIGURES:

@@ -3,7 +3,8 @@
 # the attachment's catalog row, the events and their sequence, the state
 # table's marks, the triggers and indexes come back, and enforcement carries
 # on in the restored database (a mark update flags, a new position is
-# checked, event ids continue, unenforce cleans up).
+# checked, event ids continue, unenforce cleans up); so does a book whose
+# tables were renamed and moved to another schema.
 # Run by test/run-tests.sh (PGHOST, PGPORT, PGUSER, PGDATABASE set; the
 # extension installed but not created).  Last line: `N passed, N failed`.
 set -u -o pipefail
@@ -11,7 +12,7 @@ set -u -o pipefail
 . "$(dirname "$0")/../lib/suite.sh"
 WORK=$(mktemp -d /tmp/isomargin-enforce-dump.XXXXXX) || exit 1
 SRC=$PGDATABASE
-trap 'rm -rf "$WORK"; for db in "${SRC}_plain" "${SRC}_custom"; do dropdb --if-exists "$db" >/dev/null 2>&1; done' EXIT
+trap 'rm -rf "$WORK"; for db in "${SRC}_plain" "${SRC}_custom" "${SRC}_renamed"; do dropdb --if-exists "$db" >/dev/null 2>&1; done' EXIT
 
 # What a restore must reproduce.
 snapshot()
@@ -88,6 +89,32 @@ pg_dump -Fc -f "$WORK/custom.dump" "$SRC" && createdb "${SRC}_custom" &&
 check "custom dump and restore: catalog, events, marks, statuses, triggers, indexes" \
 	"$(snapshot "${SRC}_custom")" "$want"
 check "custom restore: enforcement carries on" "$(carry_on "${SRC}_custom")" "$want_after"
+
+# Renamed and moved to another schema, the book is dumped under its new names (the
+# catalog row's regclass columns as names, never OIDs) and carries on after a restore;
+# unenforce finds the indexes in the schema they moved to.
+q -d "$SRC" -c "CREATE SCHEMA desk" -c "ALTER TABLE positions RENAME TO book" \
+	-c "ALTER TABLE book SET SCHEMA desk" -c "ALTER TABLE marks RENAME TO ticks" \
+	-c "ALTER TABLE instruments SET SCHEMA desk" &&
+	pg_dump -Fp -f "$WORK/renamed.sql" "$SRC" && createdb "${SRC}_renamed" &&
+	q -d "${SRC}_renamed" -f "$WORK/renamed.sql" >/dev/null
+check "renamed: the restored catalog names the tables" \
+	"$(q -d "${SRC}_renamed" -c "SET search_path = ''" \
+		-c "SELECT positions, marks, instruments FROM isomargin.enforcement")" \
+	"desk.book|public.ticks|desk.instruments"
+check "renamed restore: enforcement carries on, unenforce cleans up" "$(q -d "${SRC}_renamed" <<'SQL'
+UPDATE ticks SET mark_price = 27000 WHERE symbol = 'BTC';
+SELECT id, status FROM desk.book ORDER BY id;
+SELECT isomargin.unenforce('desk.book');
+SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'isomargin%';
+SELECT count(*) FROM pg_class WHERE relname LIKE 'isomargin\_1\_%' OR relname = 'enforce_state_1';
+SQL
+)" "1|bankrupt
+2|bankrupt
+3|bankrupt
+
+0
+0"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
