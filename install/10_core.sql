@@ -1,5 +1,5 @@
 -- Core figures of one position with a flat maintenance margin rate.
--- Reference: README.md "Functions" and doc/formulas.md.
+-- Reference: README.md "Reference" and doc/formulas.md.
 
 CREATE FUNCTION @extschema@.notional(
     size numeric, price numeric,

@@ -1,6 +1,6 @@
 -- Reports over whole books: the loss beyond bankruptcy of one position, a
 -- price-shock scenario and a liquidation ladder over a positions table.
--- Reference: README.md "Functions" > "Reports".
+-- Reference: README.md "Reference" > "Reports".
 --
 -- shock() and liquidation_ladder() read the user's tables, named by regclass
 -- (a table or a view), with the column conventions of isomargin.enforce

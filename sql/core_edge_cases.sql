@@ -1,4 +1,4 @@
--- Edge cases and the decisions taken for them (README "Edge cases").
+-- Edge cases and the decisions taken for them (doc/formulas.md "Edge cases").
 
 -- A zero size is a closed position: no prices, ratio 0, status ok, whatever the margin.
 SELECT * FROM isomargin.assess(size => 0, entry_price => 30000, mark_price => 20000, margin => 0,

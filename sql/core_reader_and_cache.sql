@@ -52,7 +52,7 @@ SELECT count(*) AS values,
            IS DISTINCT FROM round(ceil((1000000000000 - x) * 100000000) / 100000000, 8)::text END) AS margin_computed
 FROM lane_values;
 
--- 2. Books priced through the lane against assess: sizes, entries and
+-- 2. Books priced by the fast route against assess: sizes, entries and
 -- margins of every magnitude (the huge ones decline), linear and inverse,
 -- the rule from columns, as constants, and tiers as a constant.
 CREATE TEMP TABLE lane_book AS
@@ -68,7 +68,7 @@ SELECT g AS id,
 FROM generate_series(1, 4000) g;
 UPDATE lane_book SET m = round(m * 0.0001, 8) WHERE kind = 'inverse';
 
--- The lane takes tiers given as a constant (psql variables here): in the
+-- The rule cache takes tiers given as a constant (psql variables here): in the
 -- settlement currency for linear contracts, in coin for inverse ones.
 \set tiers '{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage=50; 100000..500000 mmr=0.02 max_leverage=20; 500000..2000000 mmr=0.05 max_leverage=10; 2000000..10000000 mmr=0.1 max_leverage=5}'
 \set tiers_coin '{0..5 mmr=0.005 max_leverage=100; 5..10 mmr=0.01 max_leverage=50; 10..20 mmr=0.025 max_leverage=20; 20..50 mmr=0.05 max_leverage=10}'
@@ -141,7 +141,7 @@ FROM (SELECT *, round(0.001 + (id * 7 % 100) * 0.0003, 4) AS r2,
       FROM lane_book) b;
 
 -- 4. Errors: a bad rule value after many good rows gets the error of the
--- memoized reading, and a kind first seen late its answer.
+-- rule's own checks (rule.c), and a kind first seen late its answer.
 SELECT count(isomargin.liquidation_price(q, e, m, CASE WHEN id = 3000 THEN 1 ELSE r END, cs, kind, f)) FROM lane_book;
 SELECT count(isomargin.liquidation_price(q, e, m, r, cs, kind, CASE WHEN id = 3000 THEN -0.0001 ELSE f END)) FROM lane_book;
 SELECT count(isomargin.liquidation_price(q, e, m, r, cs, kind, CASE WHEN id = 3000 THEN 1 - r ELSE f END)) FROM lane_book;

@@ -160,7 +160,7 @@ extern const NumericCodecLayout numeric_codec_layout[4];
 
 /*
  * A finite numeric of at most 18 digits and 18 decimals, as an int64
- * coefficient and its display scale: what the quick routes take.  false for
+ * coefficient and its display scale: what the fast route takes.  false for
  * anything else.
  *
  * Inline, without a branch that depends on the value (the number of digit

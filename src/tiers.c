@@ -1,7 +1,7 @@
 /*
  * tiers.c
- *	  The tiers value: its decimals, its invariants, and the engine's view of
- *	  it (a MarginSchedule), decoded once per call site.
+ *	  The tiers value: its decimals and its invariants.  The engine's view
+ *	  of it (a MarginSchedule) is the rule's (rule.c).
  *
  * The readers of each format (tiers_io.c, tiers_json.c) fill a TiersDraft
  * and call tiers_build, so every way in checks the same rules.

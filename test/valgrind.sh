@@ -4,7 +4,7 @@
 # in the server's processes and exits non-zero unless it is 0 (or when a test failed).
 #
 #   bash test/valgrind.sh [test ...]   (as root, or a user with sudo; about 10 minutes, see
-#                                      README; tests: names from REGRESS, default all;
+#                                      doc/testing.md; tests: names from REGRESS, default all;
 #                                      00_install, which creates the extension, comes first)
 #   VALGRIND_OPTS=--track-origins=yes bash test/valgrind.sh ...    (more valgrind options)
 #
