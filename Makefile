@@ -11,6 +11,7 @@ OBJS = \
 	src/args.o \
 	src/rule.o \
 	src/functions.o \
+	src/whatif.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
@@ -60,6 +61,8 @@ REGRESS = \
 	enforce_misuse \
 	enforce_security \
 	enforce_owner_rights \
+	whatif_worked_examples \
+	whatif_routes \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

@@ -50,7 +50,7 @@ build_fast(Rule *r, FastBracket *f_brackets)
 {
 	bool		ok = true;
 
-	r->fast = fix_of(r->contract_size, &r->f_contract_size) &&
+	r->fast = fix_of(r->contract_size, &r->f_contract_size) && fix_of(r->fee, &r->f_fee) &&
 		fix_of(r->tick, &r->f_tick) && fix_of(r->call_ratio, &r->f_call_ratio);
 	if (!r->fast || !r->has_schedule)
 		return;
@@ -82,6 +82,7 @@ rule_build(const RuleInput *in, const RuleNames *names, Rule *out,
 		reject(names, names->contract_size, "be greater than zero", in->contract_size);
 	if (dec_sign(in->fee) < 0)
 		reject(names, names->fee, "not be negative", in->fee);
+	out->fee = in->fee;
 
 	out->has_schedule = in->tiers != NULL || in->has_mmr;
 	if (in->tiers != NULL)
