@@ -63,6 +63,8 @@ REGRESS = \
 	enforce_owner_rights \
 	whatif_worked_examples \
 	whatif_routes \
+	whatif_boundaries \
+	whatif_errors \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

@@ -2,27 +2,10 @@
 -- every core function, with its SQLSTATE, message, detail and hint.
 -- NULL arguments give NULL (STRICT), and assess's NULL rules.
 
--- Runs a query returning one value; gives 'ok: <value>' or the error as
--- 'SQLSTATE: message | detail | hint: hint'.
-CREATE FUNCTION pg_temp.try(stmt text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    res text;
-    st text;
-    msg text;
-    det text;
-    hnt text;
-BEGIN
-    EXECUTE stmt INTO res;
-    RETURN 'ok: ' || coalesce(res, 'NULL');
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-    RETURN st || ': ' || msg
-        || CASE WHEN det <> '' THEN ' | ' || det ELSE '' END
-        || CASE WHEN hnt <> '' THEN ' | hint: ' || hnt ELSE '' END;
-END
-$$;
+-- pg_temp.try(stmt): 'ok: <value>' or 'SQLSTATE: message | detail | hint: hint'.
+\set ECHO none
+\i test/lib/try.sql
+\set ECHO all
 
 -- The API: each function's arguments in order.
 CREATE TEMP TABLE api (fn_no int, fn text, args text[]);

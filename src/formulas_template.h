@@ -692,19 +692,19 @@ FT_FN(average_entry) (const FT_T(Position) *p, FT_NUM q2, FT_NUM price FT_CTX_DE
 
 /*
  * The position after a fill of q_f contracts (signed: > 0 buys) at P with
- * fee rate f, then margin_added added to its margin (the caller refuses a
- * negative result):
+ * fee rate f (the caller then adds what margin comes with the fill, and
+ * refuses a negative result):
  *	 - q_f = 0: unchanged, no fee;
  *	 - an increase (q = 0 or the same side): size q + q_f, entry the average
  *	   (P itself from q = 0), the fee f*N_f(P) paid from the wallet: cash = -fee;
  *	 - a reduction (the other side, |q_f| <= |q|): close_part of |q_f|;
  *	 - a flip (|q_f| > |q|): the whole position closed, the rest (q + q_f)
- *	   opened at P with no margin of its own but margin_added; the fee is on
- *	   the whole fill, charged to the close.
+ *	   opened at P with no margin of its own (what the caller adds); the fee
+ *	   is on the whole fill, charged to the close.
  */
 FT_SCOPE void
 FT_FN(after_fill) (const FT_T(Position) *p, FT_NUM fill_size, FT_NUM price, FT_NUM fee_rate,
-				   FT_NUM margin_added, FT_T(Fill) *out FT_CTX_DECL)
+				   FT_T(Fill) *out FT_CTX_DECL)
 {
 	int			fill_side = FT_SIGN(fill_size);
 	FT_NUM		k = fill_side < 0 ? FT_NEG(fill_size) : fill_size;
@@ -734,7 +734,6 @@ FT_FN(after_fill) (const FT_T(Position) *p, FT_NUM fill_size, FT_NUM price, FT_N
 			out->entry = price;
 		}
 	}
-	out->margin = FT_ADD(out->margin, margin_added);
 }
 
 #undef FT_CAT_

@@ -385,7 +385,8 @@ after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
 	MarginFill	f;
 	Dec			fill_size,
 				fill_price,
-				added;
+				added,
+				margin;
 	Numeric		v[F_NATTS];
 
 	EXACT_BEGIN("after_fill");
@@ -393,16 +394,17 @@ after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
 	fill_size = arg_finite(fcinfo, 3, "fill_size");
 	fill_price = arg_positive(fcinfo, 4, "fill_price");
 	added = arg_finite(fcinfo, 8, "margin_added");
-	margin_after_fill(&p, fill_size, fill_price, r->fee, added, &f);
-	if (dec_sign(f.margin) < 0)
+	margin_after_fill(&p, fill_size, fill_price, r->fee, &f);
+	margin = dec_add(f.margin, added);
+	if (dec_sign(margin) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("margin_added must not take the margin below zero"),
 				 errdetail("The margin after the fill is %s and margin_added is %s.",
-						   dec_text(dec_sub(f.margin, added)), dec_text(added))));
+						   dec_text(f.margin), dec_text(added))));
 	v[F_SIZE] = dec_to_numeric(f.size);
 	v[F_ENTRY] = dec_to_numeric(f.entry);
-	v[F_MARGIN] = dec_to_numeric(f.margin);
+	v[F_MARGIN] = dec_to_numeric(margin);
 	v[F_PNL] = dec_to_numeric(f.realized_pnl);
 	v[F_FEE] = dec_to_numeric(f.fee);
 	v[F_RELEASED] = dec_to_numeric(f.released);
@@ -421,20 +423,22 @@ after_fill(PG_FUNCTION_ARGS)
 	FastFill	f;
 	Fix			fill_size,
 				fill_price,
-				added;
+				added,
+				margin;
 	bool		ok = true;
 
 	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok) && fast_arg(fcinfo, 3, &fill_size) &&
 		fast_price(fcinfo, 4, &fill_price) && fast_arg(fcinfo, 8, &added))
 	{
-		fast_after_fill(&p, fill_size, fill_price, r->f_fee, added, &f, &ok);
-		if (ok && fix_sign(f.margin) >= 0)
+		fast_after_fill(&p, fill_size, fill_price, r->f_fee, &f, &ok);
+		margin = fix_add(f.margin, added, &ok);
+		if (ok && fix_sign(margin) >= 0)
 		{
 			Numeric		v[F_NATTS];
 
 			v[F_SIZE] = numeric_codec_make(f.size.v, f.size.s);
 			v[F_ENTRY] = numeric_codec_make(f.entry.v, f.entry.s);
-			v[F_MARGIN] = numeric_codec_make(f.margin.v, f.margin.s);
+			v[F_MARGIN] = numeric_codec_make(margin.v, margin.s);
 			v[F_PNL] = numeric_codec_make(f.realized_pnl.v, f.realized_pnl.s);
 			v[F_FEE] = numeric_codec_make(f.fee.v, f.fee.s);
 			v[F_RELEASED] = numeric_codec_make(f.released.v, f.released.s);
