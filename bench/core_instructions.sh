@@ -73,6 +73,7 @@ benches=(
 	"liquidation_distance|SELECT sum(isomargin.liquidation_distance($P, mmr, contract_size, kind, fee_rate)) FROM positions"
 	"liquidation_distance_ratio|SELECT sum(isomargin.liquidation_distance_ratio($P, mmr, contract_size, kind, fee_rate)) FROM positions"
 	"liquidation_distance with tiers|SELECT sum(isomargin.liquidation_distance($P, $T, contract_size, kind, fee_rate)) FROM positions"
+	"bare scan: count(size) (the baseline of the counts)|SELECT count(size) FROM positions"
 	"position_side (count)|SELECT count(isomargin.position_side(size)) FROM positions"
 	"assess (CROSS JOIN LATERAL, sum of one column)|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, mmr, contract_size, kind, fee_rate) a"
 	"assess with tiers|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, $T, contract_size, kind, fee_rate) a"

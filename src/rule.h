@@ -35,15 +35,13 @@ typedef struct Rule
 	bool		inverse;
 	Dec			contract_size;
 	bool		has_schedule;
-	MarginSchedule schedule;
-	Dec			fee;			/* the fee rate, with or without a schedule */
+	MarginSchedule schedule;	/* its fee is set without a maintenance rule too */
 	Dec			tick;			/* 0: none */
 	Dec			call_ratio;		/* when the rule has one */
 	/* the fast route's form: fast is false when a value does not fit a Fix */
 	bool		fast;
 	Fix			f_contract_size;
 	FastSchedule f_schedule;
-	Fix			f_fee;
 	Fix			f_tick;
 	Fix			f_call_ratio;
 	/* a flat mmr's one bracket; a tiers schedule's brackets are stored by the owner */

@@ -156,7 +156,10 @@ WHATIF_FUNCTION(liquidation_distance, WI_DISTANCE, 3, 2, "mark_price", -1,
 				RULE_ARGS(5, 6, 4, 7, 8, -1))
 WHATIF_FUNCTION(liquidation_distance_ratio, WI_DISTANCE_RATIO, 3, 2, "mark_price", -1,
 				RULE_ARGS(5, 6, 4, 7, 8, -1))
-/* (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind, fee_rate, margin_call_ratio) */
+/*
+ * (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind, fee_rate,
+ * margin_call_ratio)
+ */
 WHATIF_FUNCTION(top_up_to_ok, WI_TOP_UP_TO_OK, 3, 2, "mark_price", -1,
 				RULE_ARGS(5, 6, 4, 7, -1, 8))
 /* (size, entry_price, margin, target_price, mmr | tiers, contract_size, kind, fee_rate) */
@@ -241,8 +244,8 @@ max_size_exact(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
 	lot = arg_nonnegative(fcinfo, lot_arg, "lot_size");
 	if (has_cap && !leverage_cap(PG_GETARG_TIERS_P(tiers_arg), leverage, &cap))
 		EXACT_RETURN_NULL();
-	EXACT_RETURN(margin_max_size(collateral, price, leverage, r->fee, r->contract_size,
-								 r->inverse, has_cap, cap, lot));
+	EXACT_RETURN(margin_max_size(collateral, price, leverage, r->schedule.fee,
+								 r->contract_size, r->inverse, has_cap, cap, lot));
 }
 
 static pg_attribute_always_inline Datum
@@ -265,15 +268,16 @@ max_size_call(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
 	{
 		if (has_cap)
 		{
-			if (!leverage_cap(PG_GETARG_TIERS_P(tiers_arg), dec_make(leverage.v, leverage.s), &dcap))
+			if (!leverage_cap(PG_GETARG_TIERS_P(tiers_arg), dec_make(leverage.v, leverage.s),
+							  &dcap))
 			{
 				figure_route_calls[ROUTE_FAST]++;
 				PG_RETURN_NULL();
 			}
 			cap = fix_make(dcap.coef, dcap.scale);
 		}
-		v = fast_max_size(collateral, price, leverage, r->f_fee, r->f_contract_size, r->inverse,
-						  has_cap, cap, lot, &ok);
+		v = fast_max_size(collateral, price, leverage, r->f_schedule.fee, r->f_contract_size,
+						  r->inverse, has_cap, cap, lot, &ok);
 		if (ok)
 			RETURN_FAST(v);
 	}
@@ -394,7 +398,7 @@ after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
 	fill_size = arg_finite(fcinfo, 3, "fill_size");
 	fill_price = arg_positive(fcinfo, 4, "fill_price");
 	added = arg_finite(fcinfo, 8, "margin_added");
-	margin_after_fill(&p, fill_size, fill_price, r->fee, &f);
+	margin_after_fill(&p, fill_size, fill_price, r->schedule.fee, &f);
 	margin = dec_add(f.margin, added);
 	if (dec_sign(margin) < 0)
 		ereport(ERROR,
@@ -430,7 +434,7 @@ after_fill(PG_FUNCTION_ARGS)
 	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok) && fast_arg(fcinfo, 3, &fill_size) &&
 		fast_price(fcinfo, 4, &fill_price) && fast_arg(fcinfo, 8, &added))
 	{
-		fast_after_fill(&p, fill_size, fill_price, r->f_fee, &f, &ok);
+		fast_after_fill(&p, fill_size, fill_price, r->f_schedule.fee, &f, &ok);
 		margin = fix_add(f.margin, added, &ok);
 		if (ok && fix_sign(margin) >= 0)
 		{
