@@ -37,18 +37,10 @@ INSERT INTO good VALUES
     ('margin', '3000'), ('mmr', '0.004'), ('leverage', '10'), ('contract_size', '1'),
     ('kind', 'linear'), ('fee_rate', '0.0006'), ('tick_size', '0.5'), ('margin_call_ratio', '0.8');
 
--- A call of fn with the valid values, some replaced: `set` maps an argument
--- to its value (a JSON null is SQL NULL).
-CREATE FUNCTION pg_temp.call(fn text, args text[], set jsonb) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('SELECT isomargin.%I(%s)::text', fn,
-                  string_agg(format('%I => %s::%s', a,
-                                    CASE WHEN set ? a THEN coalesce(quote_literal(set ->> a), 'NULL')
-                                         ELSE quote_literal(g.val) END,
-                                    CASE WHEN a = 'kind' THEN 'isomargin.contract_kind' ELSE 'numeric' END),
-                             ', ' ORDER BY n))
-    FROM unnest(args) WITH ORDINALITY u(a, n) JOIN good g ON g.arg = u.a
-$$;
+-- pg_temp.call(fn, args, set): a call with the valid values, some replaced.
+\set ECHO none
+\i test/lib/call.sql
+\set ECHO all
 
 -- Every call with the valid values works.
 SELECT fn, pg_temp.try(pg_temp.call(fn, args, '{}')) AS result FROM api ORDER BY fn_no;
