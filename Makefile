@@ -11,6 +11,7 @@ OBJS = \
 	src/args.o \
 	src/rule.o \
 	src/functions.o \
+	src/whatif.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
@@ -64,6 +65,10 @@ REGRESS = \
 	enforce_security \
 	enforce_owner_rights \
 	enforce_ddl \
+	whatif_worked_examples \
+	whatif_routes \
+	whatif_boundaries \
+	whatif_errors \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

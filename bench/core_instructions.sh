@@ -69,6 +69,13 @@ benches=(
 	"margin_status with tiers (count)|SELECT count(isomargin.margin_status($P, $T, contract_size, kind, fee_rate)) FROM positions"
 	"margin_call_price with tiers|SELECT sum(isomargin.margin_call_price(size, entry_price, margin, $T, contract_size, kind, fee_rate)) FROM positions"
 	"assess (one call a row, one field summed)|SELECT sum((isomargin.assess($P, mmr, contract_size, kind, fee_rate)).liquidation_price) FROM positions"
+	"effective_leverage|SELECT sum(isomargin.effective_leverage($P, contract_size, kind)) FROM positions"
+	"return_on_equity|SELECT sum(isomargin.return_on_equity($P, contract_size, kind)) FROM positions"
+	"liquidation_distance|SELECT sum(isomargin.liquidation_distance($P, mmr, contract_size, kind, fee_rate)) FROM positions"
+	"liquidation_distance_ratio|SELECT sum(isomargin.liquidation_distance_ratio($P, mmr, contract_size, kind, fee_rate)) FROM positions"
+	"liquidation_distance with tiers|SELECT sum(isomargin.liquidation_distance($P, $T, contract_size, kind, fee_rate)) FROM positions"
+	"bare scan: count(size) (the baseline of the counts)|SELECT count(size) FROM positions"
+	"position_side (count)|SELECT count(isomargin.position_side(size)) FROM positions"
 	"assess (CROSS JOIN LATERAL, sum of one column)|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, mmr, contract_size, kind, fee_rate) a"
 	"assess with tiers|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, $T, contract_size, kind, fee_rate) a"
 )

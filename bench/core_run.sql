@@ -128,5 +128,10 @@ FROM (
            x.x_bare, x.x_bare <= 2.5
     FROM results c JOIN ratios x USING (name)
     WHERE c.grp = 'tiers' AND c.impl = 'c'
+    UNION ALL
+    SELECT substr(c.name, 1, strpos(c.name, ':') - 1) || ' within 2x the bare scan', 100 + c.ord,
+           x.x_bare, x.x_bare <= 2
+    FROM results c JOIN ratios x USING (name)
+    WHERE c.grp = 'whatif' AND c.impl = 'c'
 ) AS t
 ORDER BY t.ord;

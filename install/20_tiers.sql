@@ -95,7 +95,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Bracket i holds notionals N with floor < N <= cap (N = 0: bracket 1);
 -- above the last cap, bracket() gives the last bracket and max_leverage()
--- raises an error.
+-- NULL (an error with strict => true: install/26_whatif.sql).
 CREATE FUNCTION @extschema@.bracket(tiers @extschema@.tiers, notional pg_catalog.numeric)
 RETURNS pg_catalog.int4
 AS 'MODULE_PATHNAME', 'bracket'

@@ -2,27 +2,10 @@
 -- every core function, with its SQLSTATE, message, detail and hint.
 -- NULL arguments give NULL (STRICT), and assess's NULL rules.
 
--- Runs a query returning one value; gives 'ok: <value>' or the error as
--- 'SQLSTATE: message | detail | hint: hint'.
-CREATE FUNCTION pg_temp.try(stmt text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    res text;
-    st text;
-    msg text;
-    det text;
-    hnt text;
-BEGIN
-    EXECUTE stmt INTO res;
-    RETURN 'ok: ' || coalesce(res, 'NULL');
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-    RETURN st || ': ' || msg
-        || CASE WHEN det <> '' THEN ' | ' || det ELSE '' END
-        || CASE WHEN hnt <> '' THEN ' | hint: ' || hnt ELSE '' END;
-END
-$$;
+-- pg_temp.try(stmt): 'ok: <value>' or 'SQLSTATE: message | detail | hint: hint'.
+\set ECHO none
+\i test/lib/try.sql
+\set ECHO all
 
 -- The API: each function's arguments in order.
 CREATE TEMP TABLE api (fn_no int, fn text, args text[]);
@@ -54,18 +37,10 @@ INSERT INTO good VALUES
     ('margin', '3000'), ('mmr', '0.004'), ('leverage', '10'), ('contract_size', '1'),
     ('kind', 'linear'), ('fee_rate', '0.0006'), ('tick_size', '0.5'), ('margin_call_ratio', '0.8');
 
--- A call of fn with the valid values, some replaced: `set` maps an argument
--- to its value (a JSON null is SQL NULL).
-CREATE FUNCTION pg_temp.call(fn text, args text[], set jsonb) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('SELECT isomargin.%I(%s)::text', fn,
-                  string_agg(format('%I => %s::%s', a,
-                                    CASE WHEN set ? a THEN coalesce(quote_literal(set ->> a), 'NULL')
-                                         ELSE quote_literal(g.val) END,
-                                    CASE WHEN a = 'kind' THEN 'isomargin.contract_kind' ELSE 'numeric' END),
-                             ', ' ORDER BY n))
-    FROM unnest(args) WITH ORDINALITY u(a, n) JOIN good g ON g.arg = u.a
-$$;
+-- pg_temp.call(fn, args, set): a call with the valid values, some replaced.
+\set ECHO none
+\i test/lib/call.sql
+\set ECHO all
 
 -- Every call with the valid values works.
 SELECT fn, pg_temp.try(pg_temp.call(fn, args, '{}')) AS result FROM api ORDER BY fn_no;

@@ -10,7 +10,8 @@ INSERT INTO sched VALUES
                   10..20 mmr=0.025 max_leverage=20; 20..50 mmr=0.05 max_leverage=10}');
 
 -- Bracket i holds floor < N <= cap; N = 0 is in bracket 1.  Above the last
--- cap, bracket() is the last bracket and max_leverage() is an error (below).
+-- cap, bracket() is the last bracket and max_leverage() is NULL, or an error
+-- with strict => true (below).
 SELECT n, isomargin.bracket(t, n) AS bracket, isomargin.max_leverage(t, n) AS max_leverage
 FROM sched, unnest(ARRAY[0, 0.00000001, 1,
                          9999, 9999.99999999, 10000, 10000.00000001, 10001,
@@ -32,8 +33,16 @@ WHERE name = 'inverse' ORDER BY n;
 SELECT name, n, isomargin.bracket(t, n) AS bracket
 FROM sched, unnest(ARRAY[50.00000001, 51, 10000000.00000001, 10000001, 1e30]::numeric[]) n
 WHERE (name = 'inverse' AND n < 100) OR (name = 'linear' AND n > 100) ORDER BY name, n;
-SELECT isomargin.max_leverage(t, 10000000.00000001) FROM sched WHERE name = 'linear';
-SELECT isomargin.max_leverage(t, 51) FROM sched WHERE name = 'inverse';
+-- NULL, so that a report over a whole book carries on ...
+\pset null '(null)'
+SELECT name, n, isomargin.max_leverage(t, n) AS max_leverage,
+       isomargin.max_leverage(t, n, strict => false) AS not_strict
+FROM sched, unnest(ARRAY[50, 50.00000001, 51, 10000000, 10000000.00000001, 1e30]::numeric[]) n
+WHERE (name = 'inverse' AND n < 100) OR (name = 'linear' AND n > 100) ORDER BY name, n;
+-- ... and the error with strict => true (at the cap itself, the last bracket's leverage).
+SELECT isomargin.max_leverage(t, 10000000, strict => true) FROM sched WHERE name = 'linear';
+SELECT isomargin.max_leverage(t, 10000000.00000001, strict => true) FROM sched WHERE name = 'linear';
+SELECT isomargin.max_leverage(t, 51, true) FROM sched WHERE name = 'inverse';
 
 -- The largest notional a leverage is allowed at: the cap of the last
 -- bracket whose max_leverage is at least that leverage.
@@ -44,7 +53,14 @@ FROM sched, unnest(ARRAY[0.01, 1, 4, 4.99, 5, 5.01, 6,
                          49, 49.99, 50, 50.01, 51,
                          99, 99.99, 100]::numeric[]) l
 WHERE name = 'linear' ORDER BY l;
-SELECT isomargin.max_notional(t, 100.01) FROM sched WHERE name = 'linear';
+-- Above the first bracket's maximum leverage: NULL, or the error with strict => true.
+SELECT l, isomargin.max_notional(t, l) AS max_notional,
+       isomargin.max_notional(t, l, strict => false) AS not_strict
+FROM sched, unnest(ARRAY[100, 100.01, 125]::numeric[]) l
+WHERE name = 'linear' ORDER BY l;
+SELECT isomargin.max_notional(t, 100, strict => true) FROM sched WHERE name = 'linear';
+SELECT isomargin.max_notional(t, 100.01, strict => true) FROM sched WHERE name = 'linear';
+\pset null ''
 
 -- Consistency: at its max_notional, a leverage is allowed; just above, it is not.
 SELECT l, isomargin.max_leverage(t, isomargin.max_notional(t, l)) >= l AS allowed_at_max,
@@ -61,6 +77,10 @@ SELECT isomargin.max_leverage(t, -0.00000001) FROM sched WHERE name = 'linear';
 SELECT isomargin.max_notional(t, 0) FROM sched WHERE name = 'linear';
 SELECT isomargin.max_notional(t, -5) FROM sched WHERE name = 'linear';
 SELECT isomargin.max_notional(t, 'NaN') FROM sched WHERE name = 'linear';
+-- The strict form checks its arguments the same way, before the schedule.
+SELECT isomargin.max_leverage(t, -1, strict => true) FROM sched WHERE name = 'linear';
+SELECT isomargin.max_notional(t, 0, strict => false) FROM sched WHERE name = 'linear';
 -- NULL in, NULL out (STRICT).
-SELECT isomargin.bracket(t, NULL) IS NULL AS null_notional, isomargin.max_notional(NULL, 5) IS NULL AS null_tiers
+SELECT isomargin.bracket(t, NULL) IS NULL AS null_notional, isomargin.max_notional(NULL, 5) IS NULL AS null_tiers,
+       isomargin.max_leverage(t, 1, NULL) IS NULL AS null_strict
 FROM sched WHERE name = 'linear';

@@ -33,6 +33,7 @@
 #define FT_SCALE(a) ((a).s)
 #define FT_DIV(num, den, scale, up) fix_div(num, den, scale, up, ok)
 #define FT_DIV_TICK(num, den, tick, up) fix_div_tick(num, den, tick, up, ok)
+#define FT_UNIT(k) fix_make(1, k)
 #define FT_WALK_BROKEN() do { *ok = false; return false; } while (0)
 #define FT_SCOPE static pg_attribute_always_inline
 #include "formulas_template.h"

@@ -16,6 +16,7 @@
  *	 FT_DIV(num, den, scale, up)	num/den rounded to `scale` decimals, up
  *					(toward +infinity) or down
  *	 FT_DIV_TICK(num, den, tick, up)	num/den rounded to a whole tick
+ *	 FT_UNIT(k)		10^-k, with display scale k
  *	 FT_WALK_BROKEN()	a bracket walk that does not settle (a broken schedule)
  *	 FT_SCOPE		the functions' storage class
  *
@@ -199,10 +200,15 @@ FT_FN(maintenance) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mar
 	return mm;
 }
 
-/* R(P) = MM/Q, up; false when Q <= 0 (SQL NULL); 0 for a zero size */
+/*
+ * A requirement over the equity, up; false when Q <= 0 (SQL NULL); 0 for a
+ * zero size.  maintenance: R(P) = MM/Q; else the effective leverage N(P)/Q
+ * (linear a*P / Q; inverse (a/P) / (Q*E*P / (E*P)) = a*E / (Q*E*P), one
+ * fraction; s is not read).
+ */
 FT_SCOPE bool
-FT_FN(ratio_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_NUM *out
-				 FT_CTX_DECL)
+FT_FN(over_equity) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark,
+					bool maintenance, FT_NUM *out FT_CTX_DECL)
 {
 	FT_NUM		q;
 
@@ -214,8 +220,18 @@ FT_FN(ratio_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, 
 	q = FT_FN(equity_numerator) (p, mark FT_CTX);
 	if (FT_SIGN(q) <= 0)
 		return false;
-	*out = FT_DIV(FT_FN(maintenance_numerator) (p, s, mark FT_CTX), q, MARGIN_QUOTIENT_SCALE, true);
+	*out = FT_DIV(maintenance ? FT_FN(maintenance_numerator) (p, s, mark FT_CTX) :
+				  FT_MUL(p->a, p->inverse ? p->entry : mark),
+				  q, MARGIN_QUOTIENT_SCALE, true);
 	return true;
+}
+
+/* R(P) = MM/Q, up; false when Q <= 0 (SQL NULL); 0 for a zero size */
+FT_SCOPE bool
+FT_FN(ratio_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_NUM *out
+				 FT_CTX_DECL)
+{
+	return FT_FN(over_equity) (p, s, mark, true, out FT_CTX);
 }
 
 /* The maintenance check at the mark, exact: bankrupt, liquidate, margin call, ok. */
@@ -385,6 +401,341 @@ FT_FN(bankruptcy_price) (const FT_T(Position) *p, FT_NUM tick, FT_NUM *out FT_CT
 	return true;
 }
 
+/* ---- what-if and pre-trade (doc/whatif.md) ---- */
+
+/* |q| */
+FT_SCOPE FT_NUM
+FT_FN(abs_size) (const FT_T(Position) *p FT_CTX_DECL)
+{
+	return p->side < 0 ? FT_NEG(p->size) : p->size;
+}
+
+/* sign(N(P) - x), exactly (inverse: a/P against x <=> a against x*P) */
+FT_SCOPE int
+FT_FN(notional_cmp) (const FT_T(Position) *p, FT_NUM price, FT_NUM x FT_CTX_DECL)
+{
+	if (p->inverse)
+		return FT_CMP(p->a, FT_MUL(x, price));
+	return FT_CMP(FT_MUL(p->a, price), x);
+}
+
+/* Effective leverage N(P) / Q(P), up; false when Q <= 0; 0 for a zero size. */
+FT_SCOPE bool
+FT_FN(effective_leverage) (const FT_T(Position) *p, FT_NUM mark, FT_NUM *out FT_CTX_DECL)
+{
+	return FT_FN(over_equity) (p, NULL, mark, false, out FT_CTX);
+}
+
+/*
+ * Return on equity as venues print it, U(P) / M, down; false when M = 0.
+ * linear: s*(P - E) / M; inverse: s*(P - E) / (M*E*P).
+ */
+FT_SCOPE bool
+FT_FN(return_on_equity) (const FT_T(Position) *p, FT_NUM mark, FT_NUM *out FT_CTX_DECL)
+{
+	FT_NUM		den;
+
+	if (FT_IS_ZERO(p->margin))
+		return false;
+	den = p->inverse ? FT_MUL(p->margin, FT_MUL(p->entry, mark)) : p->margin;
+	*out = FT_DIV(FT_MUL(p->s, FT_SUB(mark, p->entry)), den, MARGIN_QUOTIENT_SCALE, false);
+	return true;
+}
+
+/*
+ * How far the mark stands from the (rounded) liquidation price, on the safe
+ * side: P - LP for a long, LP - P for a short; negative past it.  false when
+ * there is no liquidation price.
+ */
+FT_SCOPE bool
+FT_FN(liquidation_distance) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark,
+							 FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+{
+	FT_NUM		lp;
+
+	if (!FT_FN(threshold_price) (p, s, FT_INT(1), tick, &lp FT_CTX))
+		return false;
+	*out = p->side > 0 ? FT_SUB(mark, lp) : FT_SUB(lp, mark);
+	return true;
+}
+
+/* The distance as a fraction of the mark, down. */
+FT_SCOPE bool
+FT_FN(liquidation_distance_ratio) (const FT_T(Position) *p, const FT_T(Schedule) *s,
+								   FT_NUM mark, FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+{
+	FT_NUM		d;
+
+	if (!FT_FN(liquidation_distance) (p, s, mark, tick, &d FT_CTX))
+		return false;
+	*out = FT_DIV(d, mark, MARGIN_QUOTIENT_SCALE, false);
+	return true;
+}
+
+/*
+ * The smallest margin x, a multiple of 10^-k with k = max(8, scale of M),
+ * after which the check at the mark says ok: MM < c*(Q + x).  With the
+ * numerators of the check (inverse: times D = E*P), x > (MM - c*Q) / (c*D):
+ * x = floor((MM - c*Q) / (c*D)) + 10^-k; 0 when MM < c*Q already.  Adding
+ * margin moves neither the notional nor its bracket.  (MM >= 0, so
+ * MM < c*Q with c <= 1 also means Q > MM and Q > 0.)
+ */
+FT_SCOPE FT_NUM
+FT_FN(top_up_to_ok) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark,
+					 FT_NUM call_ratio FT_CTX_DECL)
+{
+	int			k = Max(MARGIN_PRICE_MIN_SCALE, FT_SCALE(p->margin));
+	FT_NUM		need;
+
+	if (p->side == 0)
+		return FT_INT(0);
+	need = FT_SUB(FT_FN(maintenance_numerator) (p, s, mark FT_CTX),
+				  FT_MUL(call_ratio, FT_FN(equity_numerator) (p, mark FT_CTX)));
+	if (FT_SIGN(need) < 0)
+		return FT_INT(0);
+	return FT_ADD(FT_DIV(need, p->inverse ? FT_MUL(call_ratio, FT_MUL(p->entry, mark)) : call_ratio,
+						 k, false),
+				  FT_UNIT(k));
+}
+
+/*
+ * The margin to add so that the liquidation price is the target P* or beyond
+ * it on the safe side (at or below it for a long, at or above for a short):
+ * the margin M* at which Q(P*) = MM(P*) with the bracket of N(P*), which
+ * makes P* the tier-consistent root, less M, and 0 when M >= M*.  linear:
+ * M* = MM(P*) - U(P*), exact; inverse: M* = (MM*E*P* - s*(P* - E)) / (E*P*),
+ * up (a requirement).  false for a zero size.
+ */
+FT_SCOPE bool
+FT_FN(top_up_for_liquidation_price) (const FT_T(Position) *p, const FT_T(Schedule) *s,
+									 FT_NUM target, FT_NUM *out FT_CTX_DECL)
+{
+	FT_NUM		need;
+
+	if (p->side == 0)
+		return false;
+	need = FT_SUB(FT_FN(maintenance_numerator) (p, s, target FT_CTX),
+				  FT_MUL(p->s, FT_SUB(target, p->entry)));
+	if (p->inverse)
+		need = FT_DIV(need, FT_MUL(p->entry, target), MARGIN_QUOTIENT_SCALE, true);
+	need = FT_SUB(need, p->margin);
+	*out = FT_SIGN(need) > 0 ? need : FT_INT(0);
+	return true;
+}
+
+/*
+ * The most margin that can be removed at the mark, down to 16 decimals:
+ *	 - unrealised profit cannot be withdrawn, and the position keeps its
+ *	   initial margin at the mark: M + min(U, 0) - N(P)/L;
+ *	 - the position stays above maintenance: less than Q - MM (the largest
+ *	   multiple of 10^-16 below it), which the first bound implies whenever
+ *	   1/L > r + f of the bracket at the mark (doc/whatif.md);
+ * and 0 when either is negative.  The whole margin for a zero size.
+ * linear: (L*(M + min(U, 0)) - a*P) / L; inverse, over D = E*P:
+ * (L*(M*D + min(s*(P - E), 0)) - a*E) / (L*D).
+ */
+FT_SCOPE FT_NUM
+FT_FN(max_removable_margin) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark,
+							 FT_NUM leverage FT_CTX_DECL)
+{
+	FT_NUM		u,
+				d,
+				held,
+				by_initial,
+				by_maintenance;
+
+	if (p->side == 0)
+		return p->margin;
+	u = FT_MUL(p->s, FT_SUB(mark, p->entry));
+	if (FT_SIGN(u) > 0)
+		u = FT_INT(0);
+	if (p->inverse)
+	{
+		d = FT_MUL(p->entry, mark);
+		held = FT_SUB(FT_MUL(leverage, FT_ADD(FT_MUL(p->margin, d), u)), FT_MUL(p->a, p->entry));
+		by_initial = FT_DIV(held, FT_MUL(leverage, d), MARGIN_QUOTIENT_SCALE, false);
+	}
+	else
+	{
+		d = FT_INT(1);
+		held = FT_SUB(FT_MUL(leverage, FT_ADD(p->margin, u)), FT_MUL(p->a, mark));
+		by_initial = FT_DIV(held, leverage, MARGIN_QUOTIENT_SCALE, false);
+	}
+	by_maintenance = FT_SUB(FT_DIV(FT_SUB(FT_FN(equity_numerator) (p, mark FT_CTX),
+										  FT_FN(maintenance_numerator) (p, s, mark FT_CTX)),
+								   d, MARGIN_QUOTIENT_SCALE, true),
+							FT_UNIT(MARGIN_QUOTIENT_SCALE));
+	if (FT_CMP(by_maintenance, by_initial) < 0)
+		by_initial = by_maintenance;
+	return FT_SIGN(by_initial) > 0 ? by_initial : FT_INT(0);
+}
+
+/*
+ * The largest size in contracts (> 0) whose initial margin N/L and opening
+ * fee N*f at the price fit the collateral C: N <= C / (1/L + f) = C*L / (1 + f*L),
+ * and, when has_cap, N <= cap.  linear q = N / (cs*P), inverse q = N*P / cs.
+ * Rounded down to a whole lot, or to 16 decimals when lot = 0.
+ */
+FT_SCOPE FT_NUM
+FT_FN(max_size) (FT_NUM collateral, FT_NUM price, FT_NUM leverage, FT_NUM fee,
+				 FT_NUM contract_size, bool inverse, bool has_cap, FT_NUM cap, FT_NUM lot
+				 FT_CTX_DECL)
+{
+	FT_NUM		num = FT_MUL(collateral, leverage),
+				den = FT_ADD(FT_INT(1), FT_MUL(fee, leverage));
+
+	if (has_cap && FT_CMP(FT_MUL(cap, den), num) < 0)
+	{
+		num = cap;
+		den = FT_INT(1);
+	}
+	if (inverse)
+		num = FT_MUL(num, price);
+	else
+		den = FT_MUL(den, price);
+	if (!FT_IS_ONE(contract_size))
+		den = FT_MUL(den, contract_size);
+	if (FT_SIGN(lot) > 0)
+		return FT_DIV_TICK(num, den, lot, false);
+	return FT_DIV(num, den, MARGIN_QUOTIENT_SCALE, false);
+}
+
+/*
+ * A position after a fill (after_fill), and the close it shares with the
+ * liquidation engine: every amount in the settlement currency.
+ */
+typedef struct FT_T(Fill)
+{
+	FT_NUM		size;
+	FT_NUM		entry;
+	FT_NUM		margin;
+	FT_NUM		realized_pnl;
+	FT_NUM		fee;
+	FT_NUM		released;		/* margin released by the closed part */
+	FT_NUM		cash;			/* released + realized_pnl - fee, to the wallet */
+} FT_T(Fill);
+
+/* f * N(P) of k > 0 contracts: linear exact, inverse up */
+FT_SCOPE FT_NUM
+FT_FN(fill_fee) (const FT_T(Position) *p, FT_NUM k, FT_NUM price, FT_NUM fee_rate FT_CTX_DECL)
+{
+	FT_NUM		n = FT_IS_ONE(p->contract_size) ? k : FT_MUL(k, p->contract_size);
+
+	if (FT_IS_ZERO(fee_rate))
+		return FT_INT(0);
+	if (p->inverse)
+		return FT_DIV(FT_MUL(fee_rate, n), price, MARGIN_QUOTIENT_SCALE, true);
+	return FT_MUL(fee_rate, FT_MUL(n, price));
+}
+
+/*
+ * Close k contracts (0 < k <= |q|) of the position at the price, charging
+ * fee: the closed part releases M*k/|q| of the margin (down; all of it for a
+ * full close) and realises its PnL at the price (linear s_k*(P - E), exact;
+ * inverse s_k*(P - E)/(E*P), down, with s_k = side*k*cs); cash = released +
+ * PnL - fee goes to the wallet, and when it is negative the deficit is taken
+ * from the margin that remains (never below 0; what is left of it stays in
+ * cash).  The entry of the rest is unchanged.
+ */
+FT_SCOPE void
+FT_FN(close_part) (const FT_T(Position) *p, FT_NUM k, FT_NUM price, FT_NUM fee,
+				   FT_T(Fill) *out FT_CTX_DECL)
+{
+	FT_NUM		q = FT_FN(abs_size) (p FT_CTX);
+	bool		whole = FT_CMP(k, q) == 0;
+	FT_NUM		sk = FT_IS_ONE(p->contract_size) ? k : FT_MUL(k, p->contract_size);
+	FT_NUM		pnl,
+				rest;
+
+	if (p->side < 0)
+		sk = FT_NEG(sk);
+	pnl = FT_MUL(sk, FT_SUB(price, p->entry));
+	if (p->inverse)
+		pnl = FT_DIV(pnl, FT_MUL(p->entry, price), MARGIN_QUOTIENT_SCALE, false);
+	out->size = p->side < 0 ? FT_NEG(FT_SUB(q, k)) : FT_SUB(q, k);
+	out->entry = p->entry;
+	out->released = whole ? p->margin :
+		FT_DIV(FT_MUL(p->margin, k), q, MARGIN_QUOTIENT_SCALE, false);
+	out->realized_pnl = pnl;
+	out->fee = fee;
+	out->cash = FT_SUB(FT_ADD(out->released, pnl), fee);
+	rest = FT_SUB(p->margin, out->released);
+	if (FT_SIGN(out->cash) < 0)
+	{
+		FT_NUM		take = FT_NEG(out->cash);
+
+		if (FT_CMP(take, rest) > 0)
+			take = rest;
+		rest = FT_SUB(rest, take);
+		out->cash = FT_ADD(out->cash, take);
+	}
+	out->margin = rest;
+}
+
+/*
+ * The average entry after adding q2 at P to q1 at E1 (same side): linear by
+ * notional, (q1*E1 + q2*P) / (q1 + q2); inverse the harmonic mean,
+ * (q1 + q2)*E1*P / (q1*P + q2*E1); rounded against the position (up for a
+ * long, down for a short) to max(16, the prices' scales) decimals.
+ */
+FT_SCOPE FT_NUM
+FT_FN(average_entry) (const FT_T(Position) *p, FT_NUM q2, FT_NUM price FT_CTX_DECL)
+{
+	FT_NUM		total = FT_ADD(p->size, q2);
+	int			k = Max(MARGIN_QUOTIENT_SCALE, Max(FT_SCALE(p->entry), FT_SCALE(price)));
+
+	if (p->inverse)
+		return FT_DIV(FT_MUL(total, FT_MUL(p->entry, price)),
+					  FT_ADD(FT_MUL(p->size, price), FT_MUL(q2, p->entry)), k, p->side > 0);
+	return FT_DIV(FT_ADD(FT_MUL(p->size, p->entry), FT_MUL(q2, price)), total, k, p->side > 0);
+}
+
+/*
+ * The position after a fill of q_f contracts (signed: > 0 buys) at P with
+ * fee rate f (the caller then adds what margin comes with the fill, and
+ * refuses a negative result):
+ *	 - q_f = 0: unchanged, no fee;
+ *	 - an increase (q = 0 or the same side): size q + q_f, entry the average
+ *	   (P itself from q = 0), the fee f*N_f(P) paid from the wallet: cash = -fee;
+ *	 - a reduction (the other side, |q_f| <= |q|): close_part of |q_f|;
+ *	 - a flip (|q_f| > |q|): the whole position closed, the rest (q + q_f)
+ *	   opened at P with no margin of its own (what the caller adds); the fee
+ *	   is on the whole fill, charged to the close.
+ */
+FT_SCOPE void
+FT_FN(after_fill) (const FT_T(Position) *p, FT_NUM fill_size, FT_NUM price, FT_NUM fee_rate,
+				   FT_T(Fill) *out FT_CTX_DECL)
+{
+	int			fill_side = FT_SIGN(fill_size);
+	FT_NUM		k = fill_side < 0 ? FT_NEG(fill_size) : fill_size;
+	FT_NUM		zero = FT_INT(0);
+
+	if (fill_side == 0 || p->side == 0 || p->side == fill_side)
+	{
+		out->size = FT_ADD(p->size, fill_size);
+		out->entry = fill_side == 0 ? p->entry :
+			p->side == 0 ? price : FT_FN(average_entry) (p, fill_size, price FT_CTX);
+		out->margin = p->margin;
+		out->realized_pnl = zero;
+		out->released = zero;
+		out->fee = fill_side == 0 ? zero : FT_FN(fill_fee) (p, k, price, fee_rate FT_CTX);
+		out->cash = FT_NEG(out->fee);
+	}
+	else
+	{
+		FT_NUM		q = FT_FN(abs_size) (p FT_CTX);
+		bool		flip = FT_CMP(k, q) > 0;
+
+		FT_FN(close_part) (p, flip ? q : k, price, FT_FN(fill_fee) (p, k, price, fee_rate FT_CTX),
+						   out FT_CTX);
+		if (flip)
+		{
+			out->size = FT_ADD(p->size, fill_size);
+			out->entry = price;
+		}
+	}
+}
+
 #undef FT_CAT_
 #undef FT_CAT
 #undef FT_FN
@@ -407,5 +758,6 @@ FT_FN(bankruptcy_price) (const FT_T(Position) *p, FT_NUM tick, FT_NUM *out FT_CT
 #undef FT_SCALE
 #undef FT_DIV
 #undef FT_DIV_TICK
+#undef FT_UNIT
 #undef FT_WALK_BROKEN
 #undef FT_SCOPE

@@ -12,7 +12,9 @@
  * the exact route, the arguments read and checked as Dec and the figure
  * computed by margin.h.  Both are compiled from formulas_template.h, so
  * they give the same digits.  The argument numbers follow the SQL
- * signatures.
+ * signatures.  What whatif.c's figures share with these (the call site,
+ * both routes' readers, the route counts) is in figure_call.h and defined
+ * here.
  */
 #include "postgres.h"
 
@@ -25,9 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "args.h"
-#include "numeric_codec.h"
-#include "rule.h"
+#include "figure_call.h"
 
 PG_MODULE_MAGIC;
 
@@ -37,7 +37,7 @@ void		_PG_init(void);
  * isomargin.fast_route: off sends every call to the exact route, so that a
  * test can compare both routes' answers in one session (they must agree).
  */
-static bool fast_route = true;
+bool		figure_fast_route = true;
 
 void
 _PG_init(void)
@@ -45,41 +45,53 @@ _PG_init(void)
 	DefineCustomBoolVariable("isomargin.fast_route",
 							 "Computes figures by the fast route where it can.",
 							 "Off: every figure by the exact route, for comparing the routes' answers.",
-							 &fast_route, true, PGC_USERSET, 0, NULL, NULL, NULL);
+							 &figure_fast_route, true, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("isomargin");
 }
 
-/* Calls answered by each route in this backend, for isomargin.routes(). */
-static uint64 route_calls[2];
+uint64		figure_route_calls[2];
 
-#define ROUTE_FAST 0
-#define ROUTE_EXACT 1
-
-/* Per-call-site state kept in fn_extra. */
-typedef struct CallSite
+Oid
+figure_label_oid(FunctionCallInfo fcinfo, const char *typname, const char *const *labels,
+				 int nlabels, int label)
 {
-	RuleCache  *rules;
-	Oid			status_oids[4]; /* margin_status labels, by MarginStatus */
-	TupleDesc	result_desc;	/* assess: blessed result row type */
-} CallSite;
+	CallSite   *site = call_site(fcinfo);
 
-static pg_attribute_always_inline CallSite *
-call_site(FunctionCallInfo fcinfo)
-{
-	if (unlikely(fcinfo->flinfo->fn_extra == NULL))
-		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
-														  sizeof(CallSite));
-	return (CallSite *) fcinfo->flinfo->fn_extra;
+	Assert(nlabels <= (int) lengthof(site->label_oids));
+	if (unlikely(!OidIsValid(site->label_oids[label])))
+	{
+		Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+		Oid			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											CStringGetDatum(typname),
+											ObjectIdGetDatum(nsp));
+
+		for (int i = 0; i < nlabels; i++)
+			site->label_oids[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+												  ObjectIdGetDatum(typid),
+												  CStringGetDatum(labels[i]));
+		if (!OidIsValid(site->label_oids[label]))
+			elog(ERROR, "isomargin.%s is missing label \"%s\"", typname, labels[label]);
+	}
+	return site->label_oids[label];
 }
 
-/* Where each function's rule arguments are: -1 for those it does not take. */
-#define RULE_ARGS(cs_, kind_, rate_, fee_, tick_, call_) \
-	{.cs = cs_, .kind = kind_, .rate = rate_, .fee = fee_, .tick = tick_, .call_ratio = call_}
-
-static pg_attribute_always_inline const Rule *
-rule_of(FunctionCallInfo fcinfo, const RuleArgs *args)
+TupleDesc
+figure_result_desc(FunctionCallInfo fcinfo)
 {
-	return rule_of_call(fcinfo, &call_site(fcinfo)->rules, args);
+	CallSite   *site = call_site(fcinfo);
+
+	if (unlikely(site->result_desc == NULL))
+	{
+		TupleDesc	desc;
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "%s must return a composite type", get_func_name(fcinfo->flinfo->fn_oid));
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		site->result_desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+	}
+	return site->result_desc;
 }
 
 static const char *const status_labels[] = {"ok", "margin_call", "liquidate", "bankrupt"};
@@ -88,82 +100,11 @@ static const char *const status_labels[] = {"ok", "margin_call", "liquidate", "b
 static Oid
 status_oid(FunctionCallInfo fcinfo, MarginStatus status)
 {
-	CallSite   *site = call_site(fcinfo);
-
-	if (unlikely(!OidIsValid(site->status_oids[status])))
-	{
-		Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
-		Oid			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-											CStringGetDatum("margin_status"),
-											ObjectIdGetDatum(nsp));
-
-		for (int i = 0; i < (int) lengthof(status_labels); i++)
-			site->status_oids[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
-												   ObjectIdGetDatum(typid),
-												   CStringGetDatum(status_labels[i]));
-		if (!OidIsValid(site->status_oids[status]))
-			elog(ERROR, "isomargin.margin_status is missing label \"%s\"", status_labels[status]);
-	}
-	return site->status_oids[status];
+	return figure_label_oid(fcinfo, "margin_status", status_labels, lengthof(status_labels),
+							status);
 }
 
-/* ---- the fast route ---- */
-
-static pg_attribute_always_inline bool
-fast_arg(FunctionCallInfo fcinfo, int argno, Fix *out)
-{
-	int64		coef;
-	int			scale;
-
-	if (!numeric_codec_read_int64(PG_GETARG_DATUM(argno), &coef, &scale))
-		return false;
-	*out = fix_make(coef, scale);
-	return true;
-}
-
-static pg_attribute_always_inline bool
-fast_price(FunctionCallInfo fcinfo, int argno, Fix *out)
-{
-	return fast_arg(fcinfo, argno, out) && out->v > 0;
-}
-
-/*
- * The position in size_arg, entry_arg (> 0; -1: none, 1) and margin_arg
- * (>= 0; -1: none, 0); false to decline.
- */
-static pg_attribute_always_inline bool
-fast_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_arg,
-			  int margin_arg, FastPosition *p, bool *ok)
-{
-	Fix			size,
-				entry = fix_make(1, 0),
-				margin = fix_make(0, 0);
-
-	if (!fast_route || !r->fast || !fast_arg(fcinfo, size_arg, &size) ||
-		(entry_arg >= 0 && !fast_price(fcinfo, entry_arg, &entry)) ||
-		(margin_arg >= 0 && (!fast_arg(fcinfo, margin_arg, &margin) || margin.v < 0)))
-		return false;
-	fast_position_init(p, size, entry, margin, r->f_contract_size, r->inverse, ok);
-	return *ok;
-}
-
-#define RETURN_FAST(v) \
-	do { \
-		route_calls[ROUTE_FAST]++; \
-		PG_RETURN_NUMERIC(numeric_codec_make((v).v, (v).s)); \
-	} while (0)
-
-#define RETURN_FAST_PRICE(has, v) \
-	do { \
-		route_calls[ROUTE_FAST]++; \
-		if (!(has)) \
-			PG_RETURN_NULL(); \
-		PG_RETURN_NUMERIC(numeric_codec_make((v).v, (v).s)); \
-	} while (0)
-
-/* ---- the exact route ---- */
-
-static void
+void
 exact_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_arg,
 			   int margin_arg, MarginPosition *p)
 {
@@ -175,25 +116,6 @@ exact_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_a
 
 	margin_position_init(p, size, entry, margin, r->contract_size, r->inverse);
 }
-
-/* Enters the exact route of a figure: counted, and named for overflow errors. */
-#define EXACT_BEGIN(figure) \
-	ErrorContextCallback figure_cb; \
-	route_calls[ROUTE_EXACT]++; \
-	dec_figure_push(&figure_cb, figure)
-
-#define EXACT_RETURN(d) \
-	do { \
-		Numeric		result_ = dec_to_numeric(d); \
-		dec_figure_pop(&figure_cb); \
-		PG_RETURN_NUMERIC(result_); \
-	} while (0)
-
-#define EXACT_RETURN_NULL() \
-	do { \
-		dec_figure_pop(&figure_cb); \
-		PG_RETURN_NULL(); \
-	} while (0)
 
 /* ---- the figures ---- */
 
@@ -428,7 +350,7 @@ margin_status(PG_FUNCTION_ARGS)
 		status = fast_check(&p, &r->f_schedule, mark, r->f_call_ratio, &ok);
 		if (ok)
 		{
-			route_calls[ROUTE_FAST]++;
+			figure_route_calls[ROUTE_FAST]++;
 			PG_RETURN_OID(status_oid(fcinfo, status));
 		}
 	}
@@ -576,7 +498,7 @@ assess_fast(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls)
 			fast_value(values, nulls, i, has[i], v[i]);
 	values[A_STATUS] = ObjectIdGetDatum(status_oid(fcinfo, status));
 	nulls[A_STATUS] = false;
-	route_calls[ROUTE_FAST]++;
+	figure_route_calls[ROUTE_FAST]++;
 	return true;
 }
 
@@ -623,7 +545,7 @@ Datum
 assess(PG_FUNCTION_ARGS)
 {
 	static const RuleArgs args = RULE_ARGS(5, 6, 4, 7, 9, 8);
-	CallSite   *site = call_site(fcinfo);
+	TupleDesc	desc;
 	const Rule *r;
 	Datum		values[A_NATTS];
 	bool		nulls[A_NATTS] = {0};
@@ -631,21 +553,11 @@ assess(PG_FUNCTION_ARGS)
 	for (int i = 0; i < 10; i++)
 		if (PG_ARGISNULL(i))
 			PG_RETURN_NULL();
-	if (unlikely(site->result_desc == NULL))
-	{
-		TupleDesc	desc;
-		MemoryContext old;
-
-		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "assess must return a composite type");
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		site->result_desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-		MemoryContextSwitchTo(old);
-	}
+	desc = figure_result_desc(fcinfo);
 	r = rule_of(fcinfo, &args);
 	if (!assess_fast(fcinfo, r, values, nulls))
 		assess_exact(fcinfo, r, values, nulls);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(site->result_desc, values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
 /*
@@ -667,7 +579,7 @@ routes(PG_FUNCTION_ARGS)
 		bool		nulls[2] = {0};
 
 		values[0] = CStringGetTextDatum(names[i]);
-		values[1] = Int64GetDatum((int64) route_calls[i]);
+		values[1] = Int64GetDatum((int64) figure_route_calls[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -35,6 +35,7 @@
 #define FT_SCALE(a) ((a).scale)
 #define FT_DIV(num, den, scale, up) dec_div_round(num, den, scale, (up) ? DEC_CEIL : DEC_FLOOR)
 #define FT_DIV_TICK(num, den, tick, up) dec_div_round_tick(num, den, tick, (up) ? DEC_CEIL : DEC_FLOOR)
+#define FT_UNIT(k) dec_make(1, k)
 #define FT_WALK_BROKEN() elog(ERROR, "isomargin: the bracket walk of a price did not settle")
 #define FT_SCOPE static inline
 #include "formulas_template.h"

@@ -51,12 +51,12 @@ build_fast(Rule *r, FastBracket *f_brackets)
 	bool		ok = true;
 
 	r->fast = fix_of(r->contract_size, &r->f_contract_size) &&
-		fix_of(r->tick, &r->f_tick) && fix_of(r->call_ratio, &r->f_call_ratio);
+		fix_of(r->tick, &r->f_tick) && fix_of(r->call_ratio, &r->f_call_ratio) &&
+		fix_of(r->schedule.fee, &r->f_schedule.fee);
 	if (!r->fast || !r->has_schedule)
 		return;
 	r->f_schedule.nbrackets = r->schedule.nbrackets;
 	r->f_schedule.brackets = r->schedule.nbrackets == 1 && f_brackets == NULL ? &r->f_flat : f_brackets;
-	r->fast = fix_of(r->schedule.fee, &r->f_schedule.fee);
 	for (int i = 0; r->fast && i < r->schedule.nbrackets; i++)
 	{
 		const MarginBracket *b = &r->schedule.brackets[i];
@@ -82,6 +82,8 @@ rule_build(const RuleInput *in, const RuleNames *names, Rule *out,
 		reject(names, names->contract_size, "be greater than zero", in->contract_size);
 	if (dec_sign(in->fee) < 0)
 		reject(names, names->fee, "not be negative", in->fee);
+	/* the fee of a fill or an opening (whatif.c), with or without a maintenance rule */
+	out->schedule.fee = in->fee;
 
 	out->has_schedule = in->tiers != NULL || in->has_mmr;
 	if (in->tiers != NULL)

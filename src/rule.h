@@ -35,7 +35,7 @@ typedef struct Rule
 	bool		inverse;
 	Dec			contract_size;
 	bool		has_schedule;
-	MarginSchedule schedule;
+	MarginSchedule schedule;	/* its fee is set without a maintenance rule too */
 	Dec			tick;			/* 0: none */
 	Dec			call_ratio;		/* when the rule has one */
 	/* the fast route's form: fast is false when a value does not fit a Fix */

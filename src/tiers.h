@@ -102,4 +102,11 @@ extern Tiers *tiers_build(const TiersDraft *draft, char **detail);
 /* Index (0-based) of the bracket holding notional n >= 0: F_i < n <= C_i, 0 in the first. */
 extern int	tiers_bracket_index(const Tiers *t, Dec n);
 
+/*
+ * Index of the last bracket whose max_leverage is at least `leverage` (the
+ * brackets up to it all allow it: max_leverage never increases), or -1 when
+ * even the first one's is lower (tiers_lookup.c).
+ */
+extern int	tiers_leverage_bracket(const Tiers *t, Dec leverage);
+
 #endif

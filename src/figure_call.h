@@ -1,0 +1,158 @@
+/*
+ * figure_call.h
+ *	  What the SQL wrappers of the figures share (functions.c, whatif.c):
+ *	  the call site's state, its rule, the position read by either route,
+ *	  the count of calls each route answered and the figure named in
+ *	  overflow errors.
+ *
+ * A figure's SQL function takes its rule from rule.c, then tries the fast
+ * route: the position's numerics read straight into int64 coefficients
+ * (fast_arg, fast_position) and the figure computed by fast.h; when that
+ * declines (a number of more than 18 digits or decimals, an intermediate
+ * that would overflow, an invalid value that needs its error message) it
+ * calls a noinline function that reads and checks the arguments as Dec
+ * (exact_position, args.h) and computes the figure by margin.h between
+ * EXACT_BEGIN and EXACT_RETURN.
+ */
+#ifndef ISOMARGIN_FIGURE_CALL_H
+#define ISOMARGIN_FIGURE_CALL_H
+
+#include "fmgr.h"
+#include "access/tupdesc.h"
+
+#include "args.h"
+#include "numeric_codec.h"
+#include "rule.h"
+
+/*
+ * Hidden: read by every call of a figure, so reached directly rather than
+ * through the library's global offset table (a load per use).
+ */
+#define FIGURE_HIDDEN __attribute__((visibility("hidden")))
+
+/* isomargin.fast_route: off sends every call to the exact route */
+extern FIGURE_HIDDEN bool figure_fast_route;
+
+/* Calls answered by each route in this backend, for isomargin.routes(). */
+extern FIGURE_HIDDEN uint64 figure_route_calls[2];
+
+#define ROUTE_FAST 0
+#define ROUTE_EXACT 1
+
+/* Per-call-site state kept in fn_extra. */
+typedef struct CallSite
+{
+	RuleCache  *rules;
+	Oid			label_oids[4];	/* an enum result's labels, by index (figure_label_oid) */
+	TupleDesc	result_desc;	/* a composite result: the blessed row type */
+} CallSite;
+
+static pg_attribute_always_inline CallSite *
+call_site(FunctionCallInfo fcinfo)
+{
+	if (unlikely(fcinfo->flinfo->fn_extra == NULL))
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(CallSite));
+	return (CallSite *) fcinfo->flinfo->fn_extra;
+}
+
+/* Where each function's rule arguments are: -1 for those it does not take. */
+#define RULE_ARGS(cs_, kind_, rate_, fee_, tick_, call_) \
+	{.cs = cs_, .kind = kind_, .rate = rate_, .fee = fee_, .tick = tick_, .call_ratio = call_}
+
+static pg_attribute_always_inline const Rule *
+rule_of(FunctionCallInfo fcinfo, const RuleArgs *args)
+{
+	return rule_of_call(fcinfo, &call_site(fcinfo)->rules, args);
+}
+
+/*
+ * The OID of labels[label] of the enum type `typname` (at most 4 labels) in
+ * the function's own schema, looked up once per call site.
+ */
+extern Oid	figure_label_oid(FunctionCallInfo fcinfo, const char *typname,
+							 const char *const *labels, int nlabels, int label);
+
+/* The function's composite result type, blessed once per call site. */
+extern TupleDesc figure_result_desc(FunctionCallInfo fcinfo);
+
+/* ---- the fast route ---- */
+
+static pg_attribute_always_inline bool
+fast_arg(FunctionCallInfo fcinfo, int argno, Fix *out)
+{
+	int64		coef;
+	int			scale;
+
+	if (!numeric_codec_read_int64(PG_GETARG_DATUM(argno), &coef, &scale))
+		return false;
+	*out = fix_make(coef, scale);
+	return true;
+}
+
+static pg_attribute_always_inline bool
+fast_price(FunctionCallInfo fcinfo, int argno, Fix *out)
+{
+	return fast_arg(fcinfo, argno, out) && out->v > 0;
+}
+
+/*
+ * The position in size_arg, entry_arg (> 0; -1: none, 1) and margin_arg
+ * (>= 0; -1: none, 0); false to decline.
+ */
+static pg_attribute_always_inline bool
+fast_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_arg,
+			  int margin_arg, FastPosition *p, bool *ok)
+{
+	Fix			size,
+				entry = fix_make(1, 0),
+				margin = fix_make(0, 0);
+
+	if (!figure_fast_route || !r->fast || !fast_arg(fcinfo, size_arg, &size) ||
+		(entry_arg >= 0 && !fast_price(fcinfo, entry_arg, &entry)) ||
+		(margin_arg >= 0 && (!fast_arg(fcinfo, margin_arg, &margin) || margin.v < 0)))
+		return false;
+	fast_position_init(p, size, entry, margin, r->f_contract_size, r->inverse, ok);
+	return *ok;
+}
+
+#define RETURN_FAST(v) \
+	do { \
+		figure_route_calls[ROUTE_FAST]++; \
+		PG_RETURN_NUMERIC(numeric_codec_make((v).v, (v).s)); \
+	} while (0)
+
+#define RETURN_FAST_PRICE(has, v) \
+	do { \
+		figure_route_calls[ROUTE_FAST]++; \
+		if (!(has)) \
+			PG_RETURN_NULL(); \
+		PG_RETURN_NUMERIC(numeric_codec_make((v).v, (v).s)); \
+	} while (0)
+
+/* ---- the exact route ---- */
+
+/* The position as Dec, each argument checked (22023 naming it). */
+extern void exact_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_arg,
+						   int margin_arg, MarginPosition *p);
+
+/* Enters the exact route of a figure: counted, and named for overflow errors. */
+#define EXACT_BEGIN(figure) \
+	ErrorContextCallback figure_cb; \
+	figure_route_calls[ROUTE_EXACT]++; \
+	dec_figure_push(&figure_cb, figure)
+
+#define EXACT_RETURN(d) \
+	do { \
+		Numeric		result_ = dec_to_numeric(d); \
+		dec_figure_pop(&figure_cb); \
+		PG_RETURN_NUMERIC(result_); \
+	} while (0)
+
+#define EXACT_RETURN_NULL() \
+	do { \
+		dec_figure_pop(&figure_cb); \
+		PG_RETURN_NULL(); \
+	} while (0)
+
+#endif

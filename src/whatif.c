@@ -1,0 +1,455 @@
+/*
+ * whatif.c
+ *	  The what-if and pre-trade figures (install/26_whatif.sql,
+ *	  doc/whatif.md): effective leverage, return on equity, the distance to
+ *	  liquidation, the side, the top-ups to safety and to a liquidation
+ *	  price, the removable margin, sizing, and a position after a fill.
+ *
+ * Each is built as functions.c's figures are (figure_call.h): the rule from
+ * rule.c, the fast route first (fast.h), the exact route when it declines
+ * (margin.h), both compiled from formulas_template.h, each call counted by
+ * route and the figure named in an overflow error.  The argument numbers
+ * follow the SQL signatures.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+
+#include "figure_call.h"
+
+/* ---- figures of one position at a price ---- */
+
+/*
+ * The figures of one position at a price (the mark, or a target price):
+ * which one, and where its arguments are.  The size is argument 0 and the
+ * entry price argument 1 in every one.
+ */
+typedef enum WhatIf
+{
+	WI_EFFECTIVE_LEVERAGE,
+	WI_RETURN_ON_EQUITY,
+	WI_DISTANCE,
+	WI_DISTANCE_RATIO,
+	WI_TOP_UP_TO_OK,
+	WI_TOP_UP_FOR_PRICE,
+	WI_MAX_REMOVABLE
+} WhatIf;
+
+typedef struct WhatIfArgs
+{
+	WhatIf		which;
+	const char *figure;			/* named in an overflow error */
+	int8		margin;
+	int8		price;
+	const char *price_name;
+	int8		leverage;		/* -1: none */
+	RuleArgs	rule;
+} WhatIfArgs;
+
+static pg_noinline Datum
+whatif_exact(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
+{
+	MarginPosition p;
+	Dec			price,
+				leverage = dec_from_int(1),
+				v = dec_from_int(0);
+	bool		has = true;
+
+	EXACT_BEGIN(w->figure);
+	exact_position(fcinfo, r, 0, 1, w->margin, &p);
+	price = arg_positive(fcinfo, w->price, w->price_name);
+	if (w->leverage >= 0)
+		leverage = arg_positive(fcinfo, w->leverage, "leverage");
+	switch (w->which)
+	{
+		case WI_EFFECTIVE_LEVERAGE:
+			has = margin_effective_leverage(&p, price, &v);
+			break;
+		case WI_RETURN_ON_EQUITY:
+			has = margin_return_on_equity(&p, price, &v);
+			break;
+		case WI_DISTANCE:
+			has = margin_liquidation_distance(&p, &r->schedule, price, r->tick, &v);
+			break;
+		case WI_DISTANCE_RATIO:
+			has = margin_liquidation_distance_ratio(&p, &r->schedule, price, r->tick, &v);
+			break;
+		case WI_TOP_UP_TO_OK:
+			v = margin_top_up_to_ok(&p, &r->schedule, price, r->call_ratio);
+			break;
+		case WI_TOP_UP_FOR_PRICE:
+			has = margin_top_up_for_liquidation_price(&p, &r->schedule, price, &v);
+			break;
+		case WI_MAX_REMOVABLE:
+			v = margin_max_removable_margin(&p, &r->schedule, price, leverage);
+			break;
+	}
+	if (!has)
+		EXACT_RETURN_NULL();
+	EXACT_RETURN(v);
+}
+
+/* Inlined where `w` is a constant: the switch folds to the one figure. */
+static pg_attribute_always_inline Datum
+whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
+{
+	const Rule *r = rule_of(fcinfo, &w->rule);
+	FastPosition p;
+	Fix			price,
+				leverage = fix_make(1, 0),
+				v = fix_make(0, 0);
+	bool		ok = true,
+				has = true;
+
+	if (fast_position(fcinfo, r, 0, 1, w->margin, &p, &ok) && fast_price(fcinfo, w->price, &price) &&
+		(w->leverage < 0 || fast_price(fcinfo, w->leverage, &leverage)))
+	{
+		switch (w->which)
+		{
+			case WI_EFFECTIVE_LEVERAGE:
+				has = fast_effective_leverage(&p, price, &v, &ok);
+				break;
+			case WI_RETURN_ON_EQUITY:
+				has = fast_return_on_equity(&p, price, &v, &ok);
+				break;
+			case WI_DISTANCE:
+				has = fast_liquidation_distance(&p, &r->f_schedule, price, r->f_tick, &v, &ok);
+				break;
+			case WI_DISTANCE_RATIO:
+				has = fast_liquidation_distance_ratio(&p, &r->f_schedule, price, r->f_tick, &v, &ok);
+				break;
+			case WI_TOP_UP_TO_OK:
+				v = fast_top_up_to_ok(&p, &r->f_schedule, price, r->f_call_ratio, &ok);
+				break;
+			case WI_TOP_UP_FOR_PRICE:
+				has = fast_top_up_for_liquidation_price(&p, &r->f_schedule, price, &v, &ok);
+				break;
+			case WI_MAX_REMOVABLE:
+				v = fast_max_removable_margin(&p, &r->f_schedule, price, leverage, &ok);
+				break;
+		}
+		if (ok)
+			RETURN_FAST_PRICE(has, v);
+	}
+	return whatif_exact(fcinfo, r, w);
+}
+
+/* One SQL function: its WhatIfArgs, then whatif_call. */
+#define WHATIF_FUNCTION(name, which_, margin_, price_, price_name_, leverage_, rule_) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum \
+	name(PG_FUNCTION_ARGS) \
+	{ \
+		static const WhatIfArgs w = {.which = which_, .figure = #name, .margin = margin_, \
+			.price = price_, .price_name = price_name_, .leverage = leverage_, .rule = rule_}; \
+		return whatif_call(fcinfo, &w); \
+	}
+
+/* (size, entry_price, mark_price, margin, contract_size, kind) */
+WHATIF_FUNCTION(effective_leverage, WI_EFFECTIVE_LEVERAGE, 3, 2, "mark_price", -1,
+				RULE_ARGS(4, 5, -1, -1, -1, -1))
+WHATIF_FUNCTION(return_on_equity, WI_RETURN_ON_EQUITY, 3, 2, "mark_price", -1,
+				RULE_ARGS(4, 5, -1, -1, -1, -1))
+/* (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind, fee_rate, tick_size) */
+WHATIF_FUNCTION(liquidation_distance, WI_DISTANCE, 3, 2, "mark_price", -1,
+				RULE_ARGS(5, 6, 4, 7, 8, -1))
+WHATIF_FUNCTION(liquidation_distance_ratio, WI_DISTANCE_RATIO, 3, 2, "mark_price", -1,
+				RULE_ARGS(5, 6, 4, 7, 8, -1))
+/*
+ * (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind, fee_rate,
+ * margin_call_ratio)
+ */
+WHATIF_FUNCTION(top_up_to_ok, WI_TOP_UP_TO_OK, 3, 2, "mark_price", -1,
+				RULE_ARGS(5, 6, 4, 7, -1, 8))
+/* (size, entry_price, margin, target_price, mmr | tiers, contract_size, kind, fee_rate) */
+WHATIF_FUNCTION(top_up_for_liquidation_price, WI_TOP_UP_FOR_PRICE, 2, 3, "target_price", -1,
+				RULE_ARGS(5, 6, 4, 7, -1, -1))
+/* (size, entry_price, mark_price, margin, leverage, mmr | tiers, contract_size, kind, fee_rate) */
+WHATIF_FUNCTION(max_removable_margin, WI_MAX_REMOVABLE, 3, 2, "mark_price", 4,
+				RULE_ARGS(6, 7, 5, 8, -1, -1))
+
+static const char *const side_labels[] = {"long", "short"};
+
+static Datum
+side_datum(FunctionCallInfo fcinfo, int sign)
+{
+	return ObjectIdGetDatum(figure_label_oid(fcinfo, "position_side", side_labels,
+											 lengthof(side_labels), sign > 0 ? 0 : 1));
+}
+
+static pg_noinline Datum
+position_side_exact(FunctionCallInfo fcinfo)
+{
+	int			sign;
+
+	figure_route_calls[ROUTE_EXACT]++;
+	sign = dec_sign(arg_finite(fcinfo, 0, "size"));
+	if (sign == 0)
+		PG_RETURN_NULL();
+	return side_datum(fcinfo, sign);
+}
+
+PG_FUNCTION_INFO_V1(position_side);
+Datum
+position_side(PG_FUNCTION_ARGS)
+{
+	Fix			size;
+
+	if (!figure_fast_route || !fast_arg(fcinfo, 0, &size))
+		return position_side_exact(fcinfo);
+	figure_route_calls[ROUTE_FAST]++;
+	if (size.v == 0)
+		PG_RETURN_NULL();
+	return side_datum(fcinfo, size.v > 0 ? 1 : -1);
+}
+
+/* ---- sizing ---- */
+
+/*
+ * The largest notional a leverage is allowed at under a schedule: the cap
+ * of the last bracket whose max_leverage is at least it (false: none).
+ */
+static bool
+leverage_cap(const Tiers *t, Dec leverage, Dec *cap)
+{
+	int			i = tiers_leverage_bracket(t, leverage);
+
+	if (i < 0)
+		return false;
+	*cap = tiers_dec(&t->brackets[i], TIERS_CAP);
+	return true;
+}
+
+/*
+ * max_size(collateral, price, leverage, contract_size, kind, fee_rate,
+ * lot_size) and its tiers overload, which takes the schedule at tiers_arg
+ * and the rest one place later.
+ */
+static pg_noinline Datum
+max_size_exact(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
+{
+	int			lot_arg = tiers_arg >= 0 ? 7 : 6;
+	Dec			collateral,
+				price,
+				leverage,
+				lot,
+				cap = dec_from_int(0);
+	bool		has_cap = tiers_arg >= 0;
+
+	EXACT_BEGIN("max_size");
+	collateral = arg_nonnegative(fcinfo, 0, "collateral");
+	price = arg_positive(fcinfo, 1, "price");
+	leverage = arg_positive(fcinfo, 2, "leverage");
+	lot = arg_nonnegative(fcinfo, lot_arg, "lot_size");
+	if (has_cap && !leverage_cap(PG_GETARG_TIERS_P(tiers_arg), leverage, &cap))
+		EXACT_RETURN_NULL();
+	EXACT_RETURN(margin_max_size(collateral, price, leverage, r->schedule.fee,
+								 r->contract_size, r->inverse, has_cap, cap, lot));
+}
+
+static pg_attribute_always_inline Datum
+max_size_call(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
+{
+	int			lot_arg = tiers_arg >= 0 ? 7 : 6;
+	Fix			collateral,
+				price,
+				leverage,
+				lot,
+				v,
+				cap = fix_make(0, 0);
+	Dec			dcap;
+	bool		ok = true,
+				has_cap = tiers_arg >= 0;
+
+	if (figure_fast_route && r->fast && fast_arg(fcinfo, 0, &collateral) && collateral.v >= 0 &&
+		fast_price(fcinfo, 1, &price) && fast_price(fcinfo, 2, &leverage) &&
+		fast_arg(fcinfo, lot_arg, &lot) && lot.v >= 0)
+	{
+		if (has_cap)
+		{
+			if (!leverage_cap(PG_GETARG_TIERS_P(tiers_arg), dec_make(leverage.v, leverage.s),
+							  &dcap))
+			{
+				figure_route_calls[ROUTE_FAST]++;
+				PG_RETURN_NULL();
+			}
+			cap = fix_make(dcap.coef, dcap.scale);
+		}
+		v = fast_max_size(collateral, price, leverage, r->f_schedule.fee, r->f_contract_size,
+						  r->inverse, has_cap, cap, lot, &ok);
+		if (ok)
+			RETURN_FAST(v);
+	}
+	return max_size_exact(fcinfo, r, tiers_arg);
+}
+
+PG_FUNCTION_INFO_V1(max_size);
+Datum
+max_size(PG_FUNCTION_ARGS)
+{
+	static const RuleArgs args = RULE_ARGS(3, 4, -1, 5, -1, -1);
+
+	return max_size_call(fcinfo, rule_of(fcinfo, &args), -1);
+}
+
+PG_FUNCTION_INFO_V1(max_size_tiers);
+Datum
+max_size_tiers(PG_FUNCTION_ARGS)
+{
+	static const RuleArgs args = RULE_ARGS(4, 5, 3, 6, -1, -1);
+
+	return max_size_call(fcinfo, rule_of(fcinfo, &args), 3);
+}
+
+/*
+ * max_leverage_for_size(size, price, tiers, contract_size, kind): the
+ * max_leverage of the bracket of N(price); NULL above the last cap.
+ */
+static Datum
+leverage_of_bracket(const Tiers *t, int i)
+{
+	const TiersBracket *b = &t->brackets[i];
+
+	PG_RETURN_NUMERIC(numeric_codec_make(b->coef[TIERS_LEVERAGE], b->scale[TIERS_LEVERAGE]));
+}
+
+static pg_noinline Datum
+max_leverage_for_size_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
+	const Tiers *t = PG_GETARG_TIERS_P(2);
+	MarginPosition p;
+	Dec			price;
+	Datum		result;
+
+	EXACT_BEGIN("max_leverage_for_size");
+	exact_position(fcinfo, r, 0, -1, -1, &p);
+	price = arg_positive(fcinfo, 1, "price");
+	if (margin_notional_cmp(&p, price, tiers_dec(&t->brackets[t->nbrackets - 1], TIERS_CAP)) > 0)
+		EXACT_RETURN_NULL();
+	result = leverage_of_bracket(t, margin_bracket_at_price(&p, &r->schedule, price));
+	dec_figure_pop(&figure_cb);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(max_leverage_for_size);
+Datum
+max_leverage_for_size(PG_FUNCTION_ARGS)
+{
+	static const RuleArgs args = RULE_ARGS(3, 4, 2, -1, -1, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	const Tiers *t;
+	const TiersBracket *last;
+	FastPosition p;
+	Fix			price;
+	bool		ok = true;
+	int			above,
+				i;
+
+	if (fast_position(fcinfo, r, 0, -1, -1, &p, &ok) && fast_price(fcinfo, 1, &price))
+	{
+		t = PG_GETARG_TIERS_P(2);
+		last = &t->brackets[t->nbrackets - 1];
+		above = fast_notional_cmp(&p, price, fix_make(last->coef[TIERS_CAP], last->scale[TIERS_CAP]),
+								  &ok);
+		i = fast_bracket_at_price(&p, &r->f_schedule, price, &ok);
+		if (ok)
+		{
+			figure_route_calls[ROUTE_FAST]++;
+			if (above > 0)
+				PG_RETURN_NULL();
+			return leverage_of_bracket(t, i);
+		}
+	}
+	return max_leverage_for_size_exact(fcinfo, r);
+}
+
+/* ---- a position after a fill ---- */
+
+enum
+{
+	F_SIZE, F_ENTRY, F_MARGIN, F_PNL, F_FEE, F_RELEASED, F_CASH, F_NATTS
+};
+
+static Datum
+fill_row(FunctionCallInfo fcinfo, Numeric *v)
+{
+	Datum		values[F_NATTS];
+	bool		nulls[F_NATTS] = {0};
+
+	for (int i = 0; i < F_NATTS; i++)
+		values[i] = NumericGetDatum(v[i]);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(figure_result_desc(fcinfo), values, nulls)));
+}
+
+static pg_noinline Datum
+after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
+	MarginPosition p;
+	MarginFill	f;
+	Dec			fill_size,
+				fill_price,
+				added,
+				margin;
+	Numeric		v[F_NATTS];
+
+	EXACT_BEGIN("after_fill");
+	exact_position(fcinfo, r, 0, 1, 2, &p);
+	fill_size = arg_finite(fcinfo, 3, "fill_size");
+	fill_price = arg_positive(fcinfo, 4, "fill_price");
+	added = arg_finite(fcinfo, 8, "margin_added");
+	margin_after_fill(&p, fill_size, fill_price, r->schedule.fee, &f);
+	margin = dec_add(f.margin, added);
+	if (dec_sign(margin) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("margin_added must not take the margin below zero"),
+				 errdetail("The margin after the fill is %s and margin_added is %s.",
+						   dec_text(f.margin), dec_text(added))));
+	v[F_SIZE] = dec_to_numeric(f.size);
+	v[F_ENTRY] = dec_to_numeric(f.entry);
+	v[F_MARGIN] = dec_to_numeric(margin);
+	v[F_PNL] = dec_to_numeric(f.realized_pnl);
+	v[F_FEE] = dec_to_numeric(f.fee);
+	v[F_RELEASED] = dec_to_numeric(f.released);
+	v[F_CASH] = dec_to_numeric(f.cash);
+	dec_figure_pop(&figure_cb);
+	return fill_row(fcinfo, v);
+}
+
+PG_FUNCTION_INFO_V1(after_fill);
+Datum
+after_fill(PG_FUNCTION_ARGS)
+{
+	static const RuleArgs args = RULE_ARGS(5, 6, -1, 7, -1, -1);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	FastFill	f;
+	Fix			fill_size,
+				fill_price,
+				added,
+				margin;
+	bool		ok = true;
+
+	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok) && fast_arg(fcinfo, 3, &fill_size) &&
+		fast_price(fcinfo, 4, &fill_price) && fast_arg(fcinfo, 8, &added))
+	{
+		fast_after_fill(&p, fill_size, fill_price, r->f_schedule.fee, &f, &ok);
+		margin = fix_add(f.margin, added, &ok);
+		if (ok && fix_sign(margin) >= 0)
+		{
+			Numeric		v[F_NATTS];
+
+			v[F_SIZE] = numeric_codec_make(f.size.v, f.size.s);
+			v[F_ENTRY] = numeric_codec_make(f.entry.v, f.entry.s);
+			v[F_MARGIN] = numeric_codec_make(margin.v, margin.s);
+			v[F_PNL] = numeric_codec_make(f.realized_pnl.v, f.realized_pnl.s);
+			v[F_FEE] = numeric_codec_make(f.fee.v, f.fee.s);
+			v[F_RELEASED] = numeric_codec_make(f.released.v, f.released.s);
+			v[F_CASH] = numeric_codec_make(f.cash.v, f.cash.s);
+			figure_route_calls[ROUTE_FAST]++;
+			return fill_row(fcinfo, v);
+		}
+	}
+	return after_fill_exact(fcinfo, r);
+}
