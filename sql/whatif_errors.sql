@@ -99,6 +99,20 @@ SELECT pg_temp.try($q$SELECT isomargin.top_up_to_ok(1, 30000, 29000, 3000, 0.004
        pg_temp.try($q$SELECT isomargin.liquidation_distance(1, 30000, 29000, 3000,
                         '{0..10 mmr=0.5 max_leverage=1.5; 10..20 mmr=0.9 max_leverage=1}'::isomargin.tiers, fee_rate => 0.1)::text$q$) AS tiers_mmr_fee;
 
+-- The tiers-only function and the tiers overloads check their arguments the same way.
+SELECT v.what, pg_temp.try(v.stmt) AS result
+FROM (VALUES
+    (1, 'max_leverage_for_size, size NaN', $q$SELECT isomargin.max_leverage_for_size('NaN', 1, '{0..5 mmr=0.005 max_leverage=100}')::text$q$),
+    (2, 'max_leverage_for_size, price 0', $q$SELECT isomargin.max_leverage_for_size(1, 0, '{0..5 mmr=0.005 max_leverage=100}')::text$q$),
+    (3, 'max_leverage_for_size, contract_size 0', $q$SELECT isomargin.max_leverage_for_size(1, 1, '{0..5 mmr=0.005 max_leverage=100}', 0)::text$q$),
+    (4, 'max_size with tiers, lot_size -1', $q$SELECT isomargin.max_size(1000, 30000, 10, '{0..5 mmr=0.005 max_leverage=100}'::isomargin.tiers, lot_size => -1)::text$q$),
+    (5, 'max_size with tiers, collateral NaN', $q$SELECT isomargin.max_size('NaN', 30000, 10, '{0..5 mmr=0.005 max_leverage=100}'::isomargin.tiers)::text$q$),
+    (6, 'max_size with tiers, fee_rate -1', $q$SELECT isomargin.max_size(1000, 30000, 10, '{0..5 mmr=0.005 max_leverage=100}'::isomargin.tiers, fee_rate => -1)::text$q$),
+    (7, 'top_up_to_ok with tiers, margin_call_ratio at the top bracket', $q$SELECT isomargin.top_up_to_ok(1, 30000, 29000, 3000, '{0..5 mmr=0.005 max_leverage=100; 5..10 mmr=0.01 max_leverage=50}'::isomargin.tiers, margin_call_ratio => 0.01)::text$q$),
+    (8, 'max_removable_margin with tiers, leverage 0', $q$SELECT isomargin.max_removable_margin(1, 30000, 29000, 3000, 0, '{0..5 mmr=0.005 max_leverage=100}'::isomargin.tiers)::text$q$)
+) v(n, what, stmt)
+ORDER BY v.n;
+
 -- after_fill: margin_added may take the margin to zero, not below.
 SELECT pg_temp.try('SELECT isomargin.after_fill(2, 30000, 3000, 0, 31000, margin_added => -3000)::text') AS to_zero,
        pg_temp.try('SELECT isomargin.after_fill(2, 30000, 3000, 0, 31000, margin_added => -3000.01)::text') AS below_zero,
