@@ -627,3 +627,28 @@ CREATE FUNCTION @extschema@.max_notional(
 RETURNS pg_catalog.numeric
 AS 'MODULE_PATHNAME', 'max_notional'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- claim_events: a max_events below 1 is refused with 22023 (it failed with
+-- LIMIT's own message, or claimed nothing for 0).
+CREATE OR REPLACE FUNCTION @extschema@.claim_events(worker pg_catalog.text, max_events pg_catalog.int4 DEFAULT 1)
+RETURNS SETOF @extschema@.events
+LANGUAGE plpgsql STRICT VOLATILE
+AS $fn$
+BEGIN
+    IF claim_events.max_events OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'max_events must be at least 1'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The value is %s.', claim_events.max_events);
+    END IF;
+    RETURN QUERY
+    UPDATE @extschema@.events AS e
+       SET claimed_by = claim_events.worker, claimed_at = pg_catalog.clock_timestamp()
+      FROM (SELECT u.id FROM @extschema@.events AS u
+             WHERE u.claimed_at IS NULL
+             ORDER BY u.id
+             LIMIT claim_events.max_events
+             FOR UPDATE SKIP LOCKED) AS c
+     WHERE e.id OPERATOR(pg_catalog.=) c.id
+    RETURNING e.*;
+END
+$fn$;

@@ -58,8 +58,15 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.events_id_seq', '');
 -- claim rolled back with the caller's transaction is claimable again.
 CREATE FUNCTION @extschema@.claim_events(worker pg_catalog.text, max_events pg_catalog.int4 DEFAULT 1)
 RETURNS SETOF @extschema@.events
-LANGUAGE sql STRICT VOLATILE
+LANGUAGE plpgsql STRICT VOLATILE
 AS $fn$
+BEGIN
+    IF claim_events.max_events OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'max_events must be at least 1'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The value is %s.', claim_events.max_events);
+    END IF;
+    RETURN QUERY
     UPDATE @extschema@.events AS e
        SET claimed_by = claim_events.worker, claimed_at = pg_catalog.clock_timestamp()
       FROM (SELECT u.id FROM @extschema@.events AS u
@@ -68,7 +75,8 @@ AS $fn$
              LIMIT claim_events.max_events
              FOR UPDATE SKIP LOCKED) AS c
      WHERE e.id OPERATOR(pg_catalog.=) c.id
-    RETURNING e.*
+    RETURNING e.*;
+END
 $fn$;
 
 -- Runs one statement of enforce() as the owner of an attached table, in a

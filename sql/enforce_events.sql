@@ -30,6 +30,13 @@ SELECT e.id, e.claimed_by FROM isomargin.claim_events('w4', 10) e ORDER BY e.id;
 SELECT count(*) AS claimed FROM isomargin.claim_events('w5', 10);
 UPDATE marks SET mark_price = 26000;
 SELECT count(*) AS claimed FROM isomargin.claim_events(NULL, 10);
+-- max_events below 1 is refused (22023), nothing claimed.
+\set ECHO none
+\i test/lib/try.sql
+\set ECHO all
+SELECT m, pg_temp.try(format('SELECT count(*) FROM isomargin.claim_events(%L, %s)', 'w6', m))
+  FROM (VALUES (0), (-5)) AS v(m);
+SELECT count(*) AS unclaimed FROM isomargin.events WHERE claimed_at IS NULL;
 SELECT id, claimed_by FROM isomargin.events ORDER BY id;
 
 SELECT isomargin.unenforce('positions');
