@@ -18,7 +18,9 @@
 # test points.  A suite or setup step that fails without naming a failed test counts as
 # one failure.  Exits non-zero when anything failed or nothing ran.  The cluster is
 # stopped and removed on exit, error or Ctrl-C.  ISOMARGIN_TEST_TIMEOUT (seconds, default
-# 900) bounds each make run, suite script and TAP file.
+# 900) bounds each make run, suite script and TAP file.  ISOMARGIN_ONLY (an extended
+# regular expression) keeps only the tests, specs, suites and TAP files whose name matches
+# it (regress always keeps 00_install), for a quick run while developing; CI never sets it.
 set -u -o pipefail
 
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/cluster.sh"
@@ -96,6 +98,19 @@ isomargin-print-var:
 EOF
 }
 
+# The words of a list that ISOMARGIN_ONLY selects (all of them when it is unset).
+only()
+{
+	local w keep=()
+	for w in $1; do
+		if [ -z "${ISOMARGIN_ONLY:-}" ] || [ "$w" = 00_install ] ||
+			grep -qE -- "$ISOMARGIN_ONLY" <<<"$w"; then
+			keep+=("$w")
+		fi
+	done
+	echo "${keep[*]:-}"
+}
+
 warn_unlisted()
 {
 	local listed=" $1 " dir=$2 ext=$3 var=$4 f base
@@ -149,11 +164,12 @@ suite_regress()
 	local list
 	list=$(makevar REGRESS)
 	warn_unlisted "$list" sql sql REGRESS
+	list=$(only "$list")
 	if [ -z "$list" ]; then
 		echo "== regress: REGRESS is empty"
 		return
 	fi
-	run_pg_regress regress "$list" regression.diffs ISOLATION= TAP_TESTS=
+	run_pg_regress regress "$list" regression.diffs ISOLATION= TAP_TESTS= REGRESS="$list"
 }
 
 suite_isolation()
@@ -161,11 +177,12 @@ suite_isolation()
 	local list
 	list=$(makevar ISOLATION)
 	warn_unlisted "$list" test/specs spec ISOLATION
+	list=$(only "$list")
 	if [ -z "$list" ]; then
 		echo "== isolation: ISOLATION is empty"
 		return
 	fi
-	run_pg_regress isolation "$list" output_iso/regression.diffs REGRESS= TAP_TESTS=
+	run_pg_regress isolation "$list" output_iso/regression.diffs REGRESS= TAP_TESTS= ISOLATION="$list"
 }
 
 suite_scripts()
@@ -173,6 +190,7 @@ suite_scripts()
 	local script name log rc line p f db
 	for script in test/suites/*.sh; do
 		[ -e "$script" ] || continue
+		[ -n "$(only "$(basename "$script" .sh)")" ] || continue
 		name="suite $(basename "$script" .sh)"
 		if [ ! -x "$script" ]; then
 			echo "warning: $script is not executable, so it is not run"
@@ -223,6 +241,7 @@ suite_tap()
 		tar -x -C "$src"
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$src"
 	for file in "${files[@]}"; do
+		[ -n "$(only "$(basename "$file" .pl)")" ] || continue
 		echo
 		echo "== tap $file"
 		log="$CLUSTER_DIR/tap-$(basename "$file").log"
