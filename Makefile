@@ -23,6 +23,8 @@ OBJS = \
 	src/enforce_lock.o \
 	src/enforce_owner.o \
 	src/enforce_drop.o \
+	src/enforce_queue.o \
+	src/enforce_guard.o \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
 	src/enforce_instrument_trigger.o
@@ -64,6 +66,8 @@ REGRESS = \
 	enforce_misuse \
 	enforce_security \
 	enforce_owner_rights \
+	enforce_queue \
+	enforce_privileges \
 	enforce_ddl \
 	whatif_worked_examples \
 	whatif_routes \
@@ -83,7 +87,8 @@ ISOLATION = \
 	enforce_repeatable_read \
 	enforce_feed_position \
 	enforce_feed_funding \
-	enforce_feed_close
+	enforce_feed_close \
+	enforce_notify
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src

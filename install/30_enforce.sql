@@ -53,32 +53,6 @@ COMMENT ON TABLE @extschema@.events IS
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.events', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.events_id_seq', '');
 
--- Claims up to max_events unclaimed events, oldest first, for one worker.
--- Concurrent callers never get the same event (FOR UPDATE SKIP LOCKED); a
--- claim rolled back with the caller's transaction is claimable again.
-CREATE FUNCTION @extschema@.claim_events(worker pg_catalog.text, max_events pg_catalog.int4 DEFAULT 1)
-RETURNS SETOF @extschema@.events
-LANGUAGE plpgsql STRICT VOLATILE
-AS $fn$
-BEGIN
-    IF claim_events.max_events OPERATOR(pg_catalog.<) 1 THEN
-        RAISE EXCEPTION 'max_events must be at least 1'
-            USING ERRCODE = '22023',
-                  DETAIL = pg_catalog.format('The value is %s.', claim_events.max_events);
-    END IF;
-    RETURN QUERY
-    UPDATE @extschema@.events AS e
-       SET claimed_by = claim_events.worker, claimed_at = pg_catalog.clock_timestamp()
-      FROM (SELECT u.id FROM @extschema@.events AS u
-             WHERE u.claimed_at IS NULL
-             ORDER BY u.id
-             LIMIT claim_events.max_events
-             FOR UPDATE SKIP LOCKED) AS c
-     WHERE e.id OPERATOR(pg_catalog.=) c.id
-    RETURNING e.*;
-END
-$fn$;
-
 -- Runs one statement of enforce() as the owner of an attached table, in a
 -- security-restricted operation (src/enforce_owner.c): code the owner
 -- attached to the table never runs with the caller's rights.  The caller
@@ -346,6 +320,24 @@ BEGIN
                   HINT = 'Make the symbol the primary key of the instruments table.';
     END IF;
 
+    -- What the positions owner needs: the triggers and the copy of the
+    -- marks run as it.  A missing grant is named here, not at the last step.
+    SELECT r.relowner INTO owner FROM pg_class r WHERE r.oid = pos;
+    SELECT x.what, x.obj INTO bad, dup FROM (VALUES
+            (1, 'USAGE', 'SCHEMA @extschema@', has_schema_privilege(owner, '@extschema@', 'USAGE')),
+            (2, 'SELECT', mk::text, has_table_privilege(owner, mk, 'SELECT')),
+            (3, 'SELECT', ins::text, has_table_privilege(owner, ins, 'SELECT'))) AS x(n, what, obj, ok)
+     WHERE NOT x.ok ORDER BY x.n LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'role %, the owner of table %, has no % on %',
+                (SELECT rolname FROM pg_roles WHERE oid = owner), pos, bad, dup
+            USING ERRCODE = '42501',
+                  DETAIL = 'isomargin enforcement runs as the positions table''s owner.',
+                  HINT = format('GRANT %s ON %s TO %I;', bad, dup, (SELECT rolname FROM pg_roles WHERE oid = owner));
+    END IF;
+    bad := NULL;
+    dup := NULL;
+
     INSERT INTO @extschema@.enforcement AS e (positions, marks, instruments, columns)
     VALUES (pos, mk, ins, c) RETURNING e.id INTO att_id;
 
@@ -360,10 +352,10 @@ BEGIN
     state := format('@extschema@.%I', st)::regclass;
     EXECUTE format('COMMENT ON TABLE %s IS %L', state,
                    format('isomargin enforcement %s: the current mark of each instrument of %s', att_id, pos));
-    SELECT r.relowner INTO owner FROM pg_class r WHERE r.oid = pos;
-    IF owner <> (SELECT r.relowner FROM pg_class r WHERE r.oid = state) THEN
-        EXECUTE format('ALTER TABLE %s OWNER TO %I', state, (SELECT rolname FROM pg_roles WHERE oid = owner));
-    END IF;
+    -- The positions owner, whom the triggers run as, reads, locks and writes
+    -- it; the guard (created below) lets only enforcement's statements write.
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO %I', state,
+                   (SELECT rolname FROM pg_roles WHERE oid = owner));
 
     -- Current marks: the row per symbol, or the latest by mark_time.
     IF c #>> '{marks,mark_time}' IS NULL THEN
@@ -402,6 +394,16 @@ BEGIN
     PERFORM @extschema@.run_as_owner(pos,
         format('INSERT INTO %1$s (symbol) SELECT i.%2$I FROM %3$s i WHERE i.%2$I IS NOT NULL '
                'ON CONFLICT DO NOTHING', state, c #>> '{instruments,symbol}', ins));
+
+    -- The state table's guard, then its owner: the events table's.
+    EXECUTE format('CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE OR DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION @extschema@.enforce_state_guard()', state);
+    IF (SELECT r.relowner FROM pg_class r WHERE r.oid = state)
+       <> (SELECT r.relowner FROM pg_class r WHERE r.oid = '@extschema@.events'::regclass) THEN
+        EXECUTE format('ALTER TABLE %s OWNER TO %I', state,
+                       (SELECT o.rolname FROM pg_class r JOIN pg_roles o ON o.oid = r.relowner
+                         WHERE r.oid = '@extschema@.events'::regclass));
+    END IF;
 
     -- Indexes: positions by symbol (for instrument changes), and one
     -- partial index per status for the candidate search (src/enforce_sql.c).
@@ -501,3 +503,91 @@ BEGIN
     END IF;
 END
 $fn$;
+
+-- ==== The event queue: causes, snapshots, grants (issue 15 item 4, issue 19 item 2) ====
+-- src/enforce_queue.c; doc/enforcement.md, "The event queue" and "Privileges".
+
+-- What caused an event: the position row's own change (the owner side: a
+-- trade, a close, a top-up, funding), a mark, an instrument change, an
+-- operator's explicit status write, or a recheck at the current mark
+-- (enforce's recompute of every position).
+CREATE TYPE @extschema@.event_cause AS ENUM ('position', 'mark', 'instrument', 'operator', 'enforce');
+
+-- Added columns (NULL on events written before 0.2.0): the cause, a
+-- snapshot of the position at the change (inputs and stored prices; the
+-- mark is mark_price), and the worker's acknowledgement.
+ALTER TABLE @extschema@.events
+    ADD COLUMN cause @extschema@.event_cause,
+    ADD COLUMN size pg_catalog.numeric,
+    ADD COLUMN entry_price pg_catalog.numeric,
+    ADD COLUMN margin pg_catalog.numeric,
+    ADD COLUMN liquidation_price pg_catalog.numeric,
+    ADD COLUMN margin_call_price pg_catalog.numeric,
+    ADD COLUMN bankruptcy_price pg_catalog.numeric,
+    ADD COLUMN acked_at pg_catalog.timestamptz;
+
+-- Which roles may read (and, with can_claim, claim and acknowledge) the
+-- events of a positions table: written by grant_events / revoke_events.
+CREATE TABLE @extschema@.event_grants (
+    positions  pg_catalog.regclass NOT NULL,
+    grantee    pg_catalog.regrole NOT NULL,
+    can_claim  pg_catalog.bool NOT NULL,
+    granted_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (positions, grantee)
+);
+COMMENT ON TABLE @extschema@.event_grants IS
+    'isomargin enforcement: the roles that read or claim the events of a positions table (grant_events)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.event_grants', '');
+-- read by the events policy below, as the reading role
+GRANT SELECT ON @extschema@.event_grants TO PUBLIC;
+
+-- A role granted SELECT on isomargin.events (an analyst) sees only the
+-- events of tables whose owner's privileges it has or that were granted to it.
+ALTER TABLE @extschema@.events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY events_granted ON @extschema@.events FOR SELECT USING (
+    pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                             WHERE c.oid OPERATOR(pg_catalog.=) positions::pg_catalog.oid), 'USAGE')
+    OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
+                WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) positions::pg_catalog.oid
+                  AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
+
+-- Claims up to max_events unclaimed events, oldest first, of the tables the
+-- caller may claim, filtered by table, instruments, new status and cause.
+-- Concurrent callers never get the same event (FOR UPDATE SKIP LOCKED); a
+-- claim rolled back with the caller's transaction is claimable again.
+CREATE FUNCTION @extschema@.claim_events(
+    worker pg_catalog.text,
+    max_events pg_catalog.int4 DEFAULT 1,
+    positions pg_catalog.regclass DEFAULT NULL,
+    symbols pg_catalog.text[] DEFAULT NULL,
+    statuses @extschema@.margin_status[] DEFAULT NULL,
+    causes @extschema@.event_cause[] DEFAULT NULL)
+RETURNS SETOF @extschema@.events
+AS 'MODULE_PATHNAME', 'claim_events' LANGUAGE C VOLATILE;
+
+-- The worker is done with events it claimed; returns how many it acknowledged now.
+CREATE FUNCTION @extschema@.ack_events(worker pg_catalog.text, ids pg_catalog.int8[])
+RETURNS pg_catalog.int4
+AS 'MODULE_PATHNAME', 'ack_events' LANGUAGE C VOLATILE;
+
+-- Deletes the events claimed longer ago than older_than; returns how many.
+CREATE FUNCTION @extschema@.purge_events(older_than pg_catalog.interval,
+                                         positions pg_catalog.regclass DEFAULT NULL)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'purge_events' LANGUAGE C VOLATILE;
+
+-- The owner of a positions table grants its events to a role (claim: to
+-- claim and acknowledge them too, else only to read them), or revokes them.
+CREATE FUNCTION @extschema@.grant_events(positions pg_catalog.regclass, grantee pg_catalog.regrole,
+                                         claim pg_catalog.bool DEFAULT true)
+RETURNS void
+AS 'MODULE_PATHNAME', 'grant_events' LANGUAGE C VOLATILE;
+CREATE FUNCTION @extschema@.revoke_events(positions pg_catalog.regclass, grantee pg_catalog.regrole)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'revoke_events' LANGUAGE C VOLATILE;
+
+-- The state tables are written only by enforcement (src/enforce_guard.c):
+-- each has a guard trigger and belongs to the events table's owner; the
+-- positions owner, whom the triggers run as, holds SELECT, INSERT, UPDATE.
+CREATE FUNCTION @extschema@.enforce_state_guard() RETURNS trigger
+AS 'MODULE_PATHNAME', 'enforce_state_guard' LANGUAGE C;

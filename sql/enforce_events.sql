@@ -26,7 +26,7 @@ BEGIN;
 SELECT e.id, e.claimed_by FROM isomargin.claim_events('w3', 10) e ORDER BY e.id;
 ROLLBACK;
 SELECT e.id, e.claimed_by FROM isomargin.claim_events('w4', 10) e ORDER BY e.id;
--- Nothing left; a NULL worker claims nothing.
+-- Nothing left; a NULL worker is refused (22023).
 SELECT count(*) AS claimed FROM isomargin.claim_events('w5', 10);
 UPDATE marks SET mark_price = 26000;
 SELECT count(*) AS claimed FROM isomargin.claim_events(NULL, 10);

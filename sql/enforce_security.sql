@@ -1,8 +1,9 @@
 -- Enforcement never calls objects planted on the search path: every table,
 -- function and operator in the SQL its triggers run (and in enforce,
 -- unenforce and claim_events) is schema-qualified.  Then the privileges
--- doc/enforcement.md documents: a price feed needs only UPDATE/INSERT on
--- marks, a liquidation worker only SELECT/UPDATE on isomargin.events.
+-- doc/enforcement.md documents: a price feed needs only SELECT/INSERT/UPDATE
+-- on marks, a liquidation worker only an event grant from the positions
+-- owner (isomargin.grant_events; sql/enforce_privileges.sql runs every role).
 \set SHOW_CONTEXT never
 TRUNCATE isomargin.events RESTART IDENTITY;
 ALTER SEQUENCE isomargin.enforcement_id_seq RESTART;
@@ -92,24 +93,24 @@ CREATE ROLE regress_isomargin_worker;
 CREATE ROLE regress_isomargin_nobody;
 GRANT SELECT, INSERT, UPDATE ON marks TO regress_isomargin_feed;
 GRANT USAGE ON SCHEMA isomargin TO regress_isomargin_worker;
-GRANT SELECT, UPDATE ON isomargin.events TO regress_isomargin_worker;
+SELECT isomargin.grant_events('positions', 'regress_isomargin_worker');
 GRANT USAGE ON SCHEMA isomargin TO regress_isomargin_nobody;
 SET ROLE regress_isomargin_feed;
 SELECT id FROM positions;
 UPDATE marks SET mark_price = 27000 WHERE symbol = 'BTC';
 RESET ROLE;
 SELECT id, status FROM positions ORDER BY id;
+-- a role with no event grant claims nothing
 SET ROLE regress_isomargin_nobody;
-SELECT * FROM isomargin.claim_events('nobody');
+SELECT count(*) FROM isomargin.claim_events('nobody');
 RESET ROLE;
 SET ROLE regress_isomargin_worker;
 SELECT e.id, e.position_key, e.new_status, e.claimed_by FROM isomargin.claim_events('worker-1', 10) e ORDER BY 1;
-SELECT count(*) AS unclaimed FROM isomargin.events WHERE claimed_at IS NULL;
 RESET ROLE;
+SELECT count(*) AS unclaimed FROM isomargin.events WHERE claimed_at IS NULL;
 
 SELECT isomargin.unenforce('positions');
 DROP TABLE positions, marks, instruments;
-REVOKE ALL ON isomargin.events FROM regress_isomargin_worker;
 REVOKE ALL ON SCHEMA isomargin FROM regress_isomargin_worker, regress_isomargin_nobody;
 DROP ROLE regress_isomargin_feed, regress_isomargin_worker, regress_isomargin_nobody;
 TRUNCATE isomargin.events RESTART IDENTITY;

@@ -34,8 +34,22 @@
 
 #include "rule.h"
 
-/* LISTEN channel: one NOTIFY per event row, the payload is its id */
+/*
+ * LISTEN channel: at most one NOTIFY per transaction and attachment, the
+ * payload the positions table's qualified name (doc/enforcement.md)
+ */
 #define ENFORCE_CHANNEL			"isomargin_events"
+
+/* What caused an event: isomargin.event_cause, in its order */
+typedef enum EnforceCause
+{
+	CAUSE_POSITION,				/* the position row's own change (owner side) */
+	CAUSE_MARK,
+	CAUSE_INSTRUMENT,
+	CAUSE_OPERATOR,				/* an explicit status write */
+	CAUSE_ENFORCE,				/* a recheck at the current mark (enforce) */
+	ENFORCE_NCAUSES
+} EnforceCause;
 
 /*
  * Stored prices carry MARGIN_PRICE_MIN_SCALE decimals or more, rounded
@@ -154,6 +168,8 @@ typedef struct EnforceAttachment
 	Oid			kind_type;
 	Oid			kind_inverse;
 	Oid			tiers_type;		/* InvalidOid until isomargin.tiers exists */
+	Oid			cause_type;
+	Oid			cause_oid[ENFORCE_NCAUSES];
 	SPIPlanPtr	plans[ENFORCE_NPLANS];
 } EnforceAttachment;
 
@@ -238,6 +254,10 @@ extern bool enforce_lock_state(EnforceAttachment *att, EnforcePlanId plan, Datum
 extern char *enforce_symbol_text(EnforceAttachment *att, Datum symbol);
 extern Datum enforce_array(Datum *elems, bool *nulls, int n, Oid elemtype);
 
+/* enforce_guard.c */
+extern int	enforce_state_writes;
+extern void enforce_state_grant(EnforceAttachment *att);
+
 /* enforce_lock.c */
 typedef bool (*EnforceAttemptFn) (void *arg);
 
@@ -259,6 +279,7 @@ typedef struct EnforceEvents
 {
 	int			n;
 	int			cap;
+	EnforceCause cause;			/* one cause per batch */
 	Datum	   *key;			/* jsonb */
 	Datum	   *symbol;			/* text */
 	Datum	   *old_status;
@@ -267,12 +288,16 @@ typedef struct EnforceEvents
 	Datum	   *mark;
 	Datum	   *equity;
 	Datum	   *maintenance;
+	/* the snapshot: the position's inputs and stored prices at the change */
+	Datum	   *snap[6];		/* size, entry, margin, lp, mcp, bp */
+	bool	   *snap_null[6];
 } EnforceEvents;
 
-extern void enforce_events_init(EnforceEvents *ev, int cap);
+extern void enforce_events_init(EnforceEvents *ev, int cap, EnforceCause cause);
 extern void enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum key,
 							   Datum symbol_text, bool has_old, MarginStatus old,
-							   MarginStatus new, Dec mark, const EnforceFigures *f);
+							   MarginStatus new, Dec mark, const EnforceFigures *f,
+							   Dec size, Dec entry, Dec margin);
 extern void enforce_events_write(EnforceAttachment *att, EnforceEvents *ev);
 extern Datum enforce_event_key(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc);
 

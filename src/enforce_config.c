@@ -23,6 +23,7 @@
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -522,6 +523,38 @@ check_tables_exist(EnforceAttachment *a)
 }
 
 static void
+missing_grant(EnforceAttachment *a, const char *what, const char *object, const char *grant)
+{
+	char	   *role = GetUserNameFromId(a->owner, false);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("role %s, the owner of table %s, has no %s on %s", role,
+					a->positions_name, what, object),
+			 errdetail("isomargin enforcement runs as the positions table's owner."),
+			 errhint("GRANT %s ON %s TO %s;", grant, object, quote_identifier(role))));
+}
+
+/*
+ * What the positions owner needs for the triggers to run as it, checked
+ * here so that a missing grant is named, not reported from inside an
+ * internal statement; its rights on the state table are handed over.
+ */
+static void
+check_owner_rights(EnforceAttachment *a)
+{
+	if (pg_namespace_aclcheck(a->nsp, a->owner, ACL_USAGE) != ACLCHECK_OK)
+		missing_grant(a, "USAGE", psprintf("SCHEMA %s", a->qnsp), "USAGE");
+	if (pg_class_aclcheck(a->instruments, a->owner, ACL_SELECT) != ACLCHECK_OK)
+		missing_grant(a, "SELECT", a->qinstruments, "SELECT");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	enforce_state_grant(a);
+	SPI_finish();
+	MemoryContextSwitchTo(a->cxt);
+}
+
+static void
 fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
@@ -545,6 +578,17 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 	a->status_oid[MARGIN_LIQUIDATE] = enum_label(a->status_type, "liquidate");
 	a->status_oid[MARGIN_BANKRUPT] = enum_label(a->status_type, "bankrupt");
 	a->kind_inverse = enum_label(a->kind_type, "inverse");
+	a->cause_type = type_in(a->nsp, "event_cause");
+	{
+		static const char *const causes[ENFORCE_NCAUSES] = {
+			[CAUSE_POSITION] = "position", [CAUSE_MARK] = "mark",
+			[CAUSE_INSTRUMENT] = "instrument", [CAUSE_OPERATOR] = "operator",
+			[CAUSE_ENFORCE] = "enforce"};
+
+		/* none in a 0.1.0 catalog, until ALTER EXTENSION UPDATE */
+		for (int i = 0; i < ENFORCE_NCAUSES && OidIsValid(a->cause_type); i++)
+			a->cause_oid[i] = enum_label(a->cause_type, causes[i]);
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -574,6 +618,7 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 		resolve_column(a, (EnforceColumnId) i);
 	resolve_symbol(a);
 	resolve_primary_key(a);
+	check_owner_rights(a);
 }
 
 static EnforceAttachment *

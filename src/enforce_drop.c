@@ -118,6 +118,8 @@ delete_events(const char *qnsp, Oid events, Datum oid_array, Oid *oids, char **n
 {
 	EnforceUser save;
 	Oid			argtype = OIDARRAYOID;
+	SPITupleTable *deleted;
+	uint64		processed;
 
 	enforce_become(enforce_rel_owner(events), &save);
 	if (SPI_execute_with_args(psprintf("DELETE FROM %s.events e WHERE e.positions::pg_catalog.oid "
@@ -126,16 +128,28 @@ delete_events(const char *qnsp, Oid events, Datum oid_array, Oid *oids, char **n
 							  1, &argtype, &oid_array, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "deleting isomargin events failed");
 	enforce_restore(&save);
+	deleted = SPI_tuptable;
+	processed = SPI_processed;
+	/* and the grants of their events (none before 0.2.0) */
+	if (OidIsValid(get_relname_relid("event_grants", get_rel_namespace(events))))
+	{
+		enforce_become(enforce_rel_owner(events), &save);
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s.event_grants g WHERE g.positions::pg_catalog.oid "
+										   "OPERATOR(pg_catalog.=) ANY ($1)", qnsp),
+								  1, &argtype, &oid_array, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "deleting isomargin event grants failed");
+		enforce_restore(&save);
+	}
 
 	for (int i = 0; i < n; i++)
 	{
 		uint64		count = 0;
 
-		for (uint64 r = 0; r < SPI_processed; r++)
+		for (uint64 r = 0; r < processed; r++)
 		{
 			bool		isnull;
 
-			if (DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1,
+			if (DatumGetObjectId(SPI_getbinval(deleted->vals[r], deleted->tupdesc, 1,
 											   &isnull)) == oids[i])
 				count++;
 		}

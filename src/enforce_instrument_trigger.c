@@ -97,7 +97,7 @@ rewrite_positions(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, bo
 	lpn = palloc(sizeof(bool) * n);
 	mcpn = palloc(sizeof(bool) * n);
 	bpn = palloc(sizeof(bool) * n);
-	enforce_events_init(&ev, 16);
+	enforce_events_init(&ev, 16, CAUSE_INSTRUMENT);
 
 	for (uint64 r = 0; r < n; r++)
 	{
@@ -119,7 +119,8 @@ rewrite_positions(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, bo
 		ch[r] = BoolGetDatum(!row.has_status || next != row.status);
 		if (has_mark && (row.has_status ? next != row.status : next != MARGIN_OK))
 			enforce_events_add(&ev, a, SPI_getbinval(t, d, 3, &isnull), symbol_text,
-							   row.has_status, row.status, next, mark, &f);
+							   row.has_status, row.status, next, mark, &f,
+							   row.size, row.entry, row.margin);
 	}
 
 	args[0] = enforce_array(tid, NULL, (int) n, TIDOID);

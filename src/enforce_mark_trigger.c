@@ -202,7 +202,7 @@ check_candidates(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved,
 	bool		loaded = false;
 	EnforceEvents ev;
 
-	enforce_events_init(&ev, (int) Min(ncand, 1024));
+	enforce_events_init(&ev, (int) Min(ncand, 1024), CAUSE_MARK);
 	for (uint64 r = 0; r < ncand; r++)
 	{
 		HeapTuple	t = cand->vals[r];
@@ -234,7 +234,7 @@ check_candidates(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved,
 		if (!m->symbol_text)
 			m->symbol_text = CStringGetTextDatum(enforce_symbol_text(a, m->symbol));
 		enforce_events_add(&ev, a, SPI_getbinval(t, d, 3, &isnull), m->symbol_text,
-						   true, old, next, m->mark, &f);
+						   true, old, next, m->mark, &f, row.size, row.entry, row.margin);
 	}
 	if (nchanged > 0)
 	{

@@ -99,6 +99,22 @@ same_symbol(EnforceAttachment *a, const PositionRow *x, const PositionRow *y)
 										   x->symbol, y->symbol)) == 0;
 }
 
+/*
+ * The row's own change (a new position, a trade, a close, a top-up, a
+ * funding payment) is the owner side's; an explicit write of another
+ * status, an operator's; anything else is a recheck at the current mark
+ * (enforce's recompute, a write of a maintained column).
+ */
+static EnforceCause
+event_cause(bool is_update, bool inputs_changed, const PositionRow *old, const PositionRow *new)
+{
+	if (!is_update || inputs_changed)
+		return CAUSE_POSITION;
+	if (old->has_status && new->has_status && new->status != old->status)
+		return CAUSE_OPERATOR;
+	return CAUSE_ENFORCE;
+}
+
 static void
 load_instrument(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, MemoryContext keep)
 {
@@ -211,11 +227,11 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	{
 		EnforceEvents ev;
 
-		enforce_events_init(&ev, 1);
+		enforce_events_init(&ev, 1, event_cause(is_update, inputs_changed, &old, &new));
 		enforce_events_add(&ev, a, enforce_event_key(a, newtup, desc),
 						   CStringGetTextDatum(enforce_symbol_text(a, new.symbol)),
 						   is_update && old.has_status, is_update ? old.status : MARGIN_OK,
-						   status, mark, &f);
+						   status, mark, &f, new.size, new.entry, new.margin);
 		enforce_events_write(a, &ev);
 	}
 

@@ -49,13 +49,38 @@ enforce_restore(const EnforceUser *save)
 	SetUserIdAndSecContext(save->saved_user, save->saved_context);
 }
 
+/* A write of the state table, let through its guard (enforce_guard.c). */
+static pg_noinline int
+execute_state_write(SPIPlanPtr plan, Datum *values, const char *nulls)
+{
+	int			rc;
+
+	enforce_state_writes++;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		enforce_state_writes--;
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "isomargin enforcement state statement failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
 int
 enforce_execute(EnforceAttachment *att, EnforcePlanId id, Datum *values,
 				const char *nulls, bool latest, long tcount)
 {
 	SPIPlanPtr	plan = enforce_plan(att, id);
 	int			rc;
+	bool		writes_state = id == PLAN_STATE_ENSURE || id == PLAN_STATE_ENSURE_MANY ||
+		id == PLAN_STATE_SET_MARKS || id == PLAN_STATE_TOUCH;
 
+	if (writes_state)
+		return execute_state_write(plan, values, nulls);
 	if (latest && IsolationUsesXactSnapshot())
 	{
 		CommandCounterIncrement();
@@ -122,11 +147,12 @@ enforce_array(Datum *elems, bool *nulls, int n, Oid elemtype)
 }
 
 void
-enforce_events_init(EnforceEvents *ev, int cap)
+enforce_events_init(EnforceEvents *ev, int cap, EnforceCause cause)
 {
 	cap = Max(cap, 4);
 	ev->n = 0;
 	ev->cap = cap;
+	ev->cause = cause;
 	ev->key = palloc(sizeof(Datum) * cap);
 	ev->symbol = palloc(sizeof(Datum) * cap);
 	ev->old_status = palloc(sizeof(Datum) * cap);
@@ -135,27 +161,41 @@ enforce_events_init(EnforceEvents *ev, int cap)
 	ev->mark = palloc(sizeof(Datum) * cap);
 	ev->equity = palloc(sizeof(Datum) * cap);
 	ev->maintenance = palloc(sizeof(Datum) * cap);
+	for (int j = 0; j < (int) lengthof(ev->snap); j++)
+	{
+		ev->snap[j] = palloc(sizeof(Datum) * cap);
+		ev->snap_null[j] = palloc(sizeof(bool) * cap);
+	}
+}
+
+static void
+events_grow(EnforceEvents *ev)
+{
+	ev->cap *= 2;
+	ev->key = repalloc(ev->key, sizeof(Datum) * ev->cap);
+	ev->symbol = repalloc(ev->symbol, sizeof(Datum) * ev->cap);
+	ev->old_status = repalloc(ev->old_status, sizeof(Datum) * ev->cap);
+	ev->old_null = repalloc(ev->old_null, sizeof(bool) * ev->cap);
+	ev->new_status = repalloc(ev->new_status, sizeof(Datum) * ev->cap);
+	ev->mark = repalloc(ev->mark, sizeof(Datum) * ev->cap);
+	ev->equity = repalloc(ev->equity, sizeof(Datum) * ev->cap);
+	ev->maintenance = repalloc(ev->maintenance, sizeof(Datum) * ev->cap);
+	for (int j = 0; j < (int) lengthof(ev->snap); j++)
+	{
+		ev->snap[j] = repalloc(ev->snap[j], sizeof(Datum) * ev->cap);
+		ev->snap_null[j] = repalloc(ev->snap_null[j], sizeof(bool) * ev->cap);
+	}
 }
 
 void
 enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum key, Datum symbol_text,
 				   bool has_old, MarginStatus old, MarginStatus new, Dec mark,
-				   const EnforceFigures *f)
+				   const EnforceFigures *f, Dec size, Dec entry, Dec margin)
 {
 	int			i = ev->n++;
 
 	if (i >= ev->cap)
-	{
-		ev->cap *= 2;
-		ev->key = repalloc(ev->key, sizeof(Datum) * ev->cap);
-		ev->symbol = repalloc(ev->symbol, sizeof(Datum) * ev->cap);
-		ev->old_status = repalloc(ev->old_status, sizeof(Datum) * ev->cap);
-		ev->old_null = repalloc(ev->old_null, sizeof(bool) * ev->cap);
-		ev->new_status = repalloc(ev->new_status, sizeof(Datum) * ev->cap);
-		ev->mark = repalloc(ev->mark, sizeof(Datum) * ev->cap);
-		ev->equity = repalloc(ev->equity, sizeof(Datum) * ev->cap);
-		ev->maintenance = repalloc(ev->maintenance, sizeof(Datum) * ev->cap);
-	}
+		events_grow(ev);
 	ev->key[i] = key;
 	ev->symbol[i] = symbol_text;
 	ev->old_null[i] = !has_old;
@@ -164,28 +204,25 @@ enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum key, Datum s
 	ev->mark[i] = NumericGetDatum(dec_to_numeric(mark));
 	ev->equity[i] = NumericGetDatum(dec_to_numeric(f->equity));
 	ev->maintenance[i] = NumericGetDatum(dec_to_numeric(f->maintenance));
+	ev->snap[0][i] = enforce_price_datum(true, size, &ev->snap_null[0][i]);
+	ev->snap[1][i] = enforce_price_datum(true, entry, &ev->snap_null[1][i]);
+	ev->snap[2][i] = enforce_price_datum(true, margin, &ev->snap_null[2][i]);
+	ev->snap[3][i] = enforce_price_datum(f->has_lp, f->lp, &ev->snap_null[3][i]);
+	ev->snap[4][i] = enforce_price_datum(f->has_mcp, f->mcp, &ev->snap_null[4][i]);
+	ev->snap[5][i] = enforce_price_datum(f->has_bp, f->bp, &ev->snap_null[5][i]);
 }
 
-/* NOTIFY each event id the last INSERT ... RETURNING id produced. */
-static void
-notify_returned_ids(void)
-{
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-		char		payload[32];
-
-		snprintf(payload, sizeof(payload), INT64_FORMAT, DatumGetInt64(id));
-		Async_Notify(ENFORCE_CHANNEL, payload);
-	}
-}
-
+/*
+ * One INSERT for the batch, as the owner of isomargin.events, then one
+ * NOTIFY whose payload is the positions table's qualified name: PostgreSQL
+ * folds identical notifications of a transaction into one, so a listener
+ * hears once per transaction and attachment, however many events it wrote.
+ */
 void
 enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
 {
 	Oid			status_type = att->status_type;
-	Datum		values[8];
+	Datum		values[15];
 	EnforceUser save;
 
 	if (ev->n == 0)
@@ -198,11 +235,14 @@ enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
 	values[5] = enforce_array(ev->mark, NULL, ev->n, NUMERICOID);
 	values[6] = enforce_array(ev->equity, NULL, ev->n, NUMERICOID);
 	values[7] = enforce_array(ev->maintenance, NULL, ev->n, NUMERICOID);
+	values[8] = ObjectIdGetDatum(att->cause_oid[ev->cause]);
+	for (int j = 0; j < (int) lengthof(ev->snap); j++)
+		values[9 + j] = enforce_array(ev->snap[j], ev->snap_null[j], ev->n, NUMERICOID);
 
 	enforce_become(att->events_owner, &save);
 	enforce_execute(att, PLAN_EVENTS_MANY, values, NULL, false, 0);
 	enforce_restore(&save);
-	notify_returned_ids();
+	Async_Notify(ENFORCE_CHANNEL, att->qpositions);
 }
 
 /* The event key of a position row: jsonb of its primary key, built as the positions owner. */

@@ -100,6 +100,29 @@ lock_clause(EnforcePlanId id, const char *alias)
 	}
 }
 
+/* The event INSERT of a 0.1.0 catalog (no cause, no snapshot), before ALTER EXTENSION UPDATE. */
+static void
+events_insert_0_1(StringInfo s, EnforceAttachment *a, int *nargs, Oid *argtypes)
+{
+	*nargs = 8;
+	argtypes[0] = REGCLASSOID;
+	argtypes[1] = JSONBARRAYOID;
+	argtypes[2] = TEXTARRAYOID;
+	argtypes[3] = get_array_type(a->status_type);
+	argtypes[4] = get_array_type(a->status_type);
+	argtypes[5] = NUMERICARRAYOID;
+	argtypes[6] = NUMERICARRAYOID;
+	argtypes[7] = NUMERICARRAYOID;
+	appendStringInfo(s,
+					 "INSERT INTO %s.events (positions, position_key, symbol, old_status, "
+					 "new_status, mark_price, equity, maintenance_margin) "
+					 "SELECT $1, u.k, u.s, u.o, u.n, u.m, u.e, u.mm FROM ROWS FROM "
+					 "(pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
+					 "pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), "
+					 "pg_catalog.unnest($8)) AS u(k, s, o, n, m, e, mm)",
+					 a->qnsp);
+}
+
 char *
 enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtypes)
 {
@@ -147,7 +170,12 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			break;
 
 		case PLAN_EVENTS_MANY:
-			*nargs = 8;
+			if (!OidIsValid(a->cause_type))
+			{
+				events_insert_0_1(&s, a, nargs, argtypes);
+				break;
+			}
+			*nargs = 15;
 			argtypes[0] = REGCLASSOID;
 			argtypes[1] = JSONBARRAYOID;
 			argtypes[2] = TEXTARRAYOID;
@@ -156,13 +184,22 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			argtypes[5] = NUMERICARRAYOID;
 			argtypes[6] = NUMERICARRAYOID;
 			argtypes[7] = NUMERICARRAYOID;
+			argtypes[8] = a->cause_type;
+			for (int j = 9; j < 15; j++)
+				argtypes[j] = NUMERICARRAYOID;
 			appendStringInfo(&s,
 							 "INSERT INTO %s.events (positions, position_key, symbol, old_status, "
-							 "new_status, mark_price, equity, maintenance_margin) "
-							 "SELECT $1, u.k, u.s, u.o, u.n, u.m, u.e, u.mm FROM ROWS FROM "
+							 "new_status, mark_price, equity, maintenance_margin, cause, size, "
+							 "entry_price, margin, liquidation_price, margin_call_price, "
+							 "bankruptcy_price) "
+							 "SELECT $1, u.k, u.s, u.o, u.n, u.m, u.e, u.mm, $9, u.sz, u.en, u.mg, "
+							 "u.lp, u.mcp, u.bp FROM ROWS FROM "
 							 "(pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
 							 "pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), "
-							 "pg_catalog.unnest($8)) AS u(k, s, o, n, m, e, mm) RETURNING id",
+							 "pg_catalog.unnest($8), pg_catalog.unnest($10), pg_catalog.unnest($11), "
+							 "pg_catalog.unnest($12), pg_catalog.unnest($13), pg_catalog.unnest($14), "
+							 "pg_catalog.unnest($15)) "
+							 "AS u(k, s, o, n, m, e, mm, sz, en, mg, lp, mcp, bp)",
 							 a->qnsp);
 			break;
 

@@ -1,0 +1,422 @@
+/*
+ * enforce_queue.c
+ *	  The event queue's functions: claim_events, ack_events, purge_events,
+ *	  grant_events and revoke_events (doc/enforcement.md, "The queue").
+ *
+ * Workers hold no privilege on isomargin.events: the owner of a positions
+ * table grants its events to a role (isomargin.event_grants), and these
+ * functions check the caller's grants, then write as the owner of
+ * isomargin.events, inside a security-restricted operation, statements of
+ * their own over built-in types only, with every value bound as a
+ * parameter.  So no code of the caller's runs with that owner's rights,
+ * and a worker can claim, acknowledge and read only what was granted to
+ * it, never rewrite an event or unclaim one.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "enforce.h"
+
+PG_FUNCTION_INFO_V1(claim_events);
+PG_FUNCTION_INFO_V1(ack_events);
+PG_FUNCTION_INFO_V1(purge_events);
+PG_FUNCTION_INFO_V1(grant_events);
+PG_FUNCTION_INFO_V1(revoke_events);
+
+/* The extension's schema, as the function being called sees it. */
+typedef struct Queue
+{
+	Oid			nsp;
+	const char *qnsp;
+	Oid			events_owner;
+	Oid			caller;
+} Queue;
+
+static void
+queue_open(FunctionCallInfo fcinfo, Queue *q)
+{
+	Oid			events;
+
+	q->nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	q->qnsp = quote_identifier(get_namespace_name(q->nsp));
+	events = get_relname_relid("events", q->nsp);
+	if (!OidIsValid(events))
+		elog(ERROR, "isomargin's events table is missing");
+	q->events_owner = enforce_rel_owner(events);
+	q->caller = GetUserId();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* Run sql as the owner of isomargin.events; the statement names no user object. */
+static int
+queue_run(Queue *q, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+		  bool read_only)
+{
+	EnforceUser save;
+	int			rc;
+
+	enforce_become(q->events_owner, &save);
+	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+	enforce_restore(&save);
+	if (rc < 0)
+		elog(ERROR, "isomargin queue statement failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+static void
+bad_argument(const char *msg, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s", msg),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+/* A filter array: NULL means every value; else non-empty, one-dimensional, no NULLs. */
+static Datum
+filter_array(FunctionCallInfo fcinfo, int argno, const char *name, char *null)
+{
+	ArrayType  *arr;
+
+	*null = 'n';
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return (Datum) 0;
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(arr) != 1 || array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a non-empty list without nulls", name),
+				 errhint("Pass NULL (the default) for no filter.")));
+	*null = ' ';
+	return PointerGetDatum(arr);
+}
+
+static Oid
+table_owner_checked(Oid relid)
+{
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	return enforce_rel_owner(relid);
+}
+
+/*
+ * The positions tables whose events the caller may claim (claim true) or
+ * read: those whose owner's privileges it has, and those granted to a role
+ * whose privileges it has.  NULL for a superuser: every table.
+ */
+static Datum
+granted_tables(Queue *q, bool claim, char *null)
+{
+	Oid			types[2] = {OIDOID, BOOLOID};
+	Datum		values[2] = {ObjectIdGetDatum(q->caller), BoolGetDatum(claim)};
+	bool		isnull;
+	Datum		d;
+
+	*null = 'n';
+	if (superuser_arg(q->caller))
+		return (Datum) 0;
+	queue_run(q, psprintf("SELECT pg_catalog.array_agg(DISTINCT x.p) FROM ("
+						  "SELECT e.positions::pg_catalog.oid AS p FROM %1$s.enforcement e "
+						  "JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) e.positions::pg_catalog.oid "
+						  "WHERE pg_catalog.pg_has_role($1, c.relowner, 'USAGE') "
+						  "UNION ALL SELECT g.positions::pg_catalog.oid FROM %1$s.event_grants g "
+						  "WHERE (g.can_claim OR NOT $2) "
+						  "AND pg_catalog.pg_has_role($1, g.grantee::pg_catalog.oid, 'USAGE')) x",
+						  q->qnsp),
+			  2, types, values, NULL, true);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	*null = ' ';
+	if (isnull)
+		return PointerGetDatum(construct_empty_array(OIDOID));
+	return d;
+}
+
+/* May the caller claim the events of this positions table? */
+static bool
+may_claim(Queue *q, Oid positions)
+{
+	Oid			types[3] = {OIDOID, OIDOID, OIDOID};
+	Datum		values[3];
+
+	if (has_privs_of_role(q->caller, table_owner_checked(positions)))
+		return true;
+	values[0] = ObjectIdGetDatum(q->caller);
+	values[1] = ObjectIdGetDatum(positions);
+	queue_run(q, psprintf("SELECT 1 FROM %s.event_grants g WHERE g.can_claim "
+						  "AND g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) $2 "
+						  "AND pg_catalog.pg_has_role($1, g.grantee::pg_catalog.oid, 'USAGE')",
+						  q->qnsp),
+			  2, types, values, NULL, true);
+	return SPI_processed > 0;
+}
+
+static void
+no_grant(Oid positions, Oid caller)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to claim the events of table %s", get_rel_name(positions)),
+			 errdetail("Role %s has no isomargin event grant on it.", GetUserNameFromId(caller, false)),
+			 errhint("The table's owner grants them: SELECT isomargin.grant_events('%s', '%s');",
+					 get_rel_name(positions), GetUserNameFromId(caller, false))));
+}
+
+static void
+check_worker(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		bad_argument("worker must not be null", "Name the worker: it is recorded in claimed_by.");
+}
+
+/*
+ * claim_events(worker, max_events, positions, symbols, statuses, causes):
+ * up to max_events unclaimed events, oldest first, of the tables the
+ * caller may claim, filtered.  Concurrent callers never get the same
+ * event (FOR UPDATE SKIP LOCKED); a claim rolled back is claimable again.
+ */
+Datum
+claim_events(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Queue		q;
+	Oid			types[6];
+	Datum		values[6];
+	char		nulls[6] = "      ";
+	int32		max_events;
+
+	check_worker(fcinfo);
+	if (PG_ARGISNULL(1) || PG_GETARG_INT32(1) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_events must be at least 1"),
+				 PG_ARGISNULL(1) ? 0 : errdetail("The value is %d.", PG_GETARG_INT32(1))));
+	max_events = PG_GETARG_INT32(1);
+	InitMaterializedSRF(fcinfo, 0);
+	queue_open(fcinfo, &q);
+
+	types[0] = TEXTOID;
+	values[0] = PG_GETARG_DATUM(0);
+	types[1] = INT4OID;
+	values[1] = Int32GetDatum(max_events);
+	types[2] = OIDARRAYOID;
+	if (!PG_ARGISNULL(2))
+	{
+		Oid			positions = PG_GETARG_OID(2);
+
+		if (!may_claim(&q, positions))
+			no_grant(positions, q.caller);
+		values[2] = ObjectIdGetDatum(positions);
+		values[2] = enforce_array(&values[2], NULL, 1, OIDOID);
+	}
+	else
+		values[2] = granted_tables(&q, true, &nulls[2]);
+	types[3] = TEXTARRAYOID;
+	values[3] = filter_array(fcinfo, 3, "symbols", &nulls[3]);
+	types[4] = get_array_type(GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											  CStringGetDatum("margin_status"),
+											  ObjectIdGetDatum(q.nsp)));
+	values[4] = filter_array(fcinfo, 4, "statuses", &nulls[4]);
+	types[5] = get_array_type(GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											  CStringGetDatum("event_cause"),
+											  ObjectIdGetDatum(q.nsp)));
+	values[5] = filter_array(fcinfo, 5, "causes", &nulls[5]);
+
+	queue_run(&q, psprintf("UPDATE %1$s.events AS e SET claimed_by = $1, "
+						   "claimed_at = pg_catalog.clock_timestamp() "
+						   "FROM (SELECT u.id FROM %1$s.events AS u WHERE u.claimed_at IS NULL "
+						   "AND ($3 IS NULL OR u.positions::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($3)) "
+						   "AND ($4 IS NULL OR u.symbol OPERATOR(pg_catalog.=) ANY ($4)) "
+						   "AND ($5 IS NULL OR u.new_status OPERATOR(pg_catalog.=) ANY ($5)) "
+						   "AND ($6 IS NULL OR u.cause OPERATOR(pg_catalog.=) ANY ($6)) "
+						   "ORDER BY u.id LIMIT $2 FOR UPDATE SKIP LOCKED) AS c "
+						   "WHERE e.id OPERATOR(pg_catalog.=) c.id RETURNING e.*", q.qnsp),
+			  6, types, values, nulls, false);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * ack_events(worker, ids): the worker is done with these events, which it
+ * claimed; returns how many it acknowledged now (an event acknowledged
+ * before counts once).  An id that is not an event this worker claimed, in
+ * a table the caller may claim, fails the call and acknowledges nothing.
+ */
+Datum
+ack_events(PG_FUNCTION_ARGS)
+{
+	Queue		q;
+	Oid			types[3] = {TEXTOID, INT8ARRAYOID, OIDARRAYOID};
+	Datum		values[3];
+	char		nulls[3] = "   ";
+
+	check_worker(fcinfo);
+	values[1] = filter_array(fcinfo, 1, "ids", &nulls[1]);
+	if (nulls[1] == 'n')
+		bad_argument("ids must not be null", NULL);
+	values[0] = PG_GETARG_DATUM(0);
+	queue_open(fcinfo, &q);
+	values[2] = granted_tables(&q, true, &nulls[2]);
+
+	queue_run(&q, psprintf("SELECT x.id FROM pg_catalog.unnest($2) AS x(id) "
+						   "LEFT JOIN %s.events e ON e.id OPERATOR(pg_catalog.=) x.id "
+						   "AND ($3 IS NULL OR e.positions::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($3)) "
+						   "WHERE e.claimed_by IS NULL OR e.claimed_by OPERATOR(pg_catalog.<>) $1 "
+						   "ORDER BY x.id LIMIT 1", q.qnsp),
+			  3, types, values, nulls, true);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("event %s is not claimed by worker \"%s\"",
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+						TextDatumGetCString(values[0])),
+				 errdetail("A worker acknowledges only events it claimed, of tables granted to it.")));
+	queue_run(&q, psprintf("UPDATE %s.events e SET acked_at = pg_catalog.clock_timestamp() "
+						   "WHERE e.id OPERATOR(pg_catalog.=) ANY ($2) AND e.acked_at IS NULL", q.qnsp),
+			  3, types, values, nulls, false);
+	SPI_finish();
+	PG_RETURN_INT32((int32) SPI_processed);
+}
+
+/*
+ * purge_events(older_than, positions): delete the events claimed longer
+ * ago than older_than, of one positions table or of all the caller owns
+ * (all, for the owner of isomargin.events); returns how many.
+ */
+Datum
+purge_events(PG_FUNCTION_ARGS)
+{
+	Queue		q;
+	Interval   *age;
+	Interval	zero = {0};
+	Oid			types[3] = {INTERVALOID, OIDOID, OIDOID};
+	Datum		values[3];
+	char		nulls[3] = "   ";
+	uint64		n;
+
+	if (PG_ARGISNULL(0))
+		bad_argument("older_than must not be null", "Purge the events claimed longer ago than this age.");
+	age = PG_GETARG_INTERVAL_P(0);
+	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(age),
+										  IntervalPGetDatum(&zero))) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("older_than must not be negative"),
+				 errdetail("The value is %s.",
+						   DatumGetCString(DirectFunctionCall1(interval_out,
+															   IntervalPGetDatum(age))))));
+	queue_open(fcinfo, &q);
+	values[0] = IntervalPGetDatum(age);
+	values[1] = (Datum) 0;
+	nulls[1] = 'n';
+	if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
+	{
+		Oid			positions = PG_GETARG_OID(1);
+
+		if (!has_privs_of_role(q.caller, table_owner_checked(positions)) &&
+			!has_privs_of_role(q.caller, q.events_owner))
+			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(positions));
+		values[1] = ObjectIdGetDatum(positions);
+		nulls[1] = ' ';
+	}
+	/* the caller's own tables, unless it has the events owner's privileges */
+	values[2] = ObjectIdGetDatum(q.caller);
+	if (has_privs_of_role(q.caller, q.events_owner))
+		nulls[2] = 'n';
+	queue_run(&q, psprintf("DELETE FROM %s.events e WHERE e.claimed_at OPERATOR(pg_catalog.<) "
+						   "pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $1 "
+						   "AND ($2 IS NULL OR e.positions::pg_catalog.oid OPERATOR(pg_catalog.=) $2) "
+						   "AND ($3 IS NULL OR pg_catalog.pg_has_role($3, (SELECT c.relowner "
+						   "FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) "
+						   "e.positions::pg_catalog.oid), 'USAGE'))", q.qnsp),
+			  3, types, values, nulls, false);
+	n = SPI_processed;
+	SPI_finish();
+	PG_RETURN_INT64((int64) n);
+}
+
+/* The caller must have the privileges of the owner of an enforced positions table. */
+static void
+check_grantor(Queue *q, Oid positions)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(positions)};
+
+	if (!has_privs_of_role(q->caller, table_owner_checked(positions)))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(positions));
+	queue_run(q, psprintf("SELECT 1 FROM %s.enforcement e "
+						  "WHERE e.positions::pg_catalog.oid OPERATOR(pg_catalog.=) $1", q->qnsp),
+			  1, types, values, NULL, true);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not enforced", get_rel_name(positions))));
+}
+
+/*
+ * grant_events(positions, grantee, claim): the grantee (and the roles that
+ * have its privileges) reads the table's events and, with claim, claims
+ * and acknowledges them.  Granting again changes claim.
+ */
+Datum
+grant_events(PG_FUNCTION_ARGS)
+{
+	Queue		q;
+	Oid			types[3] = {OIDOID, OIDOID, BOOLOID};
+	Datum		values[3];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		bad_argument("positions, grantee and claim must not be null", NULL);
+	queue_open(fcinfo, &q);
+	check_grantor(&q, PG_GETARG_OID(0));
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = PG_GETARG_DATUM(2);
+	queue_run(&q, psprintf("INSERT INTO %s.event_grants AS g (positions, grantee, can_claim) "
+						   "VALUES ($1, $2, $3) ON CONFLICT (positions, grantee) DO UPDATE "
+						   "SET can_claim = EXCLUDED.can_claim, granted_at = pg_catalog.now()",
+						   q.qnsp),
+			  3, types, values, NULL, false);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* revoke_events(positions, grantee): true if there was a grant to remove. */
+Datum
+revoke_events(PG_FUNCTION_ARGS)
+{
+	Queue		q;
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	uint64		n;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		bad_argument("positions and grantee must not be null", NULL);
+	queue_open(fcinfo, &q);
+	if (!has_privs_of_role(q.caller, table_owner_checked(PG_GETARG_OID(0))))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(PG_GETARG_OID(0)));
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	queue_run(&q, psprintf("DELETE FROM %s.event_grants g "
+						   "WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
+						   "AND g.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) $2", q.qnsp),
+			  2, types, values, NULL, false);
+	n = SPI_processed;
+	SPI_finish();
+	PG_RETURN_BOOL(n > 0);
+}
