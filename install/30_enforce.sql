@@ -326,8 +326,12 @@ BEGIN
     SELECT x.what, x.obj INTO bad, dup FROM (VALUES
             (1, 'USAGE', 'SCHEMA @extschema@', has_schema_privilege(owner, '@extschema@', 'USAGE')),
             (2, 'SELECT', mk::text, has_table_privilege(owner, mk, 'SELECT')),
-            (3, 'SELECT', ins::text, has_table_privilege(owner, ins, 'SELECT'))) AS x(n, what, obj, ok)
-     WHERE NOT x.ok ORDER BY x.n LIMIT 1;
+            (3, 'SELECT', ins::text, has_table_privilege(owner, ins, 'SELECT'))
+            UNION ALL
+            SELECT 4, 'USAGE', format('SCHEMA %I', n.nspname), has_schema_privilege(owner, n.oid, 'USAGE')
+              FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
+             WHERE r.oid IN (pos, mk, ins)) AS x(n, what, obj, ok)
+     WHERE NOT x.ok ORDER BY x.n, x.obj LIMIT 1;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'role %, the owner of table %, has no % on %',
                 (SELECT rolname FROM pg_roles WHERE oid = owner), pos, bad, dup
@@ -546,9 +550,9 @@ GRANT SELECT ON @extschema@.event_grants TO PUBLIC;
 ALTER TABLE @extschema@.events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY events_granted ON @extschema@.events FOR SELECT USING (
     pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
-                             WHERE c.oid OPERATOR(pg_catalog.=) positions::pg_catalog.oid), 'USAGE')
+                             WHERE c.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid), 'USAGE')
     OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
-                WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) positions::pg_catalog.oid
+                WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid
                   AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
 
 -- Claims up to max_events unclaimed events, oldest first, of the tables the

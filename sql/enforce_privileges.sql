@@ -116,7 +116,8 @@ SELECT isomargin.purge_events('0', 'desk.positions');
 SELECT isomargin.purge_events('0') AS purged_nothing;
 SELECT isomargin.grant_events('desk.positions', 'regress_worker');
 RESET ROLE;
-SELECT id, positions, claimed_by, acked_at IS NOT NULL AS acked FROM isomargin.events ORDER BY id;
+SELECT id, positions, cause, new_status, claimed_by, acked_at IS NOT NULL AS acked
+  FROM isomargin.events ORDER BY id;
 
 -- The analyst reads the granted book's events, and cannot claim them.
 GRANT USAGE ON SCHEMA isomargin TO regress_analyst;
@@ -140,6 +141,8 @@ RESET ROLE;
 CREATE ROLE regress_book3;
 ALTER TABLE desk.positions OWNER TO regress_book3;
 UPDATE desk.marks SET mark_price = 27000 WHERE symbol = 'BTC';
+GRANT USAGE ON SCHEMA desk TO regress_book3;
+UPDATE desk.marks SET mark_price = 27000 WHERE symbol = 'BTC';
 GRANT USAGE ON SCHEMA isomargin TO regress_book3;
 UPDATE desk.marks SET mark_price = 27000 WHERE symbol = 'BTC';
 GRANT SELECT ON desk.instruments TO regress_book3;
@@ -150,7 +153,7 @@ SELECT id, status FROM desk.positions ORDER BY id;
 
 -- The operator purges claimed events of every book.
 SELECT isomargin.purge_events('0') AS purged;
-SELECT id, positions, claimed_by FROM isomargin.events ORDER BY id;
+SELECT id, positions, cause, new_status, claimed_by FROM isomargin.events ORDER BY id;
 
 SELECT isomargin.unenforce('desk.positions');
 SELECT isomargin.unenforce('desk.positions2');

@@ -543,8 +543,14 @@ missing_grant(EnforceAttachment *a, const char *what, const char *object, const 
 static void
 check_owner_rights(EnforceAttachment *a)
 {
-	if (pg_namespace_aclcheck(a->nsp, a->owner, ACL_USAGE) != ACLCHECK_OK)
-		missing_grant(a, "USAGE", psprintf("SCHEMA %s", a->qnsp), "USAGE");
+	Oid			schemas[] = {a->nsp, get_rel_namespace(a->positions),
+		get_rel_namespace(a->instruments)};
+
+	for (int i = 0; i < (int) lengthof(schemas); i++)
+		if (pg_namespace_aclcheck(schemas[i], a->owner, ACL_USAGE) != ACLCHECK_OK)
+			missing_grant(a, "USAGE",
+						  psprintf("SCHEMA %s", quote_identifier(get_namespace_name(schemas[i]))),
+						  "USAGE");
 	if (pg_class_aclcheck(a->instruments, a->owner, ACL_SELECT) != ACLCHECK_OK)
 		missing_grant(a, "SELECT", a->qinstruments, "SELECT");
 	if (SPI_connect() != SPI_OK_CONNECT)

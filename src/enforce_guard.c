@@ -70,7 +70,9 @@ enforce_state_grant(EnforceAttachment *a)
 	char	   *owner_name;
 	SPITupleTable *grantees;
 
-	if (pg_class_aclcheck(a->state, a->owner, ACL_SELECT | ACL_INSERT | ACL_UPDATE) == ACLCHECK_OK)
+	AclMode		needed = ACL_SELECT | ACL_INSERT | ACL_UPDATE;
+
+	if (pg_class_aclmask(a->state, a->owner, needed, ACLMASK_ALL) == needed)
 		return;
 	state_owner = enforce_rel_owner(a->state);
 	owner_name = GetUserNameFromId(a->owner, false);

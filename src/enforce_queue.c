@@ -98,7 +98,7 @@ filter_array(FunctionCallInfo fcinfo, int argno, const char *name, char *null)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a non-empty list without nulls", name),
-				 errhint("Pass NULL (the default) for no filter.")));
+				 strcmp(name, "ids") != 0 ? errhint("Pass NULL (the default) for no filter.") : 0));
 	*null = ' ';
 	return PointerGetDatum(arr);
 }
@@ -264,6 +264,7 @@ ack_events(PG_FUNCTION_ARGS)
 	Oid			types[3] = {TEXTOID, INT8ARRAYOID, OIDARRAYOID};
 	Datum		values[3];
 	char		nulls[3] = "   ";
+	uint64		n;
 
 	check_worker(fcinfo);
 	values[1] = filter_array(fcinfo, 1, "ids", &nulls[1]);
@@ -289,8 +290,9 @@ ack_events(PG_FUNCTION_ARGS)
 	queue_run(&q, psprintf("UPDATE %s.events e SET acked_at = pg_catalog.clock_timestamp() "
 						   "WHERE e.id OPERATOR(pg_catalog.=) ANY ($2) AND e.acked_at IS NULL", q.qnsp),
 			  3, types, values, nulls, false);
+	n = SPI_processed;
 	SPI_finish();
-	PG_RETURN_INT32((int32) SPI_processed);
+	PG_RETURN_INT32((int32) n);
 }
 
 /*
@@ -339,7 +341,7 @@ purge_events(PG_FUNCTION_ARGS)
 	if (has_privs_of_role(q.caller, q.events_owner))
 		nulls[2] = 'n';
 	queue_run(&q, psprintf("DELETE FROM %s.events e WHERE e.claimed_at OPERATOR(pg_catalog.<) "
-						   "pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $1 "
+						   "(pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $1) "
 						   "AND ($2 IS NULL OR e.positions::pg_catalog.oid OPERATOR(pg_catalog.=) $2) "
 						   "AND ($3 IS NULL OR pg_catalog.pg_has_role($3, (SELECT c.relowner "
 						   "FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) "
