@@ -85,18 +85,19 @@ SELECT a, pg_temp.try(format('SELECT isomargin.ack_events(%s)', a)) FROM (VALUES
     ($$'w1', '{}'$$),
     ($$'w1', ARRAY[2]$$),          -- claimed by w2
     ($$'w1', ARRAY[1, 99]$$),      -- no such event: nothing acknowledged
-    ($$'w1', ARRAY[9]$$),          -- unclaimed
     ($$NULL, ARRAY[1]$$), ($$'w1', NULL$$), ($$'w1', ARRAY[1, NULL]$$),
     ($$'w1', '{{1}}'::int8[]$$)) AS v(a);
 SELECT id, claimed_by, acked_at IS NOT NULL AS acked FROM isomargin.events ORDER BY id;
 
--- Bad arguments of claim_events: 22023, nothing claimed.
+-- Bad arguments of claim_events: 22023, nothing claimed (position 2, reset to
+-- ok at 28000, is bankrupt at 27000: one unclaimed event).
+UPDATE marks SET mark_price = 27000 WHERE symbol = 'BTC';
 SELECT a, pg_temp.try(format('SELECT count(*) FROM isomargin.claim_events(%s)', a)) FROM (VALUES
     ($$'w', 0$$), ($$'w', -5$$), ($$'w', NULL$$), ($$NULL, 1$$), ($$NULL$$),
     ($$'w', 1, symbols => '{}'$$), ($$'w', 1, symbols => '{NULL}'$$),
     ($$'w', 1, statuses => '{}'$$), ($$'w', 1, statuses => '{ok,NULL}'$$),
     ($$'w', 1, causes => '{}'$$), ($$'w', 1, causes => '{{mark}}'$$)) AS v(a);
-SELECT count(*) AS unclaimed FROM isomargin.events WHERE claimed_at IS NULL;
+SELECT id, cause, new_status FROM isomargin.events WHERE claimed_at IS NULL;
 
 -- Purging: claimed events older than the age; unclaimed ones stay.
 SELECT a, pg_temp.try(format('SELECT isomargin.purge_events(%s)', a)) FROM (VALUES

@@ -530,7 +530,7 @@ missing_grant(EnforceAttachment *a, const char *what, const char *object, const 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("role %s, the owner of table %s, has no %s on %s", role,
-					a->positions_name, what, object),
+					a->qpositions, what, object),
 			 errdetail("isomargin enforcement runs as the positions table's owner."),
 			 errhint("GRANT %s ON %s TO %s;", grant, object, quote_identifier(role))));
 }

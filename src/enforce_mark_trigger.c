@@ -22,7 +22,7 @@
  *	  primary-key order.
  * 4. The exact maintenance check at P1 decides each candidate's status;
  *	  changes are written with one UPDATE, one INSERT of events, one
- *	  NOTIFY per event, and the new marks go into the state rows.
+ *	  NOTIFY for the attachment, and the new marks go into the state rows.
  */
 #include "postgres.h"
 

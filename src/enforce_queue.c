@@ -167,12 +167,15 @@ may_claim(Queue *q, Oid positions)
 static void
 no_grant(Oid positions, Oid caller)
 {
+	char	   *name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(positions)),
+												  get_rel_name(positions));
+
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied to claim the events of table %s", get_rel_name(positions)),
+			 errmsg("permission denied to claim the events of table %s", name),
 			 errdetail("Role %s has no isomargin event grant on it.", GetUserNameFromId(caller, false)),
-			 errhint("The table's owner grants them: SELECT isomargin.grant_events('%s', '%s');",
-					 get_rel_name(positions), GetUserNameFromId(caller, false))));
+			 errhint("The table's owner grants them: SELECT isomargin.grant_events(%s, %s);",
+					 quote_literal_cstr(name), quote_literal_cstr(GetUserNameFromId(caller, false)))));
 }
 
 static void
