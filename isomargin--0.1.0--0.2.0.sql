@@ -293,8 +293,15 @@ BEGIN
     state := format('@extschema@.%I', st)::regclass;
     EXECUTE format('COMMENT ON TABLE %s IS %L', state,
                    format('isomargin enforcement %s: the current mark of each instrument of %s', att_id, pos));
-    -- The positions owner, whom the triggers run as, reads, locks and writes
-    -- it; the guard (created below) lets only enforcement's statements write.
+    -- It belongs to the events table's owner.  The positions owner, whom the
+    -- triggers run as, reads, locks and writes it; the guard (created below)
+    -- lets only enforcement's statements write.
+    IF (SELECT r.relowner FROM pg_class r WHERE r.oid = state)
+       <> (SELECT r.relowner FROM pg_class r WHERE r.oid = '@extschema@.events'::regclass) THEN
+        EXECUTE format('ALTER TABLE %s OWNER TO %I', state,
+                       (SELECT o.rolname FROM pg_class r JOIN pg_roles o ON o.oid = r.relowner
+                         WHERE r.oid = '@extschema@.events'::regclass));
+    END IF;
     EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO %I', state,
                    (SELECT rolname FROM pg_roles WHERE oid = owner));
 
@@ -336,15 +343,9 @@ BEGIN
         format('INSERT INTO %1$s (symbol) SELECT i.%2$I FROM %3$s i WHERE i.%2$I IS NOT NULL '
                'ON CONFLICT DO NOTHING', state, c #>> '{instruments,symbol}', ins));
 
-    -- The state table's guard, then its owner: the events table's.
+    -- The state table's guard.
     EXECUTE format('CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE OR DELETE ON %s '
                    'FOR EACH ROW EXECUTE FUNCTION @extschema@.enforce_state_guard()', state);
-    IF (SELECT r.relowner FROM pg_class r WHERE r.oid = state)
-       <> (SELECT r.relowner FROM pg_class r WHERE r.oid = '@extschema@.events'::regclass) THEN
-        EXECUTE format('ALTER TABLE %s OWNER TO %I', state,
-                       (SELECT o.rolname FROM pg_class r JOIN pg_roles o ON o.oid = r.relowner
-                         WHERE r.oid = '@extschema@.events'::regclass));
-    END IF;
 
     -- Indexes: positions by symbol (for instrument changes), and one
     -- partial index per status for the candidate search (src/enforce_sql.c).
@@ -788,10 +789,11 @@ BEGIN
               WHERE ev.oid OPERATOR(pg_catalog.=) '@extschema@.events'::pg_catalog.regclass::pg_catalog.oid
                 AND a.state_table IS NOT NULL
     LOOP
+        -- the owner first: ALTER TABLE ... OWNER TO hands the old owner's grants to the new one
+        EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', e.state_table, e.events_owner);
         EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON %s TO %I', e.state_table, e.positions_owner);
         EXECUTE pg_catalog.format('CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE OR DELETE ON %s '
                                   'FOR EACH ROW EXECUTE FUNCTION @extschema@.enforce_state_guard()', e.state_table);
-        EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', e.state_table, e.events_owner);
     END LOOP;
 END
 $up$;

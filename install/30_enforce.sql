@@ -356,8 +356,15 @@ BEGIN
     state := format('@extschema@.%I', st)::regclass;
     EXECUTE format('COMMENT ON TABLE %s IS %L', state,
                    format('isomargin enforcement %s: the current mark of each instrument of %s', att_id, pos));
-    -- The positions owner, whom the triggers run as, reads, locks and writes
-    -- it; the guard (created below) lets only enforcement's statements write.
+    -- It belongs to the events table's owner.  The positions owner, whom the
+    -- triggers run as, reads, locks and writes it; the guard (created below)
+    -- lets only enforcement's statements write.
+    IF (SELECT r.relowner FROM pg_class r WHERE r.oid = state)
+       <> (SELECT r.relowner FROM pg_class r WHERE r.oid = '@extschema@.events'::regclass) THEN
+        EXECUTE format('ALTER TABLE %s OWNER TO %I', state,
+                       (SELECT o.rolname FROM pg_class r JOIN pg_roles o ON o.oid = r.relowner
+                         WHERE r.oid = '@extschema@.events'::regclass));
+    END IF;
     EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO %I', state,
                    (SELECT rolname FROM pg_roles WHERE oid = owner));
 
@@ -399,15 +406,9 @@ BEGIN
         format('INSERT INTO %1$s (symbol) SELECT i.%2$I FROM %3$s i WHERE i.%2$I IS NOT NULL '
                'ON CONFLICT DO NOTHING', state, c #>> '{instruments,symbol}', ins));
 
-    -- The state table's guard, then its owner: the events table's.
+    -- The state table's guard.
     EXECUTE format('CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE OR DELETE ON %s '
                    'FOR EACH ROW EXECUTE FUNCTION @extschema@.enforce_state_guard()', state);
-    IF (SELECT r.relowner FROM pg_class r WHERE r.oid = state)
-       <> (SELECT r.relowner FROM pg_class r WHERE r.oid = '@extschema@.events'::regclass) THEN
-        EXECUTE format('ALTER TABLE %s OWNER TO %I', state,
-                       (SELECT o.rolname FROM pg_class r JOIN pg_roles o ON o.oid = r.relowner
-                         WHERE r.oid = '@extschema@.events'::regclass));
-    END IF;
 
     -- Indexes: positions by symbol (for instrument changes), and one
     -- partial index per status for the candidate search (src/enforce_sql.c).

@@ -49,3 +49,37 @@ UNION ALL
 (SELECT 'only updated', item FROM catalog_of WHERE install = 'updated'
  EXCEPT ALL SELECT 'only updated', item FROM catalog_of WHERE install = 'fresh')
 ORDER BY 1, 2;
+
+-- The event queue across the update (issue 15 item 4, issue 19 item 2): an
+-- event written under 0.1.0 keeps working (no cause, no snapshot: NULL), and
+-- the state table passes to the extension's owner behind its guard.
+CREATE EXTENSION isomargin VERSION '0.1.0';
+CREATE ROLE regress_upgrade_book;
+GRANT USAGE ON SCHEMA isomargin TO regress_upgrade_book;
+CREATE TABLE instruments (symbol text PRIMARY KEY, mmr numeric NOT NULL);
+CREATE TABLE marks (symbol text PRIMARY KEY, mark_price numeric);
+CREATE TABLE positions (id int PRIMARY KEY, symbol text NOT NULL, size numeric NOT NULL,
+                        entry_price numeric NOT NULL, margin numeric NOT NULL);
+GRANT SELECT ON instruments, marks TO regress_upgrade_book;
+ALTER TABLE positions OWNER TO regress_upgrade_book;
+INSERT INTO instruments VALUES ('BTC', 0.004);
+INSERT INTO marks VALUES ('BTC', 30000);
+SELECT isomargin.enforce('positions', 'marks', 'instruments') ->> 'id' AS id;
+INSERT INTO positions VALUES (1, 'BTC', 1, 33000, 2000);
+SELECT pg_get_userbyid(relowner) AS state_owner FROM pg_class WHERE oid = 'isomargin.enforce_state_1'::regclass;
+ALTER EXTENSION isomargin UPDATE;
+SELECT pg_get_userbyid(relowner) = current_user AS state_owner_is_extension_owner,
+       has_table_privilege('regress_upgrade_book', 'isomargin.enforce_state_1', 'SELECT, INSERT, UPDATE') AS book_rights
+  FROM pg_class WHERE oid = 'isomargin.enforce_state_1'::regclass;
+UPDATE isomargin.enforce_state_1 SET mark_price = 1;
+INSERT INTO positions VALUES (2, 'BTC', 1, 30000, 3000);
+UPDATE marks SET mark_price = 27100;
+SELECT id, position_key, cause, old_status, new_status, size, liquidation_price, claimed_by
+  FROM isomargin.claim_events('w', 10) ORDER BY id;
+SELECT isomargin.ack_events('w', ARRAY[1, 2]) AS acked;
+SELECT symbol, mark_price FROM isomargin.enforce_state_1;
+SELECT isomargin.unenforce('positions');
+DROP TABLE positions, marks, instruments;
+DROP EXTENSION isomargin;
+DROP SCHEMA isomargin;
+DROP ROLE regress_upgrade_book;

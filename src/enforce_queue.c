@@ -173,7 +173,7 @@ no_grant(Oid positions, Oid caller)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to claim the events of table %s", name),
-			 errdetail("Role %s has no isomargin event grant on it.", GetUserNameFromId(caller, false)),
+			 errdetail("Role %s has no isomargin event grant to claim them.", GetUserNameFromId(caller, false)),
 			 errhint("The table's owner grants them: SELECT isomargin.grant_events(%s, %s);",
 					 quote_literal_cstr(name), quote_literal_cstr(GetUserNameFromId(caller, false)))));
 }
