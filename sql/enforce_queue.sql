@@ -84,7 +84,7 @@ SELECT isomargin.ack_events('w1', ARRAY[1]) AS acked_again;
 SELECT a, pg_temp.try(format('SELECT isomargin.ack_events(%s)', a)) FROM (VALUES
     ($$'w1', '{}'$$),
     ($$'w1', ARRAY[2]$$),          -- claimed by w2
-    ($$'w1', ARRAY[1, 99]$$),      -- no such event: nothing acknowledged
+    ($$'w1', ARRAY[4, 99]$$),      -- no such event: nothing acknowledged (not 4)
     ($$NULL, ARRAY[1]$$), ($$'w1', NULL$$), ($$'w1', ARRAY[1, NULL]$$),
     ($$'w1', '{{1}}'::int8[]$$)) AS v(a);
 SELECT id, claimed_by, acked_at IS NOT NULL AS acked FROM isomargin.events ORDER BY id;
