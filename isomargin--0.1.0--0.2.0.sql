@@ -755,9 +755,11 @@ CREATE FUNCTION @extschema@.ack_events(worker pg_catalog.text, ids pg_catalog.in
 RETURNS pg_catalog.int4
 AS 'MODULE_PATHNAME', 'ack_events' LANGUAGE C VOLATILE;
 
--- Deletes the events claimed longer ago than older_than; returns how many.
+-- Deletes the events claimed longer ago than older_than (with unclaimed,
+-- also the unclaimed ones created longer ago); returns how many.
 CREATE FUNCTION @extschema@.purge_events(older_than pg_catalog.interval,
-                                         positions pg_catalog.regclass DEFAULT NULL)
+                                         positions pg_catalog.regclass DEFAULT NULL,
+                                         unclaimed pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.int8
 AS 'MODULE_PATHNAME', 'purge_events' LANGUAGE C VOLATILE;
 

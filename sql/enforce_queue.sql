@@ -99,14 +99,18 @@ SELECT a, pg_temp.try(format('SELECT count(*) FROM isomargin.claim_events(%s)', 
     ($$'w', 1, causes => '{}'$$), ($$'w', 1, causes => '{{mark}}'$$)) AS v(a);
 SELECT id, cause, new_status FROM isomargin.events WHERE claimed_at IS NULL;
 
--- Purging: claimed events older than the age; unclaimed ones stay.
+-- Purging: claimed events older than the age; unclaimed ones stay (unless
+-- unclaimed => true, by their age).
 SELECT a, pg_temp.try(format('SELECT isomargin.purge_events(%s)', a)) FROM (VALUES
-    ($$NULL$$), ($$'-1 second'$$), ($$'-1 day', 'positions'$$)) AS v(a);
+    ($$NULL$$), ($$'-1 second'$$), ($$'-1 day', 'positions'$$), ($$'0', NULL, NULL$$)) AS v(a);
 SELECT isomargin.purge_events('1 hour') AS purged;
 SELECT isomargin.purge_events('0', 'positions2') AS purged;
 SELECT id, positions, claimed_by FROM isomargin.events ORDER BY id;
 SELECT isomargin.purge_events('0') AS purged;
 SELECT id, claimed_by FROM isomargin.events ORDER BY id;
+SELECT isomargin.purge_events('1 hour', unclaimed => true) AS purged;
+SELECT isomargin.purge_events('0', unclaimed => true) AS purged;
+SELECT count(*) AS events_left FROM isomargin.events;
 
 SELECT isomargin.unenforce('positions');
 SELECT isomargin.unenforce('positions2');

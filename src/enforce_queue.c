@@ -299,9 +299,10 @@ ack_events(PG_FUNCTION_ARGS)
 }
 
 /*
- * purge_events(older_than, positions): delete the events claimed longer
- * ago than older_than, of one positions table or of all the caller owns
- * (all, for the owner of isomargin.events); returns how many.
+ * purge_events(older_than, positions, unclaimed): delete the events
+ * claimed longer ago than older_than (with unclaimed, also the unclaimed
+ * ones created longer ago), of one positions table or of all the caller
+ * owns (all, for the owner of isomargin.events); returns how many.
  */
 Datum
 purge_events(PG_FUNCTION_ARGS)
@@ -309,13 +310,16 @@ purge_events(PG_FUNCTION_ARGS)
 	Queue		q;
 	Interval   *age;
 	Interval	zero = {0};
-	Oid			types[3] = {INTERVALOID, OIDOID, OIDOID};
-	Datum		values[3];
-	char		nulls[3] = "   ";
+	Oid			types[4] = {INTERVALOID, OIDOID, OIDOID, BOOLOID};
+	Datum		values[4];
+	char		nulls[4] = "    ";
 	uint64		n;
 
 	if (PG_ARGISNULL(0))
 		bad_argument("older_than must not be null", "Purge the events claimed longer ago than this age.");
+	if (PG_NARGS() > 2 && PG_ARGISNULL(2))
+		bad_argument("unclaimed must not be null", NULL);
+	values[3] = BoolGetDatum(PG_NARGS() > 2 && PG_GETARG_BOOL(2));
 	age = PG_GETARG_INTERVAL_P(0);
 	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(age),
 										  IntervalPGetDatum(&zero))) < 0)
@@ -343,13 +347,15 @@ purge_events(PG_FUNCTION_ARGS)
 	values[2] = ObjectIdGetDatum(q.caller);
 	if (has_privs_of_role(q.caller, q.events_owner))
 		nulls[2] = 'n';
-	queue_run(&q, psprintf("DELETE FROM %s.events e WHERE e.claimed_at OPERATOR(pg_catalog.<) "
+	queue_run(&q, psprintf("DELETE FROM %s.events e WHERE (e.claimed_at OPERATOR(pg_catalog.<) "
 						   "(pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $1) "
+						   "OR ($4 AND e.claimed_at IS NULL AND e.created_at OPERATOR(pg_catalog.<) "
+						   "(pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $1))) "
 						   "AND ($2 IS NULL OR e.positions::pg_catalog.oid OPERATOR(pg_catalog.=) $2) "
 						   "AND ($3 IS NULL OR pg_catalog.pg_has_role($3, (SELECT c.relowner "
 						   "FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) "
 						   "e.positions::pg_catalog.oid), 'USAGE'))", q.qnsp),
-			  3, types, values, nulls, false);
+			  4, types, values, nulls, false);
 	n = SPI_processed;
 	SPI_finish();
 	PG_RETURN_INT64((int64) n);
