@@ -27,7 +27,8 @@ OBJS = \
 	src/enforce_drop.o \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
-	src/enforce_instrument_trigger.o
+	src/enforce_instrument_trigger.o \
+	src/enforce_recheck.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -59,6 +60,8 @@ REGRESS = \
 	reports_errors \
 	enforce_attach \
 	enforce_contract \
+	enforce_marks_trust \
+	enforce_settings \
 	enforce_positions \
 	enforce_marks \
 	enforce_instruments \
@@ -86,7 +89,8 @@ ISOLATION = \
 	enforce_repeatable_read \
 	enforce_feed_position \
 	enforce_feed_funding \
-	enforce_feed_close
+	enforce_feed_close \
+	enforce_mark_band
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -699,11 +699,30 @@ BEGIN
     END IF;
 END
 $fn$;
-CREATE OR REPLACE FUNCTION @extschema@.enforce(
+-- enforce() takes the attachment's settings (issue 15 item 6): a new signature.
+DROP FUNCTION @extschema@.enforce(pg_catalog.regclass, pg_catalog.regclass, pg_catalog.regclass, pg_catalog.jsonb);
+CREATE FUNCTION @extschema@._check_settings(margin_call_ratio pg_catalog.numeric,
+                                            tick_size pg_catalog.numeric)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF margin_call_ratio IS NULL OR tick_size IS NULL THEN
+        RAISE EXCEPTION 'margin_call_ratio and tick_size must not be null' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.margin_call_price(size => 1, entry_price => 1, margin => 0, mmr => 0,
+                                          margin_call_ratio => _check_settings.margin_call_ratio,
+                                          tick_size => _check_settings.tick_size);
+END
+$fn$;
+CREATE FUNCTION @extschema@.enforce(
     positions pg_catalog.regclass,
     marks pg_catalog.regclass,
     instruments pg_catalog.regclass,
-    columns pg_catalog.jsonb DEFAULT '{}')
+    columns pg_catalog.jsonb DEFAULT '{}',
+    margin_call_ratio pg_catalog.numeric DEFAULT 0.8,
+    tick_size pg_catalog.numeric DEFAULT 0)
 RETURNS pg_catalog.jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -728,6 +747,7 @@ DECLARE
     bad     text;
     coll    text := '';
     owner   oid;
+    timetype text;
 BEGIN
     IF pos IS NOT NULL AND EXISTS (SELECT 1 FROM @extschema@.enforcement e WHERE e.positions = pos) THEN
         RAISE EXCEPTION 'table "%" is already enforced', pos
@@ -738,6 +758,7 @@ BEGIN
     -- mapping, every column and its type, the rule, the symbol type, the keys.
     contract := @extschema@._attachment_contract(pos, mk, ins, enforce.columns, 'enforce');
     c := contract -> 'columns';
+    PERFORM @extschema@._check_settings(enforce.margin_call_ratio, enforce.tick_size);
 
     -- The maintained columns that are missing.
     FOR v IN SELECT * FROM jsonb_array_elements(contract -> 'add') LOOP
@@ -748,8 +769,9 @@ BEGIN
     SELECT a.atttypid, a.atttypmod, a.attcollation INTO symtype, symtypmod, symcoll
       FROM pg_attribute a WHERE a.attrelid = pos AND a.attname = c #>> '{positions,symbol}';
 
-    INSERT INTO @extschema@.enforcement AS e (positions, marks, instruments, columns)
-    VALUES (pos, mk, ins, c) RETURNING e.id INTO att_id;
+    INSERT INTO @extschema@.enforcement AS e (positions, marks, instruments, columns,
+                                              margin_call_ratio, tick_size)
+    VALUES (pos, mk, ins, c, enforce.margin_call_ratio, enforce.tick_size) RETURNING e.id INTO att_id;
 
     -- The state table: one row per instrument, its current mark.
     IF symcoll <> 0 THEN
@@ -757,8 +779,14 @@ BEGIN
           FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE co.oid = symcoll;
     END IF;
     st := 'enforce_state_' || att_id;
+    -- mark_time, when mapped, and a mark a price band holds back (held_*).
+    SELECT format_type(a.atttypid, a.atttypmod) INTO timetype FROM pg_attribute a
+     WHERE a.attrelid = mk AND a.attname = c #>> '{marks,mark_time}';
     EXECUTE format('CREATE TABLE @extschema@.%I (symbol %s%s PRIMARY KEY, mark_price pg_catalog.numeric, '
-                   'updated_at pg_catalog.timestamptz)', st, format_type(symtype, symtypmod), coll);
+                   'updated_at pg_catalog.timestamptz, held_price pg_catalog.numeric, '
+                   'held_at pg_catalog.timestamptz%s)', st, format_type(symtype, symtypmod), coll,
+                   CASE WHEN timetype IS NULL THEN ''
+                        ELSE format(', mark_time %s, held_time %s', timetype, timetype) END);
     state := format('@extschema@.%I', st)::regclass;
     EXECUTE format('COMMENT ON TABLE %s IS %L', state,
                    format('isomargin enforcement %s: the current mark of each instrument of %s', att_id, pos));
@@ -770,8 +798,10 @@ BEGIN
     -- Current marks, as the contract defines them (one row per symbol, or
     -- the latest by mark_time).
     PERFORM @extschema@.run_as_owner(pos,
-        format('INSERT INTO %s (symbol, mark_price) SELECT m.symbol, m.mark_price FROM (%s) m',
-               state, contract ->> 'current_marks'));
+        format('INSERT INTO %s (symbol, mark_price%s) SELECT m.symbol, m.mark_price%s FROM (%s) m',
+               state, CASE WHEN timetype IS NULL THEN '' ELSE ', mark_time' END,
+               CASE WHEN timetype IS NULL THEN '' ELSE ', m.mark_time' END,
+               contract ->> 'current_marks'));
     bad := @extschema@.run_as_owner(pos,
         format('SELECT s.symbol::text FROM %s s WHERE NOT (s.mark_price OPERATOR(pg_catalog.>) 0 '
                'AND s.mark_price OPERATOR(pg_catalog.<) ''Infinity'') LIMIT 1', state));
@@ -841,7 +871,126 @@ BEGIN
         format('UPDATE %s SET %I = %I', pos, c #>> '{positions,size}', c #>> '{positions,size}'));
 
     RETURN jsonb_build_object('id', att_id, 'state_table', state::text, 'added_columns', to_jsonb(added),
-                              'indexes', to_jsonb(idx), 'triggers', trg, 'notes', contract -> 'notes');
+                              'indexes', to_jsonb(idx), 'triggers', trg, 'notes', contract -> 'notes',
+                              'settings', jsonb_build_object('margin_call_ratio', enforce.margin_call_ratio,
+                                                             'tick_size', enforce.tick_size));
 END
 $fn$;
+
+-- Marks (issue 15 items 1 and 2): install/32_enforce_marks.sql, the same statements.
+-- Enforcement: marks an exchange can trust, and recovering from a bad tick
+-- (issue 15 items 1 and 2).  Reference: doc/enforcement.md, "Marks" and
+-- "Recovering from a bad tick".
+
+-- Who stepped a status down, and why (isomargin.recheck); NULL for the
+-- triggers' own events.
+ALTER TABLE @extschema@.events ADD COLUMN actor pg_catalog.text, ADD COLUMN reason pg_catalog.text;
+
+-- One row per mark a price band held back, per held mark a later mark
+-- within the band superseded, and per held mark an operator confirmed.
+CREATE SEQUENCE @extschema@.mark_events_id_seq AS pg_catalog.int8;
+CREATE TABLE @extschema@.mark_events (
+    id            pg_catalog.int8 NOT NULL
+                  DEFAULT pg_catalog.nextval('@extschema@.mark_events_id_seq'::pg_catalog.regclass)
+                  PRIMARY KEY,
+    positions     pg_catalog.regclass NOT NULL,
+    symbol        pg_catalog.text NOT NULL,
+    event         pg_catalog.text NOT NULL
+                  CHECK (event OPERATOR(pg_catalog.=) ANY (ARRAY['held', 'superseded', 'confirmed']::pg_catalog.text[])),
+    mark_price    pg_catalog.numeric NOT NULL,  -- the mark held back (or confirmed, or superseded)
+    current_mark  pg_catalog.numeric,           -- the instrument's mark at that moment (after, for superseded)
+    actor         pg_catalog.text,              -- who wrote the mark, or confirmed it
+    reason        pg_catalog.text,              -- confirm_mark's reason
+    created_at    pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE @extschema@.mark_events_id_seq OWNED BY @extschema@.mark_events.id;
+CREATE INDEX mark_events_positions ON @extschema@.mark_events (positions);
+COMMENT ON TABLE @extschema@.mark_events IS
+    'isomargin enforcement: marks held back by a price band, superseded, or confirmed by an operator';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.mark_events', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.mark_events_id_seq', '');
+
+-- Lets through the mark the instrument's price band held back: it becomes
+-- the current mark and flags what it crosses (src/enforce_recheck.c).  For
+-- the positions table's owner; returns the confirmed mark.
+CREATE FUNCTION @extschema@.confirm_mark(
+    positions pg_catalog.regclass, symbol pg_catalog.text, reason pg_catalog.text)
+RETURNS pg_catalog.numeric
+AS 'MODULE_PATHNAME', 'confirm_mark' LANGUAGE C STRICT VOLATILE;
+
+-- Re-checks the liquidate and bankrupt positions of the instruments against
+-- their current marks and steps down the flags that no longer hold, each
+-- with an event naming who and why.  For the positions table's owner;
+-- returns how many positions stepped down.
+CREATE FUNCTION @extschema@.recheck(
+    positions pg_catalog.regclass, symbols pg_catalog.text[], reason pg_catalog.text)
+RETURNS pg_catalog.int4
+AS 'MODULE_PATHNAME', 'recheck' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION @extschema@.recheck(
+    positions pg_catalog.regclass, symbol pg_catalog.text, reason pg_catalog.text)
+RETURNS pg_catalog.int4
+LANGUAGE sql STRICT VOLATILE
+RETURN @extschema@.recheck(positions, ARRAY[symbol], reason);
+
+-- Changes an attachment's margin-call ratio and tick size, and re-prices
+-- every position at the current mark with one UPDATE (as enforce() prices
+-- them; liquidate and bankrupt stay).  NULL keeps a setting.
+CREATE FUNCTION @extschema@.enforce_settings(
+    positions pg_catalog.regclass,
+    margin_call_ratio pg_catalog.numeric DEFAULT NULL,
+    tick_size pg_catalog.numeric DEFAULT NULL)
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    e record;
+    n text;
+BEGIN
+    SELECT x.* INTO e FROM @extschema@.enforcement x WHERE x.positions = enforce_settings.positions;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table "%" is not enforced', enforce_settings.positions USING ERRCODE = '22023';
+    END IF;
+    e.margin_call_ratio := coalesce(enforce_settings.margin_call_ratio, e.margin_call_ratio);
+    e.tick_size := coalesce(enforce_settings.tick_size, e.tick_size);
+    PERFORM @extschema@._check_settings(e.margin_call_ratio, e.tick_size);
+    UPDATE @extschema@.enforcement x
+       SET margin_call_ratio = e.margin_call_ratio, tick_size = e.tick_size
+     WHERE x.id = e.id;
+    -- the triggers' cached settings (src/enforce_config.c), in every backend
+    PERFORM @extschema@._attachment_changed(e.positions);
+    n := @extschema@.run_as_owner(e.positions,
+        format('WITH u AS (UPDATE %s SET %I = %I RETURNING 1) SELECT pg_catalog.count(*) FROM u',
+               e.positions, e.columns #>> '{positions,size}', e.columns #>> '{positions,size}'));
+    RETURN jsonb_build_object('margin_call_ratio', e.margin_call_ratio, 'tick_size', e.tick_size,
+                              'repriced', n::int8);
+END
+$fn$;
+
+-- Internal: drops every backend's cached copy of the attachment of a
+-- positions table (a relcache invalidation, sent at commit).
+CREATE FUNCTION @extschema@._attachment_changed(positions pg_catalog.regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'attachment_changed' LANGUAGE C STRICT VOLATILE;
+-- The state tables of existing attachments: a mark held back by a price
+-- band, and the current mark's time when mark_time is mapped (NULL until
+-- the next mark: until then no tick counts as older).
+DO $upgrade$
+DECLARE
+    e  record;
+    tt text;
+BEGIN
+    FOR e IN SELECT x.state_table, x.marks, x.columns FROM @extschema@.enforcement x
+              WHERE x.state_table IS NOT NULL LOOP
+        tt := NULL;
+        SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO tt FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) e.marks
+           AND a.attname OPERATOR(pg_catalog.=) (e.columns OPERATOR(pg_catalog.#>>) '{marks,mark_time}');
+        EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN held_price pg_catalog.numeric, '
+                                  'ADD COLUMN held_at pg_catalog.timestamptz%s', e.state_table,
+                                  CASE WHEN tt IS NULL THEN ''
+                                       ELSE pg_catalog.format(', ADD COLUMN mark_time %s, ADD COLUMN held_time %s', tt, tt) END);
+    END LOOP;
+END
+$upgrade$;
 -- ---- end of the attachment contract block ----

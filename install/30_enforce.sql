@@ -114,12 +114,34 @@ CREATE FUNCTION @extschema@._attachment_contract(
 RETURNS pg_catalog.jsonb
 AS 'MODULE_PATHNAME', 'attachment_contract' LANGUAGE C STABLE;
 
+-- An attachment's settings, checked as the figure functions check their
+-- arguments of the same names, with their messages (src/rule.c).  Internal.
+CREATE FUNCTION @extschema@._check_settings(margin_call_ratio pg_catalog.numeric,
+                                            tick_size pg_catalog.numeric)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF margin_call_ratio IS NULL OR tick_size IS NULL THEN
+        RAISE EXCEPTION 'margin_call_ratio and tick_size must not be null' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.margin_call_price(size => 1, entry_price => 1, margin => 0, mmr => 0,
+                                          margin_call_ratio => _check_settings.margin_call_ratio,
+                                          tick_size => _check_settings.tick_size);
+END
+$fn$;
+
 -- Attaches enforcement to three tables of the caller's (doc/enforcement.md).
+-- margin_call_ratio and tick_size are the attachment's settings
+-- (isomargin.enforce_settings changes them later).
 CREATE FUNCTION @extschema@.enforce(
     positions pg_catalog.regclass,
     marks pg_catalog.regclass,
     instruments pg_catalog.regclass,
-    columns pg_catalog.jsonb DEFAULT '{}')
+    columns pg_catalog.jsonb DEFAULT '{}',
+    margin_call_ratio pg_catalog.numeric DEFAULT 0.8,
+    tick_size pg_catalog.numeric DEFAULT 0)
 RETURNS pg_catalog.jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -144,6 +166,7 @@ DECLARE
     bad     text;
     coll    text := '';
     owner   oid;
+    timetype text;
 BEGIN
     IF pos IS NOT NULL AND EXISTS (SELECT 1 FROM @extschema@.enforcement e WHERE e.positions = pos) THEN
         RAISE EXCEPTION 'table "%" is already enforced', pos
@@ -154,6 +177,7 @@ BEGIN
     -- mapping, every column and its type, the rule, the symbol type, the keys.
     contract := @extschema@._attachment_contract(pos, mk, ins, enforce.columns, 'enforce');
     c := contract -> 'columns';
+    PERFORM @extschema@._check_settings(enforce.margin_call_ratio, enforce.tick_size);
 
     -- The maintained columns that are missing.
     FOR v IN SELECT * FROM jsonb_array_elements(contract -> 'add') LOOP
@@ -164,8 +188,9 @@ BEGIN
     SELECT a.atttypid, a.atttypmod, a.attcollation INTO symtype, symtypmod, symcoll
       FROM pg_attribute a WHERE a.attrelid = pos AND a.attname = c #>> '{positions,symbol}';
 
-    INSERT INTO @extschema@.enforcement AS e (positions, marks, instruments, columns)
-    VALUES (pos, mk, ins, c) RETURNING e.id INTO att_id;
+    INSERT INTO @extschema@.enforcement AS e (positions, marks, instruments, columns,
+                                              margin_call_ratio, tick_size)
+    VALUES (pos, mk, ins, c, enforce.margin_call_ratio, enforce.tick_size) RETURNING e.id INTO att_id;
 
     -- The state table: one row per instrument, its current mark.
     IF symcoll <> 0 THEN
@@ -173,8 +198,14 @@ BEGIN
           FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE co.oid = symcoll;
     END IF;
     st := 'enforce_state_' || att_id;
+    -- mark_time, when mapped, and a mark a price band holds back (held_*).
+    SELECT format_type(a.atttypid, a.atttypmod) INTO timetype FROM pg_attribute a
+     WHERE a.attrelid = mk AND a.attname = c #>> '{marks,mark_time}';
     EXECUTE format('CREATE TABLE @extschema@.%I (symbol %s%s PRIMARY KEY, mark_price pg_catalog.numeric, '
-                   'updated_at pg_catalog.timestamptz)', st, format_type(symtype, symtypmod), coll);
+                   'updated_at pg_catalog.timestamptz, held_price pg_catalog.numeric, '
+                   'held_at pg_catalog.timestamptz%s)', st, format_type(symtype, symtypmod), coll,
+                   CASE WHEN timetype IS NULL THEN ''
+                        ELSE format(', mark_time %s, held_time %s', timetype, timetype) END);
     state := format('@extschema@.%I', st)::regclass;
     EXECUTE format('COMMENT ON TABLE %s IS %L', state,
                    format('isomargin enforcement %s: the current mark of each instrument of %s', att_id, pos));
@@ -186,8 +217,10 @@ BEGIN
     -- Current marks, as the contract defines them (one row per symbol, or
     -- the latest by mark_time).
     PERFORM @extschema@.run_as_owner(pos,
-        format('INSERT INTO %s (symbol, mark_price) SELECT m.symbol, m.mark_price FROM (%s) m',
-               state, contract ->> 'current_marks'));
+        format('INSERT INTO %s (symbol, mark_price%s) SELECT m.symbol, m.mark_price%s FROM (%s) m',
+               state, CASE WHEN timetype IS NULL THEN '' ELSE ', mark_time' END,
+               CASE WHEN timetype IS NULL THEN '' ELSE ', m.mark_time' END,
+               contract ->> 'current_marks'));
     bad := @extschema@.run_as_owner(pos,
         format('SELECT s.symbol::text FROM %s s WHERE NOT (s.mark_price OPERATOR(pg_catalog.>) 0 '
                'AND s.mark_price OPERATOR(pg_catalog.<) ''Infinity'') LIMIT 1', state));
@@ -257,7 +290,9 @@ BEGIN
         format('UPDATE %s SET %I = %I', pos, c #>> '{positions,size}', c #>> '{positions,size}'));
 
     RETURN jsonb_build_object('id', att_id, 'state_table', state::text, 'added_columns', to_jsonb(added),
-                              'indexes', to_jsonb(idx), 'triggers', trg, 'notes', contract -> 'notes');
+                              'indexes', to_jsonb(idx), 'triggers', trg, 'notes', contract -> 'notes',
+                              'settings', jsonb_build_object('margin_call_ratio', enforce.margin_call_ratio,
+                                                             'tick_size', enforce.tick_size));
 END
 $fn$;
 

@@ -6,12 +6,16 @@
  * install/30_enforce.sql attaches the triggers (isomargin.enforce) and
  * records each attachment in isomargin.enforcement; doc/enforcement.md is
  * the reference.  The C side is split by job:
+ *	 enforce_contract.c	 the attachment contract: columns, types, rule, symbol
+ *						 (enforce_contract.h), shared with enforce() and the reports
+ *	 enforce_contract_sql.c isomargin._attachment_contract, its SQL face
  *	 enforce_config.c	 the attachment read from the catalog, cached per trigger
  *	 enforce_sql.c		 the SQL each trigger runs, prepared once per trigger
  *	 enforce_compute.c	 a position's prices and status, by the engine
  *	 enforce_spi.c		 running plans as the tables' owner; events and NOTIFY
  *	 enforce_lock.c		 a mark or instrument pass's locks, taken without deadlock
  *	 enforce_drop.c		 the sql_drop event trigger: enforced tables are not dropped
+ *	 enforce_recheck.c	 the operator functions: confirm_mark, recheck
  *	 enforce_*_trigger.c the trigger functions themselves
  *
  * Every trigger locks the instrument's row of the attachment's state table
@@ -69,6 +73,12 @@ typedef enum EnforcePlanId
 	PLAN_POSITIONS_OF_SKIP,
 	PLAN_POSITIONS_OF_PEEK,
 	PLAN_WAIT_ROW,				/* lock one position by ctid, waiting */
+	/* marks held back, confirmed, rechecked (enforce_mark_trigger.c, enforce_recheck.c) */
+	PLAN_MARK_EVENTS,			/* isomargin.mark_events rows */
+	PLAN_EVENTS_AUDITED,		/* events naming who and why */
+	PLAN_FLAGGED_OF,			/* recheck: the liquidate and bankrupt positions of a symbol */
+	PLAN_FLAGGED_OF_SKIP,
+	PLAN_FLAGGED_OF_PEEK,
 	ENFORCE_NPLANS
 } EnforcePlanId;
 
@@ -97,6 +107,14 @@ typedef struct EnforceAttachment
 	Contract	c;				/* the columns, resolved (enforce_contract.c) */
 	Dec			call_ratio;
 	Dec			tick;			/* of the stored prices; 0: none */
+	/* mark_time, when mapped: ticks older than the current mark do not move it */
+	bool		has_time;
+	Oid			time_type;
+	Oid			time_array;
+	Oid			time_collation;
+	int16		time_len;
+	bool		time_byval;
+	FmgrInfo	time_cmp;
 	/* the symbol type, shared by the three tables */
 	Oid			sym_type;
 	Oid			sym_array;
@@ -177,6 +195,8 @@ extern EnforceAttachment *enforce_attachment(FunctionCallInfo fcinfo, EnforceRol
 extern SPIPlanPtr enforce_plan(EnforceAttachment *att, EnforcePlanId id);
 extern void enforce_check_trigger(FunctionCallInfo fcinfo, const char *funcname,
 								  EnforceRole role);
+extern EnforceAttachment *enforce_attachment_of(Oid positions, Oid nsp, EnforceRole role);
+extern void enforce_attachment_release(EnforceAttachment *att);
 extern Oid	enforce_rel_owner(Oid relid);
 
 /* enforce_sql.c */
@@ -258,5 +278,16 @@ extern void enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum 
 							   MarginStatus new, Dec mark, const EnforceFigures *f);
 extern void enforce_events_write(EnforceAttachment *att, EnforceEvents *ev);
 extern Datum enforce_event_key(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc);
+
+/* enforce_mark_trigger.c: an operator confirms the mark a price band held back */
+extern Dec	enforce_confirm_mark(EnforceAttachment *att, Datum symbol, const char *reason);
+
+/* Who runs an operator function, for events: current_user, and session_user when it differs. */
+extern char *enforce_actor(Oid user);
+extern void enforce_mark_events_write(EnforceAttachment *att, int n, Datum *symbol,
+									  const char *event, Datum *mark, Datum *current,
+									  const char *actor, const char *reason);
+extern void enforce_events_write_audited(EnforceAttachment *att, EnforceEvents *ev,
+										 const char *actor, const char *reason);
 
 #endif

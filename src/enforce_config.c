@@ -402,16 +402,37 @@ check_tables_exist(EnforceAttachment *a)
 							 a->id)));
 }
 
+/* mark_time, when mapped: its type and ordering (checked by contract_resolve) */
 static void
-fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
+resolve_time(EnforceAttachment *a)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	EnforceColumn *t = &a->c.cols[COL_MARK_TIME];
+	Oid			type;
+	int32		typmod;
+
+	a->has_time = t->name != NULL;
+	if (!a->has_time)
+		return;
+	get_atttypetypmodcoll(a->marks, t->attnum, &type, &typmod, &a->time_collation);
+	a->time_type = type;
+	a->time_array = get_array_type(getBaseType(type));
+	get_typlenbyval(type, &a->time_len, &a->time_byval);
+	fmgr_info_cxt(lookup_type_cache(getBaseType(type), TYPECACHE_CMP_PROC)->cmp_proc,
+				  &a->time_cmp, a->cxt);
+}
+
+/*
+ * Fill the attachment `a->id` for `role`, checking the trigger's table when
+ * td is given (nsp: the extension's schema).
+ */
+static void
+fill_attachment(EnforceAttachment *a, Oid nsp, TriggerData *td)
+{
 	EnforceRole role = a->role;
 	Oid			config;
 	EnforceUser save;
 
-	a->id = attachment_id(td, get_func_name(fcinfo->flinfo->fn_oid));
-	a->nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	a->nsp = nsp;
 	a->qnsp = pstrdup(quote_identifier(get_namespace_name(a->nsp)));
 	config = get_relname_relid("enforcement", a->nsp);
 	a->events = get_relname_relid("events", a->nsp);
@@ -440,7 +461,7 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 	MemoryContextSwitchTo(a->cxt);
 
 	check_tables_exist(a);
-	if (RelationGetRelid(td->tg_relation) != table_of(a, role))
+	if (td != NULL && RelationGetRelid(td->tg_relation) != table_of(a, role))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" fired on table \"%s\", which is not the %s table of isomargin enforcement %d",
@@ -458,11 +479,12 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 	a->c.tables[ENFORCE_INSTRUMENTS] = a->instruments;
 	contract_resolve(&a->c);
 	resolve_symbol(a);
+	resolve_time(a);
 	resolve_primary_key(a);
 }
 
 static EnforceAttachment *
-build_attachment(FunctionCallInfo fcinfo, EnforceRole role, Oid tgoid)
+build_attachment(EnforceRole role, Oid tgoid, int32 id, Oid nsp, TriggerData *td)
 {
 	MemoryContext cxt = AllocSetContextCreate(enforce_cache_cxt, "isomargin attachment",
 											  ALLOCSET_SMALL_SIZES);
@@ -472,9 +494,10 @@ build_attachment(FunctionCallInfo fcinfo, EnforceRole role, Oid tgoid)
 	a->cxt = cxt;
 	a->tgoid = tgoid;
 	a->role = role;
+	a->id = id;
 	PG_TRY();
 	{
-		fill_attachment(fcinfo, a);
+		fill_attachment(a, nsp, td);
 	}
 	PG_CATCH();
 	{
@@ -486,6 +509,50 @@ build_attachment(FunctionCallInfo fcinfo, EnforceRole role, Oid tgoid)
 	MemoryContextSwitchTo(old);
 	a->valid = true;
 	return a;
+}
+
+/*
+ * The attachment of a positions table, for an operator function (not
+ * cached: release it with enforce_attachment_release).  22023 when the
+ * table is not enforced.
+ */
+EnforceAttachment *
+enforce_attachment_of(Oid positions, Oid nsp, EnforceRole role)
+{
+	Oid			config = get_relname_relid("enforcement", nsp);
+	Oid			argtype = REGCLASSOID;
+	Datum		arg = ObjectIdGetDatum(positions);
+	char	   *sql;
+	int32		id = 0;
+	EnforceUser save;
+
+	if (enforce_cache == NULL)
+		enforce_cache_init();
+	if (!OidIsValid(config))
+		elog(ERROR, "isomargin's catalog tables are missing");
+	sql = psprintf("SELECT e.id FROM %s.enforcement e WHERE e.positions OPERATOR(pg_catalog.=) $1",
+				   quote_identifier(get_namespace_name(nsp)));
+	enforce_become(enforce_rel_owner(config), &save);
+	if (SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading isomargin.enforcement failed");
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	enforce_restore(&save);
+	if (id == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not enforced", contract_rel_name(positions))));
+	return build_attachment(role, InvalidOid, id, nsp, NULL);
+}
+
+void
+enforce_attachment_release(EnforceAttachment *att)
+{
+	enforce_attachment_free(att);
 }
 
 EnforceAttachment *
@@ -511,7 +578,8 @@ enforce_attachment(FunctionCallInfo fcinfo, EnforceRole role)
 		MemoryContextSwitchTo(old);
 		e->att = NULL;
 	}
-	e->att = build_attachment(fcinfo, role, tgoid);
+	e->att = build_attachment(role, tgoid, attachment_id(td, get_func_name(fcinfo->flinfo->fn_oid)),
+							  get_func_namespace(fcinfo->flinfo->fn_oid), td);
 	return e->att;
 }
 
@@ -533,4 +601,16 @@ enforce_plan(EnforceAttachment *att, EnforcePlanId id)
 		att->plans[id] = plan;
 	}
 	return att->plans[id];
+}
+
+/* ---- attachment contract and marks block: settings changed ---- */
+
+PG_FUNCTION_INFO_V1(attachment_changed);
+
+/* isomargin._attachment_changed(positions): the triggers read the attachment again. */
+Datum
+attachment_changed(PG_FUNCTION_ARGS)
+{
+	CacheInvalidateRelcacheByRelid(PG_GETARG_OID(0));
+	PG_RETURN_VOID();
 }

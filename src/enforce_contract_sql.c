@@ -233,6 +233,7 @@ attachment_contract(PG_FUNCTION_ARGS)
 	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
 	char	   *qnsp = pstrdup(quote_identifier(get_namespace_name(nsp)));
 	char	   *purpose_s = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	MemoryContext caller = CurrentMemoryContext;
 	ContractPurpose purpose;
 	Contract	c;
 	StringInfoData s;
@@ -264,6 +265,8 @@ attachment_contract(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* what is built here outlives SPI_finish */
+	MemoryContextSwitchTo(caller);
 	if (purpose == CONTRACT_REPORT)
 		state = enforced_state(nsp, c.tables[ENFORCE_POSITIONS], c.tables[ENFORCE_MARKS]);
 	if (OidIsValid(state))

@@ -181,15 +181,18 @@ notify_returned_ids(void)
 	}
 }
 
-void
-enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
+static void
+events_write(EnforceAttachment *att, EnforceEvents *ev, EnforcePlanId plan,
+			 const char *actor, const char *reason)
 {
 	Oid			status_type = att->status_type;
-	Datum		values[8];
+	Datum		values[10];
+	char		nulls[10];
 	EnforceUser save;
 
 	if (ev->n == 0)
 		return;
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = ObjectIdGetDatum(att->positions);
 	values[1] = enforce_array(ev->key, NULL, ev->n, JSONBOID);
 	values[2] = enforce_array(ev->symbol, NULL, ev->n, TEXTOID);
@@ -198,12 +201,71 @@ enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
 	values[5] = enforce_array(ev->mark, NULL, ev->n, NUMERICOID);
 	values[6] = enforce_array(ev->equity, NULL, ev->n, NUMERICOID);
 	values[7] = enforce_array(ev->maintenance, NULL, ev->n, NUMERICOID);
+	values[8] = actor ? CStringGetTextDatum(actor) : (Datum) 0;
+	nulls[8] = actor ? ' ' : 'n';
+	values[9] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	nulls[9] = reason ? ' ' : 'n';
 
 	enforce_become(att->events_owner, &save);
-	enforce_execute(att, PLAN_EVENTS_MANY, values, NULL, false, 0);
+	enforce_execute(att, plan, values, nulls, false, 0);
 	enforce_restore(&save);
 	notify_returned_ids();
 }
+
+void
+enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
+{
+	events_write(att, ev, PLAN_EVENTS_MANY, NULL, NULL);
+}
+
+/* ---- attachment contract and marks block: audited events and mark events ---- */
+
+/* events naming who changed the statuses and why (an operator's recheck) */
+void
+enforce_events_write_audited(EnforceAttachment *att, EnforceEvents *ev, const char *actor,
+							 const char *reason)
+{
+	events_write(att, ev, PLAN_EVENTS_AUDITED, actor, reason);
+}
+
+char *
+enforce_actor(Oid user_id)
+{
+	char	   *user = GetUserNameFromId(user_id, false);
+	char	   *session = GetUserNameFromId(GetSessionUserId(), false);
+
+	if (strcmp(user, session) == 0)
+		return user;
+	return psprintf("%s (session %s)", user, session);
+}
+
+/* n rows of isomargin.mark_events for the symbols' marks held, confirmed or dropped */
+void
+enforce_mark_events_write(EnforceAttachment *att, int n, Datum *symbol, const char *event,
+						  Datum *mark, Datum *current, const char *actor, const char *reason)
+{
+	Datum		values[7];
+	char		nulls[7];
+	EnforceUser save;
+
+	if (n == 0)
+		return;
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = ObjectIdGetDatum(att->positions);
+	values[1] = enforce_array(symbol, NULL, n, TEXTOID);
+	values[2] = CStringGetTextDatum(event);
+	values[3] = enforce_array(mark, NULL, n, NUMERICOID);
+	values[4] = enforce_array(current, NULL, n, NUMERICOID);
+	values[5] = actor ? CStringGetTextDatum(actor) : (Datum) 0;
+	nulls[5] = actor ? ' ' : 'n';
+	values[6] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	nulls[6] = reason ? ' ' : 'n';
+	enforce_become(att->events_owner, &save);
+	enforce_execute(att, PLAN_MARK_EVENTS, values, nulls, false, 0);
+	enforce_restore(&save);
+}
+
+/* ---- end of the attachment contract and marks block ---- */
 
 /* The event key of a position row: jsonb of its primary key, built as the positions owner. */
 Datum

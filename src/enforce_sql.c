@@ -88,10 +88,12 @@ lock_clause(EnforcePlanId id, const char *alias)
 			return psprintf(" FOR NO KEY UPDATE OF %s", alias);
 		case PLAN_CANDIDATES:
 		case PLAN_POSITIONS_OF:
+		case PLAN_FLAGGED_OF:
 			return psprintf(" FOR NO KEY UPDATE OF %s NOWAIT", alias);
 		case PLAN_STATE_LOCK_MANY_SKIP:
 		case PLAN_CANDIDATES_SKIP:
 		case PLAN_POSITIONS_OF_SKIP:
+		case PLAN_FLAGGED_OF_SKIP:
 			return psprintf(" FOR NO KEY UPDATE OF %s SKIP LOCKED", alias);
 		default:
 			return "";
@@ -144,8 +146,14 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			appendStringInfoString(&s, ") p");
 			break;
 
+		case PLAN_EVENTS_AUDITED:
+			*nargs = 10;
+			argtypes[8] = TEXTOID;
+			argtypes[9] = TEXTOID;
+			/* FALLTHROUGH */
 		case PLAN_EVENTS_MANY:
-			*nargs = 8;
+			if (id == PLAN_EVENTS_MANY)
+				*nargs = 8;
 			argtypes[0] = REGCLASSOID;
 			argtypes[1] = JSONBARRAYOID;
 			argtypes[2] = TEXTARRAYOID;
@@ -156,12 +164,14 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			argtypes[7] = NUMERICARRAYOID;
 			appendStringInfo(&s,
 							 "INSERT INTO %s.events (positions, position_key, symbol, old_status, "
-							 "new_status, mark_price, equity, maintenance_margin) "
-							 "SELECT $1, u.k, u.s, u.o, u.n, u.m, u.e, u.mm FROM ROWS FROM "
+							 "new_status, mark_price, equity, maintenance_margin%s) "
+							 "SELECT $1, u.k, u.s, u.o, u.n, u.m, u.e, u.mm%s FROM ROWS FROM "
 							 "(pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
 							 "pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), "
 							 "pg_catalog.unnest($8)) AS u(k, s, o, n, m, e, mm) RETURNING id",
-							 a->qnsp);
+							 a->qnsp,
+							 id == PLAN_EVENTS_AUDITED ? ", actor, reason" : "",
+							 id == PLAN_EVENTS_AUDITED ? ", $9, $10" : "");
 			break;
 
 		case PLAN_STATE_LOCK_MANY:
@@ -170,9 +180,10 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			*nargs = 1;
 			argtypes[0] = a->sym_array;
 			appendStringInfo(&s,
-							 "SELECT m.ord, s.mark_price FROM ROWS FROM (pg_catalog.unnest($1)) "
+							 "SELECT m.ord, s.mark_price, s.held_price%s FROM ROWS FROM (pg_catalog.unnest($1)) "
 							 "WITH ORDINALITY AS m(sym, ord) JOIN %s s ON s.symbol %s (m.sym%s) "
 							 "ORDER BY m.ord%s",
+							 a->has_time ? ", s.mark_time, s.held_time" : "",
 							 a->qstate, eq, coll, lock_clause(id, "s"));
 			break;
 
@@ -236,14 +247,43 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			break;
 
 		case PLAN_STATE_SET_MARKS:
-			*nargs = 2;
+			/* per symbol: the new mark (NULL: kept), the held one (NULL: none), their times */
+			*nargs = a->has_time ? 5 : 3;
 			argtypes[0] = a->sym_array;
 			argtypes[1] = NUMERICARRAYOID;
+			argtypes[2] = NUMERICARRAYOID;
+			argtypes[3] = a->time_array;
+			argtypes[4] = a->time_array;
 			appendStringInfo(&s,
-							 "UPDATE %s s SET mark_price = u.p, updated_at = pg_catalog.now() "
-							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(sym, p) "
+							 "UPDATE %s s SET mark_price = COALESCE(u.p, s.mark_price), "
+							 "held_price = u.h, held_at = CASE WHEN u.h IS NULL THEN NULL "
+							 "ELSE pg_catalog.now() END, updated_at = pg_catalog.now()%s "
+							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+							 "pg_catalog.unnest($3)%s) AS u(sym, p, h%s) "
 							 "WHERE s.symbol %s (u.sym%s)",
-							 a->qstate, eq, coll);
+							 a->qstate,
+							 a->has_time ? ", mark_time = CASE WHEN u.p IS NULL THEN s.mark_time "
+							 "ELSE u.t END, held_time = u.ht" : "",
+							 a->has_time ? ", pg_catalog.unnest($4), pg_catalog.unnest($5)" : "",
+							 a->has_time ? ", t, ht" : "",
+							 eq, coll);
+			break;
+
+		case PLAN_MARK_EVENTS:
+			*nargs = 7;
+			argtypes[0] = REGCLASSOID;
+			argtypes[1] = TEXTARRAYOID;
+			argtypes[2] = TEXTOID;
+			argtypes[3] = NUMERICARRAYOID;
+			argtypes[4] = NUMERICARRAYOID;
+			argtypes[5] = TEXTOID;
+			argtypes[6] = TEXTOID;
+			appendStringInfo(&s,
+							 "INSERT INTO %s.mark_events (positions, symbol, event, mark_price, "
+							 "current_mark, actor, reason) SELECT $1, u.s, $3, u.m, u.c, $6, $7 "
+							 "FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($4), "
+							 "pg_catalog.unnest($5)) AS u(s, m, c)",
+							 a->qnsp);
 			break;
 
 		case PLAN_STATE_TOUCH:
@@ -258,18 +298,24 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 		case PLAN_POSITIONS_OF:
 		case PLAN_POSITIONS_OF_SKIP:
 		case PLAN_POSITIONS_OF_PEEK:
+		case PLAN_FLAGGED_OF:
+		case PLAN_FLAGGED_OF_SKIP:
+		case PLAN_FLAGGED_OF_PEEK:
 			*nargs = 1;
 			argtypes[0] = a->sym_type;
-			if (id == PLAN_POSITIONS_OF)
+			if (id == PLAN_POSITIONS_OF || id == PLAN_FLAGGED_OF)
 			{
 				appendStringInfoString(&s, "SELECT 0, ");
 				position_columns(&s, a);
 			}
 			else
 				appendStringInfoString(&s, "SELECT p.ctid");
-			appendStringInfo(&s, " FROM %s p WHERE p.%s %s ($1%s) ORDER BY %s%s",
-							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll, a->pk_order,
-							 lock_clause(id, "p"));
+			appendStringInfo(&s, " FROM %s p WHERE p.%s %s ($1%s)",
+							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll);
+			if (id == PLAN_FLAGGED_OF || id == PLAN_FLAGGED_OF_SKIP || id == PLAN_FLAGGED_OF_PEEK)
+				appendStringInfo(&s, " AND p.%s OPERATOR(pg_catalog.>=) %s",
+								 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
+			appendStringInfo(&s, " ORDER BY %s%s", a->pk_order, lock_clause(id, "p"));
 			break;
 
 		case PLAN_WAIT_ROW:
