@@ -75,6 +75,7 @@ typedef enum EnforcePlanId
 	PLAN_WAIT_ROW,				/* lock one position by ctid, waiting */
 	/* marks held back, confirmed, rechecked (enforce_mark_trigger.c, enforce_recheck.c) */
 	PLAN_MARK_EVENTS,			/* isomargin.mark_events rows */
+	PLAN_STATE_SET_HELD,		/* marks: new marks and held marks, with their times */
 	PLAN_EVENTS_AUDITED,		/* events naming who and why */
 	PLAN_FLAGGED_OF,			/* recheck: the liquidate and bankrupt positions of a symbol */
 	PLAN_FLAGGED_OF_SKIP,

@@ -418,6 +418,7 @@ write_states(MarkPass *l)
 	Datum	   *sup_cur = palloc(sizeof(Datum) * l->n);
 	Datum		args[5];
 	char	   *actor = NULL;
+	bool		any_held = false;
 
 	for (int i = 0; i < l->n; i++)
 	{
@@ -435,6 +436,7 @@ write_states(MarkPass *l)
 		t[n] = held ? (Datum) 0 : m->time;
 		ht[n] = held ? m->time : (Datum) 0;
 		n++;
+		any_held |= held || m->has_held;
 		if (!m->symbol_text)
 			m->symbol_text = CStringGetTextDatum(enforce_symbol_text(a, m->symbol));
 		if (held)
@@ -454,13 +456,21 @@ write_states(MarkPass *l)
 		return;
 	args[0] = enforce_array(sym, NULL, n, a->sym_type);
 	args[1] = enforce_array(p, pn, n, NUMERICOID);
+	if (!any_held)
+	{
+		/* the common case: new marks only, as before price bands */
+		if (a->has_time)
+			args[2] = enforce_array(t, NULL, n, getBaseType(a->time_type));
+		enforce_execute(a, PLAN_STATE_SET_MARKS, args, NULL, false, 0);
+		return;
+	}
 	args[2] = enforce_array(h, hn, n, NUMERICOID);
 	if (a->has_time)
 	{
 		args[3] = enforce_array(t, pn, n, getBaseType(a->time_type));
 		args[4] = enforce_array(ht, hn, n, getBaseType(a->time_type));
 	}
-	enforce_execute(a, PLAN_STATE_SET_MARKS, args, NULL, false, 0);
+	enforce_execute(a, PLAN_STATE_SET_HELD, args, NULL, false, 0);
 	if (nheld + nsup > 0)
 		actor = enforce_actor(l->user);
 	enforce_mark_events_write(a, nheld, ev_sym, "held", ev_mark, ev_cur, actor, NULL);

@@ -247,6 +247,23 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			break;
 
 		case PLAN_STATE_SET_MARKS:
+			/* per symbol: the new mark (and its time) */
+			*nargs = a->has_time ? 3 : 2;
+			argtypes[0] = a->sym_array;
+			argtypes[1] = NUMERICARRAYOID;
+			argtypes[2] = a->time_array;
+			appendStringInfo(&s,
+							 "UPDATE %s s SET mark_price = u.p, updated_at = pg_catalog.now()%s "
+							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)%s) AS u(sym, p%s) "
+							 "WHERE s.symbol %s (u.sym%s)",
+							 a->qstate,
+							 a->has_time ? ", mark_time = u.t" : "",
+							 a->has_time ? ", pg_catalog.unnest($3)" : "",
+							 a->has_time ? ", t" : "",
+							 eq, coll);
+			break;
+
+		case PLAN_STATE_SET_HELD:
 			/* per symbol: the new mark (NULL: kept), the held one (NULL: none), their times */
 			*nargs = a->has_time ? 5 : 3;
 			argtypes[0] = a->sym_array;
