@@ -108,7 +108,13 @@ typedef struct EnforceAttachment
 	Contract	c;				/* the columns, resolved (enforce_contract.c) */
 	Dec			call_ratio;
 	Dec			tick;			/* of the stored prices; 0: none */
-	/* mark_time, when mapped: ticks older than the current mark do not move it */
+	/*
+	 * mark_time, when mapped: ticks older than the current mark do not move
+	 * it.  A state table made before 0.2.0 has neither mark_time nor
+	 * held_price until ALTER EXTENSION UPDATE adds them: until then marks
+	 * are taken as they were (the last written) and none is held.
+	 */
+	bool		state_has_held;
 	bool		has_time;
 	Oid			time_type;
 	Oid			time_array;

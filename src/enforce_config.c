@@ -410,7 +410,8 @@ resolve_time(EnforceAttachment *a)
 	Oid			type;
 	int32		typmod;
 
-	a->has_time = t->name != NULL;
+	a->state_has_held = get_attnum(a->state, "held_price") > 0;
+	a->has_time = t->name != NULL && get_attnum(a->state, "mark_time") > 0;
 	if (!a->has_time)
 		return;
 	get_atttypetypmodcoll(a->marks, t->attnum, &type, &typmod, &a->time_collation);

@@ -384,7 +384,7 @@ decide(MarkPass *l)
 			m->outcome = MARK_STALE;
 		else if (m->has_prev && dec_cmp(m->prev, m->mark) == 0)
 			m->outcome = MARK_SAME;
-		else if (beyond_band(m))
+		else if (a->state_has_held && beyond_band(m))
 			m->outcome = MARK_HELD;
 		else
 			m->outcome = MARK_MOVE;

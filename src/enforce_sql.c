@@ -180,9 +180,10 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			*nargs = 1;
 			argtypes[0] = a->sym_array;
 			appendStringInfo(&s,
-							 "SELECT m.ord, s.mark_price, s.held_price%s FROM ROWS FROM (pg_catalog.unnest($1)) "
+							 "SELECT m.ord, s.mark_price, %s%s FROM ROWS FROM (pg_catalog.unnest($1)) "
 							 "WITH ORDINALITY AS m(sym, ord) JOIN %s s ON s.symbol %s (m.sym%s) "
 							 "ORDER BY m.ord%s",
+							 a->state_has_held ? "s.held_price" : "NULL::pg_catalog.numeric",
 							 a->has_time ? ", s.mark_time, s.held_time" : "",
 							 a->qstate, eq, coll, lock_clause(id, "s"));
 			break;
