@@ -69,6 +69,7 @@ REGRESS = \
 	whatif_routes \
 	whatif_boundaries \
 	whatif_errors \
+	dynamic_volatility \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
