@@ -12,6 +12,7 @@ OBJS = \
 	src/rule.o \
 	src/functions.o \
 	src/whatif.o \
+	src/dynamic.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
@@ -70,6 +71,8 @@ REGRESS = \
 	whatif_boundaries \
 	whatif_errors \
 	dynamic_volatility \
+	dynamic_liquidity \
+	dynamic_figures \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
