@@ -73,6 +73,7 @@ REGRESS = \
 	dynamic_volatility \
 	dynamic_liquidity \
 	dynamic_figures \
+	dynamic_backtest \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
