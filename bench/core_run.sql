@@ -143,5 +143,11 @@ FROM (
     SELECT 'assess, one call a row, within 4x the bare scan', 300, x.x_bare, x.x_bare <= 4
     FROM results c JOIN ratios x USING (name)
     WHERE c.grp = 'assess_once' AND c.impl = 'c'
+    UNION ALL
+    -- dynamic requirements (issue 18, bench/core_dynamic.sql)
+    SELECT substr(c.name, 1, strpos(c.name, ':') - 1) || ' within 2.5x the bare scan (issue 18)',
+           400 + c.ord, x.x_bare, x.x_bare <= 2.5
+    FROM results c JOIN ratios x USING (name)
+    WHERE c.grp = 'dynamic' AND c.impl = 'c'
 ) AS t
 ORDER BY t.ord;
