@@ -77,6 +77,7 @@ REGRESS = \
 	dynamic_liquidity \
 	dynamic_figures \
 	dynamic_backtest \
+	dynamic_enforce \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

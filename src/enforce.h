@@ -126,7 +126,7 @@ typedef struct EnforceAttachment
  * The instrument columns enforcement reads, in the order the instrument
  * plans select them and EnforceInstrumentRow holds them (enforce_compute.c).
  */
-#define ENFORCE_NINS 5
+#define ENFORCE_NINS 6
 extern const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS];
 
 /* One instrument's row as read: values[i] of enforce_instrument_cols[i]. */
@@ -145,6 +145,7 @@ typedef struct EnforceInstrument
 	EnforceAttachment *attachment;
 	bool		has_band;		/* price_band: the largest relative move of a mark */
 	Dec			band;
+	Dec			addon;			/* addon_rate: the dynamic add-on rate, 0 when absent (doc/dynamic.md) */
 } EnforceInstrument;
 
 /* A position's inputs and what enforcement stores for it. */
