@@ -178,8 +178,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.volatility_watches_id_se
 
 -- The incremental state of each watched instrument: what the next mark needs.
 CREATE TABLE @extschema@.volatility_state (
-    watch_id     pg_catalog.int4 NOT NULL
-                 REFERENCES @extschema@.volatility_watches (id) ON DELETE CASCADE,
+    watch_id     pg_catalog.int4 NOT NULL,        -- volatility_watches.id (unwatch deletes its rows)
     symbol       pg_catalog.text NOT NULL,
     last_price   pg_catalog.numeric NOT NULL,
     last_time    pg_catalog.timestamptz NOT NULL,
@@ -416,6 +415,7 @@ BEGIN
     IF wid IS NULL THEN
         RAISE EXCEPTION 'table % is not watched', history USING ERRCODE = '22023';
     END IF;
+    DELETE FROM @extschema@.volatility_state s WHERE s.watch_id = wid;
     EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_volatility_' || wid, history);
 END
 $fn$;
