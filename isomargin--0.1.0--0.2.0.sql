@@ -847,6 +847,7 @@ $fn$;
 -- ---- end of the attachment contract block ----
 
 
+
 -- Dynamic requirements (issue 18): install/27_volatility.sql and the other pieces of issue 18 (install/27_volatility.sql install/28_liquidity.sql install/29_dynamic_figures.sql install/45_backtest.sql ), the same statements.
 -- Dynamic requirements, part 1: a volatility add-on per instrument, from a
 -- table of marks over time (doc/dynamic.md).  An EWMA of squared mark returns
@@ -1101,8 +1102,9 @@ BEGIN
 END
 $fn$;
 
--- The statement trigger on a watched history table: folds the statement's new
--- marks, per symbol in mark_time order.  Argument: the watch id.
+-- The statement triggers on a watched table: fold the statement's new rows
+-- (inserted, or updated in place as a marks table of one row per symbol is),
+-- per symbol in mark_time order.  Argument: the watch id.
 CREATE FUNCTION @extschema@.volatility_trigger()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -1112,8 +1114,9 @@ DECLARE
     w @extschema@.volatility_watches;
     r record;
 BEGIN
-    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_OP <> 'INSERT' OR TG_NARGS <> 1 THEN
-        RAISE EXCEPTION 'isomargin.volatility_trigger must be an AFTER INSERT statement trigger with the watch id'
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_OP NOT IN ('INSERT', 'UPDATE')
+       OR TG_NARGS <> 1 THEN
+        RAISE EXCEPTION 'isomargin.volatility_trigger must be an AFTER INSERT or UPDATE statement trigger with the watch id'
             USING ERRCODE = '39P01';
     END IF;
     SELECT * INTO w FROM @extschema@.volatility_watches x
@@ -1139,8 +1142,9 @@ $fn$;
 -- columns maps symbol, mark_price, mark_time (the history's), and
 -- instruments.symbol and addon_rate (the instruments table's, when given;
 -- conventional names: symbol, addon_rate).
--- Folds the existing history once, then keeps the state current with a
--- statement trigger.  Returns the watch id.
+-- Folds the existing rows once, then keeps the state current with statement
+-- triggers on INSERT and UPDATE (a history appended to, or a marks table
+-- updated in place).  Returns the watch id.
 CREATE FUNCTION @extschema@.watch_volatility(
     history pg_catalog.regclass,
     half_life pg_catalog.numeric, vol_floor pg_catalog.numeric,
@@ -1245,12 +1249,15 @@ BEGIN
     END LOOP;
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS isomargin_new_marks
                     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.volatility_trigger(%L)',
-                   'isomargin_volatility_' || w.id, history, w.id);
+                   'isomargin_volatility_' || w.id || '_insert', history, w.id);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING NEW TABLE AS isomargin_new_marks
+                    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.volatility_trigger(%L)',
+                   'isomargin_volatility_' || w.id || '_update', history, w.id);
     RETURN w.id;
 END
 $fn$;
 
--- Stops a watch: drops its trigger and forgets its state.  The add-on rates it
+-- Stops a watch: drops its triggers and forgets its state.  The add-on rates it
 -- wrote stay in the instruments table.
 CREATE FUNCTION @extschema@.unwatch_volatility(history pg_catalog.regclass)
 RETURNS void
@@ -1266,7 +1273,8 @@ BEGIN
         RAISE EXCEPTION 'table % is not watched', history USING ERRCODE = '22023';
     END IF;
     DELETE FROM @extschema@.volatility_state s WHERE s.watch_id = wid;
-    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_volatility_' || wid, history);
+    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_volatility_' || wid || '_insert', history);
+    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_volatility_' || wid || '_update', history);
 END
 $fn$;
 -- Dynamic requirements, part 2: a liquidity add-on per position, the cost of

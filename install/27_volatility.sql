@@ -251,8 +251,9 @@ BEGIN
 END
 $fn$;
 
--- The statement trigger on a watched history table: folds the statement's new
--- marks, per symbol in mark_time order.  Argument: the watch id.
+-- The statement triggers on a watched table: fold the statement's new rows
+-- (inserted, or updated in place as a marks table of one row per symbol is),
+-- per symbol in mark_time order.  Argument: the watch id.
 CREATE FUNCTION @extschema@.volatility_trigger()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -262,8 +263,9 @@ DECLARE
     w @extschema@.volatility_watches;
     r record;
 BEGIN
-    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_OP <> 'INSERT' OR TG_NARGS <> 1 THEN
-        RAISE EXCEPTION 'isomargin.volatility_trigger must be an AFTER INSERT statement trigger with the watch id'
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_OP NOT IN ('INSERT', 'UPDATE')
+       OR TG_NARGS <> 1 THEN
+        RAISE EXCEPTION 'isomargin.volatility_trigger must be an AFTER INSERT or UPDATE statement trigger with the watch id'
             USING ERRCODE = '39P01';
     END IF;
     SELECT * INTO w FROM @extschema@.volatility_watches x
@@ -289,8 +291,9 @@ $fn$;
 -- columns maps symbol, mark_price, mark_time (the history's), and
 -- instruments.symbol and addon_rate (the instruments table's, when given;
 -- conventional names: symbol, addon_rate).
--- Folds the existing history once, then keeps the state current with a
--- statement trigger.  Returns the watch id.
+-- Folds the existing rows once, then keeps the state current with statement
+-- triggers on INSERT and UPDATE (a history appended to, or a marks table
+-- updated in place).  Returns the watch id.
 CREATE FUNCTION @extschema@.watch_volatility(
     history pg_catalog.regclass,
     half_life pg_catalog.numeric, vol_floor pg_catalog.numeric,
@@ -395,12 +398,15 @@ BEGIN
     END LOOP;
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS isomargin_new_marks
                     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.volatility_trigger(%L)',
-                   'isomargin_volatility_' || w.id, history, w.id);
+                   'isomargin_volatility_' || w.id || '_insert', history, w.id);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING NEW TABLE AS isomargin_new_marks
+                    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.volatility_trigger(%L)',
+                   'isomargin_volatility_' || w.id || '_update', history, w.id);
     RETURN w.id;
 END
 $fn$;
 
--- Stops a watch: drops its trigger and forgets its state.  The add-on rates it
+-- Stops a watch: drops its triggers and forgets its state.  The add-on rates it
 -- wrote stay in the instruments table.
 CREATE FUNCTION @extschema@.unwatch_volatility(history pg_catalog.regclass)
 RETURNS void
@@ -416,6 +422,7 @@ BEGIN
         RAISE EXCEPTION 'table % is not watched', history USING ERRCODE = '22023';
     END IF;
     DELETE FROM @extschema@.volatility_state s WHERE s.watch_id = wid;
-    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_volatility_' || wid, history);
+    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_volatility_' || wid || '_insert', history);
+    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_volatility_' || wid || '_update', history);
 END
 $fn$;

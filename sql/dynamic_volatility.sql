@@ -68,6 +68,11 @@ SELECT symbol, addon_rate FROM vol.instruments ORDER BY symbol;
 -- (the step at 00:03 kept 0.015, and is not recorded)
 SELECT symbol, old_rate, new_rate, cause - 'watch' AS cause
   FROM isomargin.addon_changes ORDER BY id;
+-- a table updated in place (one row per symbol, as a marks table) feeds the watch too:
+-- ETH 2000 -> 2200 is a return of 0.1 (variance 0.01, volatility 0.1, capped: 0.015)
+UPDATE vol.history SET px = 2200, at = '2026-01-01 00:05+00' WHERE sym = 'ETH';
+SELECT symbol, last_price, observations, volatility, addon_rate
+  FROM isomargin.volatility_state WHERE symbol = 'ETH';
 -- a mark that is not a positive price fails the insert
 SELECT pg_temp.try($$WITH i AS (INSERT INTO vol.history VALUES ('BTC', -5, '2026-01-01 00:05+00')
                      RETURNING 1) SELECT count(*) FROM i$$);
