@@ -393,14 +393,13 @@ FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM
 	for (int visits = 1;; visits++)
 	{
 		const FT_T(Bracket) *b = &s->brackets[i];
-		FT_NUM		rate_fee = FT_RATE_FEE(p, b);
 		int			where;
 
 		if (visits > s->nbrackets)
 			FT_WALK_BROKEN();
-		if (!FT_IS_ONE(call_ratio) && FT_CMP(call_ratio, rate_fee) <= 0)
+		if (!FT_IS_ONE(call_ratio) && FT_CMP(call_ratio, FT_RATE_FEE(p, b)) <= 0)
 			return false;		/* c*Q - MM does not cross zero the usual way */
-		if (!FT_FN(solve_price) (p, call_ratio, rate_fee, b->amount, &num, &den FT_CTX))
+		if (!FT_FN(solve_price) (p, call_ratio, FT_RATE_FEE(p, b), b->amount, &num, &den FT_CTX))
 			where = -1;
 		else if (s->nbrackets == 1)
 			break;
