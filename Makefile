@@ -25,7 +25,9 @@ OBJS = \
 	src/enforce_drop.o \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
-	src/enforce_instrument_trigger.o
+	src/enforce_instrument_trigger.o \
+	src/enforce_bypass.o \
+	src/enforce_xact_cache.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -65,6 +67,7 @@ REGRESS = \
 	enforce_security \
 	enforce_owner_rights \
 	enforce_ddl \
+	enforce_verify \
 	whatif_worked_examples \
 	whatif_routes \
 	whatif_boundaries \

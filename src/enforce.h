@@ -201,6 +201,7 @@ extern Oid	enforce_rel_owner(Oid relid);
 /* enforce_sql.c */
 extern char *enforce_plan_sql(EnforceAttachment *att, EnforcePlanId id,
 							  int *nargs, Oid *argtypes);
+extern int	enforce_plan_options(EnforcePlanId id);
 
 /* enforce_compute.c */
 extern Dec	enforce_read_dec(EnforceAttachment *att, EnforceColumnId col, Datum d,
@@ -275,5 +276,12 @@ extern void enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum 
 							   MarginStatus new, Dec mark, const EnforceFigures *f);
 extern void enforce_events_write(EnforceAttachment *att, EnforceEvents *ev);
 extern Datum enforce_event_key(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc);
+
+/* enforce_xact_cache.c: an instrument's state lock, mark and rule, once per transaction */
+extern const EnforceInstrument *enforce_instrument_locked(EnforceAttachment *a, Datum symbol,
+														  bool *has_mark, Dec *mark, bool *spi);
+
+/* enforce_bypass.c: no BEFORE ROW trigger fires after the positions trigger */
+extern void enforce_check_trigger_order(TriggerData *td);
 
 #endif

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "nodes/parsenodes.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -307,4 +308,37 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			elog(ERROR, "unknown enforcement plan %d", (int) id);
 	}
 	return s.data;
+}
+
+/*
+ * How each statement is planned.  The statements over arrays (one element
+ * per instrument, position or event of a pass) get the generic plan at
+ * once: their custom plans, costed for the array at hand, always looked
+ * cheaper than the generic one, estimated for an array of unknown length,
+ * so the plan cache planned them again on every call (a mark update spent
+ * most of its time there).  The generic plans are the index scans by tid,
+ * symbol and stored price the statements are written for
+ * (bench/enforce_latency.sh prints the candidate search's).
+ */
+int
+enforce_plan_options(EnforcePlanId id)
+{
+	switch (id)
+	{
+		case PLAN_STATE_LOCK_MANY:
+		case PLAN_STATE_LOCK_MANY_SKIP:
+		case PLAN_STATE_PEEK_MANY:
+		case PLAN_STATE_ENSURE_MANY:
+		case PLAN_CANDIDATES:
+		case PLAN_CANDIDATES_SKIP:
+		case PLAN_CANDIDATES_PEEK:
+		case PLAN_INSTRUMENTS_MANY:
+		case PLAN_SET_STATUS:
+		case PLAN_STATE_SET_MARKS:
+		case PLAN_EVENTS_MANY:
+		case PLAN_SET_FIGURES:
+			return CURSOR_OPT_GENERIC_PLAN;
+		default:
+			return 0;
+	}
 }
