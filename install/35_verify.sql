@@ -95,14 +95,14 @@ BEGIN
                    SELECT CASE WHEN x.fixable THEN @extschema@.liquidation_price(
                               size => x.size, entry_price => x.entry, margin => x.margin,
                               %18$s x.risk, contract_size => x.cs, kind => x.kind,
-                              fee_rate => x.fee) END AS e_lp,
+                              fee_rate => x.fee, tick_size => %21$L) END AS e_lp,
                           CASE WHEN x.fixable THEN @extschema@.margin_call_price(
                               size => x.size, entry_price => x.entry, margin => x.margin,
                               %18$s x.risk, contract_size => x.cs, kind => x.kind,
-                              fee_rate => x.fee, margin_call_ratio => %19$L) END AS e_mcp,
+                              fee_rate => x.fee, margin_call_ratio => %19$L, tick_size => %21$L) END AS e_mcp,
                           CASE WHEN x.fixable THEN @extschema@.bankruptcy_price(
                               size => x.size, entry_price => x.entry, margin => x.margin,
-                              contract_size => x.cs, kind => x.kind) END AS e_bp,
+                              contract_size => x.cs, kind => x.kind, tick_size => %21$L) END AS e_bp,
                           CASE WHEN x.fixable AND x.mark IS NOT NULL THEN @extschema@.margin_status(
                               size => x.size, entry_price => x.entry, mark_price => x.mark,
                               margin => x.margin, %18$s x.risk, contract_size => x.cs,
@@ -152,13 +152,14 @@ BEGIN
         c #>> '{positions,symbol}', c #>> '{positions,size}', c #>> '{positions,entry_price}',
         c #>> '{positions,margin}',
         verify.positions, e.instruments, c #>> '{instruments,symbol}',
-        coalesce('i.' || quote_ident(c #>> '{instruments,kind}'), '''linear''::@extschema@.contract_kind'),
+        coalesce('CAST(CAST(i.' || quote_ident(c #>> '{instruments,kind}')
+                 || ' AS pg_catalog.text) AS @extschema@.contract_kind)', '''linear''::@extschema@.contract_kind'),
         coalesce('CAST(i.' || quote_ident(c #>> '{instruments,contract_size}') || ' AS pg_catalog.numeric)',
                  '1::pg_catalog.numeric'),
         coalesce('CAST(i.' || quote_ident(c #>> '{instruments,fee_rate}') || ' AS pg_catalog.numeric)',
                  '0::pg_catalog.numeric'),
         rate, e.state_table, risk_arg, e.margin_call_ratio,
-        format('an instrument of %s', e.instruments));
+        format('an instrument of %s', e.instruments), e.tick_size);
     bad := @extschema@.run_as_owner(verify.positions, bad_q)::jsonb;
     IF bad IS NULL THEN
         RETURN;

@@ -28,6 +28,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "executor/spi.h"
 #include "access/xact.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
@@ -137,8 +138,7 @@ static EnforceInstrument *
 lock_and_read(EnforceAttachment *a, Datum symbol, bool *has_mark, Dec *mark, MemoryContext cxt)
 {
 	Datum		arg = symbol;
-	Datum		values[4];
-	bool		nulls[4];
+	EnforceInstrumentRow values;
 	HeapTuple	row;
 	EnforceInstrument *ins;
 	MemoryContext old;
@@ -149,10 +149,9 @@ lock_and_read(EnforceAttachment *a, Datum symbol, bool *has_mark, Dec *mark, Mem
 		enforce_missing_instrument(a, symbol);
 	old = MemoryContextSwitchTo(cxt);
 	row = heap_copytuple(SPI_tuptable->vals[0]);
-	for (int i = 0; i < 4; i++)
-		values[i] = heap_getattr(row, i + 1, SPI_tuptable->tupdesc, &nulls[i]);
+	enforce_instrument_read(row, SPI_tuptable->tupdesc, 1, &values);
 	ins = palloc(sizeof(EnforceInstrument));
-	enforce_instrument_from_row(a, ins, datumCopy(symbol, a->sym_byval, a->sym_len), values, nulls);
+	enforce_instrument_from_row(a, ins, datumCopy(symbol, a->sym_byval, a->sym_len), &values);
 	MemoryContextSwitchTo(old);
 	return ins;
 }
