@@ -13,13 +13,13 @@
  * and wait for this transaction.  (An instrument change writes the
  * instrument row first, but its trigger, which takes the state row, runs
  * before it commits.)  Two things end what was learned:
- *	 - the transaction ending, or any subtransaction aborting: a lock taken
+ *	 - the transaction ending, or a subtransaction aborting: a lock taken
  *	   in a rolled-back subtransaction is released;
  *	 - this transaction moving a mark or changing an instrument itself.
  *	   Mark and instrument passes run in subtransactions (enforce_lock.c,
- *	   enforce_attempt), so any subtransaction starting forgets everything
- *	   too; savepoints and PL/pgSQL exception blocks do the same, and are
- *	   merely as slow as before.
+ *	   enforce_attempt), so any subtransaction starting or ending forgets
+ *	   everything too; savepoints and PL/pgSQL exception blocks do the
+ *	   same, and are merely as slow as before.
  * Entries are keyed by the attachment (the trigger's cache entry: rebuilt
  * when a table changes) and the symbol, hashed with its type's hash
  * function under the positions column's collation; a symbol type without a
@@ -71,11 +71,16 @@ on_xact(XactEvent event, void *arg)
 	forget();
 }
 
+/*
+ * Every subtransaction event: a start (a pass may follow), an abort (its
+ * locks are gone), and a commit too, since what a mark pass's attempt read
+ * before it moved the mark (a position row rewritten in the pass) is stale
+ * once it commits.
+ */
 static void
 on_subxact(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_START_SUB || event == SUBXACT_EVENT_ABORT_SUB)
-		forget();
+	forget();
 }
 
 static uint32
