@@ -71,6 +71,7 @@ REGRESS = \
 	enforce_owner_rights \
 	enforce_ddl \
 	enforce_verify \
+	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \
 	whatif_boundaries \
@@ -89,7 +90,8 @@ ISOLATION = \
 	enforce_repeatable_read \
 	enforce_feed_position \
 	enforce_feed_funding \
-	enforce_feed_close
+	enforce_feed_close \
+	enforce_write_cache
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src
