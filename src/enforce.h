@@ -69,6 +69,10 @@ typedef enum EnforcePlanId
 	PLAN_POSITIONS_OF_SKIP,
 	PLAN_POSITIONS_OF_PEEK,
 	PLAN_WAIT_ROW,				/* lock one position by ctid, waiting */
+	/* marks: the statements above for one instrument, cheaper to start and run */
+	PLAN_STATE_LOCK_ONE,
+	PLAN_CANDIDATES_ONE,
+	PLAN_STATE_SET_MARK_ONE,
 	ENFORCE_NPLANS
 } EnforcePlanId;
 

@@ -67,11 +67,28 @@ position_columns(StringInfo s, EnforceAttachment *a)
 }
 
 static void
-range(StringInfo s, EnforceAttachment *a, EnforceColumnId price)
+range(StringInfo s, EnforceAttachment *a, EnforceColumnId price, const char *lo, const char *hi)
 {
 	appendStringInfo(s,
-					 "p.%s OPERATOR(pg_catalog.>=) m.lo AND p.%s OPERATOR(pg_catalog.<=) m.hi",
-					 col(a, price), col(a, price));
+					 "p.%s OPERATOR(pg_catalog.>=) %s AND p.%s OPERATOR(pg_catalog.<=) %s",
+					 col(a, price), lo, col(a, price), hi);
+}
+
+/* A candidate's symbol and the stored price of its next threshold in [lo, hi]. */
+static void
+candidate_where(StringInfo s, EnforceAttachment *a, const char *sym, const char *lo, const char *hi)
+{
+	appendStringInfo(s, " FROM %s p WHERE p.%s %s (%s%s) AND ((p.%s OPERATOR(pg_catalog.<) %s AND ",
+					 a->qpositions, col(a, COL_POS_SYMBOL), a->sym_eq, sym, a->sym_collate,
+					 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
+	range(s, a, COL_POS_MCP, lo, hi);
+	appendStringInfo(s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
+					 col(a, COL_POS_STATUS), status_literal(a, "margin_call"));
+	range(s, a, COL_POS_LP, lo, hi);
+	appendStringInfo(s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
+					 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
+	range(s, a, COL_POS_BP, lo, hi);
+	appendStringInfo(s, ")) ORDER BY %s", a->pk_order);
 }
 
 /*
@@ -201,17 +218,38 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 				position_columns(&s, a);
 			else
 				appendStringInfoString(&s, "p.ctid");
-			appendStringInfo(&s, " FROM %s p WHERE p.%s %s (m.sym%s) AND ((p.%s OPERATOR(pg_catalog.<) %s AND ",
-							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll,
-							 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
-			range(&s, a, COL_POS_MCP);
-			appendStringInfo(&s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
-							 col(a, COL_POS_STATUS), status_literal(a, "margin_call"));
-			range(&s, a, COL_POS_LP);
-			appendStringInfo(&s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
-							 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
-			range(&s, a, COL_POS_BP);
-			appendStringInfo(&s, ")) ORDER BY %s%s) c", a->pk_order, lock_clause(id, "p"));
+			candidate_where(&s, a, "m.sym", "m.lo", "m.hi");
+			appendStringInfo(&s, "%s) c", lock_clause(id, "p"));
+			break;
+
+		case PLAN_CANDIDATES_ONE:
+			*nargs = 3;
+			argtypes[0] = a->sym_type;
+			argtypes[1] = NUMERICOID;
+			argtypes[2] = NUMERICOID;
+			appendStringInfoString(&s, "SELECT CAST(1 AS pg_catalog.int8), ");
+			position_columns(&s, a);
+			candidate_where(&s, a, "$1", "$2", "$3");
+			appendStringInfoString(&s, lock_clause(PLAN_CANDIDATES, "p"));
+			break;
+
+		case PLAN_STATE_LOCK_ONE:
+			*nargs = 1;
+			argtypes[0] = a->sym_type;
+			appendStringInfo(&s,
+							 "SELECT CAST(1 AS pg_catalog.int8), s.mark_price FROM %s s "
+							 "WHERE s.symbol %s ($1%s) FOR NO KEY UPDATE OF s",
+							 a->qstate, eq, coll);
+			break;
+
+		case PLAN_STATE_SET_MARK_ONE:
+			*nargs = 2;
+			argtypes[0] = a->sym_type;
+			argtypes[1] = NUMERICOID;
+			appendStringInfo(&s,
+							 "UPDATE %s s SET mark_price = $2, updated_at = pg_catalog.now() "
+							 "WHERE s.symbol %s ($1%s)",
+							 a->qstate, eq, coll);
 			break;
 
 		case PLAN_INSTRUMENTS_MANY:
@@ -335,6 +373,9 @@ enforce_plan_options(EnforcePlanId id)
 		case PLAN_STATE_SET_MARKS:
 		case PLAN_EVENTS_MANY:
 		case PLAN_SET_FIGURES:
+		case PLAN_STATE_LOCK_ONE:
+		case PLAN_CANDIDATES_ONE:
+		case PLAN_STATE_SET_MARK_ONE:
 			return CURSOR_OPT_GENERIC_PLAN;
 		default:
 			return 0;
