@@ -187,6 +187,7 @@ extern Oid	enforce_rel_owner(Oid relid);
 extern char *enforce_plan_sql(EnforceAttachment *att, EnforcePlanId id,
 							  int *nargs, Oid *argtypes);
 extern int	enforce_plan_options(EnforcePlanId id);
+extern bool enforce_plan_by_index(EnforcePlanId id);
 
 /* enforce_compute.c */
 extern Dec	enforce_read_dec(EnforceAttachment *att, EnforceColumnId col, Datum d,

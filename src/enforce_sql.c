@@ -381,3 +381,17 @@ enforce_plan_options(EnforcePlanId id)
 			return 0;
 	}
 }
+
+/*
+ * The statements that read one state row by its symbol.  The state table
+ * holds one row per instrument, a page or two, so the planner prefers a
+ * sequential scan of it; but every mark update leaves a dead version of a
+ * row there, and a scan reads them all where the primary key's index goes
+ * to the one row.  enforce_execute plans these with enable_seqscan off.
+ */
+bool
+enforce_plan_by_index(EnforcePlanId id)
+{
+	return id == PLAN_STATE_LOCK_ONE || id == PLAN_STATE_SET_MARK_ONE ||
+		id == PLAN_STATE_SHARE || id == PLAN_STATE_TOUCH;
+}
