@@ -115,11 +115,10 @@ twin_funding="UPDATE twin t SET margin = t.margin + 1,
        liquidation_price = isomargin.liquidation_price(t.size, t.entry_price, t.margin + 1, i.mmr, 1, 'linear', i.fee_rate),
        margin_call_price = isomargin.margin_call_price(t.size, t.entry_price, t.margin + 1, i.mmr, 1, 'linear', i.fee_rate, 0.8),
        bankruptcy_price = isomargin.bankruptcy_price(t.size, t.entry_price, t.margin + 1, 1, 'linear'),
-       status = s.status,
-       status_changed_at = CASE WHEN s.status IS DISTINCT FROM t.status THEN now() ELSE t.status_changed_at END
+       (status, status_changed_at) = (SELECT s.st, CASE WHEN s.st IS DISTINCT FROM t.status THEN now() ELSE t.status_changed_at END
+                                        FROM (SELECT isomargin.margin_status(t.size, t.entry_price, m.mark_price, t.margin + 1,
+                                                     i.mmr, 1, 'linear', i.fee_rate, 0.8) AS st) s)
   FROM instruments i JOIN marks m USING (symbol)
-       CROSS JOIN LATERAL (SELECT isomargin.margin_status(t.size, t.entry_price, m.mark_price, t.margin + 1,
-                                  i.mmr, 1, 'linear', i.fee_rate, 0.8) AS status) s
  WHERE i.symbol = t.symbol AND t.symbol <= 'S050';"
 enforced_funding="UPDATE positions SET margin = margin + 1 WHERE symbol <= 'S050';"
 
@@ -176,7 +175,7 @@ for t in marks marks_plain; do
 	cat >"$script_dir/$t.sql" <<-SQL
 		\set s random(1, 100)
 		\set d random(-50, 50)
-		UPDATE $t SET mark_price = 1000 * :s * (100000 + :d) / 100000.0 WHERE symbol = 'S' || lpad(:s::text, 3, '0');
+		UPDATE $t SET mark_price = 1000 * :s * (1 + :d / 100000.0) WHERE symbol = 'S' || lpad(:s::text, 3, '0');
 	SQL
 done
 chmod -R a+rX "$script_dir"
