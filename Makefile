@@ -28,7 +28,9 @@ OBJS = \
 	src/enforce_drop.o \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
-	src/enforce_instrument_trigger.o
+	src/enforce_instrument_trigger.o \
+	src/enforce_bypass.o \
+	src/enforce_xact_cache.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -69,6 +71,8 @@ REGRESS = \
 	enforce_security \
 	enforce_owner_rights \
 	enforce_ddl \
+	enforce_verify \
+	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \
 	whatif_boundaries \
@@ -92,7 +96,8 @@ ISOLATION = \
 	enforce_repeatable_read \
 	enforce_feed_position \
 	enforce_feed_funding \
-	enforce_feed_close
+	enforce_feed_close \
+	enforce_write_cache
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -69,6 +69,10 @@ typedef enum EnforcePlanId
 	PLAN_POSITIONS_OF_SKIP,
 	PLAN_POSITIONS_OF_PEEK,
 	PLAN_WAIT_ROW,				/* lock one position by ctid, waiting */
+	/* marks: the statements above for one instrument, cheaper to start and run */
+	PLAN_STATE_LOCK_ONE,
+	PLAN_CANDIDATES_ONE,
+	PLAN_STATE_SET_MARK_ONE,
 	ENFORCE_NPLANS
 } EnforcePlanId;
 
@@ -183,6 +187,8 @@ extern Oid	enforce_rel_owner(Oid relid);
 /* enforce_sql.c */
 extern char *enforce_plan_sql(EnforceAttachment *att, EnforcePlanId id,
 							  int *nargs, Oid *argtypes);
+extern int	enforce_plan_options(EnforcePlanId id);
+extern bool enforce_plan_by_index(EnforcePlanId id);
 
 /* enforce_compute.c */
 extern Dec	enforce_read_dec(EnforceAttachment *att, EnforceColumnId col, Datum d,
@@ -259,5 +265,12 @@ extern void enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum 
 							   MarginStatus new, Dec mark, const EnforceFigures *f);
 extern void enforce_events_write(EnforceAttachment *att, EnforceEvents *ev);
 extern Datum enforce_event_key(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc);
+
+/* enforce_xact_cache.c: an instrument's state lock, mark and rule, once per transaction */
+extern const EnforceInstrument *enforce_instrument_locked(EnforceAttachment *a, Datum symbol,
+														  bool *has_mark, Dec *mark, bool *spi);
+
+/* enforce_bypass.c: no BEFORE ROW trigger fires after the positions trigger */
+extern void enforce_check_trigger_order(TriggerData *td);
 
 #endif

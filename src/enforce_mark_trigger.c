@@ -140,7 +140,9 @@ symbol_array(EnforceAttachment *a, MarkRow *rows, int *idx, int n)
 static void
 lock_states(EnforceAttachment *a, EnforcePlanId plan, MarkRow *rows, int *idx, int n, bool *found)
 {
-	Datum		arg = symbol_array(a, rows, idx, n);
+	/* PLAN_STATE_LOCK_ONE: one symbol, as a scalar */
+	Datum		arg = plan == PLAN_STATE_LOCK_ONE ? rows[idx[0]].symbol :
+		symbol_array(a, rows, idx, n);
 
 	enforce_execute(a, plan, &arg, NULL, true, 0);
 	for (uint64 r = 0; r < SPI_processed; r++)
@@ -312,7 +314,7 @@ mark_attempt(void *arg)
 	Datum	   *marks;
 
 	memset(l->found, 0, sizeof(bool) * l->n);
-	lock_states(l->a, PLAN_STATE_LOCK_MANY, l->rows, &l->first, 1, l->found);
+	lock_states(l->a, PLAN_STATE_LOCK_ONE, l->rows, &l->first, 1, l->found);
 	if (!l->found[l->first])
 		return false;
 	if (l->n > 1)
@@ -325,6 +327,18 @@ mark_attempt(void *arg)
 	candidate_ranges(l);
 	if (l->nmoved == 0)
 		return true;
+	if (l->nmoved == 1)
+	{
+		/* one instrument moved: the scalar statements, cheaper to start and run */
+		Datum		one[3] = {l->rows[l->moved[0]].symbol, l->lo[0], l->hi[0]};
+
+		enforce_execute_nowait(l->a, PLAN_CANDIDATES_ONE, one, true);
+		if (SPI_processed > 0)
+			check_candidates(l->a, l->rows, l->moved, l->nmoved, SPI_tuptable, SPI_processed);
+		one[1] = l->rows[l->moved[0]].mark_numeric;
+		enforce_execute(l->a, PLAN_STATE_SET_MARK_ONE, one, NULL, false, 0);
+		return true;
+	}
 	enforce_execute_nowait(l->a, PLAN_CANDIDATES, l->args, true);
 	if (SPI_processed > 0)
 		check_candidates(l->a, l->rows, l->moved, l->nmoved, SPI_tuptable, SPI_processed);
