@@ -12,6 +12,7 @@ OBJS = \
 	src/rule.o \
 	src/functions.o \
 	src/whatif.o \
+	src/dynamic.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
@@ -28,7 +29,9 @@ OBJS = \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
 	src/enforce_instrument_trigger.o \
-	src/enforce_recheck.o
+	src/enforce_recheck.o \
+	src/enforce_bypass.o \
+	src/enforce_xact_cache.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -71,10 +74,17 @@ REGRESS = \
 	enforce_security \
 	enforce_owner_rights \
 	enforce_ddl \
+	enforce_verify \
+	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \
 	whatif_boundaries \
 	whatif_errors \
+	dynamic_volatility \
+	dynamic_liquidity \
+	dynamic_figures \
+	dynamic_backtest \
+	dynamic_enforce \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
@@ -90,7 +100,8 @@ ISOLATION = \
 	enforce_feed_position \
 	enforce_feed_funding \
 	enforce_feed_close \
-	enforce_mark_band
+	enforce_mark_band \
+	enforce_write_cache
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -80,6 +80,10 @@ typedef enum EnforcePlanId
 	PLAN_FLAGGED_OF,			/* recheck: the liquidate and bankrupt positions of a symbol */
 	PLAN_FLAGGED_OF_SKIP,
 	PLAN_FLAGGED_OF_PEEK,
+	/* marks: the statements above for one instrument, cheaper to start and run */
+	PLAN_STATE_LOCK_ONE,
+	PLAN_CANDIDATES_ONE,
+	PLAN_STATE_SET_MARK_ONE,
 	ENFORCE_NPLANS
 } EnforcePlanId;
 
@@ -151,7 +155,7 @@ typedef struct EnforceAttachment
  * The instrument columns enforcement reads, in the order the instrument
  * plans select them and EnforceInstrumentRow holds them (enforce_compute.c).
  */
-#define ENFORCE_NINS 5
+#define ENFORCE_NINS 6
 extern const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS];
 
 /* One instrument's row as read: values[i] of enforce_instrument_cols[i]. */
@@ -170,6 +174,7 @@ typedef struct EnforceInstrument
 	EnforceAttachment *attachment;
 	bool		has_band;		/* price_band: the largest relative move of a mark */
 	Dec			band;
+	Dec			addon;			/* addon_rate: the dynamic add-on rate, 0 when absent (doc/dynamic.md) */
 } EnforceInstrument;
 
 /* A position's inputs and what enforcement stores for it. */
@@ -209,6 +214,8 @@ extern Oid	enforce_rel_owner(Oid relid);
 /* enforce_sql.c */
 extern char *enforce_plan_sql(EnforceAttachment *att, EnforcePlanId id,
 							  int *nargs, Oid *argtypes);
+extern int	enforce_plan_options(EnforcePlanId id);
+extern bool enforce_plan_by_index(EnforcePlanId id);
 
 /* enforce_compute.c */
 extern Dec	enforce_read_dec(EnforceAttachment *att, EnforceColumnId col, Datum d,
@@ -296,5 +303,12 @@ extern void enforce_mark_events_write(EnforceAttachment *att, int n, Datum *symb
 									  const char *actor, const char *reason);
 extern void enforce_events_write_audited(EnforceAttachment *att, EnforceEvents *ev,
 										 const char *actor, const char *reason);
+
+/* enforce_xact_cache.c: an instrument's state lock, mark and rule, once per transaction */
+extern const EnforceInstrument *enforce_instrument_locked(EnforceAttachment *a, Datum symbol,
+														  bool *has_mark, Dec *mark, bool *spi);
+
+/* enforce_bypass.c: no BEFORE ROW trigger fires after the positions trigger */
+extern void enforce_check_trigger_order(TriggerData *td);
 
 #endif

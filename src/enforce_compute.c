@@ -131,7 +131,7 @@ column_phrase(EnforceAttachment *a, EnforceColumnId id)
 }
 
 const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS] = {
-	COL_INS_KIND, COL_INS_CS, COL_INS_RATE, COL_INS_FEE, COL_INS_BAND
+	COL_INS_KIND, COL_INS_CS, COL_INS_RATE, COL_INS_FEE, COL_INS_BAND, COL_INS_ADDON
 };
 
 /* An instrument plan's row, its columns from the first-th on. */
@@ -150,6 +150,35 @@ ins_slot(EnforceColumnId id)
 			return i;
 	elog(ERROR, "column %d is not an instrument column", (int) id);
 	return -1;
+}
+
+/*
+ * The instrument's dynamic add-on rate (doc/dynamic.md), an optional column:
+ * at least 0, and with the highest bracket's mmr + fee_rate below the
+ * margin-call ratio (the margin-call price must exist).  Every position of
+ * the instrument takes it on top of its bracket's rate.
+ */
+static void
+instrument_addon(EnforceAttachment *a, EnforceInstrument *ins, Datum value, bool isnull)
+{
+	const MarginSchedule *s = &ins->rule.schedule;
+	Dec			top;
+
+	ins->addon = dec_from_int(0);
+	if (a->c.cols[COL_INS_ADDON].name == NULL)
+		return;
+	ins->addon = enforce_read_dec(a, COL_INS_ADDON, value, isnull);
+	if (dec_sign(ins->addon) < 0)
+		arg_reject(column_phrase(a, COL_INS_ADDON), "not be negative", ins->addon,
+				   instrument_source(ins));
+	top = dec_add(s->brackets[s->nbrackets - 1].rate_fee, ins->addon);
+	if (dec_cmp(ins->rule.call_ratio, top) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("margin_call_ratio must be greater than mmr + fee_rate + addon_rate"),
+				 errdetail("margin_call_ratio is %s and the highest bracket's mmr + fee_rate + addon_rate is %s%s.",
+						   dec_text(ins->rule.call_ratio), dec_text(top), instrument_source(ins)),
+				 errhint("At or above it the margin ratio would stand above the threshold at every price.")));
 }
 
 /*
@@ -220,6 +249,7 @@ enforce_instrument_from_row(EnforceAttachment *a, EnforceInstrument *ins, Datum 
 	names.source = instrument_source;
 	names.source_arg = ins;
 	rule_build(&in, &names, &ins->rule, brackets, f_brackets);
+	instrument_addon(a, ins, row->values[ins_slot(COL_INS_ADDON)], row->nulls[ins_slot(COL_INS_ADDON)]);
 }
 
 void
@@ -232,6 +262,7 @@ enforce_position_figures(EnforceAttachment *a, const EnforceInstrument *ins,
 	ErrorContextCallback figure;
 
 	margin_position_init(&p, size, entry, margin, r->contract_size, r->inverse);
+	margin_position_addon(&p, ins->addon);
 	dec_figure_push(&figure, "liquidation_price");
 	out->has_lp = margin_threshold_price(&p, &r->schedule, dec_from_int(1), r->tick, &out->lp);
 	dec_figure_pop(&figure);

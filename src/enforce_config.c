@@ -592,7 +592,7 @@ enforce_plan(EnforceAttachment *att, EnforcePlanId id)
 		Oid			argtypes[16];
 		int			nargs = 0;
 		char	   *sql = enforce_plan_sql(att, id, &nargs, argtypes);
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, enforce_plan_options(id));
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,

@@ -71,7 +71,8 @@ typedef enum ContractUse
 	X(COL_INS_CS, "contract_size", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, true) \
 	X(COL_INS_RATE, "rate", ENFORCE_INSTRUMENTS, CT_RATE, CU_REQUIRED, true) \
 	X(COL_INS_FEE, "fee_rate", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, true) \
-	X(COL_INS_BAND, "price_band", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, false)
+	X(COL_INS_BAND, "price_band", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, false) \
+	X(COL_INS_ADDON, "addon_rate", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, false)
 
 #define CONTRACT_ID(id, key, table, types, use, reports) id,
 typedef enum EnforceColumnId

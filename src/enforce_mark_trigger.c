@@ -192,7 +192,9 @@ symbol_array(EnforceAttachment *a, MarkRow *rows, int *idx, int n)
 static void
 lock_states(EnforceAttachment *a, EnforcePlanId plan, MarkRow *rows, int *idx, int n, bool *found)
 {
-	Datum		arg = symbol_array(a, rows, idx, n);
+	/* PLAN_STATE_LOCK_ONE: one symbol, as a scalar */
+	Datum		arg = plan == PLAN_STATE_LOCK_ONE ? rows[idx[0]].symbol :
+		symbol_array(a, rows, idx, n);
 
 	enforce_execute(a, plan, &arg, NULL, true, 0);
 	for (uint64 r = 0; r < SPI_processed; r++)
@@ -456,6 +458,14 @@ write_states(MarkPass *l)
 		return;
 	args[0] = enforce_array(sym, NULL, n, a->sym_type);
 	args[1] = enforce_array(p, pn, n, NUMERICOID);
+	if (!any_held && n == 1 && !a->has_time)
+	{
+		/* one instrument's new mark: the scalar statement, cheaper to start and run */
+		Datum		one[2] = {sym[0], p[0]};
+
+		enforce_execute(a, PLAN_STATE_SET_MARK_ONE, one, NULL, false, 0);
+		return;
+	}
 	if (!any_held)
 	{
 		/* the common case: new marks only, as before price bands */
@@ -535,7 +545,7 @@ mark_attempt(void *arg)
 	l->loaded = false;			/* what an earlier attempt read went with its subtransaction */
 	for (int i = 0; i < l->n; i++)
 		l->rows[i].ins.found = false;
-	lock_states(l->a, PLAN_STATE_LOCK_MANY, l->rows, &l->first, 1, l->found);
+	lock_states(l->a, PLAN_STATE_LOCK_ONE, l->rows, &l->first, 1, l->found);
 	if (!l->found[l->first])
 		return false;
 	if (l->n > 1)
@@ -547,7 +557,17 @@ mark_attempt(void *arg)
 	}
 	decide(l);
 	candidate_ranges(l);
-	if (l->nmoved > 0)
+	if (l->nmoved == 1)
+	{
+		/* one instrument moved: the scalar statement, cheaper to start and run */
+		Datum		one[3] = {l->rows[l->moved[0]].symbol, l->lo[0], l->hi[0]};
+
+		enforce_execute_nowait(l->a, PLAN_CANDIDATES_ONE, one, true);
+		if (SPI_processed > 0)
+			check_candidates(l->a, l->rows, l->moved, l->nmoved, SPI_tuptable, SPI_processed,
+							 l->loaded);
+	}
+	else if (l->nmoved > 1)
 	{
 		enforce_execute_nowait(l->a, PLAN_CANDIDATES, l->args, true);
 		if (SPI_processed > 0)

@@ -8,7 +8,10 @@
  * from it, and stays locked until commit: a mark update on the instrument
  * (which locks it FOR NO KEY UPDATE) either committed first, and its mark
  * is the one read here, or waits for this transaction, and then its
- * candidate search sees this row with the prices written here.
+ * candidate search sees this row with the prices written here.  So the
+ * lock, the mark and the rule are taken once per instrument and
+ * transaction (enforce_xact_cache.c); SPI is connected only for that, and
+ * for an event.
  *
  * Status: a new row, a change of symbol, size, entry price or margin, or a
  * status written explicitly takes the check at the mark as it is.  Any
@@ -99,22 +102,6 @@ same_symbol(EnforceAttachment *a, const PositionRow *x, const PositionRow *y)
 										   x->symbol, y->symbol)) == 0;
 }
 
-static void
-load_instrument(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, MemoryContext keep)
-{
-	Datum		arg = symbol;
-	EnforceInstrumentRow row;
-	MemoryContext old;
-
-	enforce_execute(a, PLAN_INSTRUMENT, &arg, NULL, false, 0);
-	if (SPI_processed == 0)
-		enforce_missing_instrument(a, symbol);
-	enforce_instrument_read(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &row);
-	old = MemoryContextSwitchTo(keep);
-	enforce_instrument_from_row(a, ins, symbol, &row);
-	MemoryContextSwitchTo(old);
-}
-
 Datum
 enforce_positions_trigger(PG_FUNCTION_ARGS)
 {
@@ -129,7 +116,8 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	bool		inputs_changed = true;
 	bool		keep_severe = false;
 	MemoryContext caller = CurrentMemoryContext;
-	EnforceInstrument ins;
+	const EnforceInstrument *ins;
+	bool		spi = false;
 	EnforceFigures f;
 	Dec			mark = dec_from_int(0);
 	bool		has_mark;
@@ -149,11 +137,9 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(td->tg_relation);
 
 	a = enforce_attachment(fcinfo, ENFORCE_POSITIONS);
+	enforce_check_trigger_order(td);
 	if (is_update && enforce_internal_writes > 0 && same_inputs(a, oldtup, newtup, desc))
 		return PointerGetDatum(newtup);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	MemoryContextSwitchTo(caller);
 	enforce_become(a->owner, &save);
 
 	read_row(a, newtup, desc, &new);
@@ -175,11 +161,9 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	}
 	enforce_check_position(a, new.size, new.entry, new.margin);
 
-	has_mark = enforce_lock_state(a, PLAN_STATE_SHARE, new.symbol, &mark, caller);
-	load_instrument(a, new.symbol, &ins, caller);
-
-	MemoryContextSwitchTo(caller);
-	enforce_position_figures(a, &ins, new.size, new.entry, new.margin, has_mark, mark, &f);
+	/* the state row locked FOR SHARE, the mark, the rule: once per transaction */
+	ins = enforce_instrument_locked(a, new.symbol, &has_mark, &mark, &spi);
+	enforce_position_figures(a, ins, new.size, new.entry, new.margin, has_mark, mark, &f);
 	status = enforce_next_status(is_update && old.has_status, is_update ? old.status : MARGIN_OK,
 								 f.check, keep_severe);
 	status_changed = !is_update || !old.has_status || status != old.status;
@@ -209,6 +193,10 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	{
 		EnforceEvents ev;
 
+		if (!spi && SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		MemoryContextSwitchTo(caller);
+		spi = true;
 		enforce_events_init(&ev, 1);
 		enforce_events_add(&ev, a, enforce_event_key(a, newtup, desc),
 						   CStringGetTextDatum(enforce_symbol_text(a, new.symbol)),
@@ -218,6 +206,7 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	}
 
 	enforce_restore(&save);
-	SPI_finish();
+	if (spi)
+		SPI_finish();
 	return PointerGetDatum(newtup);
 }

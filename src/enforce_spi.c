@@ -27,6 +27,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
@@ -55,7 +56,15 @@ enforce_execute(EnforceAttachment *att, EnforcePlanId id, Datum *values,
 {
 	SPIPlanPtr	plan = enforce_plan(att, id);
 	int			rc;
+	int			nest = -1;
 
+	/* planned (on any execution, after an invalidation) by the state table's index */
+	if (enforce_plan_by_index(id))
+	{
+		nest = NewGUCNestLevel();
+		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	if (latest && IsolationUsesXactSnapshot())
 	{
 		CommandCounterIncrement();
@@ -64,6 +73,8 @@ enforce_execute(EnforceAttachment *att, EnforcePlanId id, Datum *values,
 	}
 	else
 		rc = SPI_execute_plan(plan, values, nulls, false, tcount);
+	if (nest >= 0)
+		AtEOXact_GUC(true, nest);
 	if (rc < 0)
 		elog(ERROR, "isomargin enforcement statement %d failed: %s", (int) id,
 			 SPI_result_code_string(rc));

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "nodes/parsenodes.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -66,11 +67,28 @@ position_columns(StringInfo s, EnforceAttachment *a)
 }
 
 static void
-range(StringInfo s, EnforceAttachment *a, EnforceColumnId price)
+range(StringInfo s, EnforceAttachment *a, EnforceColumnId price, const char *lo, const char *hi)
 {
 	appendStringInfo(s,
-					 "p.%s OPERATOR(pg_catalog.>=) m.lo AND p.%s OPERATOR(pg_catalog.<=) m.hi",
-					 col(a, price), col(a, price));
+					 "p.%s OPERATOR(pg_catalog.>=) %s AND p.%s OPERATOR(pg_catalog.<=) %s",
+					 col(a, price), lo, col(a, price), hi);
+}
+
+/* A candidate's symbol and the stored price of its next threshold in [lo, hi]. */
+static void
+candidate_where(StringInfo s, EnforceAttachment *a, const char *sym, const char *lo, const char *hi)
+{
+	appendStringInfo(s, " FROM %s p WHERE p.%s %s (%s%s) AND ((p.%s OPERATOR(pg_catalog.<) %s AND ",
+					 a->qpositions, col(a, COL_POS_SYMBOL), a->sym_eq, sym, a->sym_collate,
+					 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
+	range(s, a, COL_POS_MCP, lo, hi);
+	appendStringInfo(s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
+					 col(a, COL_POS_STATUS), status_literal(a, "margin_call"));
+	range(s, a, COL_POS_LP, lo, hi);
+	appendStringInfo(s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
+					 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
+	range(s, a, COL_POS_BP, lo, hi);
+	appendStringInfo(s, ")) ORDER BY %s", a->pk_order);
 }
 
 /*
@@ -212,17 +230,40 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 				position_columns(&s, a);
 			else
 				appendStringInfoString(&s, "p.ctid");
-			appendStringInfo(&s, " FROM %s p WHERE p.%s %s (m.sym%s) AND ((p.%s OPERATOR(pg_catalog.<) %s AND ",
-							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll,
-							 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
-			range(&s, a, COL_POS_MCP);
-			appendStringInfo(&s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
-							 col(a, COL_POS_STATUS), status_literal(a, "margin_call"));
-			range(&s, a, COL_POS_LP);
-			appendStringInfo(&s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
-							 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
-			range(&s, a, COL_POS_BP);
-			appendStringInfo(&s, ")) ORDER BY %s%s) c", a->pk_order, lock_clause(id, "p"));
+			candidate_where(&s, a, "m.sym", "m.lo", "m.hi");
+			appendStringInfo(&s, "%s) c", lock_clause(id, "p"));
+			break;
+
+		case PLAN_CANDIDATES_ONE:
+			*nargs = 3;
+			argtypes[0] = a->sym_type;
+			argtypes[1] = NUMERICOID;
+			argtypes[2] = NUMERICOID;
+			appendStringInfoString(&s, "SELECT CAST(1 AS pg_catalog.int8), ");
+			position_columns(&s, a);
+			candidate_where(&s, a, "$1", "$2", "$3");
+			appendStringInfoString(&s, lock_clause(PLAN_CANDIDATES, "p"));
+			break;
+
+		case PLAN_STATE_LOCK_ONE:
+			*nargs = 1;
+			argtypes[0] = a->sym_type;
+			appendStringInfo(&s,
+							 "SELECT CAST(1 AS pg_catalog.int8), s.mark_price, %s%s FROM %s s "
+							 "WHERE s.symbol %s ($1%s) FOR NO KEY UPDATE OF s",
+							 a->state_has_held ? "s.held_price" : "NULL::pg_catalog.numeric",
+							 a->has_time ? ", s.mark_time, s.held_time" : "",
+							 a->qstate, eq, coll);
+			break;
+
+		case PLAN_STATE_SET_MARK_ONE:
+			*nargs = 2;
+			argtypes[0] = a->sym_type;
+			argtypes[1] = NUMERICOID;
+			appendStringInfo(&s,
+							 "UPDATE %s s SET mark_price = $2, updated_at = pg_catalog.now() "
+							 "WHERE s.symbol %s ($1%s)",
+							 a->qstate, eq, coll);
 			break;
 
 		case PLAN_INSTRUMENTS_MANY:
@@ -369,4 +410,54 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			elog(ERROR, "unknown enforcement plan %d", (int) id);
 	}
 	return s.data;
+}
+
+/*
+ * How each statement is planned.  The statements over arrays (one element
+ * per instrument, position or event of a pass) get the generic plan at
+ * once: their custom plans, costed for the array at hand, always looked
+ * cheaper than the generic one, estimated for an array of unknown length,
+ * so the plan cache planned them again on every call (a mark update spent
+ * most of its time there).  The generic plans are the index scans by tid,
+ * symbol and stored price the statements are written for
+ * (bench/enforce_latency.sh prints the candidate search's).
+ */
+int
+enforce_plan_options(EnforcePlanId id)
+{
+	switch (id)
+	{
+		case PLAN_STATE_LOCK_MANY:
+		case PLAN_STATE_LOCK_MANY_SKIP:
+		case PLAN_STATE_PEEK_MANY:
+		case PLAN_STATE_ENSURE_MANY:
+		case PLAN_CANDIDATES:
+		case PLAN_CANDIDATES_SKIP:
+		case PLAN_CANDIDATES_PEEK:
+		case PLAN_INSTRUMENTS_MANY:
+		case PLAN_SET_STATUS:
+		case PLAN_STATE_SET_MARKS:
+		case PLAN_EVENTS_MANY:
+		case PLAN_SET_FIGURES:
+		case PLAN_STATE_LOCK_ONE:
+		case PLAN_CANDIDATES_ONE:
+		case PLAN_STATE_SET_MARK_ONE:
+			return CURSOR_OPT_GENERIC_PLAN;
+		default:
+			return 0;
+	}
+}
+
+/*
+ * The statements that read one state row by its symbol.  The state table
+ * holds one row per instrument, a page or two, so the planner prefers a
+ * sequential scan of it; but every mark update leaves a dead version of a
+ * row there, and a scan reads them all where the primary key's index goes
+ * to the one row.  enforce_execute plans these with enable_seqscan off.
+ */
+bool
+enforce_plan_by_index(EnforcePlanId id)
+{
+	return id == PLAN_STATE_LOCK_ONE || id == PLAN_STATE_SET_MARK_ONE ||
+		id == PLAN_STATE_SHARE || id == PLAN_STATE_TOUCH;
 }
