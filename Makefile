@@ -12,10 +12,13 @@ OBJS = \
 	src/rule.o \
 	src/functions.o \
 	src/whatif.o \
+	src/dynamic.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
 	src/tiers_lookup.o \
+	src/enforce_contract.o \
+	src/enforce_contract_sql.o \
 	src/enforce_config.o \
 	src/enforce_sql.o \
 	src/enforce_compute.o \
@@ -27,7 +30,10 @@ OBJS = \
 	src/enforce_guard.o \
 	src/enforce_position_trigger.o \
 	src/enforce_mark_trigger.o \
-	src/enforce_instrument_trigger.o
+	src/enforce_instrument_trigger.o \
+	src/enforce_recheck.o \
+	src/enforce_bypass.o \
+	src/enforce_xact_cache.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -58,6 +64,9 @@ REGRESS = \
 	reports_ladder \
 	reports_errors \
 	enforce_attach \
+	enforce_contract \
+	enforce_marks_trust \
+	enforce_settings \
 	enforce_positions \
 	enforce_marks \
 	enforce_instruments \
@@ -69,10 +78,17 @@ REGRESS = \
 	enforce_queue \
 	enforce_privileges \
 	enforce_ddl \
+	enforce_verify \
+	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \
 	whatif_boundaries \
 	whatif_errors \
+	dynamic_volatility \
+	dynamic_liquidity \
+	dynamic_figures \
+	dynamic_backtest \
+	dynamic_enforce \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
@@ -88,6 +104,8 @@ ISOLATION = \
 	enforce_feed_position \
 	enforce_feed_funding \
 	enforce_feed_close \
+	enforce_mark_band \
+	enforce_write_cache \
 	enforce_notify
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 

@@ -710,6 +710,8 @@ ALTER TABLE @extschema@.events
     ADD COLUMN margin_call_price pg_catalog.numeric,
     ADD COLUMN bankruptcy_price pg_catalog.numeric,
     ADD COLUMN acked_at pg_catalog.timestamptz;
+COMMENT ON TABLE @extschema@.events IS
+    'isomargin enforcement: one row per status change of an enforced position; NOTIFY isomargin_events carries the positions table, once per transaction';
 
 -- Which roles may read (and, with can_claim, claim and acknowledge) the
 -- events of a positions table: written by grant_events / revoke_events.
@@ -799,3 +801,1433 @@ BEGIN
     END LOOP;
 END
 $up$;
+
+-- ---- Attachment contract and marks (issue 13 item 4; issue 15 items 1, 2, 6) ----
+-- One attachment contract, resolved in C (src/enforce_contract.c) for
+-- enforce() and the reports alike; the reports' own column checks go.
+ALTER TABLE @extschema@.enforcement ADD COLUMN tick_size pg_catalog.numeric NOT NULL DEFAULT 0;
+CREATE FUNCTION @extschema@._attachment_contract(
+    positions pg_catalog.regclass, marks pg_catalog.regclass, instruments pg_catalog.regclass,
+    columns pg_catalog.jsonb, purpose pg_catalog.text)
+RETURNS pg_catalog.jsonb
+AS 'MODULE_PATHNAME', 'attachment_contract' LANGUAGE C STABLE;
+DROP FUNCTION @extschema@._report_column(pg_catalog.regclass, pg_catalog.text, pg_catalog.text,
+                                         pg_catalog.jsonb, pg_catalog.bool, pg_catalog.regtype[]);
+CREATE OR REPLACE FUNCTION @extschema@._report_book(
+    positions regclass, marks regclass, instruments regclass, columns jsonb,
+    OUT book_sql text, OUT market_sql text, OUT risk_arg text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    contract jsonb := @extschema@._attachment_contract(positions, marks, instruments, columns, 'report');
+    c jsonb := contract -> 'columns';
+    rd jsonb := contract -> 'read';
+BEGIN
+    risk_arg := rd ->> 'rate_arg';
+    market_sql := format(
+        'SELECT i.%1$I AS symbol, m.mark_price
+           FROM %2$s i JOIN (%3$s) m ON m.symbol OPERATOR(pg_catalog.=) i.%1$I',
+        c #>> '{instruments,symbol}', instruments, contract ->> 'current_marks');
+    book_sql := format(
+        'SELECT %1$s AS position_key, p.%2$I AS symbol,
+                %3$s AS size, %4$s AS entry_price, %5$s AS margin,
+                %6$s AS kind, %7$s AS contract_size, %8$s AS fee_rate, %9$s AS risk,
+                m.mark_price
+           FROM %10$s p
+           JOIN %11$s i ON i.%12$I OPERATOR(pg_catalog.=) p.%2$I
+           JOIN (%13$s) m ON m.symbol OPERATOR(pg_catalog.=) p.%2$I',
+        contract ->> 'position_key', c #>> '{positions,symbol}',
+        rd ->> 'size', rd ->> 'entry_price', rd ->> 'margin',
+        rd ->> 'kind', rd ->> 'contract_size', rd ->> 'fee_rate', rd ->> 'rate',
+        positions, instruments, c #>> '{instruments,symbol}', contract ->> 'current_marks');
+    IF rd ->> 'status' IS NOT NULL THEN
+        book_sql := book_sql || format(
+            ' WHERE %1$s IS NULL OR %1$s OPERATOR(pg_catalog.<) CAST(''liquidate'' AS @extschema@.margin_status)',
+            rd ->> 'status');
+    END IF;
+END
+$fn$;
+-- enforce() takes the attachment's settings (issue 15 item 6): a new signature.
+DROP FUNCTION @extschema@.enforce(pg_catalog.regclass, pg_catalog.regclass, pg_catalog.regclass, pg_catalog.jsonb);
+CREATE FUNCTION @extschema@._check_settings(margin_call_ratio pg_catalog.numeric,
+                                            tick_size pg_catalog.numeric)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF margin_call_ratio IS NULL OR tick_size IS NULL THEN
+        RAISE EXCEPTION 'margin_call_ratio and tick_size must not be null' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.margin_call_price(size => 1, entry_price => 1, margin => 0, mmr => 0,
+                                          margin_call_ratio => _check_settings.margin_call_ratio,
+                                          tick_size => _check_settings.tick_size);
+END
+$fn$;
+CREATE FUNCTION @extschema@.enforce(
+    positions pg_catalog.regclass,
+    marks pg_catalog.regclass,
+    instruments pg_catalog.regclass,
+    columns pg_catalog.jsonb DEFAULT '{}',
+    margin_call_ratio pg_catalog.numeric DEFAULT 0.8,
+    tick_size pg_catalog.numeric DEFAULT 0)
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    pos     regclass := enforce.positions;
+    mk      regclass := enforce.marks;
+    ins     regclass := enforce.instruments;
+    k       text;
+    v       jsonb;
+    contract jsonb;
+    c       jsonb;          -- key -> column name, resolved (the contract's columns)
+    symtype oid;
+    symtypmod int4;
+    symcoll oid;
+    added   text[] := '{}';
+    idx     text[] := '{}';
+    trg     jsonb;
+    att_id  int4;
+    st      text;
+    state   regclass;
+    bad     text;
+    dup     text;
+    coll    text := '';
+    owner   oid;
+    timetype text;
+BEGIN
+    IF pos IS NOT NULL AND EXISTS (SELECT 1 FROM @extschema@.enforcement e WHERE e.positions = pos) THEN
+        RAISE EXCEPTION 'table "%" is already enforced', pos
+            USING ERRCODE = '22023',
+                  HINT = 'Run isomargin.unenforce() on it first.';
+    END IF;
+    -- What the positions owner needs: the triggers and the copy of the
+    -- marks run as it (the contract reads the marks as it too).  A missing grant
+    -- is named here, before anything else.
+    SELECT r.relowner INTO owner FROM pg_class r WHERE r.oid = pos;
+    SELECT x.what, x.obj INTO bad, dup FROM (VALUES
+            (1, 'USAGE', 'SCHEMA @extschema@', has_schema_privilege(owner, '@extschema@', 'USAGE')),
+            (2, 'SELECT', mk::text, has_table_privilege(owner, mk, 'SELECT')),
+            (3, 'SELECT', ins::text, has_table_privilege(owner, ins, 'SELECT'))
+            UNION ALL
+            SELECT 4, 'USAGE', format('SCHEMA %I', n.nspname), has_schema_privilege(owner, n.oid, 'USAGE')
+              FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
+             WHERE r.oid IN (pos, mk, ins)) AS x(n, what, obj, ok)
+     WHERE NOT x.ok ORDER BY x.n, x.obj LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'role %, the owner of table %, has no % on %',
+                (SELECT rolname FROM pg_roles WHERE oid = owner), pos, bad, dup
+            USING ERRCODE = '42501',
+                  DETAIL = 'isomargin enforcement runs as the positions table''s owner.',
+                  HINT = format('GRANT %s ON %s TO %I;', bad, dup, (SELECT rolname FROM pg_roles WHERE oid = owner));
+    END IF;
+    bad := NULL;
+    dup := NULL;
+
+    -- The attachment contract (src/enforce_contract.c): tables, the column
+    -- mapping, every column and its type, the rule, the symbol type, the keys.
+    contract := @extschema@._attachment_contract(pos, mk, ins, enforce.columns, 'enforce');
+    c := contract -> 'columns';
+    PERFORM @extschema@._check_settings(enforce.margin_call_ratio, enforce.tick_size);
+
+    -- The maintained columns that are missing.
+    FOR v IN SELECT * FROM jsonb_array_elements(contract -> 'add') LOOP
+        EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', pos, v ->> 'column', v ->> 'type');
+        added := added || (v ->> 'column');
+    END LOOP;
+
+    SELECT a.atttypid, a.atttypmod, a.attcollation INTO symtype, symtypmod, symcoll
+      FROM pg_attribute a WHERE a.attrelid = pos AND a.attname = c #>> '{positions,symbol}';
+
+    INSERT INTO @extschema@.enforcement AS e (positions, marks, instruments, columns,
+                                              margin_call_ratio, tick_size)
+    VALUES (pos, mk, ins, c, enforce.margin_call_ratio, enforce.tick_size) RETURNING e.id INTO att_id;
+
+    -- The state table: one row per instrument, its current mark.
+    IF symcoll <> 0 THEN
+        SELECT ' COLLATE ' || format('%I.%I', n.nspname, co.collname) INTO coll
+          FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE co.oid = symcoll;
+    END IF;
+    st := 'enforce_state_' || att_id;
+    -- mark_time, when mapped, and a mark a price band holds back (held_*).
+    SELECT format_type(a.atttypid, a.atttypmod) INTO timetype FROM pg_attribute a
+     WHERE a.attrelid = mk AND a.attname = c #>> '{marks,mark_time}';
+    EXECUTE format('CREATE TABLE @extschema@.%I (symbol %s%s PRIMARY KEY, mark_price pg_catalog.numeric, '
+                   'updated_at pg_catalog.timestamptz, held_price pg_catalog.numeric, '
+                   'held_at pg_catalog.timestamptz%s)', st, format_type(symtype, symtypmod), coll,
+                   CASE WHEN timetype IS NULL THEN ''
+                        ELSE format(', mark_time %s, held_time %s', timetype, timetype) END);
+    state := format('@extschema@.%I', st)::regclass;
+    EXECUTE format('COMMENT ON TABLE %s IS %L', state,
+                   format('isomargin enforcement %s: the current mark of each instrument of %s', att_id, pos));
+    -- It belongs to the events table's owner.  The positions owner, whom the
+    -- triggers run as, reads, locks and writes it; the guard (created below)
+    -- lets only enforcement's statements write.
+    IF (SELECT r.relowner FROM pg_class r WHERE r.oid = state)
+       <> (SELECT r.relowner FROM pg_class r WHERE r.oid = '@extschema@.events'::regclass) THEN
+        EXECUTE format('ALTER TABLE %s OWNER TO %I', state,
+                       (SELECT o.rolname FROM pg_class r JOIN pg_roles o ON o.oid = r.relowner
+                         WHERE r.oid = '@extschema@.events'::regclass));
+    END IF;
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO %I', state,
+                   (SELECT rolname FROM pg_roles WHERE oid = owner));
+
+    -- Current marks, as the contract defines them (one row per symbol, or
+    -- the latest by mark_time).
+    PERFORM @extschema@.run_as_owner(pos,
+        format('INSERT INTO %s (symbol, mark_price%s) SELECT m.symbol, m.mark_price%s FROM (%s) m',
+               state, CASE WHEN timetype IS NULL THEN '' ELSE ', mark_time' END,
+               CASE WHEN timetype IS NULL THEN '' ELSE ', m.mark_time' END,
+               contract ->> 'current_marks'));
+    bad := @extschema@.run_as_owner(pos,
+        format('SELECT s.symbol::text FROM %s s WHERE NOT (s.mark_price OPERATOR(pg_catalog.>) 0 '
+               'AND s.mark_price OPERATOR(pg_catalog.<) ''Infinity'') LIMIT 1', state));
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'the mark of instrument % in "%" is not a positive finite price', bad, mk
+            USING ERRCODE = '22023';
+    END IF;
+
+    -- A state row for every instrument too (mark NULL: none yet), so that a
+    -- position change never has to create one (doc/enforcement.md, Concurrency).
+    PERFORM @extschema@.run_as_owner(pos,
+        format('INSERT INTO %1$s (symbol) SELECT i.%2$I FROM %3$s i WHERE i.%2$I IS NOT NULL '
+               'ON CONFLICT DO NOTHING', state, c #>> '{instruments,symbol}', ins));
+
+    -- The state table's guard.
+    EXECUTE format('CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE OR DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION @extschema@.enforce_state_guard()', state);
+
+    -- Indexes: positions by symbol (for instrument changes), and one
+    -- partial index per status for the candidate search (src/enforce_sql.c).
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = pos AND i.indpred IS NULL AND a.attname = c #>> '{positions,symbol}') THEN
+        EXECUTE format('CREATE INDEX %I ON %s (%I)', 'isomargin_' || att_id || '_symbol', pos,
+                       c #>> '{positions,symbol}');
+        idx := idx || format('%I.%I', (SELECT nspname FROM pg_namespace n JOIN pg_class r ON r.relnamespace = n.oid WHERE r.oid = pos),
+                             'isomargin_' || att_id || '_symbol');
+    END IF;
+    FOR k, v IN SELECT * FROM (VALUES
+            ('mcp', to_jsonb(ARRAY['margin_call_price', '<', 'liquidate'])),
+            ('lp', to_jsonb(ARRAY['liquidation_price', '=', 'margin_call'])),
+            ('bp', to_jsonb(ARRAY['bankruptcy_price', '=', 'liquidate']))) AS x(n, d)
+    LOOP
+        EXECUTE format('CREATE INDEX %I ON %s (%I, %I) WHERE %I OPERATOR(pg_catalog.%s) %L::@extschema@.margin_status',
+                       'isomargin_' || att_id || '_' || k, pos, c #>> '{positions,symbol}',
+                       c #>> ARRAY['positions', v->>0], c #>> '{positions,status}', v->>1, v->>2);
+        idx := idx || format('%I.%I', (SELECT nspname FROM pg_namespace n JOIN pg_class r ON r.relnamespace = n.oid WHERE r.oid = pos),
+                             'isomargin_' || att_id || '_' || k);
+    END LOOP;
+
+    -- Triggers; each one's argument is this attachment's id.
+    trg := jsonb_build_object(
+        'positions', 'isomargin_' || att_id || '_positions',
+        'marks_insert', 'isomargin_' || att_id || '_marks_insert',
+        'marks_update', 'isomargin_' || att_id || '_marks_update',
+        'instruments', 'isomargin_' || att_id || '_instruments');
+    EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OF %I, %I, %I, %I, %I, %I, %I, %I, %I ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION @extschema@.enforce_positions_trigger(%L)',
+                   trg->>'positions', c #>> '{positions,symbol}', c #>> '{positions,size}',
+                   c #>> '{positions,entry_price}', c #>> '{positions,margin}',
+                   c #>> '{positions,liquidation_price}', c #>> '{positions,margin_call_price}',
+                   c #>> '{positions,bankruptcy_price}', c #>> '{positions,status}',
+                   c #>> '{positions,status_changed_at}', pos, att_id);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS isomargin_new '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.enforce_marks_trigger(%L)',
+                   trg->>'marks_insert', mk, att_id);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING NEW TABLE AS isomargin_new '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.enforce_marks_trigger(%L)',
+                   trg->>'marks_update', mk, att_id);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION @extschema@.enforce_instruments_trigger(%L)',
+                   trg->>'instruments', ins, att_id);
+
+    UPDATE @extschema@.enforcement AS e
+       SET state_table = state, indexes = idx, triggers = trg, added_columns = added
+     WHERE e.id = att_id;
+
+    -- Every existing position: prices, and its status at the current mark,
+    -- as the positions owner: the owner's triggers and constraints fire.
+    PERFORM @extschema@.run_as_owner(pos,
+        format('UPDATE %s SET %I = %I', pos, c #>> '{positions,size}', c #>> '{positions,size}'));
+
+    RETURN jsonb_build_object('id', att_id, 'state_table', state::text, 'added_columns', to_jsonb(added),
+                              'indexes', to_jsonb(idx), 'triggers', trg, 'notes', contract -> 'notes',
+                              'settings', jsonb_build_object('margin_call_ratio', enforce.margin_call_ratio,
+                                                             'tick_size', enforce.tick_size));
+END
+$fn$;
+
+-- Marks (issue 15 items 1 and 2): install/32_enforce_marks.sql, the same statements.
+-- Enforcement: marks an exchange can trust, and recovering from a bad tick
+-- (issue 15 items 1 and 2).  Reference: doc/enforcement.md, "Marks" and
+-- "Recovering from a bad tick".
+
+-- Who stepped a status down, and why (isomargin.recheck); NULL for the
+-- triggers' own events.
+ALTER TABLE @extschema@.events ADD COLUMN actor pg_catalog.text, ADD COLUMN reason pg_catalog.text;
+
+-- One row per mark a price band held back, per held mark a later mark
+-- within the band superseded, and per held mark an operator confirmed.
+CREATE SEQUENCE @extschema@.mark_events_id_seq AS pg_catalog.int8;
+CREATE TABLE @extschema@.mark_events (
+    id            pg_catalog.int8 NOT NULL
+                  DEFAULT pg_catalog.nextval('@extschema@.mark_events_id_seq'::pg_catalog.regclass)
+                  PRIMARY KEY,
+    positions     pg_catalog.regclass NOT NULL,
+    symbol        pg_catalog.text NOT NULL,
+    event         pg_catalog.text NOT NULL
+                  CHECK (event OPERATOR(pg_catalog.=) ANY (ARRAY['held', 'superseded', 'confirmed']::pg_catalog.text[])),
+    mark_price    pg_catalog.numeric NOT NULL,  -- the mark held back (or confirmed, or superseded)
+    current_mark  pg_catalog.numeric,           -- the instrument's mark at that moment (after, for superseded)
+    actor         pg_catalog.text,              -- who wrote the mark, or confirmed it
+    reason        pg_catalog.text,              -- confirm_mark's reason
+    created_at    pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE @extschema@.mark_events_id_seq OWNED BY @extschema@.mark_events.id;
+CREATE INDEX mark_events_positions ON @extschema@.mark_events (positions);
+COMMENT ON TABLE @extschema@.mark_events IS
+    'isomargin enforcement: marks held back by a price band, superseded, or confirmed by an operator';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.mark_events', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.mark_events_id_seq', '');
+
+-- Lets through the mark the instrument's price band held back: it becomes
+-- the current mark and flags what it crosses (src/enforce_recheck.c).  For
+-- the positions table's owner; returns the confirmed mark.
+CREATE FUNCTION @extschema@.confirm_mark(
+    positions pg_catalog.regclass, symbol pg_catalog.text, reason pg_catalog.text)
+RETURNS pg_catalog.numeric
+AS 'MODULE_PATHNAME', 'confirm_mark' LANGUAGE C STRICT VOLATILE;
+
+-- Re-checks the liquidate and bankrupt positions of the instruments against
+-- their current marks and steps down the flags that no longer hold, each
+-- with an event naming who and why.  For the positions table's owner;
+-- returns how many positions stepped down.
+CREATE FUNCTION @extschema@.recheck(
+    positions pg_catalog.regclass, symbols pg_catalog.text[], reason pg_catalog.text)
+RETURNS pg_catalog.int4
+AS 'MODULE_PATHNAME', 'recheck' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION @extschema@.recheck(
+    positions pg_catalog.regclass, symbol pg_catalog.text, reason pg_catalog.text)
+RETURNS pg_catalog.int4
+LANGUAGE sql STRICT VOLATILE
+RETURN @extschema@.recheck(positions, ARRAY[symbol], reason);
+
+-- Changes an attachment's margin-call ratio and tick size, and re-prices
+-- every position at the current mark with one UPDATE (as enforce() prices
+-- them; liquidate and bankrupt stay).  NULL keeps a setting.
+CREATE FUNCTION @extschema@.enforce_settings(
+    positions pg_catalog.regclass,
+    margin_call_ratio pg_catalog.numeric DEFAULT NULL,
+    tick_size pg_catalog.numeric DEFAULT NULL)
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    e record;
+    n text;
+BEGIN
+    SELECT x.* INTO e FROM @extschema@.enforcement x WHERE x.positions = enforce_settings.positions;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table "%" is not enforced', enforce_settings.positions USING ERRCODE = '22023';
+    END IF;
+    e.margin_call_ratio := coalesce(enforce_settings.margin_call_ratio, e.margin_call_ratio);
+    e.tick_size := coalesce(enforce_settings.tick_size, e.tick_size);
+    PERFORM @extschema@._check_settings(e.margin_call_ratio, e.tick_size);
+    UPDATE @extschema@.enforcement x
+       SET margin_call_ratio = e.margin_call_ratio, tick_size = e.tick_size
+     WHERE x.id = e.id;
+    -- the triggers' cached settings (src/enforce_config.c), in every backend
+    PERFORM @extschema@._attachment_changed(e.positions);
+    n := @extschema@.run_as_owner(e.positions,
+        format('WITH u AS (UPDATE %s SET %I = %I RETURNING 1) SELECT pg_catalog.count(*) FROM u',
+               e.positions, e.columns #>> '{positions,size}', e.columns #>> '{positions,size}'));
+    RETURN jsonb_build_object('margin_call_ratio', e.margin_call_ratio, 'tick_size', e.tick_size,
+                              'repriced', n::int8);
+END
+$fn$;
+
+-- Internal: drops every backend's cached copy of the attachment of a
+-- positions table (a relcache invalidation, sent at commit).
+CREATE FUNCTION @extschema@._attachment_changed(positions pg_catalog.regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'attachment_changed' LANGUAGE C STRICT VOLATILE;
+-- The state tables of existing attachments: a mark held back by a price
+-- band, and the current mark's time when mark_time is mapped (NULL until
+-- the next mark: until then no tick counts as older).
+DO $upgrade$
+DECLARE
+    e  record;
+    tt text;
+BEGIN
+    FOR e IN SELECT x.state_table, x.marks, x.columns FROM @extschema@.enforcement x
+              WHERE x.state_table IS NOT NULL LOOP
+        tt := NULL;
+        SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO tt FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) e.marks
+           AND a.attname OPERATOR(pg_catalog.=) (e.columns OPERATOR(pg_catalog.#>>) '{marks,mark_time}');
+        EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN held_price pg_catalog.numeric, '
+                                  'ADD COLUMN held_at pg_catalog.timestamptz%s', e.state_table,
+                                  CASE WHEN tt IS NULL THEN ''
+                                       ELSE pg_catalog.format(', ADD COLUMN mark_time %s, ADD COLUMN held_time %s', tt, tt) END);
+    END LOOP;
+END
+$upgrade$;
+-- ---- end of the attachment contract block ----
+
+
+
+-- Dynamic requirements (issue 18): install/27_volatility.sql and the other pieces of issue 18 (install/27_volatility.sql install/28_liquidity.sql install/29_dynamic_figures.sql install/45_backtest.sql ), the same statements.
+-- Dynamic requirements, part 1: a volatility add-on per instrument, from a
+-- table of marks over time (doc/dynamic.md).  An EWMA of squared mark returns
+-- kept as incremental state (one row per watched instrument), so each new mark
+-- costs the same whatever the history's length; the add-on rate it gives is
+-- written to a column of the instruments table when it changes, with its cause
+-- in isomargin.addon_changes.  Every number is numeric, every rounding below
+-- is the one doc/dynamic.md documents.
+
+-- The EWMA decay per observation of a half-life of h observations: 0.5^(1/h),
+-- rounded to 16 decimals (half away from zero).  RiskMetrics' daily 0.94 is a
+-- half-life of about 11.2 observations.
+CREATE FUNCTION @extschema@.ewma_decay(half_life pg_catalog.numeric)
+RETURNS pg_catalog.numeric
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF half_life <= 0 OR half_life = 'NaN' OR half_life = 'Infinity' THEN
+        RAISE EXCEPTION 'half_life must be greater than zero and finite'
+            USING ERRCODE = '22023', DETAIL = format('half_life is %s.', half_life);
+    END IF;
+    RETURN round(power(0.5::numeric, 1::numeric / half_life), 16);
+END
+$fn$;
+
+-- Internal: ceil(num / den) for num >= 0, den > 0, exactly (div truncates).
+CREATE FUNCTION @extschema@._ceil_div(num pg_catalog.numeric, den pg_catalog.numeric)
+RETURNS pg_catalog.numeric
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN pg_catalog.div(num, den) OPERATOR(pg_catalog.+)
+       CASE WHEN pg_catalog.div(num, den) OPERATOR(pg_catalog.*) den OPERATOR(pg_catalog.<) num
+            THEN 1::pg_catalog.numeric ELSE 0::pg_catalog.numeric END;
+
+-- One EWMA step over the squared simple return of a mark move:
+--   v' = decay*v + (1 - decay) * ((price - previous_price) / previous_price)^2
+-- computed as one exact fraction and rounded up to 24 decimals.  With no
+-- variance yet (NULL) the first squared return seeds it: v' = r^2, rounded up.
+CREATE FUNCTION @extschema@.ewma_variance(
+    variance pg_catalog.numeric, previous_price pg_catalog.numeric,
+    price pg_catalog.numeric, decay pg_catalog.numeric)
+RETURNS pg_catalog.numeric
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    d numeric;
+    den numeric;
+    num numeric;
+BEGIN
+    IF previous_price IS NULL OR price IS NULL OR decay IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF previous_price <= 0 OR price <= 0 OR previous_price = 'Infinity' OR price = 'Infinity'
+       OR previous_price = 'NaN' OR price = 'NaN' THEN
+        RAISE EXCEPTION 'prices must be greater than zero and finite'
+            USING ERRCODE = '22023',
+                  DETAIL = format('previous_price is %s and price is %s.', previous_price, price);
+    END IF;
+    IF NOT (decay >= 0 AND decay < 1) THEN
+        RAISE EXCEPTION 'decay must be at least 0 and less than 1'
+            USING ERRCODE = '22023', DETAIL = format('decay is %s.', decay);
+    END IF;
+    IF variance < 0 THEN
+        RAISE EXCEPTION 'variance must not be negative'
+            USING ERRCODE = '22023', DETAIL = format('variance is %s.', variance);
+    END IF;
+    d := price - previous_price;
+    den := previous_price * previous_price;
+    IF variance IS NULL THEN
+        num := d * d;
+    ELSE
+        num := decay * variance * den + (1 - decay) * d * d;
+    END IF;
+    RETURN @extschema@._ceil_div(num * 1e24, den) * 1e-24;
+END
+$fn$;
+
+-- sqrt(variance) rounded up to 12 decimals, exactly (an integer square root of
+-- ceil(variance * 10^24)).
+CREATE FUNCTION @extschema@.ewma_volatility(variance pg_catalog.numeric)
+RETURNS pg_catalog.numeric
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    x numeric;
+    s numeric;
+BEGIN
+    IF variance < 0 OR variance = 'NaN' OR variance = 'Infinity' THEN
+        RAISE EXCEPTION 'variance must not be negative'
+            USING ERRCODE = '22023', DETAIL = format('variance is %s.', variance);
+    END IF;
+    x := ceil(variance * 1e24);
+    s := trunc(sqrt(x));
+    -- numeric's sqrt is rounded: correct its truncation to the integer root
+    WHILE s * s > x LOOP s := s - 1; END LOOP;
+    WHILE (s + 1) * (s + 1) <= x LOOP s := s + 1; END LOOP;
+    IF s * s < x THEN
+        s := s + 1;
+    END IF;
+    RETURN s * 1e-12;
+END
+$fn$;
+
+-- The add-on rate of a volatility: multiplier * (clamp(volatility, floor, cap) - floor),
+-- rounded up to 6 decimals.  0 at or below the floor; multiplier * (cap - floor)
+-- at or above the cap.
+CREATE FUNCTION @extschema@.volatility_addon(
+    volatility pg_catalog.numeric, vol_floor pg_catalog.numeric,
+    vol_cap pg_catalog.numeric, multiplier pg_catalog.numeric)
+RETURNS pg_catalog.numeric
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF NOT (vol_floor >= 0 AND vol_floor <= vol_cap AND vol_cap < 'Infinity') THEN
+        RAISE EXCEPTION 'vol_floor and vol_cap must satisfy 0 <= vol_floor <= vol_cap'
+            USING ERRCODE = '22023',
+                  DETAIL = format('vol_floor is %s and vol_cap is %s.', vol_floor, vol_cap);
+    END IF;
+    IF NOT (multiplier >= 0 AND multiplier < 'Infinity') THEN
+        RAISE EXCEPTION 'multiplier must not be negative'
+            USING ERRCODE = '22023', DETAIL = format('multiplier is %s.', multiplier);
+    END IF;
+    IF NOT (volatility >= 0 AND volatility < 'Infinity') THEN
+        RAISE EXCEPTION 'volatility must not be negative'
+            USING ERRCODE = '22023', DETAIL = format('volatility is %s.', volatility);
+    END IF;
+    RETURN ceil(multiplier * (least(vol_cap, greatest(vol_floor, volatility)) - vol_floor) * 1e6)
+           * 1e-6;
+END
+$fn$;
+
+-- Every add-on rate change written to an instruments table, with its cause.
+CREATE SEQUENCE @extschema@.addon_changes_id_seq AS pg_catalog.int8;
+CREATE TABLE @extschema@.addon_changes (
+    id          pg_catalog.int8 NOT NULL
+                DEFAULT pg_catalog.nextval('@extschema@.addon_changes_id_seq'::pg_catalog.regclass)
+                PRIMARY KEY,
+    instruments pg_catalog.regclass NOT NULL,
+    symbol      pg_catalog.text NOT NULL,
+    old_rate    pg_catalog.numeric,
+    new_rate    pg_catalog.numeric NOT NULL,
+    cause       pg_catalog.jsonb NOT NULL,
+    changed_at  pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE @extschema@.addon_changes_id_seq OWNED BY @extschema@.addon_changes.id;
+COMMENT ON TABLE @extschema@.addon_changes IS
+    'isomargin dynamic requirements: each change of an instrument''s add-on rate and its cause';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.addon_changes', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.addon_changes_id_seq', '');
+
+-- One row per volatility watch (isomargin.watch_volatility).
+CREATE SEQUENCE @extschema@.volatility_watches_id_seq AS pg_catalog.int4;
+CREATE TABLE @extschema@.volatility_watches (
+    id              pg_catalog.int4 NOT NULL
+                    DEFAULT pg_catalog.nextval('@extschema@.volatility_watches_id_seq'::pg_catalog.regclass)
+                    PRIMARY KEY,
+    history         pg_catalog.regclass NOT NULL UNIQUE,
+    symbol_column   pg_catalog.name NOT NULL,
+    price_column    pg_catalog.name NOT NULL,
+    time_column     pg_catalog.name NOT NULL,
+    half_life       pg_catalog.numeric NOT NULL,
+    decay           pg_catalog.numeric NOT NULL,
+    vol_floor       pg_catalog.numeric NOT NULL,
+    vol_cap         pg_catalog.numeric NOT NULL,
+    multiplier      pg_catalog.numeric NOT NULL,
+    instruments     pg_catalog.regclass,
+    instruments_symbol pg_catalog.name,
+    addon_column    pg_catalog.name,
+    symbol_type     pg_catalog.regtype NOT NULL
+);
+ALTER SEQUENCE @extschema@.volatility_watches_id_seq OWNED BY @extschema@.volatility_watches.id;
+COMMENT ON TABLE @extschema@.volatility_watches IS
+    'isomargin dynamic requirements: the mark-history tables watched for volatility, and the add-on rule of each';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.volatility_watches', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.volatility_watches_id_seq', '');
+
+-- The incremental state of each watched instrument: what the next mark needs.
+CREATE TABLE @extschema@.volatility_state (
+    watch_id     pg_catalog.int4 NOT NULL,        -- volatility_watches.id (unwatch deletes its rows)
+    symbol       pg_catalog.text NOT NULL,
+    last_price   pg_catalog.numeric NOT NULL,
+    last_time    pg_catalog.timestamptz NOT NULL,
+    observations pg_catalog.int8 NOT NULL,        -- returns folded in
+    variance     pg_catalog.numeric,              -- NULL before the first return
+    volatility   pg_catalog.numeric,
+    addon_rate   pg_catalog.numeric NOT NULL,
+    updated_at   pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (watch_id, symbol)
+);
+COMMENT ON TABLE @extschema@.volatility_state IS
+    'isomargin dynamic requirements: the EWMA state of each watched instrument (its last mark, variance, volatility and add-on rate)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.volatility_state', '');
+
+-- Internal: fold one mark into a watch's state for its symbol; a mark not
+-- later than the last one folded is ignored.  When the add-on rate changes and
+-- the watch writes to an instruments table, the new rate goes into its add-on
+-- column (an enforced instruments table re-prices the instrument's positions)
+-- and the change is recorded with its cause.  Returns whether it was folded.
+CREATE FUNCTION @extschema@._volatility_fold(
+    w @extschema@.volatility_watches, sym pg_catalog.text, price pg_catalog.numeric,
+    mark_at pg_catalog.timestamptz)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    st @extschema@.volatility_state;
+    v numeric;
+    vol numeric;
+    addon numeric;
+BEGIN
+    IF sym IS NULL OR price IS NULL OR mark_at IS NULL THEN
+        RETURN false;
+    END IF;
+    IF NOT (price > 0 AND price < 'Infinity') THEN
+        RAISE EXCEPTION 'the mark of instrument % in % is not a positive finite price', sym, w.history
+            USING ERRCODE = '22023', DETAIL = format('The value is %s.', price);
+    END IF;
+    SELECT * INTO st FROM @extschema@.volatility_state s
+     WHERE s.watch_id = w.id AND s.symbol = sym FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO @extschema@.volatility_state
+               (watch_id, symbol, last_price, last_time, observations, variance, volatility, addon_rate)
+        VALUES (w.id, sym, price, mark_at, 0, NULL, NULL, 0);
+        RETURN true;
+    END IF;
+    IF mark_at <= st.last_time THEN
+        RETURN false;
+    END IF;
+    v := @extschema@.ewma_variance(st.variance, st.last_price, price, w.decay);
+    vol := @extschema@.ewma_volatility(v);
+    addon := @extschema@.volatility_addon(vol, w.vol_floor, w.vol_cap, w.multiplier);
+    UPDATE @extschema@.volatility_state s
+       SET last_price = price, last_time = mark_at, observations = st.observations + 1,
+           variance = v, volatility = vol, addon_rate = addon, updated_at = now()
+     WHERE s.watch_id = w.id AND s.symbol = sym;
+    IF addon IS DISTINCT FROM st.addon_rate AND w.instruments IS NOT NULL THEN
+        EXECUTE format('UPDATE %s SET %I = $1 WHERE %I = CAST($2 AS %s)',
+                       w.instruments, w.addon_column, w.instruments_symbol, w.symbol_type)
+          USING addon, sym;
+        INSERT INTO @extschema@.addon_changes (instruments, symbol, old_rate, new_rate, cause)
+        VALUES (w.instruments, sym, st.addon_rate, addon,
+                jsonb_build_object('source', 'volatility', 'watch', w.id,
+                                   'history', w.history::text, 'mark_time', mark_at,
+                                   'mark_price', price, 'volatility', vol,
+                                   'observations', st.observations + 1));
+    END IF;
+    RETURN true;
+END
+$fn$;
+
+-- The statement triggers on a watched table: fold the statement's new rows
+-- (inserted, or updated in place as a marks table of one row per symbol is),
+-- per symbol in mark_time order.  Argument: the watch id.
+CREATE FUNCTION @extschema@.volatility_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    w @extschema@.volatility_watches;
+    r record;
+BEGIN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_OP NOT IN ('INSERT', 'UPDATE')
+       OR TG_NARGS <> 1 THEN
+        RAISE EXCEPTION 'isomargin.volatility_trigger must be an AFTER INSERT or UPDATE statement trigger with the watch id'
+            USING ERRCODE = '39P01';
+    END IF;
+    SELECT * INTO w FROM @extschema@.volatility_watches x
+     WHERE x.id = TG_ARGV[0]::int4 AND x.history = TG_RELID;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table % has no volatility watch %', TG_RELID::regclass, TG_ARGV[0]
+            USING ERRCODE = '39P01';
+    END IF;
+    FOR r IN EXECUTE format(
+        'SELECT CAST(n.%1$I AS pg_catalog.text) AS sym, CAST(n.%2$I AS pg_catalog.numeric) AS price,
+                n.%3$I AS mark_at
+           FROM isomargin_new_marks n
+          WHERE n.%1$I IS NOT NULL AND n.%3$I IS NOT NULL
+          ORDER BY 1, 3', w.symbol_column, w.price_column, w.time_column)
+    LOOP
+        PERFORM @extschema@._volatility_fold(w, r.sym, r.price, r.mark_at);
+    END LOOP;
+    RETURN NULL;
+END
+$fn$;
+
+-- Watches a table of marks over time for volatility (doc/dynamic.md):
+-- columns maps symbol, mark_price, mark_time (the history's), and
+-- instruments.symbol and addon_rate (the instruments table's, when given;
+-- conventional names: symbol, addon_rate).
+-- Folds the existing rows once, then keeps the state current with statement
+-- triggers on INSERT and UPDATE (a history appended to, or a marks table
+-- updated in place).  Returns the watch id.
+CREATE FUNCTION @extschema@.watch_volatility(
+    history pg_catalog.regclass,
+    half_life pg_catalog.numeric, vol_floor pg_catalog.numeric,
+    vol_cap pg_catalog.numeric, multiplier pg_catalog.numeric,
+    instruments pg_catalog.regclass DEFAULT NULL,
+    columns pg_catalog.jsonb DEFAULT '{}')
+RETURNS pg_catalog.int4
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    w @extschema@.volatility_watches;
+    k text;
+    r record;
+    sym_type regtype;
+    ins_type regtype;
+    known text[] := ARRAY['symbol', 'mark_price', 'mark_time', 'instruments.symbol', 'addon_rate'];
+BEGIN
+    IF history IS NULL OR half_life IS NULL OR vol_floor IS NULL OR vol_cap IS NULL
+       OR multiplier IS NULL OR columns IS NULL THEN
+        RAISE EXCEPTION 'history, half_life, vol_floor, vol_cap, multiplier and columns must not be null'
+            USING ERRCODE = '22023';
+    END IF;
+    IF jsonb_typeof(columns) <> 'object' THEN
+        RAISE EXCEPTION 'columns must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(columns) LOOP
+        IF NOT k = ANY (known) OR jsonb_typeof(columns -> k) <> 'string' THEN
+            RAISE EXCEPTION 'unknown key "%" in columns, or not a column name', k
+                USING ERRCODE = '22023', DETAIL = 'Known keys: ' || array_to_string(known, ', ') || '.';
+        END IF;
+    END LOOP;
+    IF NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = history AND c.relkind IN ('r', 'p')) THEN
+        RAISE EXCEPTION '% is not a table', history USING ERRCODE = '22023';
+    END IF;
+    w.history := history;
+    w.symbol_column := coalesce(columns ->> 'symbol', 'symbol');
+    w.price_column := coalesce(columns ->> 'mark_price', 'mark_price');
+    w.time_column := coalesce(columns ->> 'mark_time', 'mark_time');
+    FOREACH k IN ARRAY ARRAY[w.symbol_column, w.price_column, w.time_column] LOOP
+        IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = history AND a.attname = k
+                        AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of table % does not exist', k, history
+                USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    SELECT a.atttypid::regtype INTO sym_type FROM pg_attribute a
+     WHERE a.attrelid = history AND a.attname = w.symbol_column;
+    IF (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = history AND a.attname = w.price_column)
+       NOT IN ('numeric'::regtype, 'int8'::regtype, 'int4'::regtype, 'int2'::regtype) THEN
+        RAISE EXCEPTION 'column "%" of table % must be numeric', w.price_column, history
+            USING ERRCODE = '22023';
+    END IF;
+    IF (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = history AND a.attname = w.time_column)
+       NOT IN ('timestamptz'::regtype, 'timestamp'::regtype) THEN
+        RAISE EXCEPTION 'column "%" of table % must be a timestamp', w.time_column, history
+            USING ERRCODE = '22023';
+    END IF;
+    w.half_life := half_life;
+    w.decay := @extschema@.ewma_decay(half_life);
+    PERFORM @extschema@.volatility_addon(0, vol_floor, vol_cap, multiplier);  -- checks the rule
+    w.vol_floor := vol_floor;
+    w.vol_cap := vol_cap;
+    w.multiplier := multiplier;
+    w.symbol_type := sym_type;
+    IF instruments IS NOT NULL THEN
+        w.instruments := instruments;
+        w.instruments_symbol := coalesce(columns ->> 'instruments.symbol', 'symbol');
+        w.addon_column := coalesce(columns ->> 'addon_rate', 'addon_rate');
+        SELECT a.atttypid::regtype INTO ins_type FROM pg_attribute a
+         WHERE a.attrelid = instruments AND a.attname = w.instruments_symbol
+           AND a.attnum > 0 AND NOT a.attisdropped;
+        IF ins_type IS NULL THEN
+            RAISE EXCEPTION 'column "%" of table % does not exist', w.instruments_symbol, instruments
+                USING ERRCODE = '22023';
+        END IF;
+        IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = instruments
+                        AND a.attname = w.addon_column AND a.atttypid = 'numeric'::regtype
+                        AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of table % must exist and be numeric', w.addon_column, instruments
+                USING ERRCODE = '22023';
+        END IF;
+        w.symbol_type := ins_type;
+    ELSIF columns ? 'addon_rate' OR columns ? 'instruments.symbol' THEN
+        RAISE EXCEPTION 'columns maps an instruments column but instruments is null'
+            USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT FROM @extschema@.volatility_watches x WHERE x.history = watch_volatility.history) THEN
+        RAISE EXCEPTION 'table % is already watched', history USING ERRCODE = '22023';
+    END IF;
+    w.id := nextval('@extschema@.volatility_watches_id_seq');
+    INSERT INTO @extschema@.volatility_watches SELECT w.*;
+    -- the history so far, once, in order
+    FOR r IN EXECUTE format(
+        'SELECT CAST(h.%1$I AS pg_catalog.text) AS sym, CAST(h.%2$I AS pg_catalog.numeric) AS price,
+                h.%3$I AS mark_at
+           FROM %4$s h
+          WHERE h.%1$I IS NOT NULL AND h.%3$I IS NOT NULL
+          ORDER BY 1, 3', w.symbol_column, w.price_column, w.time_column, history)
+    LOOP
+        PERFORM @extschema@._volatility_fold(w, r.sym, r.price, r.mark_at);
+    END LOOP;
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS isomargin_new_marks
+                    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.volatility_trigger(%L)',
+                   'isomargin_volatility_' || w.id || '_insert', history, w.id);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING NEW TABLE AS isomargin_new_marks
+                    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.volatility_trigger(%L)',
+                   'isomargin_volatility_' || w.id || '_update', history, w.id);
+    RETURN w.id;
+END
+$fn$;
+
+-- Stops a watch: drops its triggers and forgets its state.  The add-on rates it
+-- wrote stay in the instruments table.
+CREATE FUNCTION @extschema@.unwatch_volatility(history pg_catalog.regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    wid int4;
+BEGIN
+    DELETE FROM @extschema@.volatility_watches x WHERE x.history = unwatch_volatility.history
+    RETURNING x.id INTO wid;
+    IF wid IS NULL THEN
+        RAISE EXCEPTION 'table % is not watched', history USING ERRCODE = '22023';
+    END IF;
+    DELETE FROM @extschema@.volatility_state s WHERE s.watch_id = wid;
+    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_volatility_' || wid || '_insert', history);
+    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_volatility_' || wid || '_update', history);
+END
+$fn$;
+-- Dynamic requirements, part 2: a liquidity add-on per position, the cost of
+-- closing its size against an order-book snapshot, as a rate of its notional
+-- at the mark (doc/dynamic.md).  Exact but for the documented roundings: an
+-- inverse level's slippage rounded up to 20 decimals, the rate up to 6.
+
+-- The add-on rate of closing `size` contracts at mark_price against the levels
+-- of the side the close trades with (bids for a long, asks for a short; any
+-- order: walked best first, the highest bid or the lowest ask).  Each level
+-- fills up to its size; its slippage against the mark is
+--   linear: side*(P - p) per unit of base (never below 0),
+--   inverse: side*(P - p)/p per unit of coin notional, rounded up to 20 decimals;
+-- what the book cannot fill pays the worst level's slippage plus penalty_rate
+-- (of the mark, linear; of the notional, inverse).  The rate is the cost over
+-- the notional at the mark, |q|*cs*P (linear) or |q|*cs/P (inverse), rounded up
+-- to 6 decimals; contract_size cancels out.  0 for a zero size.
+CREATE FUNCTION @extschema@.liquidity_addon(
+    size pg_catalog.numeric, mark_price pg_catalog.numeric,
+    level_prices pg_catalog.numeric[], level_sizes pg_catalog.numeric[],
+    penalty_rate pg_catalog.numeric,
+    kind @extschema@.contract_kind DEFAULT 'linear')
+RETURNS pg_catalog.numeric
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    side int := sign(size)::int;
+    qty numeric := abs(size);
+    inv boolean := kind = 'inverse';
+    num numeric;
+    worst numeric;
+    depth numeric;
+BEGIN
+    IF NOT (mark_price > 0 AND mark_price < 'Infinity') THEN
+        RAISE EXCEPTION 'mark_price must be greater than zero'
+            USING ERRCODE = '22023', DETAIL = format('mark_price is %s.', mark_price);
+    END IF;
+    IF NOT (penalty_rate >= 0 AND penalty_rate < 'Infinity') THEN
+        RAISE EXCEPTION 'penalty_rate must not be negative'
+            USING ERRCODE = '22023', DETAIL = format('penalty_rate is %s.', penalty_rate);
+    END IF;
+    IF size = 'NaN' OR abs(size) = 'Infinity' THEN
+        RAISE EXCEPTION 'size must be a finite number' USING ERRCODE = '22023';
+    END IF;
+    IF cardinality(level_prices) <> cardinality(level_sizes) THEN
+        RAISE EXCEPTION 'level_prices and level_sizes must have the same length'
+            USING ERRCODE = '22023',
+                  DETAIL = format('They have %s and %s elements.',
+                                  cardinality(level_prices), cardinality(level_sizes));
+    END IF;
+    IF EXISTS (SELECT FROM unnest(level_prices, level_sizes) AS l(p, s)
+                WHERE p IS NULL OR s IS NULL OR NOT (p > 0 AND p < 'Infinity')
+                   OR NOT (s >= 0 AND s < 'Infinity')) THEN
+        RAISE EXCEPTION 'a book level must have a price greater than zero and a size of at least zero'
+            USING ERRCODE = '22023';
+    END IF;
+    IF side = 0 THEN
+        RETURN 0.000000;
+    END IF;
+    WITH lv AS (
+        SELECT CASE WHEN inv
+                    THEN @extschema@._ceil_div(greatest(side * (mark_price - l.p), 0) * 1e20, l.p) * 1e-20
+                    ELSE greatest(side * (mark_price - l.p), 0) END AS slip,
+               l.s,
+               coalesce(sum(l.s) OVER (ORDER BY side * l.p DESC, l.ord
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+               row_number() OVER (ORDER BY side * l.p ASC, l.ord DESC) AS from_worst
+          FROM unnest(level_prices, level_sizes) WITH ORDINALITY AS l(p, s, ord))
+    SELECT coalesce(sum(lv.slip * least(lv.s, greatest(qty - lv.before, 0))), 0),
+           coalesce(max(lv.slip) FILTER (WHERE lv.from_worst = 1), 0),
+           coalesce(sum(lv.s), 0)
+      INTO num, worst, depth
+      FROM lv;
+    IF qty > depth THEN
+        num := num + (qty - depth) * (worst + CASE WHEN inv THEN penalty_rate
+                                                  ELSE penalty_rate * mark_price END);
+    END IF;
+    RETURN @extschema@._ceil_div(num * 1e6, CASE WHEN inv THEN qty ELSE qty * mark_price END) * 1e-6;
+END
+$fn$;
+
+-- Every position's liquidity add-on against a book snapshot table, one row per
+-- position: the position key (as enforcement's events name it), its symbol as
+-- text, its size and its rate.  The book has one row per level: symbol, side
+-- ('bid' or 'ask', text), price, size (contracts); columns maps other names
+-- ("book.symbol", "book.side", "book.price", "book.size") and the positions'
+-- and marks' (symbol, size, mark_price).  Instruments give the kind (optional
+-- column kind).  Positions of a symbol without a mark are left out.
+CREATE FUNCTION @extschema@.liquidity_addons(
+    positions pg_catalog.regclass, marks pg_catalog.regclass,
+    instruments pg_catalog.regclass, book pg_catalog.regclass,
+    penalty_rate pg_catalog.numeric, columns pg_catalog.jsonb DEFAULT '{}')
+RETURNS TABLE (position_key pg_catalog.jsonb, symbol pg_catalog.text,
+               size pg_catalog.numeric, addon_rate pg_catalog.numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    b_sym text := quote_ident(coalesce(columns ->> 'book.symbol', 'symbol'));
+    b_side text := quote_ident(coalesce(columns ->> 'book.side', 'side'));
+    b_price text := quote_ident(coalesce(columns ->> 'book.price', 'price'));
+    b_size text := quote_ident(coalesce(columns ->> 'book.size', 'size'));
+    src record;
+BEGIN
+    SELECT * INTO src FROM @extschema@._report_book(positions, marks, instruments,
+                                                     columns - ARRAY['book.symbol', 'book.side',
+                                                                     'book.price', 'book.size']);
+    RETURN QUERY EXECUTE format(
+        'WITH b AS (
+             SELECT CAST(x.%2$s AS pg_catalog.text) AS symbol,
+                    pg_catalog.array_agg(CAST(x.%4$s AS pg_catalog.numeric)) FILTER (WHERE x.%3$s = ''bid'') AS bid_p,
+                    pg_catalog.array_agg(CAST(x.%5$s AS pg_catalog.numeric)) FILTER (WHERE x.%3$s = ''bid'') AS bid_s,
+                    pg_catalog.array_agg(CAST(x.%4$s AS pg_catalog.numeric)) FILTER (WHERE x.%3$s = ''ask'') AS ask_p,
+                    pg_catalog.array_agg(CAST(x.%5$s AS pg_catalog.numeric)) FILTER (WHERE x.%3$s = ''ask'') AS ask_s
+               FROM %1$s x GROUP BY 1)
+         SELECT k.position_key, CAST(k.symbol AS pg_catalog.text), k.size,
+                @extschema@.liquidity_addon(k.size, k.mark_price,
+                    CASE WHEN k.size OPERATOR(pg_catalog.>) 0 THEN COALESCE(b.bid_p, ''{}'') ELSE COALESCE(b.ask_p, ''{}'') END,
+                    CASE WHEN k.size OPERATOR(pg_catalog.>) 0 THEN COALESCE(b.bid_s, ''{}'') ELSE COALESCE(b.ask_s, ''{}'') END,
+                    $1, k.kind)
+           FROM (%6$s) k
+           LEFT JOIN b ON b.symbol OPERATOR(pg_catalog.=) CAST(k.symbol AS pg_catalog.text)
+          WHERE k.mark_price IS NOT NULL
+          ORDER BY 2, 1',
+        book, b_sym, b_side, b_price, b_size, src.book_sql)
+      USING penalty_rate;
+END
+$fn$;
+-- Dynamic requirements, part 3: the figures of a position whose requirement
+-- carries an add-on rate c >= 0 (src/dynamic.c; doc/dynamic.md): every
+-- bracket's r_i + f becomes r_i + f + c, the maintenance amounts unchanged, so
+-- MM(P) = N(P)*(r_i + f + c) - A_i and the liquidation and margin-call prices
+-- are the same exact solved equations; the initial rate 1/L becomes 1/L + c.
+-- The add-on is typically volatility_addon of the instrument plus
+-- liquidity_addon of the position.  Each figure has a flat mmr form and a
+-- tiers form (one C function, which reads the rule by the declared type).
+
+CREATE FUNCTION @extschema@.dynamic_initial_margin(
+    size numeric, price numeric, leverage numeric, addon_rate numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'dynamic_initial_margin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dynamic_maintenance_margin(
+    size numeric, mark_price numeric, addon_rate numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'dynamic_maintenance_margin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dynamic_margin_status(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric,
+    addon_rate numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8)
+RETURNS @extschema@.margin_status
+AS 'MODULE_PATHNAME', 'dynamic_margin_status'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dynamic_liquidation_price(
+    size numeric, entry_price numeric, margin numeric, addon_rate numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'dynamic_liquidation_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dynamic_margin_call_price(
+    size numeric, entry_price numeric, margin numeric, addon_rate numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'dynamic_margin_call_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dynamic_maintenance_margin(
+    size numeric, mark_price numeric, addon_rate numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'dynamic_maintenance_margin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dynamic_margin_status(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric,
+    addon_rate numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8)
+RETURNS @extschema@.margin_status
+AS 'MODULE_PATHNAME', 'dynamic_margin_status'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dynamic_liquidation_price(
+    size numeric, entry_price numeric, margin numeric, addon_rate numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'dynamic_liquidation_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dynamic_margin_call_price(
+    size numeric, entry_price numeric, margin numeric, addon_rate numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'dynamic_margin_call_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- Dynamic requirements, part 4: a backtest of a maintenance rule over a mark
+-- path and order-book snapshots (doc/dynamic.md).  Which positions a rule
+-- would have liquidated, when, at which mark and add-on, and the shortfall
+-- beyond bankruptcy of closing each against the book.  A parameter sweep is
+-- one query: rules from generate_series, CROSS JOIN LATERAL backtest(...).
+
+-- rule: {"name": text, "mmr": n | "tiers": "<isomargin.tiers text>",
+--        "fee_rate": n (default 0),
+--        "volatility": {"half_life": n, "floor": n, "cap": n, "multiplier": n} (optional),
+--        "liquidity": true (optional: charge the position's liquidity add-on)}
+-- mark_path: one row per mark (symbol, mark_price, mark_time), in the names of
+-- `columns` like isomargin.shock's marks (mark_time required).  books: one row per
+-- level (symbol, side 'bid'|'ask', price, size, snapshot_time), names mapped by
+-- "book.symbol", "book.side", "book.price", "book.size", "book.snapshot_time";
+-- NULL for none.  At each mark, in mark_time order: the instrument's EWMA
+-- (as watch_volatility folds it) gives its volatility add-on; the latest
+-- snapshot at or before the mark gives each position's liquidity add-on,
+-- computed at the mark of the first step that sees the snapshot (penalty_rate
+-- beyond the book's depth) and kept until the next snapshot; a position whose
+-- dynamic_margin_status is liquidate or bankrupt is liquidated there, closed at
+-- the mark against the book: shortfall = max(0, liquidity cost - equity), the
+-- cost being the liquidity add-on times the notional (whatever the rule
+-- charges).  Positions are read as isomargin.shock reads them (their stored
+-- status, when there is one, must be below liquidate).
+CREATE FUNCTION @extschema@.backtest(
+    positions pg_catalog.regclass, instruments pg_catalog.regclass,
+    mark_path pg_catalog.regclass, books pg_catalog.regclass,
+    rule pg_catalog.jsonb,
+    penalty_rate pg_catalog.numeric DEFAULT 0.01,
+    columns pg_catalog.jsonb DEFAULT '{}')
+RETURNS TABLE (
+    rule_name     text,
+    position_key  jsonb,
+    symbol        text,
+    liquidated_at timestamptz,
+    mark_price    numeric,
+    addon_rate    numeric,
+    status        @extschema@.margin_status,
+    equity        numeric,
+    shortfall     numeric)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    cols jsonb := coalesce(columns, '{}') - ARRAY['book.symbol', 'book.side', 'book.price',
+                                                   'book.size', 'book.snapshot_time'];
+    b_sym text := quote_ident(coalesce(columns ->> 'book.symbol', 'symbol'));
+    b_side text := quote_ident(coalesce(columns ->> 'book.side', 'side'));
+    b_price text := quote_ident(coalesce(columns ->> 'book.price', 'price'));
+    b_size text := quote_ident(coalesce(columns ->> 'book.size', 'size'));
+    b_time text := quote_ident(coalesce(columns ->> 'book.snapshot_time', 'snapshot_time'));
+    m_sym text := quote_ident(coalesce(columns ->> 'marks.symbol', columns ->> 'symbol', 'symbol'));
+    m_mark text := quote_ident(coalesce(columns ->> 'mark_price', 'mark_price'));
+    m_time text := quote_ident(coalesce(columns ->> 'mark_time', 'mark_time'));
+    rname text := coalesce(rule ->> 'name', rule::text);
+    risk_arg text;
+    risk text;
+    fee numeric := coalesce((rule ->> 'fee_rate')::numeric, 0);
+    vol jsonb := rule -> 'volatility';
+    decay numeric;
+    with_liq boolean := coalesce((rule ->> 'liquidity')::boolean, false);
+    src record;
+    st record;
+    vs record;
+    snap timestamptz;
+    vaddon numeric;
+    check_sql text;
+BEGIN
+    IF positions IS NULL OR instruments IS NULL OR mark_path IS NULL OR rule IS NULL
+       OR penalty_rate IS NULL THEN
+        RAISE EXCEPTION 'positions, instruments, mark_path, rule and penalty_rate must not be null'
+            USING ERRCODE = '22023';
+    END IF;
+    IF jsonb_typeof(rule) <> 'object' OR (rule ? 'mmr') = (rule ? 'tiers') THEN
+        RAISE EXCEPTION 'rule must be a JSON object with either mmr or tiers'
+            USING ERRCODE = '22023', DETAIL = format('rule is %s.', rule);
+    END IF;
+    IF with_liq AND books IS NULL THEN
+        RAISE EXCEPTION 'a rule with liquidity needs books' USING ERRCODE = '22023';
+    END IF;
+    IF rule ? 'mmr' THEN
+        risk_arg := 'mmr => CAST($7 AS pg_catalog.numeric)';
+        risk := rule ->> 'mmr';
+    ELSE
+        risk_arg := 'tiers => CAST($7 AS @extschema@.tiers)';
+        risk := rule ->> 'tiers';
+    END IF;
+    IF vol IS NOT NULL THEN
+        decay := @extschema@.ewma_decay((vol ->> 'half_life')::numeric);
+        PERFORM @extschema@.volatility_addon(0, (vol ->> 'floor')::numeric,
+                                             (vol ->> 'cap')::numeric, (vol ->> 'multiplier')::numeric);
+    END IF;
+    IF NOT cols ? 'mark_time' THEN
+        cols := cols || jsonb_build_object('mark_time', 'mark_time');
+    END IF;
+    src := @extschema@._report_book(positions, mark_path, instruments, cols);
+
+    -- the working tables of the previous call, if any (a sweep calls this once per rule)
+    IF to_regclass('pg_temp.isomargin_bt_live') IS NOT NULL THEN
+        DROP TABLE pg_temp.isomargin_bt_live, pg_temp.isomargin_bt_out, pg_temp.isomargin_bt_vol;
+    END IF;
+    EXECUTE format('CREATE TEMP TABLE isomargin_bt_live AS
+                    SELECT b.position_key, CAST(b.symbol AS pg_catalog.text) AS sym, b.size,
+                           b.entry_price, b.margin, b.kind, b.contract_size,
+                           CAST(0 AS pg_catalog.numeric) AS liq
+                      FROM (%s) b WHERE b.size OPERATOR(pg_catalog.<>) 0', src.book_sql);
+    CREATE TEMP TABLE isomargin_bt_out (
+        rule_name text, position_key jsonb, symbol text, liquidated_at timestamptz,
+        mark_price numeric, addon_rate numeric, status @extschema@.margin_status,
+        equity numeric, shortfall numeric);
+    CREATE TEMP TABLE isomargin_bt_vol (sym text PRIMARY KEY, last_price numeric,
+                                        variance numeric, addon numeric, snap timestamptz);
+
+    check_sql := format(
+        'WITH hit AS (
+             DELETE FROM isomargin_bt_live l
+              WHERE l.sym OPERATOR(pg_catalog.=) $1
+                AND @extschema@.dynamic_margin_status(l.size, l.entry_price, $2, l.margin,
+                        $3 OPERATOR(pg_catalog.+) CASE WHEN $4 THEN l.liq ELSE 0 END, %1$s,
+                        contract_size => l.contract_size, kind => l.kind, fee_rate => $5)
+                    OPERATOR(pg_catalog.>=) CAST(''liquidate'' AS @extschema@.margin_status)
+             RETURNING l.*)
+         INSERT INTO isomargin_bt_out
+         SELECT $6, h.position_key, h.sym, $8, $2,
+                $3 OPERATOR(pg_catalog.+) CASE WHEN $4 THEN h.liq ELSE 0 END,
+                @extschema@.dynamic_margin_status(h.size, h.entry_price, $2, h.margin,
+                        $3 OPERATOR(pg_catalog.+) CASE WHEN $4 THEN h.liq ELSE 0 END, %1$s,
+                        contract_size => h.contract_size, kind => h.kind, fee_rate => $5),
+                e.equity,
+                GREATEST(CAST(0 AS pg_catalog.numeric),
+                    h.liq OPERATOR(pg_catalog.*) @extschema@.notional(h.size, $2, h.contract_size, h.kind)
+                    OPERATOR(pg_catalog.-) e.equity)
+           FROM hit h
+           CROSS JOIN LATERAL (SELECT @extschema@.equity(h.size, h.entry_price, $2, h.margin,
+                                                         h.contract_size, h.kind) AS equity) e',
+        risk_arg);
+
+    FOR st IN EXECUTE format(
+        'SELECT CAST(m.%1$s AS pg_catalog.text) AS sym, CAST(m.%2$s AS pg_catalog.numeric) AS px,
+                m.%3$s AS at
+           FROM %4$s m
+          WHERE m.%1$s IS NOT NULL AND m.%2$s IS NOT NULL AND m.%3$s IS NOT NULL
+          ORDER BY 3, 1', m_sym, m_mark, m_time, mark_path)
+    LOOP
+        SELECT * INTO vs FROM isomargin_bt_vol v WHERE v.sym = st.sym;
+        IF NOT FOUND THEN
+            INSERT INTO isomargin_bt_vol VALUES (st.sym, st.px, NULL, 0, NULL);
+            vaddon := 0;
+            snap := NULL;
+        ELSE
+            vaddon := vs.addon;
+            snap := vs.snap;
+            IF vol IS NOT NULL THEN
+                vs.variance := @extschema@.ewma_variance(vs.variance, vs.last_price, st.px, decay);
+                vaddon := @extschema@.volatility_addon(@extschema@.ewma_volatility(vs.variance),
+                                                       (vol ->> 'floor')::numeric,
+                                                       (vol ->> 'cap')::numeric,
+                                                       (vol ->> 'multiplier')::numeric);
+            END IF;
+            UPDATE isomargin_bt_vol v SET last_price = st.px, variance = vs.variance, addon = vaddon
+             WHERE v.sym = st.sym;
+        END IF;
+        IF books IS NOT NULL THEN
+            EXECUTE format('SELECT pg_catalog.max(b.%1$s) FROM %2$s b
+                             WHERE CAST(b.%3$s AS pg_catalog.text) OPERATOR(pg_catalog.=) $1
+                               AND b.%1$s OPERATOR(pg_catalog.<=) $2', b_time, books, b_sym)
+              INTO vs.snap USING st.sym, st.at;
+            IF vs.snap IS DISTINCT FROM snap THEN
+                -- a new snapshot: every live position's liquidity add-on at this mark
+                EXECUTE format(
+                    'UPDATE isomargin_bt_live l
+                        SET liq = @extschema@.liquidity_addon(l.size, $2,
+                                      CASE WHEN l.size OPERATOR(pg_catalog.>) 0 THEN k.bid_p ELSE k.ask_p END,
+                                      CASE WHEN l.size OPERATOR(pg_catalog.>) 0 THEN k.bid_s ELSE k.ask_s END,
+                                      $4, l.kind)
+                       FROM (SELECT COALESCE(pg_catalog.array_agg(CAST(b.%1$s AS pg_catalog.numeric)) FILTER (WHERE b.%2$s = ''bid''), ''{}'') AS bid_p,
+                                    COALESCE(pg_catalog.array_agg(CAST(b.%3$s AS pg_catalog.numeric)) FILTER (WHERE b.%2$s = ''bid''), ''{}'') AS bid_s,
+                                    COALESCE(pg_catalog.array_agg(CAST(b.%1$s AS pg_catalog.numeric)) FILTER (WHERE b.%2$s = ''ask''), ''{}'') AS ask_p,
+                                    COALESCE(pg_catalog.array_agg(CAST(b.%3$s AS pg_catalog.numeric)) FILTER (WHERE b.%2$s = ''ask''), ''{}'') AS ask_s
+                               FROM %4$s b
+                              WHERE CAST(b.%5$s AS pg_catalog.text) OPERATOR(pg_catalog.=) $1
+                                AND b.%6$s IS NOT DISTINCT FROM $3) k
+                      WHERE l.sym OPERATOR(pg_catalog.=) $1',
+                    b_price, b_side, b_size, books, b_sym, b_time)
+                  USING st.sym, st.px, vs.snap, penalty_rate;
+                UPDATE isomargin_bt_vol v SET snap = vs.snap WHERE v.sym = st.sym;
+            END IF;
+        END IF;
+        EXECUTE check_sql USING st.sym, st.px, vaddon, with_liq, fee, rname, risk, st.at;
+    END LOOP;
+    RETURN QUERY SELECT o.* FROM isomargin_bt_out o ORDER BY o.liquidated_at, o.symbol, o.position_key;
+END
+$fn$;
+
+-- ---- verify and the trigger-order guard (issue 19 item 3) ----
+-- Verifying an enforced table and guarding the positions trigger's order (issue 19 item 3):
+-- install/35_verify.sql, the same statements.
+-- One row per position whose stored prices or status differ from the exact
+-- figures at the state table's mark, or whose inputs enforcement refuses.
+-- The query runs as the positions owner in a security-restricted operation
+-- (run_as_owner): the caller must own the positions table, and code that
+-- owner wrote never runs with more rights than the owner's.
+CREATE FUNCTION @extschema@.verify(positions pg_catalog.regclass,
+                                   repair pg_catalog.bool DEFAULT false)
+RETURNS TABLE (
+    position_key pg_catalog.jsonb,
+    symbol       pg_catalog.text,
+    mark_price   pg_catalog.numeric,
+    columns      pg_catalog.text[],
+    stored       pg_catalog.jsonb,
+    expected     pg_catalog.jsonb,
+    repaired     pg_catalog.bool)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    e        record;
+    c        jsonb;
+    key_expr text;
+    risk_arg text;
+    rate     text;
+    bad_q  text;
+    bad      jsonb;
+    done     jsonb := '[]';
+BEGIN
+    SELECT x.* INTO e FROM @extschema@.enforcement x WHERE x.positions = verify.positions;
+    IF NOT FOUND OR verify.repair IS NULL THEN
+        IF verify.repair IS NULL THEN
+            RAISE EXCEPTION 'repair must not be null' USING ERRCODE = '22023';
+        END IF;
+        RAISE EXCEPTION 'table "%" is not enforced', verify.positions
+            USING ERRCODE = '22023';
+    END IF;
+    c := e.columns;
+    SELECT string_agg(format('%L, p.%I', a.attname, a.attname), ', ' ORDER BY ik.ord) INTO key_expr
+      FROM pg_index x
+      CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS ik(attnum, ord)
+      JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ik.attnum
+     WHERE x.indrelid = verify.positions AND x.indisprimary
+       AND ik.ord <= x.indnkeyatts;
+    key_expr := format('pg_catalog.jsonb_build_object(%s)', key_expr);
+    IF c #>> '{instruments,rate_kind}' = 'tiers' THEN
+        risk_arg := 'tiers => ';
+        rate := format('i.%I', c #>> '{instruments,rate}');
+    ELSE
+        risk_arg := 'mmr => ';
+        rate := format('CAST(i.%I AS pg_catalog.numeric)', c #>> '{instruments,rate}');
+    END IF;
+
+    -- x: each position with its instrument and the mark it was last checked
+    -- against; y: the inputs enforcement refuses; z: the figures it stores.
+    bad_q := format($q$
+        WITH v AS (
+            SELECT %1$s AS k, p.ctid AS t, CAST(p.%6$I AS pg_catalog.text) AS sym,
+                   i.%12$I IS NOT NULL AS has_ins, s.mark_price AS mark,
+                   CAST(p.%7$I AS pg_catalog.numeric) AS size,
+                   CAST(p.%8$I AS pg_catalog.numeric) AS entry,
+                   CAST(p.%9$I AS pg_catalog.numeric) AS margin,
+                   p.%2$I AS lp, p.%3$I AS mcp, p.%4$I AS bp, p.%5$I AS st,
+                   %13$s AS kind, %14$s AS cs, %15$s AS fee, %16$s AS risk
+              FROM %10$s p
+              LEFT JOIN %11$s i ON i.%12$I = p.%6$I
+              LEFT JOIN %17$s s ON s.symbol = p.%6$I),
+        w AS (
+            SELECT v.*,
+                   v.sym IS NULL OR NOT v.has_ins AS bad_symbol,
+                   NOT COALESCE(v.size OPERATOR(pg_catalog.>) '-Infinity'
+                                AND v.size OPERATOR(pg_catalog.<) 'Infinity', false) AS bad_size,
+                   NOT COALESCE(v.entry OPERATOR(pg_catalog.>) 0
+                                AND v.entry OPERATOR(pg_catalog.<) 'Infinity', false) AS bad_entry,
+                   NOT COALESCE(v.margin OPERATOR(pg_catalog.>=) 0
+                                AND v.margin OPERATOR(pg_catalog.<) 'Infinity', false) AS bad_margin
+              FROM v),
+        x AS (
+            SELECT w.*, NOT (w.bad_symbol OR w.bad_size OR w.bad_entry OR w.bad_margin) AS fixable
+              FROM w),
+        y AS (
+            SELECT x.*, f.*,
+                   CASE WHEN x.st OPERATOR(pg_catalog.>=) 'liquidate'
+                        THEN GREATEST(x.st, COALESCE(f.chk, 'ok'))
+                        ELSE COALESCE(f.chk, 'ok') END AS e_st
+              FROM x CROSS JOIN LATERAL (
+                   SELECT CASE WHEN x.fixable THEN @extschema@.liquidation_price(
+                              size => x.size, entry_price => x.entry, margin => x.margin,
+                              %18$s x.risk, contract_size => x.cs, kind => x.kind,
+                              fee_rate => x.fee, tick_size => %21$L) END AS e_lp,
+                          CASE WHEN x.fixable THEN @extschema@.margin_call_price(
+                              size => x.size, entry_price => x.entry, margin => x.margin,
+                              %18$s x.risk, contract_size => x.cs, kind => x.kind,
+                              fee_rate => x.fee, margin_call_ratio => %19$L, tick_size => %21$L) END AS e_mcp,
+                          CASE WHEN x.fixable THEN @extschema@.bankruptcy_price(
+                              size => x.size, entry_price => x.entry, margin => x.margin,
+                              contract_size => x.cs, kind => x.kind, tick_size => %21$L) END AS e_bp,
+                          CASE WHEN x.fixable AND x.mark IS NOT NULL THEN @extschema@.margin_status(
+                              size => x.size, entry_price => x.entry, mark_price => x.mark,
+                              margin => x.margin, %18$s x.risk, contract_size => x.cs,
+                              kind => x.kind, fee_rate => x.fee,
+                              margin_call_ratio => %19$L) END AS chk) f),
+        d AS (
+            SELECT y.k, y.t, y.sym, y.mark, y.fixable,
+                   y.fixable AND y.lp IS DISTINCT FROM y.e_lp AS d_lp,
+                   y.fixable AND y.mcp IS DISTINCT FROM y.e_mcp AS d_mcp,
+                   y.fixable AND y.bp IS DISTINCT FROM y.e_bp AS d_bp,
+                   y.fixable AND y.st IS DISTINCT FROM y.e_st AS d_st,
+                   y.bad_symbol, y.bad_size, y.bad_entry, y.bad_margin,
+                   y.lp, y.mcp, y.bp, y.st, y.e_lp, y.e_mcp, y.e_bp, y.e_st,
+                   y.sym AS v_sym, y.size AS v_size, y.entry AS v_entry, y.margin AS v_margin
+              FROM y)
+        SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'position_key', d.k, 'symbol', d.sym, 'mark_price', d.mark,
+                   'columns', pg_catalog.array_remove(ARRAY[
+                       CASE WHEN d.bad_symbol THEN %6$L END, CASE WHEN d.bad_size THEN %7$L END,
+                       CASE WHEN d.bad_entry THEN %8$L END, CASE WHEN d.bad_margin THEN %9$L END,
+                       CASE WHEN d.d_lp THEN %2$L END, CASE WHEN d.d_mcp THEN %3$L END,
+                       CASE WHEN d.d_bp THEN %4$L END, CASE WHEN d.d_st THEN %5$L END], NULL),
+                   'stored', CAST('{}' AS pg_catalog.jsonb)
+                       OPERATOR(pg_catalog.||) CASE WHEN d.bad_symbol THEN pg_catalog.jsonb_build_object(%6$L, d.v_sym) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.bad_size THEN pg_catalog.jsonb_build_object(%7$L, d.v_size) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.bad_entry THEN pg_catalog.jsonb_build_object(%8$L, d.v_entry) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.bad_margin THEN pg_catalog.jsonb_build_object(%9$L, d.v_margin) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.d_lp THEN pg_catalog.jsonb_build_object(%2$L, d.lp) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.d_mcp THEN pg_catalog.jsonb_build_object(%3$L, d.mcp) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.d_bp THEN pg_catalog.jsonb_build_object(%4$L, d.bp) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.d_st THEN pg_catalog.jsonb_build_object(%5$L, d.st) ELSE '{}' END,
+                   'expected', CAST('{}' AS pg_catalog.jsonb)
+                       OPERATOR(pg_catalog.||) CASE WHEN d.bad_symbol THEN pg_catalog.jsonb_build_object(%6$L, %20$L) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.bad_size THEN pg_catalog.jsonb_build_object(%7$L, 'a finite number') ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.bad_entry THEN pg_catalog.jsonb_build_object(%8$L, 'a finite number greater than zero') ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.bad_margin THEN pg_catalog.jsonb_build_object(%9$L, 'a finite number, zero or more') ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.d_lp THEN pg_catalog.jsonb_build_object(%2$L, d.e_lp) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.d_mcp THEN pg_catalog.jsonb_build_object(%3$L, d.e_mcp) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.d_bp THEN pg_catalog.jsonb_build_object(%4$L, d.e_bp) ELSE '{}' END
+                       OPERATOR(pg_catalog.||) CASE WHEN d.d_st THEN pg_catalog.jsonb_build_object(%5$L, d.e_st) ELSE '{}' END,
+                   'tid', CAST(d.t AS pg_catalog.text), 'fixable', d.fixable) ORDER BY d.k)
+          FROM d
+         WHERE NOT d.fixable OR d.d_lp OR d.d_mcp OR d.d_bp OR d.d_st $q$,
+        key_expr,
+        c #>> '{positions,liquidation_price}', c #>> '{positions,margin_call_price}',
+        c #>> '{positions,bankruptcy_price}', c #>> '{positions,status}',
+        c #>> '{positions,symbol}', c #>> '{positions,size}', c #>> '{positions,entry_price}',
+        c #>> '{positions,margin}',
+        verify.positions, e.instruments, c #>> '{instruments,symbol}',
+        coalesce('CAST(CAST(i.' || quote_ident(c #>> '{instruments,kind}')
+                 || ' AS pg_catalog.text) AS @extschema@.contract_kind)', '''linear''::@extschema@.contract_kind'),
+        coalesce('CAST(i.' || quote_ident(c #>> '{instruments,contract_size}') || ' AS pg_catalog.numeric)',
+                 '1::pg_catalog.numeric'),
+        coalesce('CAST(i.' || quote_ident(c #>> '{instruments,fee_rate}') || ' AS pg_catalog.numeric)',
+                 '0::pg_catalog.numeric'),
+        rate, e.state_table, risk_arg, e.margin_call_ratio,
+        format('an instrument of %s', e.instruments), e.tick_size);
+    bad := @extschema@.run_as_owner(verify.positions, bad_q)::jsonb;
+    IF bad IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- Repair: rewrite each fixable row's size to itself, through the positions
+    -- trigger, as enforce() computes an attached table: the trigger locks the
+    -- instrument's state row, recomputes the prices, checks the row at the
+    -- current mark (liquidate and bankrupt stay), sets the status and records
+    -- the event.  A row changed since it was read was rewritten by its own
+    -- change (its tid is gone) and is left alone.
+    IF verify.repair THEN
+        done := coalesce(@extschema@.run_as_owner(verify.positions, format(
+            'WITH u AS (UPDATE %1$s p SET %2$I = p.%2$I
+                         WHERE p.ctid OPERATOR(pg_catalog.=) ANY (CAST(%3$L AS pg_catalog.tid[]))
+                        RETURNING %4$s AS k)
+             SELECT pg_catalog.jsonb_agg(u.k) FROM u',
+            verify.positions, c #>> '{positions,size}',
+            (SELECT array_agg(r ->> 'tid') FROM jsonb_array_elements(bad) r
+              WHERE (r ->> 'fixable')::boolean), key_expr))::jsonb, '[]');
+    END IF;
+
+    RETURN QUERY
+    SELECT r -> 'position_key', r ->> 'symbol', (r ->> 'mark_price')::numeric,
+           ARRAY(SELECT jsonb_array_elements_text(r -> 'columns')),
+           r -> 'stored', r -> 'expected',
+           verify.repair AND (r ->> 'fixable')::boolean AND done @> jsonb_build_array(r -> 'position_key')
+      FROM jsonb_array_elements(bad) r;
+END
+$fn$;
+
+-- Refuses a user BEFORE ROW trigger that would fire after an attached
+-- positions table's isomargin trigger (CREATE TRIGGER, ALTER TRIGGER ...
+-- RENAME, ALTER TABLE ... ENABLE TRIGGER, or enforce() on such a table), and
+-- warns when a command leaves one of an attachment's triggers disabled or
+-- firing only on a replica (src/enforce_bypass.c).  ALWAYS, as
+-- isomargin_sql_drop.
+CREATE FUNCTION @extschema@.enforcement_ddl_check() RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'enforcement_ddl_check' LANGUAGE C;
+CREATE EVENT TRIGGER isomargin_ddl_check ON ddl_command_end
+WHEN TAG IN ('CREATE TRIGGER', 'ALTER TRIGGER', 'ALTER TABLE')
+EXECUTE FUNCTION @extschema@.enforcement_ddl_check();
+ALTER EVENT TRIGGER isomargin_ddl_check ENABLE ALWAYS;
+-- ---- end of the verify block ----

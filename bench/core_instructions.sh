@@ -37,6 +37,9 @@ psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION isomargin" >/dev/null || clus
 cluster_log "loading $rows positions"
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -v rows="$rows" -v seed=0.42 -f "$BENCH_DIR/core_load.sql" >/dev/null ||
 	cluster_die "loading the book failed"
+# the same book with dynamic add-ons, a table of its own (issue 18)
+PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -f "$BENCH_DIR/dynamic_load.sql" >/dev/null ||
+	cluster_die "loading the dynamic book failed"
 bindir=$("$PG_CONFIG" --bindir)
 cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -w stop -m fast >/dev/null ||
 	cluster_die "cannot stop the server for the single-user runs"
@@ -78,6 +81,14 @@ benches=(
 	"position_side (count)|SELECT count(isomargin.position_side(size)) FROM positions"
 	"assess (CROSS JOIN LATERAL, sum of one column)|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, mmr, contract_size, kind, fee_rate) a"
 	"assess with tiers|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, $T, contract_size, kind, fee_rate) a"
+	# dynamic requirements (issue 18): dyn_positions, the same book with an addon_rate column
+	"dynamic: bare scan of dyn_positions: sum(size)|SELECT sum(size) FROM dyn_positions"
+	"dynamic: liquidation_price without the add-on|SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate)) FROM dyn_positions"
+	"dynamic_liquidation_price|SELECT sum(isomargin.dynamic_liquidation_price(size, entry_price, margin, addon_rate, mmr, contract_size, kind, fee_rate)) FROM dyn_positions"
+	"dynamic_margin_call_price|SELECT sum(isomargin.dynamic_margin_call_price(size, entry_price, margin, addon_rate, mmr, contract_size, kind, fee_rate)) FROM dyn_positions"
+	"dynamic_maintenance_margin|SELECT sum(isomargin.dynamic_maintenance_margin(size, mark_price, addon_rate, mmr, contract_size, kind, fee_rate)) FROM dyn_positions"
+	"dynamic_margin_status (count)|SELECT count(isomargin.dynamic_margin_status($P, addon_rate, mmr, contract_size, kind, fee_rate)) FROM dyn_positions"
+	"dynamic_liquidation_price with tiers|SELECT sum(isomargin.dynamic_liquidation_price(size, entry_price, margin, addon_rate, $T, contract_size, kind, fee_rate)) FROM dyn_positions"
 )
 # ISOMARGIN_BENCH_ONLY: a regular expression; only the queries whose name matches run
 # (the start-up and the bare scan always do).

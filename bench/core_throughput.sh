@@ -62,7 +62,8 @@ cluster_build || cluster_die "build failed"
 # The whole table must fit in shared buffers, well under the quarter of them
 # past which a sequential scan reads through a small ring of buffers (about
 # 100 bytes a row: 512 bytes of shared buffers per row, at least 128MB).
-shared_mb=$(( rows * 512 / 1048576 ))
+# room for positions and dyn_positions (bench/core_dynamic.sql), about 512 bytes a row each
+shared_mb=$(( rows * 1024 / 1048576 ))
 [ "$shared_mb" -lt 128 ] && shared_mb=128
 cluster_start -c shared_buffers=${shared_mb}MB -c work_mem=64MB -c jit=on \
 	-c max_parallel_workers_per_gather=0
@@ -102,10 +103,13 @@ cluster_log "loaded in $((SECONDS - start)) s; $(psql_run -At -c "SELECT pg_size
 psql_run -f "$BENCH_DIR/core_formulas.sql" >/dev/null || cluster_die "core_formulas.sql failed"
 psql_run -f "$BENCH_DIR/core_tiers.sql" || cluster_die "core_tiers.sql failed"
 psql_run -f "$BENCH_DIR/core_whatif.sql" || cluster_die "core_whatif.sql failed"
+psql_run -f "$BENCH_DIR/core_figures.sql" || cluster_die "core_figures.sql failed"
+psql_run -f "$BENCH_DIR/core_dynamic.sql" || cluster_die "core_dynamic.sql failed"
 
 # Warm the cache: the table into shared buffers.  The row-by-row check in
 # core_run.sql then runs every query once before the timing starts.
-psql_run -At -c "SELECT pg_prewarm('positions')" >/dev/null || cluster_die "pg_prewarm failed"
+psql_run -At -c "SELECT pg_prewarm('positions'), pg_prewarm('dyn_positions')" >/dev/null ||
+	cluster_die "pg_prewarm failed"
 psql_run -At -c "SELECT sum(size) FROM positions" >/dev/null
 
 cluster_log "checking the competitors row by row, then timing ($reps runs of each query, round-robin)"

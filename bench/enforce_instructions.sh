@@ -1,29 +1,25 @@
 #!/usr/bin/env bash
-# bench/enforce_instructions.sh: instructions one committed mark update costs
-# under enforcement, counted by callgrind in a single-user backend, crossing
-# none and crossing 10 positions of a book of N (bench/enforce_book.sql).
+# bench/enforce_instructions.sh: instructions one mark update costs under
+# enforcement, counted by callgrind in a single-user backend (repeatable, unlike
+# latencies on a shared machine).
 #
-#   bash bench/enforce_instructions.sh [N] [TREE]
+#   bash bench/enforce_instructions.sh [positions]      (default 10000)
 #
-#   N     positions in the book (default 10000, at least 4000)
-#   TREE  the source tree to build and install (default: this one); pass an
-#         export of another commit (git archive) to count it on the same
-#         machine, in the same way
-#
-# Each count is one backend that runs a warm-up pair of updates then 20 more,
-# minus one that runs the warm-up pair only, divided by 20: the steady cost of
-# an update, plans prepared and caches filled.  Crossing 10, each update
-# writes 10 events (the event writing of the crossing's hot path).
+# One instrument (mmr 0.004) with `positions` longs whose liquidation prices
+# are spread 0.9 apart from 20000 up, enforced, in three databases: instruments
+# without a price_band column, with one left NULL, with a band of 50% (a code
+# without bands treats the three alike).  Each case runs 50 committed mark
+# updates in one single-user backend; the count of a backend that runs only
+# SELECT 1 is subtracted and the rest divided by 50.  Cases: moves that cross
+# nothing (+0.01 each), and moves of -9 that cross about 10 positions'
+# thresholds each.
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-n=${1:-10000}
-[[ $n =~ ^[1-9][0-9]*$ ]] && [ "$n" -ge 4000 ] || { echo "N must be a whole number >= 4000" >&2; exit 2; }
-if [ $# -ge 2 ]; then
-	ISOMARGIN_ROOT=$(cd "$2" && pwd) || exit 2
-	export ISOMARGIN_ROOT
-fi
 . "$BENCH_DIR/../test/lib/cluster.sh"
+
+rows=${1:-10000}
+[[ $rows =~ ^[1-9][0-9]*$ ]] || cluster_die "positions must be a positive whole number, not '$rows'"
 
 cluster_prereqs </dev/null
 command -v valgrind >/dev/null 2>&1 || _cluster_sudo apt-get install -y -q valgrind >/dev/null ||
@@ -31,51 +27,79 @@ command -v valgrind >/dev/null 2>&1 || _cluster_sudo apt-get install -y -q valgr
 cluster_lock
 cluster_build || cluster_die "build failed"
 cluster_start
-psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION isomargin" >/dev/null || cluster_die "CREATE EXTENSION failed"
-PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -v n="$n" \
-	-f "$BENCH_DIR/enforce_book.sql" >/dev/null || cluster_die "loading the book failed"
 bindir=$("$PG_CONFIG" --bindir)
+
+psql_run()
+{
+	PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+# Three books: no price_band column; a price_band column left NULL; a band of 50%.
+for db in book bandnull band50; do
+	psql_run -c "CREATE DATABASE $db" || cluster_die "CREATE DATABASE failed"
+	case $db in
+		book) band_col= ; band_val= ;;
+		bandnull) band_col=", price_band numeric" ; band_val=", NULL" ;;
+		band50) band_col=", price_band numeric" ; band_val=", 0.5" ;;
+	esac
+	psql_run -d "$db" -v rows="$rows" -v band_col="$band_col" -v band_val="$band_val" <<'SQL' ||
+CREATE EXTENSION isomargin;
+CREATE TABLE instruments (symbol text PRIMARY KEY, mmr numeric NOT NULL :band_col);
+CREATE TABLE marks (symbol text PRIMARY KEY, mark_price numeric NOT NULL);
+CREATE TABLE positions (id int PRIMARY KEY, symbol text NOT NULL, size numeric NOT NULL,
+                        entry_price numeric NOT NULL, margin numeric NOT NULL);
+INSERT INTO instruments VALUES ('BTC', 0.004 :band_val);
+INSERT INTO marks VALUES ('BTC', 29500);
+-- liquidation price 20000 + 0.9 i: margin = 30000 - 0.996 * lp
+INSERT INTO positions
+SELECT i, 'BTC', 1, 30000, 30000 - 0.996 * (20000 + 0.9 * i) FROM generate_series(0, :rows - 1) i;
+SELECT isomargin.enforce('positions', 'marks', 'instruments') IS NOT NULL AS enforced;
+VACUUM ANALYZE positions;
+SQL
+		cluster_die "loading the book failed"
+done
 cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -w stop -m fast >/dev/null ||
 	cluster_die "cannot stop the server for the single-user runs"
 
-# instructions of one single-user backend running the statements on stdin
-count()
+# Instructions of one single-user backend running the statements in $2 in database $1.
+count_instructions()
 {
 	local out="$CLUSTER_DIR/callgrind.out"
 	rm -f "$out"
-	cluster_as_server valgrind --tool=callgrind --callgrind-out-file="$out" \
-		"$bindir/postgres" --single -D "$CLUSTER_DIR/data" -c jit=off postgres \
-		>"$CLUSTER_DIR/single.log" 2>&1 || { tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
+	printf '%s\n' "$2" | cluster_as_server valgrind --tool=callgrind --callgrind-out-file="$out" \
+		"$bindir/postgres" --single -D "$CLUSTER_DIR/data" -c jit=off \
+		-c max_parallel_workers_per_gather=0 "$1" >"$CLUSTER_DIR/single.log" 2>&1 ||
+		{ tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
 	grep -q 'ERROR' "$CLUSTER_DIR/single.log" && { grep ERROR "$CLUSTER_DIR/single.log" >&2; return 1; }
 	sed -n 's/^summary: *//p' "$out"
 }
 
-# the mark set to $1 by a backend that is not counted
-set_mark()
+# 50 mark updates from $1 by $2 each, one statement (and transaction) each.
+updates()
 {
-	printf 'UPDATE marks SET mark_price = %s\n' "$1" |
-		cluster_as_server "$bindir/postgres" --single -D "$CLUSTER_DIR/data" postgres \
-		>"$CLUSTER_DIR/single.log" 2>&1 && ! grep -q ERROR "$CLUSTER_DIR/single.log"
+	awk -v from="$1" -v step="$2" 'BEGIN { for (i = 1; i <= 50; i++)
+		printf "UPDATE marks SET mark_price = %.2f WHERE symbol = '"'"'BTC'"'"'\n", from + i * step }'
 }
 
-# from mark b: a warm-up round a, b, then 10 more rounds; each run starts at b
-per_update()
-{
-	local a=$1 b=$2 up="UPDATE marks SET mark_price = "
-	local warm="$up$a"$'\n'"$up$b"
-	local all=$warm
-	for _ in $(seq 10); do all+=$'\n'"$up$a"$'\n'"$up$b"; done
-	local w t
-	set_mark "$b" || return 1
-	w=$(printf '%s\n' "$warm" | count) || return 1
-	t=$(printf '%s\n' "$all" | count) || return 1
-	echo $(( (t - w) / 20 ))
-}
-
-echo "isomargin enforcement: instructions per committed mark update, callgrind, N = $n"
-echo "command: bash bench/enforce_instructions.sh $n${2:+ $2}"
-echo "tree: $ISOMARGIN_ROOT ($(git -C "$ISOMARGIN_ROOT" rev-parse --short HEAD 2>/dev/null || echo 'not a git tree'))"
+echo "isomargin enforcement: instructions a mark update, $rows positions, callgrind (single-user backend)"
+echo "command: bash bench/enforce_instructions.sh $rows"
+echo "commit: $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD -- src install 2>/dev/null || echo ' (with uncommitted changes to src/ or install/)')"
 echo "$("$bindir/postgres" --version); $(valgrind --version)"
-none=$(per_update 29600 29500) || cluster_die "crossing none failed"
-ten=$(per_update 29202.8 29200) || cluster_die "crossing 10 failed"
-printf '%-28s %14s\n' "crossing none" "$none" "crossing 10 (10 events)" "$ten"
+base=$(count_instructions book "SELECT 1") || cluster_die "start-up run failed"
+# Each database's runs continue from its last mark: 29500.01 .. 29500.50 cross
+# nothing (the highest threshold is a margin-call price near 29029); then
+# 29031, 29022, ... 28590 cross the margin-call prices and, three steps later,
+# the liquidation prices of about 10 positions each (0.9 apart).
+run()
+{
+	local db=$1 name=$2 from=$3 step=$4 n
+	n=$(count_instructions "$db" "$(updates "$from" "$step")") || cluster_die "$name failed"
+	printf '%-58s %14s %12s\n' "$name" "$n" $(( (n - base) / 50 ))
+}
+printf '\n%-58s %14s %12s\n' "case" "instructions" "per update"
+run book "crossing nothing" 29500 0.01
+run book "crossing about 10 each" 29040 -9
+run bandnull "crossing nothing, price_band column (NULL)" 29500 0.01
+run bandnull "crossing about 10 each, price_band column (NULL)" 29040 -9
+run band50 "crossing nothing, price_band 0.5" 29500 0.01
+run band50 "crossing about 10 each, price_band 0.5" 29040 -9

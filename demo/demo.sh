@@ -218,6 +218,17 @@ say "report"
 q -v main="$MAIN" -v have_enforce="$HAVE_ENFORCE" -v have_reports="$HAVE_REPORTS" -v risk="$RISK" \
 	-f "$DEMO_DIR/report.sql" || die "demo/report.sql failed"
 
+# ------------------------------------------------ dynamic requirements (issue 18)
+if $HAVE_TIERS && [ "$(qv -c "SELECT to_regproc('isomargin.backtest') IS NOT NULL")" = t ]; then
+	say "backtest: the crash with and without the dynamic add-ons"
+	(cd "$OUT" && q -v main="$MAIN" -f "$DEMO_DIR/dynamic.sql") || die "demo/dynamic.sql failed"
+	if command -v gnuplot >/dev/null 2>&1; then
+		gnuplot -e "datafile='$OUT/dynamic.dat'; outfile='$OUT/dynamic.png'; symbol='$MAIN'" \
+			"$DEMO_DIR/dynamic.gnuplot" || die "gnuplot failed"
+		echo "wrote $OUT/dynamic.png"
+	fi
+fi
+
 echo
 echo "demo finished in $(secs "$(ms_since "$T_START")")"
 [ -s "$OUT/ladder.png" ] && echo "picture: $OUT/ladder.png (liquidation ladder of $MAIN before the replay)"

@@ -74,9 +74,10 @@ SELECT id, status FROM book WHERE id IN (3, 4, 5);
 SELECT position_key, symbol, old_status, new_status, mark_price, equity, maintenance_margin
   FROM isomargin.events ORDER BY id;
 
--- A NULL mark is no mark (ignored); a mark that is not a positive finite
--- price is refused (22023) and nothing changes.
+-- A NULL mark is refused (23502), and so is a mark that is not a positive
+-- finite price (22023); nothing changes.
 UPDATE marks SET mark_price = NULL WHERE symbol = 'ETH';
+SELECT mark_price FROM marks WHERE symbol = 'ETH';
 SELECT id, status FROM book WHERE id = 3;
 \set VERBOSITY sqlstate
 UPDATE marks SET mark_price = 0 WHERE symbol = 'BTC';

@@ -45,10 +45,11 @@ CREATE TABLE alice.positions (
     id alice.pk_t PRIMARY KEY, symbol alice.sym_t NOT NULL, size numeric NOT NULL,
     entry_price numeric NOT NULL,
     margin numeric NOT NULL CHECK (margin OPERATOR(alice.====) margin));
--- the hostile trigger
+-- the hostile trigger (named to fire before isomargin's: enforcement refuses a BEFORE
+-- ROW trigger that fires after it, sql/enforce_verify.sql)
 CREATE FUNCTION alice.on_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN PERFORM alice.hostile('trigger ' || TG_NAME); RETURN NEW; END $$;
-CREATE TRIGGER zz_hostile BEFORE UPDATE ON alice.positions
+CREATE TRIGGER a_hostile BEFORE UPDATE ON alice.positions
     FOR EACH ROW EXECUTE FUNCTION alice.on_update();
 INSERT INTO alice.instruments VALUES ('BTC', 0.004);
 INSERT INTO alice.marks VALUES ('BTC', 30000);

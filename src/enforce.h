@@ -6,12 +6,16 @@
  * install/30_enforce.sql attaches the triggers (isomargin.enforce) and
  * records each attachment in isomargin.enforcement; doc/enforcement.md is
  * the reference.  The C side is split by job:
+ *	 enforce_contract.c	 the attachment contract: columns, types, rule, symbol
+ *						 (enforce_contract.h), shared with enforce() and the reports
+ *	 enforce_contract_sql.c isomargin._attachment_contract, its SQL face
  *	 enforce_config.c	 the attachment read from the catalog, cached per trigger
  *	 enforce_sql.c		 the SQL each trigger runs, prepared once per trigger
  *	 enforce_compute.c	 a position's prices and status, by the engine
  *	 enforce_spi.c		 running plans as the tables' owner; events and NOTIFY
  *	 enforce_lock.c		 a mark or instrument pass's locks, taken without deadlock
  *	 enforce_drop.c		 the sql_drop event trigger: enforced tables are not dropped
+ *	 enforce_recheck.c	 the operator functions: confirm_mark, recheck
  *	 enforce_*_trigger.c the trigger functions themselves
  *
  * Every trigger locks the instrument's row of the attachment's state table
@@ -32,6 +36,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
+#include "enforce_contract.h"
 #include "rule.h"
 
 /*
@@ -58,42 +63,6 @@ typedef enum EnforceCause
  */
 #define ENFORCE_PRICE_UNIT_SCALE	MARGIN_PRICE_MIN_SCALE
 
-typedef enum EnforceRole
-{
-	ENFORCE_POSITIONS,
-	ENFORCE_MARKS,
-	ENFORCE_INSTRUMENTS
-} EnforceRole;
-
-typedef enum EnforceColumnId
-{
-	COL_POS_SYMBOL,
-	COL_POS_SIZE,
-	COL_POS_ENTRY,
-	COL_POS_MARGIN,
-	COL_POS_LP,
-	COL_POS_MCP,
-	COL_POS_BP,
-	COL_POS_STATUS,
-	COL_POS_CHANGED_AT,
-	COL_MARK_SYMBOL,
-	COL_MARK_PRICE,
-	COL_INS_SYMBOL,
-	COL_INS_KIND,				/* optional: linear */
-	COL_INS_CS,					/* optional: 1 */
-	COL_INS_RATE,				/* mmr (numeric) or tiers (isomargin.tiers) */
-	COL_INS_FEE,				/* optional: 0 */
-	ENFORCE_NCOLS
-} EnforceColumnId;
-
-typedef struct EnforceColumn
-{
-	const char *key;			/* conventional name */
-	char	   *name;			/* actual column; NULL: optional and absent */
-	AttrNumber	attnum;
-	Oid			type;			/* base type */
-} EnforceColumn;
-
 typedef enum EnforcePlanId
 {
 	PLAN_STATE_SHARE,			/* position: lock the symbol's state, read the mark */
@@ -118,6 +87,17 @@ typedef enum EnforcePlanId
 	PLAN_POSITIONS_OF_SKIP,
 	PLAN_POSITIONS_OF_PEEK,
 	PLAN_WAIT_ROW,				/* lock one position by ctid, waiting */
+	/* marks held back, confirmed, rechecked (enforce_mark_trigger.c, enforce_recheck.c) */
+	PLAN_MARK_EVENTS,			/* isomargin.mark_events rows */
+	PLAN_STATE_SET_HELD,		/* marks: new marks and held marks, with their times */
+	PLAN_EVENTS_AUDITED,		/* events naming who and why */
+	PLAN_FLAGGED_OF,			/* recheck: the liquidate and bankrupt positions of a symbol */
+	PLAN_FLAGGED_OF_SKIP,
+	PLAN_FLAGGED_OF_PEEK,
+	/* marks: the statements above for one instrument, cheaper to start and run */
+	PLAN_STATE_LOCK_ONE,
+	PLAN_CANDIDATES_ONE,
+	PLAN_STATE_SET_MARK_ONE,
 	ENFORCE_NPLANS
 } EnforcePlanId;
 
@@ -143,9 +123,23 @@ typedef struct EnforceAttachment
 	char	   *qinstruments;
 	char	   *qstate;
 	char	   *positions_name; /* for messages */
-	EnforceColumn cols[ENFORCE_NCOLS];
-	bool		rate_is_tiers;
+	Contract	c;				/* the columns, resolved (enforce_contract.c) */
 	Dec			call_ratio;
+	Dec			tick;			/* of the stored prices; 0: none */
+	/*
+	 * mark_time, when mapped: ticks older than the current mark do not move
+	 * it.  A state table made before 0.2.0 has neither mark_time nor
+	 * held_price until ALTER EXTENSION UPDATE adds them: until then marks
+	 * are taken as they were (the last written) and none is held.
+	 */
+	bool		state_has_held;
+	bool		has_time;
+	Oid			time_type;
+	Oid			time_array;
+	Oid			time_collation;
+	int16		time_len;
+	bool		time_byval;
+	FmgrInfo	time_cmp;
 	/* the symbol type, shared by the three tables */
 	Oid			sym_type;
 	Oid			sym_array;
@@ -173,6 +167,20 @@ typedef struct EnforceAttachment
 	SPIPlanPtr	plans[ENFORCE_NPLANS];
 } EnforceAttachment;
 
+/*
+ * The instrument columns enforcement reads, in the order the instrument
+ * plans select them and EnforceInstrumentRow holds them (enforce_compute.c).
+ */
+#define ENFORCE_NINS 6
+extern const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS];
+
+/* One instrument's row as read: values[i] of enforce_instrument_cols[i]. */
+typedef struct EnforceInstrumentRow
+{
+	Datum		values[ENFORCE_NINS];
+	bool		nulls[ENFORCE_NINS];
+} EnforceInstrumentRow;
+
 /* One instrument's rule (rule.h), with the attachment's margin-call ratio. */
 typedef struct EnforceInstrument
 {
@@ -180,6 +188,9 @@ typedef struct EnforceInstrument
 	Rule		rule;			/* points into itself: filled in place, never copied */
 	Datum		symbol;			/* for messages */
 	EnforceAttachment *attachment;
+	bool		has_band;		/* price_band: the largest relative move of a mark */
+	Dec			band;
+	Dec			addon;			/* addon_rate: the dynamic add-on rate, 0 when absent (doc/dynamic.md) */
 } EnforceInstrument;
 
 /* A position's inputs and what enforcement stores for it. */
@@ -212,11 +223,15 @@ extern EnforceAttachment *enforce_attachment(FunctionCallInfo fcinfo, EnforceRol
 extern SPIPlanPtr enforce_plan(EnforceAttachment *att, EnforcePlanId id);
 extern void enforce_check_trigger(FunctionCallInfo fcinfo, const char *funcname,
 								  EnforceRole role);
+extern EnforceAttachment *enforce_attachment_of(Oid positions, Oid nsp, EnforceRole role);
+extern void enforce_attachment_release(EnforceAttachment *att);
 extern Oid	enforce_rel_owner(Oid relid);
 
 /* enforce_sql.c */
 extern char *enforce_plan_sql(EnforceAttachment *att, EnforcePlanId id,
 							  int *nargs, Oid *argtypes);
+extern int	enforce_plan_options(EnforcePlanId id);
+extern bool enforce_plan_by_index(EnforcePlanId id);
 
 /* enforce_compute.c */
 extern Dec	enforce_read_dec(EnforceAttachment *att, EnforceColumnId col, Datum d,
@@ -227,7 +242,9 @@ extern void enforce_read_pass_row(EnforceAttachment *att, HeapTuple t, TupleDesc
 extern void enforce_missing_instrument(EnforceAttachment *att, Datum symbol) pg_attribute_noreturn();
 extern Dec	enforce_read_mark(EnforceAttachment *att, Datum d);
 extern void enforce_instrument_from_row(EnforceAttachment *att, EnforceInstrument *ins,
-										Datum symbol, Datum *values, bool *nulls);
+										Datum symbol, const EnforceInstrumentRow *row);
+extern void enforce_instrument_read(HeapTuple t, TupleDesc d, int first,
+									EnforceInstrumentRow *row);
 extern void enforce_position_figures(EnforceAttachment *att, const EnforceInstrument *ins,
 									 Dec size, Dec entry, Dec margin,
 									 bool has_mark, Dec mark, EnforceFigures *out);
@@ -300,5 +317,23 @@ extern void enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum 
 							   Dec size, Dec entry, Dec margin);
 extern void enforce_events_write(EnforceAttachment *att, EnforceEvents *ev);
 extern Datum enforce_event_key(EnforceAttachment *att, HeapTuple tuple, TupleDesc desc);
+
+/* enforce_mark_trigger.c: an operator confirms the mark a price band held back */
+extern Dec	enforce_confirm_mark(EnforceAttachment *att, Datum symbol, const char *reason);
+
+/* Who runs an operator function, for events: current_user, and session_user when it differs. */
+extern char *enforce_actor(Oid user);
+extern void enforce_mark_events_write(EnforceAttachment *att, int n, Datum *symbol,
+									  const char *event, Datum *mark, Datum *current,
+									  const char *actor, const char *reason);
+extern void enforce_events_write_audited(EnforceAttachment *att, EnforceEvents *ev,
+										 const char *actor, const char *reason);
+
+/* enforce_xact_cache.c: an instrument's state lock, mark and rule, once per transaction */
+extern const EnforceInstrument *enforce_instrument_locked(EnforceAttachment *a, Datum symbol,
+														  bool *has_mark, Dec *mark, bool *spi);
+
+/* enforce_bypass.c: no BEFORE ROW trigger fires after the positions trigger */
+extern void enforce_check_trigger_order(TriggerData *td);
 
 #endif

@@ -8,7 +8,10 @@
  * from it, and stays locked until commit: a mark update on the instrument
  * (which locks it FOR NO KEY UPDATE) either committed first, and its mark
  * is the one read here, or waits for this transaction, and then its
- * candidate search sees this row with the prices written here.
+ * candidate search sees this row with the prices written here.  So the
+ * lock, the mark and the rule are taken once per instrument and
+ * transaction (enforce_xact_cache.c); SPI is connected only for that, and
+ * for an event.
  *
  * Status: a new row, a change of symbol, size, entry price or margin, or a
  * status written explicitly takes the check at the mark as it is.  Any
@@ -43,7 +46,7 @@ typedef struct PositionRow
 static Datum
 attr(HeapTuple t, TupleDesc d, EnforceAttachment *a, EnforceColumnId id, bool *isnull)
 {
-	return heap_getattr(t, a->cols[id].attnum, d, isnull);
+	return heap_getattr(t, a->c.cols[id].attnum, d, isnull);
 }
 
 static void
@@ -77,7 +80,7 @@ same_inputs(EnforceAttachment *a, HeapTuple oldt, HeapTuple newt, TupleDesc desc
 
 	for (int i = 0; i < (int) lengthof(inputs); i++)
 	{
-		AttrNumber	att = a->cols[inputs[i]].attnum;
+		AttrNumber	att = a->c.cols[inputs[i]].attnum;
 		Form_pg_attribute f = TupleDescAttr(desc, att - 1);
 		bool		on,
 					nn;
@@ -115,24 +118,6 @@ event_cause(bool is_update, bool inputs_changed, const PositionRow *old, const P
 	return CAUSE_ENFORCE;
 }
 
-static void
-load_instrument(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, MemoryContext keep)
-{
-	Datum		arg = symbol;
-	Datum		values[4];
-	bool		nulls[4];
-	MemoryContext old;
-
-	enforce_execute(a, PLAN_INSTRUMENT, &arg, NULL, false, 0);
-	if (SPI_processed == 0)
-		enforce_missing_instrument(a, symbol);
-	for (int i = 0; i < 4; i++)
-		values[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[i]);
-	old = MemoryContextSwitchTo(keep);
-	enforce_instrument_from_row(a, ins, symbol, values, nulls);
-	MemoryContextSwitchTo(old);
-}
-
 Datum
 enforce_positions_trigger(PG_FUNCTION_ARGS)
 {
@@ -147,7 +132,8 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	bool		inputs_changed = true;
 	bool		keep_severe = false;
 	MemoryContext caller = CurrentMemoryContext;
-	EnforceInstrument ins;
+	const EnforceInstrument *ins;
+	bool		spi = false;
 	EnforceFigures f;
 	Dec			mark = dec_from_int(0);
 	bool		has_mark;
@@ -167,11 +153,9 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(td->tg_relation);
 
 	a = enforce_attachment(fcinfo, ENFORCE_POSITIONS);
+	enforce_check_trigger_order(td);
 	if (is_update && enforce_internal_writes > 0 && same_inputs(a, oldtup, newtup, desc))
 		return PointerGetDatum(newtup);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	MemoryContextSwitchTo(caller);
 	enforce_become(a->owner, &save);
 
 	read_row(a, newtup, desc, &new);
@@ -179,7 +163,7 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("column \"%s\" of table \"%s\" must not be null",
-						a->cols[COL_POS_SYMBOL].name, a->positions_name)));
+						a->c.cols[COL_POS_SYMBOL].name, a->positions_name)));
 	if (is_update)
 	{
 		read_row(a, oldtup, desc, &old);
@@ -193,25 +177,23 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	}
 	enforce_check_position(a, new.size, new.entry, new.margin);
 
-	has_mark = enforce_lock_state(a, PLAN_STATE_SHARE, new.symbol, &mark, caller);
-	load_instrument(a, new.symbol, &ins, caller);
-
-	MemoryContextSwitchTo(caller);
-	enforce_position_figures(a, &ins, new.size, new.entry, new.margin, has_mark, mark, &f);
+	/* the state row locked FOR SHARE, the mark, the rule: once per transaction */
+	ins = enforce_instrument_locked(a, new.symbol, &has_mark, &mark, &spi);
+	enforce_position_figures(a, ins, new.size, new.entry, new.margin, has_mark, mark, &f);
 	status = enforce_next_status(is_update && old.has_status, is_update ? old.status : MARGIN_OK,
 								 f.check, keep_severe);
 	status_changed = !is_update || !old.has_status || status != old.status;
 
-	cols[0] = a->cols[COL_POS_LP].attnum;
+	cols[0] = a->c.cols[COL_POS_LP].attnum;
 	vals[0] = enforce_price_datum(f.has_lp, f.lp, &nulls[0]);
-	cols[1] = a->cols[COL_POS_MCP].attnum;
+	cols[1] = a->c.cols[COL_POS_MCP].attnum;
 	vals[1] = enforce_price_datum(f.has_mcp, f.mcp, &nulls[1]);
-	cols[2] = a->cols[COL_POS_BP].attnum;
+	cols[2] = a->c.cols[COL_POS_BP].attnum;
 	vals[2] = enforce_price_datum(f.has_bp, f.bp, &nulls[2]);
-	cols[3] = a->cols[COL_POS_STATUS].attnum;
+	cols[3] = a->c.cols[COL_POS_STATUS].attnum;
 	vals[3] = ObjectIdGetDatum(a->status_oid[status]);
 	nulls[3] = false;
-	cols[4] = a->cols[COL_POS_CHANGED_AT].attnum;
+	cols[4] = a->c.cols[COL_POS_CHANGED_AT].attnum;
 	if (status_changed)
 	{
 		vals[4] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
@@ -227,6 +209,10 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	{
 		EnforceEvents ev;
 
+		if (!spi && SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		MemoryContextSwitchTo(caller);
+		spi = true;
 		enforce_events_init(&ev, 1, event_cause(is_update, inputs_changed, &old, &new));
 		enforce_events_add(&ev, a, enforce_event_key(a, newtup, desc),
 						   CStringGetTextDatum(enforce_symbol_text(a, new.symbol)),
@@ -236,6 +222,7 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	}
 
 	enforce_restore(&save);
-	SPI_finish();
+	if (spi)
+		SPI_finish();
 	return PointerGetDatum(newtup);
 }

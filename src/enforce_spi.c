@@ -27,6 +27,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
@@ -49,24 +50,34 @@ enforce_restore(const EnforceUser *save)
 	SetUserIdAndSecContext(save->saved_user, save->saved_context);
 }
 
+static int
+run_plan(SPIPlanPtr plan, Datum *values, const char *nulls, bool latest, long tcount)
+{
+	if (latest && IsolationUsesXactSnapshot())
+	{
+		CommandCounterIncrement();
+		return SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+									GetTransactionSnapshot(), false, true, tcount);
+	}
+	return SPI_execute_plan(plan, values, nulls, false, tcount);
+}
+
 /* A write of the state table, let through its guard (enforce_guard.c). */
 static pg_noinline int
-execute_state_write(SPIPlanPtr plan, Datum *values, const char *nulls)
+run_state_write(SPIPlanPtr plan, Datum *values, const char *nulls, bool latest, long tcount)
 {
 	int			rc;
 
 	enforce_state_writes++;
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(plan, values, nulls, false, 0);
+		rc = run_plan(plan, values, nulls, latest, tcount);
 	}
 	PG_FINALLY();
 	{
 		enforce_state_writes--;
 	}
 	PG_END_TRY();
-	if (rc < 0)
-		elog(ERROR, "isomargin enforcement state statement failed: %s", SPI_result_code_string(rc));
 	return rc;
 }
 
@@ -76,19 +87,24 @@ enforce_execute(EnforceAttachment *att, EnforcePlanId id, Datum *values,
 {
 	SPIPlanPtr	plan = enforce_plan(att, id);
 	int			rc;
+	int			nest = -1;
 	bool		writes_state = id == PLAN_STATE_ENSURE || id == PLAN_STATE_ENSURE_MANY ||
-		id == PLAN_STATE_SET_MARKS || id == PLAN_STATE_TOUCH;
+		id == PLAN_STATE_SET_MARKS || id == PLAN_STATE_TOUCH || id == PLAN_STATE_SET_HELD ||
+		id == PLAN_STATE_SET_MARK_ONE;
 
-	if (writes_state)
-		return execute_state_write(plan, values, nulls);
-	if (latest && IsolationUsesXactSnapshot())
+	/* planned (on any execution, after an invalidation) by the state table's index */
+	if (enforce_plan_by_index(id))
 	{
-		CommandCounterIncrement();
-		rc = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
-								  GetTransactionSnapshot(), false, true, tcount);
+		nest = NewGUCNestLevel();
+		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 	}
+	if (writes_state)
+		rc = run_state_write(plan, values, nulls, latest, tcount);
 	else
-		rc = SPI_execute_plan(plan, values, nulls, false, tcount);
+		rc = run_plan(plan, values, nulls, latest, tcount);
+	if (nest >= 0)
+		AtEOXact_GUC(true, nest);
 	if (rc < 0)
 		elog(ERROR, "isomargin enforcement statement %d failed: %s", (int) id,
 			 SPI_result_code_string(rc));
@@ -218,15 +234,18 @@ enforce_events_add(EnforceEvents *ev, EnforceAttachment *att, Datum key, Datum s
  * folds identical notifications of a transaction into one, so a listener
  * hears once per transaction and attachment, however many events it wrote.
  */
-void
-enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
+static void
+events_write(EnforceAttachment *att, EnforceEvents *ev, EnforcePlanId plan,
+			 const char *actor, const char *reason)
 {
 	Oid			status_type = att->status_type;
-	Datum		values[15];
+	Datum		values[17];
+	char		nulls[17];
 	EnforceUser save;
 
 	if (ev->n == 0)
 		return;
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = ObjectIdGetDatum(att->positions);
 	values[1] = enforce_array(ev->key, NULL, ev->n, JSONBOID);
 	values[2] = enforce_array(ev->symbol, NULL, ev->n, TEXTOID);
@@ -238,12 +257,71 @@ enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
 	values[8] = ObjectIdGetDatum(att->cause_oid[ev->cause]);
 	for (int j = 0; j < (int) lengthof(ev->snap); j++)
 		values[9 + j] = enforce_array(ev->snap[j], ev->snap_null[j], ev->n, NUMERICOID);
+	values[15] = actor ? CStringGetTextDatum(actor) : (Datum) 0;
+	nulls[15] = actor ? ' ' : 'n';
+	values[16] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	nulls[16] = reason ? ' ' : 'n';
 
 	enforce_become(att->events_owner, &save);
-	enforce_execute(att, PLAN_EVENTS_MANY, values, NULL, false, 0);
+	enforce_execute(att, plan, values, nulls, false, 0);
 	enforce_restore(&save);
 	Async_Notify(ENFORCE_CHANNEL, att->qpositions);
 }
+
+void
+enforce_events_write(EnforceAttachment *att, EnforceEvents *ev)
+{
+	events_write(att, ev, PLAN_EVENTS_MANY, NULL, NULL);
+}
+
+/* ---- attachment contract and marks block: audited events and mark events ---- */
+
+/* events naming who changed the statuses and why (an operator's recheck) */
+void
+enforce_events_write_audited(EnforceAttachment *att, EnforceEvents *ev, const char *actor,
+							 const char *reason)
+{
+	events_write(att, ev, PLAN_EVENTS_AUDITED, actor, reason);
+}
+
+char *
+enforce_actor(Oid user_id)
+{
+	char	   *user = GetUserNameFromId(user_id, false);
+	char	   *session = GetUserNameFromId(GetSessionUserId(), false);
+
+	if (strcmp(user, session) == 0)
+		return user;
+	return psprintf("%s (session %s)", user, session);
+}
+
+/* n rows of isomargin.mark_events for the symbols' marks held, confirmed or dropped */
+void
+enforce_mark_events_write(EnforceAttachment *att, int n, Datum *symbol, const char *event,
+						  Datum *mark, Datum *current, const char *actor, const char *reason)
+{
+	Datum		values[7];
+	char		nulls[7];
+	EnforceUser save;
+
+	if (n == 0)
+		return;
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = ObjectIdGetDatum(att->positions);
+	values[1] = enforce_array(symbol, NULL, n, TEXTOID);
+	values[2] = CStringGetTextDatum(event);
+	values[3] = enforce_array(mark, NULL, n, NUMERICOID);
+	values[4] = enforce_array(current, NULL, n, NUMERICOID);
+	values[5] = actor ? CStringGetTextDatum(actor) : (Datum) 0;
+	nulls[5] = actor ? ' ' : 'n';
+	values[6] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	nulls[6] = reason ? ' ' : 'n';
+	enforce_become(att->events_owner, &save);
+	enforce_execute(att, PLAN_MARK_EVENTS, values, nulls, false, 0);
+	enforce_restore(&save);
+}
+
+/* ---- end of the attachment contract and marks block ---- */
 
 /* The event key of a position row: jsonb of its primary key, built as the positions owner. */
 Datum

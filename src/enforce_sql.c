@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "nodes/parsenodes.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -29,14 +30,14 @@
 static const char *
 col(EnforceAttachment *a, EnforceColumnId id)
 {
-	return quote_identifier(a->cols[id].name);
+	return quote_identifier(a->c.cols[id].name);
 }
 
 /* alias.column, or a typed NULL for an optional column that is absent */
 static char *
 col_or_null(EnforceAttachment *a, const char *alias, EnforceColumnId id)
 {
-	if (a->cols[id].name == NULL)
+	if (a->c.cols[id].name == NULL)
 		return "NULL";
 	return psprintf("%s.%s", alias, col(a, id));
 }
@@ -47,15 +48,13 @@ status_literal(EnforceAttachment *a, const char *label)
 	return psprintf("'%s'::%s.margin_status", label, a->qnsp);
 }
 
-/* The instrument columns every schedule needs, in the order enforce_instrument_from_row reads them. */
+/* The instrument columns (enforce_instrument_cols), in order. */
 static void
 instrument_columns(StringInfo s, EnforceAttachment *a)
 {
-	appendStringInfo(s, "%s, %s, i.%s, %s",
-					 col_or_null(a, "i", COL_INS_KIND),
-					 col_or_null(a, "i", COL_INS_CS),
-					 col(a, COL_INS_RATE),
-					 col_or_null(a, "i", COL_INS_FEE));
+	for (int i = 0; i < ENFORCE_NINS; i++)
+		appendStringInfo(s, "%s%s", i ? ", " : "",
+						 col_or_null(a, "i", enforce_instrument_cols[i]));
 }
 
 /* ctid, key, size, entry, margin, status: what a pass over positions reads */
@@ -68,11 +67,28 @@ position_columns(StringInfo s, EnforceAttachment *a)
 }
 
 static void
-range(StringInfo s, EnforceAttachment *a, EnforceColumnId price)
+range(StringInfo s, EnforceAttachment *a, EnforceColumnId price, const char *lo, const char *hi)
 {
 	appendStringInfo(s,
-					 "p.%s OPERATOR(pg_catalog.>=) m.lo AND p.%s OPERATOR(pg_catalog.<=) m.hi",
-					 col(a, price), col(a, price));
+					 "p.%s OPERATOR(pg_catalog.>=) %s AND p.%s OPERATOR(pg_catalog.<=) %s",
+					 col(a, price), lo, col(a, price), hi);
+}
+
+/* A candidate's symbol and the stored price of its next threshold in [lo, hi]. */
+static void
+candidate_where(StringInfo s, EnforceAttachment *a, const char *sym, const char *lo, const char *hi)
+{
+	appendStringInfo(s, " FROM %s p WHERE p.%s %s (%s%s) AND ((p.%s OPERATOR(pg_catalog.<) %s AND ",
+					 a->qpositions, col(a, COL_POS_SYMBOL), a->sym_eq, sym, a->sym_collate,
+					 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
+	range(s, a, COL_POS_MCP, lo, hi);
+	appendStringInfo(s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
+					 col(a, COL_POS_STATUS), status_literal(a, "margin_call"));
+	range(s, a, COL_POS_LP, lo, hi);
+	appendStringInfo(s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
+					 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
+	range(s, a, COL_POS_BP, lo, hi);
+	appendStringInfo(s, ")) ORDER BY %s", a->pk_order);
 }
 
 /*
@@ -90,10 +106,12 @@ lock_clause(EnforcePlanId id, const char *alias)
 			return psprintf(" FOR NO KEY UPDATE OF %s", alias);
 		case PLAN_CANDIDATES:
 		case PLAN_POSITIONS_OF:
+		case PLAN_FLAGGED_OF:
 			return psprintf(" FOR NO KEY UPDATE OF %s NOWAIT", alias);
 		case PLAN_STATE_LOCK_MANY_SKIP:
 		case PLAN_CANDIDATES_SKIP:
 		case PLAN_POSITIONS_OF_SKIP:
+		case PLAN_FLAGGED_OF_SKIP:
 			return psprintf(" FOR NO KEY UPDATE OF %s SKIP LOCKED", alias);
 		default:
 			return "";
@@ -169,13 +187,14 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			appendStringInfoString(&s, ") p");
 			break;
 
+		case PLAN_EVENTS_AUDITED:
 		case PLAN_EVENTS_MANY:
 			if (!OidIsValid(a->cause_type))
 			{
 				events_insert_0_1(&s, a, nargs, argtypes);
 				break;
 			}
-			*nargs = 15;
+			*nargs = id == PLAN_EVENTS_AUDITED ? 17 : 15;
 			argtypes[0] = REGCLASSOID;
 			argtypes[1] = JSONBARRAYOID;
 			argtypes[2] = TEXTARRAYOID;
@@ -187,20 +206,24 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			argtypes[8] = a->cause_type;
 			for (int j = 9; j < 15; j++)
 				argtypes[j] = NUMERICARRAYOID;
+			argtypes[15] = TEXTOID;
+			argtypes[16] = TEXTOID;
 			appendStringInfo(&s,
 							 "INSERT INTO %s.events (positions, position_key, symbol, old_status, "
 							 "new_status, mark_price, equity, maintenance_margin, cause, size, "
 							 "entry_price, margin, liquidation_price, margin_call_price, "
-							 "bankruptcy_price) "
+							 "bankruptcy_price%s) "
 							 "SELECT $1, u.k, u.s, u.o, u.n, u.m, u.e, u.mm, $9, u.sz, u.en, u.mg, "
-							 "u.lp, u.mcp, u.bp FROM ROWS FROM "
+							 "u.lp, u.mcp, u.bp%s FROM ROWS FROM "
 							 "(pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
 							 "pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), "
 							 "pg_catalog.unnest($8), pg_catalog.unnest($10), pg_catalog.unnest($11), "
 							 "pg_catalog.unnest($12), pg_catalog.unnest($13), pg_catalog.unnest($14), "
 							 "pg_catalog.unnest($15)) "
 							 "AS u(k, s, o, n, m, e, mm, sz, en, mg, lp, mcp, bp)",
-							 a->qnsp);
+							 a->qnsp,
+							 id == PLAN_EVENTS_AUDITED ? ", actor, reason" : "",
+							 id == PLAN_EVENTS_AUDITED ? ", $16, $17" : "");
 			break;
 
 		case PLAN_STATE_LOCK_MANY:
@@ -209,9 +232,11 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			*nargs = 1;
 			argtypes[0] = a->sym_array;
 			appendStringInfo(&s,
-							 "SELECT m.ord, s.mark_price FROM ROWS FROM (pg_catalog.unnest($1)) "
+							 "SELECT m.ord, s.mark_price, %s%s FROM ROWS FROM (pg_catalog.unnest($1)) "
 							 "WITH ORDINALITY AS m(sym, ord) JOIN %s s ON s.symbol %s (m.sym%s) "
 							 "ORDER BY m.ord%s",
+							 a->state_has_held ? "s.held_price" : "NULL::pg_catalog.numeric",
+							 a->has_time ? ", s.mark_time, s.held_time" : "",
 							 a->qstate, eq, coll, lock_clause(id, "s"));
 			break;
 
@@ -239,17 +264,40 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 				position_columns(&s, a);
 			else
 				appendStringInfoString(&s, "p.ctid");
-			appendStringInfo(&s, " FROM %s p WHERE p.%s %s (m.sym%s) AND ((p.%s OPERATOR(pg_catalog.<) %s AND ",
-							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll,
-							 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
-			range(&s, a, COL_POS_MCP);
-			appendStringInfo(&s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
-							 col(a, COL_POS_STATUS), status_literal(a, "margin_call"));
-			range(&s, a, COL_POS_LP);
-			appendStringInfo(&s, ") OR (p.%s OPERATOR(pg_catalog.=) %s AND ",
-							 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
-			range(&s, a, COL_POS_BP);
-			appendStringInfo(&s, ")) ORDER BY %s%s) c", a->pk_order, lock_clause(id, "p"));
+			candidate_where(&s, a, "m.sym", "m.lo", "m.hi");
+			appendStringInfo(&s, "%s) c", lock_clause(id, "p"));
+			break;
+
+		case PLAN_CANDIDATES_ONE:
+			*nargs = 3;
+			argtypes[0] = a->sym_type;
+			argtypes[1] = NUMERICOID;
+			argtypes[2] = NUMERICOID;
+			appendStringInfoString(&s, "SELECT CAST(1 AS pg_catalog.int8), ");
+			position_columns(&s, a);
+			candidate_where(&s, a, "$1", "$2", "$3");
+			appendStringInfoString(&s, lock_clause(PLAN_CANDIDATES, "p"));
+			break;
+
+		case PLAN_STATE_LOCK_ONE:
+			*nargs = 1;
+			argtypes[0] = a->sym_type;
+			appendStringInfo(&s,
+							 "SELECT CAST(1 AS pg_catalog.int8), s.mark_price, %s%s FROM %s s "
+							 "WHERE s.symbol %s ($1%s) FOR NO KEY UPDATE OF s",
+							 a->state_has_held ? "s.held_price" : "NULL::pg_catalog.numeric",
+							 a->has_time ? ", s.mark_time, s.held_time" : "",
+							 a->qstate, eq, coll);
+			break;
+
+		case PLAN_STATE_SET_MARK_ONE:
+			*nargs = 2;
+			argtypes[0] = a->sym_type;
+			argtypes[1] = NUMERICOID;
+			appendStringInfo(&s,
+							 "UPDATE %s s SET mark_price = $2, updated_at = pg_catalog.now() "
+							 "WHERE s.symbol %s ($1%s)",
+							 a->qstate, eq, coll);
 			break;
 
 		case PLAN_INSTRUMENTS_MANY:
@@ -275,14 +323,60 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			break;
 
 		case PLAN_STATE_SET_MARKS:
-			*nargs = 2;
+			/* per symbol: the new mark (and its time) */
+			*nargs = a->has_time ? 3 : 2;
 			argtypes[0] = a->sym_array;
 			argtypes[1] = NUMERICARRAYOID;
+			argtypes[2] = a->time_array;
 			appendStringInfo(&s,
-							 "UPDATE %s s SET mark_price = u.p, updated_at = pg_catalog.now() "
-							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(sym, p) "
+							 "UPDATE %s s SET mark_price = u.p, updated_at = pg_catalog.now()%s "
+							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)%s) AS u(sym, p%s) "
 							 "WHERE s.symbol %s (u.sym%s)",
-							 a->qstate, eq, coll);
+							 a->qstate,
+							 a->has_time ? ", mark_time = u.t" : "",
+							 a->has_time ? ", pg_catalog.unnest($3)" : "",
+							 a->has_time ? ", t" : "",
+							 eq, coll);
+			break;
+
+		case PLAN_STATE_SET_HELD:
+			/* per symbol: the new mark (NULL: kept), the held one (NULL: none), their times */
+			*nargs = a->has_time ? 5 : 3;
+			argtypes[0] = a->sym_array;
+			argtypes[1] = NUMERICARRAYOID;
+			argtypes[2] = NUMERICARRAYOID;
+			argtypes[3] = a->time_array;
+			argtypes[4] = a->time_array;
+			appendStringInfo(&s,
+							 "UPDATE %s s SET mark_price = COALESCE(u.p, s.mark_price), "
+							 "held_price = u.h, held_at = CASE WHEN u.h IS NULL THEN NULL "
+							 "ELSE pg_catalog.now() END, updated_at = pg_catalog.now()%s "
+							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+							 "pg_catalog.unnest($3)%s) AS u(sym, p, h%s) "
+							 "WHERE s.symbol %s (u.sym%s)",
+							 a->qstate,
+							 a->has_time ? ", mark_time = CASE WHEN u.p IS NULL THEN s.mark_time "
+							 "ELSE u.t END, held_time = u.ht" : "",
+							 a->has_time ? ", pg_catalog.unnest($4), pg_catalog.unnest($5)" : "",
+							 a->has_time ? ", t, ht" : "",
+							 eq, coll);
+			break;
+
+		case PLAN_MARK_EVENTS:
+			*nargs = 7;
+			argtypes[0] = REGCLASSOID;
+			argtypes[1] = TEXTARRAYOID;
+			argtypes[2] = TEXTOID;
+			argtypes[3] = NUMERICARRAYOID;
+			argtypes[4] = NUMERICARRAYOID;
+			argtypes[5] = TEXTOID;
+			argtypes[6] = TEXTOID;
+			appendStringInfo(&s,
+							 "INSERT INTO %s.mark_events (positions, symbol, event, mark_price, "
+							 "current_mark, actor, reason) SELECT $1, u.s, $3, u.m, u.c, $6, $7 "
+							 "FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($4), "
+							 "pg_catalog.unnest($5)) AS u(s, m, c)",
+							 a->qnsp);
 			break;
 
 		case PLAN_STATE_TOUCH:
@@ -297,18 +391,24 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 		case PLAN_POSITIONS_OF:
 		case PLAN_POSITIONS_OF_SKIP:
 		case PLAN_POSITIONS_OF_PEEK:
+		case PLAN_FLAGGED_OF:
+		case PLAN_FLAGGED_OF_SKIP:
+		case PLAN_FLAGGED_OF_PEEK:
 			*nargs = 1;
 			argtypes[0] = a->sym_type;
-			if (id == PLAN_POSITIONS_OF)
+			if (id == PLAN_POSITIONS_OF || id == PLAN_FLAGGED_OF)
 			{
 				appendStringInfoString(&s, "SELECT 0, ");
 				position_columns(&s, a);
 			}
 			else
 				appendStringInfoString(&s, "SELECT p.ctid");
-			appendStringInfo(&s, " FROM %s p WHERE p.%s %s ($1%s) ORDER BY %s%s",
-							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll, a->pk_order,
-							 lock_clause(id, "p"));
+			appendStringInfo(&s, " FROM %s p WHERE p.%s %s ($1%s)",
+							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll);
+			if (id == PLAN_FLAGGED_OF || id == PLAN_FLAGGED_OF_SKIP || id == PLAN_FLAGGED_OF_PEEK)
+				appendStringInfo(&s, " AND p.%s OPERATOR(pg_catalog.>=) %s",
+								 col(a, COL_POS_STATUS), status_literal(a, "liquidate"));
+			appendStringInfo(&s, " ORDER BY %s%s", a->pk_order, lock_clause(id, "p"));
 			break;
 
 		case PLAN_WAIT_ROW:
@@ -344,4 +444,54 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			elog(ERROR, "unknown enforcement plan %d", (int) id);
 	}
 	return s.data;
+}
+
+/*
+ * How each statement is planned.  The statements over arrays (one element
+ * per instrument, position or event of a pass) get the generic plan at
+ * once: their custom plans, costed for the array at hand, always looked
+ * cheaper than the generic one, estimated for an array of unknown length,
+ * so the plan cache planned them again on every call (a mark update spent
+ * most of its time there).  The generic plans are the index scans by tid,
+ * symbol and stored price the statements are written for
+ * (bench/enforce_latency.sh prints the candidate search's).
+ */
+int
+enforce_plan_options(EnforcePlanId id)
+{
+	switch (id)
+	{
+		case PLAN_STATE_LOCK_MANY:
+		case PLAN_STATE_LOCK_MANY_SKIP:
+		case PLAN_STATE_PEEK_MANY:
+		case PLAN_STATE_ENSURE_MANY:
+		case PLAN_CANDIDATES:
+		case PLAN_CANDIDATES_SKIP:
+		case PLAN_CANDIDATES_PEEK:
+		case PLAN_INSTRUMENTS_MANY:
+		case PLAN_SET_STATUS:
+		case PLAN_STATE_SET_MARKS:
+		case PLAN_EVENTS_MANY:
+		case PLAN_SET_FIGURES:
+		case PLAN_STATE_LOCK_ONE:
+		case PLAN_CANDIDATES_ONE:
+		case PLAN_STATE_SET_MARK_ONE:
+			return CURSOR_OPT_GENERIC_PLAN;
+		default:
+			return 0;
+	}
+}
+
+/*
+ * The statements that read one state row by its symbol.  The state table
+ * holds one row per instrument, a page or two, so the planner prefers a
+ * sequential scan of it; but every mark update leaves a dead version of a
+ * row there, and a scan reads them all where the primary key's index goes
+ * to the one row.  enforce_execute plans these with enable_seqscan off.
+ */
+bool
+enforce_plan_by_index(EnforcePlanId id)
+{
+	return id == PLAN_STATE_LOCK_ONE || id == PLAN_STATE_SET_MARK_ONE ||
+		id == PLAN_STATE_SHARE || id == PLAN_STATE_TOUCH;
 }

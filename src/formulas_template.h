@@ -65,6 +65,8 @@ typedef struct FT_T(Position)
 	int			side;			/* sign of q */
 	FT_NUM		s;				/* q * cs */
 	FT_NUM		a;				/* |q| * cs */
+	bool		has_addon;		/* position_addon: a dynamic add-on rate c > 0 */
+	FT_NUM		addon;
 } FT_T(Position);
 
 FT_SCOPE void
@@ -79,7 +81,25 @@ FT_FN(position_init) (FT_T(Position) *p, FT_NUM size, FT_NUM entry, FT_NUM margi
 	p->side = FT_SIGN(size);
 	p->s = FT_IS_ONE(contract_size) ? size : FT_MUL(size, contract_size);
 	p->a = p->side < 0 ? FT_NEG(p->s) : p->s;
+	p->has_addon = false;
 }
+
+/*
+ * A dynamic add-on rate c >= 0 for the position (doc/dynamic.md): every
+ * bracket's r_i + f becomes r_i + f + c with A_i unchanged (the amounts
+ * depend only on the differences of the rates), so MM(P) = N(P)*(r_i + f +
+ * c) - A_i stays continuous and linear in the notional, and every threshold
+ * price is the same solved equation.  The initial rate 1/L becomes 1/L + c.
+ */
+FT_SCOPE void
+FT_FN(position_addon) (FT_T(Position) *p, FT_NUM addon FT_CTX_DECL)
+{
+	p->addon = addon;
+	p->has_addon = !FT_IS_ZERO(addon);
+}
+
+/* r_i + f of the bracket, plus the position's add-on when it has one */
+#define FT_RATE_FEE(p, b) ((p)->has_addon ? FT_ADD((b)->rate_fee, (p)->addon) : (b)->rate_fee)
 
 /* r' = r + f: the rate the maintenance margin and the closing fee take together */
 FT_SCOPE void
@@ -165,8 +185,8 @@ FT_FN(maintenance_numerator) (const FT_T(Position) *p, const FT_T(Schedule) *s, 
 	const FT_T(Bracket) *b = &s->brackets[FT_FN(bracket_at_price) (p, s, mark FT_CTX)];
 
 	if (p->inverse)
-		return FT_MUL(p->entry, FT_SUB(FT_MUL(p->a, b->rate_fee), FT_MUL(b->amount, mark)));
-	return FT_SUB(FT_MUL(FT_MUL(p->a, mark), b->rate_fee), b->amount);
+		return FT_MUL(p->entry, FT_SUB(FT_MUL(p->a, FT_RATE_FEE(p, b)), FT_MUL(b->amount, mark)));
+	return FT_SUB(FT_MUL(FT_MUL(p->a, mark), FT_RATE_FEE(p, b)), b->amount);
 }
 
 /* Q(P): exact (linear), down (inverse) */
@@ -180,10 +200,18 @@ FT_FN(equity) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
 	return q;
 }
 
-/* N(P) / L, up */
+/* N(P) / L, up; with an add-on c, N(P) * (1/L + c) = N(P) * (1 + c*L) / L */
 FT_SCOPE FT_NUM
 FT_FN(initial) (const FT_T(Position) *p, FT_NUM price, FT_NUM leverage FT_CTX_DECL)
 {
+	if (p->has_addon)
+	{
+		FT_NUM		grow = FT_ADD(FT_INT(1), FT_MUL(p->addon, leverage));
+
+		if (p->inverse)
+			return FT_DIV(FT_MUL(p->a, grow), FT_MUL(price, leverage), MARGIN_QUOTIENT_SCALE, true);
+		return FT_DIV(FT_MUL(FT_MUL(p->a, price), grow), leverage, MARGIN_QUOTIENT_SCALE, true);
+	}
 	if (p->inverse)
 		return FT_DIV(p->a, FT_MUL(price, leverage), MARGIN_QUOTIENT_SCALE, true);
 	return FT_DIV(FT_MUL(p->a, price), leverage, MARGIN_QUOTIENT_SCALE, true);
@@ -369,9 +397,9 @@ FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM
 
 		if (visits > s->nbrackets)
 			FT_WALK_BROKEN();
-		if (!FT_IS_ONE(call_ratio) && FT_CMP(call_ratio, b->rate_fee) <= 0)
+		if (!FT_IS_ONE(call_ratio) && FT_CMP(call_ratio, FT_RATE_FEE(p, b)) <= 0)
 			return false;		/* c*Q - MM does not cross zero the usual way */
-		if (!FT_FN(solve_price) (p, call_ratio, b->rate_fee, b->amount, &num, &den FT_CTX))
+		if (!FT_FN(solve_price) (p, call_ratio, FT_RATE_FEE(p, b), b->amount, &num, &den FT_CTX))
 			where = -1;
 		else if (s->nbrackets == 1)
 			break;
@@ -736,6 +764,7 @@ FT_FN(after_fill) (const FT_T(Position) *p, FT_NUM fill_size, FT_NUM price, FT_N
 	}
 }
 
+#undef FT_RATE_FEE
 #undef FT_CAT_
 #undef FT_CAT
 #undef FT_FN
