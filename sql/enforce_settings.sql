@@ -71,6 +71,8 @@ SELECT id, margin_call_price, status FROM positions ORDER BY id;
 SELECT pg_temp.err($$SELECT isomargin.enforce_settings('positions', margin_call_ratio => 0.004)$$);
 SELECT margin_call_ratio, tick_size FROM isomargin.enforcement;
 SELECT position_key, old_status, new_status, mark_price FROM isomargin.events ORDER BY id;
+-- the cause: position for a row's own change, enforce for the settings' re-pricing
+SELECT position_key, new_status, cause FROM isomargin.events ORDER BY id;
 
 SELECT isomargin.unenforce('positions');
 DELETE FROM isomargin.events;

@@ -94,6 +94,8 @@ TRUNCATE isomargin.events RESTART IDENTITY;
 SELECT position_key, columns, repaired FROM isomargin.verify('vf.positions', repair => true);
 SELECT id, margin, liquidation_price, margin_call_price, bankruptcy_price, status FROM vf.positions WHERE id = 1;
 SELECT position_key, old_status, new_status, mark_price, equity FROM isomargin.events ORDER BY id;
+-- the repair rechecks at the current mark without a change of the row: cause enforce
+SELECT cause, count(*) FROM isomargin.events GROUP BY cause;
 SELECT * FROM isomargin.verify('vf.positions');
 
 -- 3. Rows written with session_replication_role = replica (logical
@@ -115,6 +117,7 @@ TRUNCATE isomargin.events RESTART IDENTITY;
 SELECT position_key, columns, repaired FROM isomargin.verify('vf.positions', repair => true);
 SELECT position_key, old_status, new_status, mark_price, equity, maintenance_margin
   FROM isomargin.events ORDER BY id;
+SELECT cause, count(*) FROM isomargin.events GROUP BY cause;
 SELECT id, liquidation_price, margin_call_price, bankruptcy_price, status, status_changed_at IS NOT NULL AS stamped
   FROM vf.positions WHERE id IN (3, 20, 21) ORDER BY id;
 -- what is left is what enforcement refuses
