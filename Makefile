@@ -69,6 +69,7 @@ REGRESS = \
 	whatif_routes \
 	whatif_boundaries \
 	whatif_errors \
+	venues_examples \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
