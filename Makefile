@@ -70,6 +70,8 @@ REGRESS = \
 	whatif_boundaries \
 	whatif_errors \
 	venues_examples \
+	venues_conventions \
+	venues_tiers \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

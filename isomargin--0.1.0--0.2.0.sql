@@ -652,3 +652,209 @@ BEGIN
     RETURNING e.*;
 END
 $fn$;
+
+-- ---- Venue conventions (issue 14, doc/venues.md) ----
+-- The convention types (install/05_venues.sql); the figures they change take
+-- them as defaulted arguments (install/10_core.sql, install/25_tiers_figures.sql):
+-- a new signature, so each is dropped and created again; okx_margin_ratio
+-- (install/27_venues.sql).
+CREATE TYPE @extschema@.mm_basis AS ENUM ('mark', 'entry');
+COMMENT ON TYPE @extschema@.mm_basis IS
+    'maintenance margin (and a fee to close charged with it) on the notional at the evaluated price (mark) or at entry (entry: Bybit classic)';
+
+CREATE TYPE @extschema@.fee_basis AS ENUM ('mark', 'bankruptcy');
+COMMENT ON TYPE @extschema@.fee_basis IS
+    'fee to close charged on the notional the maintenance margin takes (mark) or on the notional at the bankruptcy price (bankruptcy: Bybit)';
+
+CREATE TYPE @extschema@.tier_basis AS ENUM ('notional', 'contracts');
+COMMENT ON TYPE @extschema@.tier_basis IS
+    'brackets chosen by notional (notional) or by the size in contracts against floors in contracts (contracts: OKX)';
+
+CREATE TYPE @extschema@.bracket_basis AS ENUM ('price', 'entry');
+COMMENT ON TYPE @extschema@.bracket_basis IS
+    'the bracket of the notional at the price evaluated, the tier-consistent root for prices (price), or at entry (entry: calculators that do not iterate)';
+DROP FUNCTION @extschema@.maintenance_margin(numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.maintenance_margin(numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.margin_ratio(numeric, numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.margin_ratio(numeric, numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.margin_status(numeric, numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.margin_status(numeric, numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.liquidation_price(numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.liquidation_price(numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.margin_call_price(numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric, numeric);
+DROP FUNCTION @extschema@.margin_call_price(numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric, numeric);
+DROP FUNCTION @extschema@.assess(numeric, numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric, numeric, numeric);
+DROP FUNCTION @extschema@.assess(numeric, numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric, numeric, numeric);
+CREATE FUNCTION @extschema@.maintenance_margin(
+    size numeric, mark_price numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'maintenance_margin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_status(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS @extschema@.margin_status
+AS 'MODULE_PATHNAME', 'margin_status'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.liquidation_price(
+    size numeric, entry_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'liquidation_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_call_price(
+    size numeric, entry_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_call_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- Not STRICT: leverage may be NULL (initial_margin is then NULL); any other
+-- NULL argument gives a NULL row.
+CREATE FUNCTION @extschema@.assess(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    leverage numeric DEFAULT NULL,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS @extschema@.assessment
+AS 'MODULE_PATHNAME', 'assess'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.maintenance_margin(
+    size numeric, mark_price numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tier_basis @extschema@.tier_basis DEFAULT 'notional')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'maintenance_margin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_status(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS @extschema@.margin_status
+AS 'MODULE_PATHNAME', 'margin_status'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.liquidation_price(
+    size numeric, entry_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'liquidation_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_call_price(
+    size numeric, entry_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_call_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.assess(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    leverage numeric DEFAULT NULL,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS @extschema@.assessment
+AS 'MODULE_PATHNAME', 'assess'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.okx_margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'okx_margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.okx_margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'okx_margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

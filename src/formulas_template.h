@@ -52,6 +52,8 @@ typedef struct FT_T(Schedule)
 	int			nbrackets;		/* >= 1 */
 	FT_NUM		fee;			/* f: taker fee rate to close */
 	FT_T(Bracket) *brackets;
+	/* venue conventions (doc/venues.md) */
+	int			conv;			/* MARGIN_CONV_* bits; 0: the mark basis */
 } FT_T(Schedule);
 
 /* One position: size in contracts (signed), entry price, isolated margin. */
@@ -81,44 +83,67 @@ FT_FN(position_init) (FT_T(Position) *p, FT_NUM size, FT_NUM entry, FT_NUM margi
 	p->a = p->side < 0 ? FT_NEG(p->s) : p->s;
 }
 
-/* r' = r + f: the rate the maintenance margin and the closing fee take together */
+/*
+ * r' = r + f: the rate the maintenance margin and the closing fee take
+ * together; r alone when the fee is charged at the bankruptcy price
+ * (bankruptcy_fee).
+ */
 FT_SCOPE void
 FT_FN(schedule_finish) (FT_T(Schedule) *s FT_CTX_DECL)
 {
 	for (int i = 0; i < s->nbrackets; i++)
-		s->brackets[i].rate_fee = FT_ADD(s->brackets[i].rate, s->fee);
+		s->brackets[i].rate_fee = (s->conv & MARGIN_CONV_FEE_BANKRUPTCY) ? s->brackets[i].rate :
+			FT_ADD(s->brackets[i].rate, s->fee);
 }
 
-/* A one-bracket schedule (flat mmr, A = 0); `bracket` is caller storage. */
+/*
+ * A one-bracket schedule (flat mmr with the maintenance amount A, 0 unless
+ * given); `bracket` is caller storage.
+ */
 FT_SCOPE void
-FT_FN(schedule_flat) (FT_T(Schedule) *s, FT_T(Bracket) *bracket, FT_NUM mmr, FT_NUM fee
-					  FT_CTX_DECL)
+FT_FN(schedule_flat) (FT_T(Schedule) *s, FT_T(Bracket) *bracket, FT_NUM mmr, FT_NUM amount,
+					  FT_NUM fee, int conv FT_CTX_DECL)
 {
 	bracket->floor = FT_INT(0);
 	bracket->rate = mmr;
-	bracket->amount = FT_INT(0);
+	bracket->amount = amount;
 	s->nbrackets = 1;
 	s->fee = fee;
 	s->brackets = bracket;
+	s->conv = conv;
 	FT_FN(schedule_finish) (s FT_CTX);
 }
 
 /*
  * The bracket of N(P), compared exactly (inverse: a/P > F <=> a > F*P),
  * searched upward from the first: most positions sit in the lowest ones.
+ * Conventions: the bracket of N(E) (MARGIN_CONV_BRACKET_ENTRY; with
+ * MARGIN_CONV_MM_ENTRY the callers pass E), or of |q| in contracts against
+ * floors in contracts (MARGIN_CONV_BY_CONTRACTS), whatever the price.
  */
 FT_SCOPE int
 FT_FN(bracket_at_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM price
 						 FT_CTX_DECL)
 {
 	FT_NUM		lhs;
+	bool		times_price = p->inverse;
 
 	if (s->nbrackets == 1)
 		return 0;
-	lhs = p->inverse ? p->a : FT_MUL(p->a, price);
+	if (unlikely(s->conv & MARGIN_CONV_BY_CONTRACTS))
+	{
+		lhs = p->side < 0 ? FT_NEG(p->size) : p->size;
+		times_price = false;
+	}
+	else
+	{
+		if (unlikely(s->conv & MARGIN_CONV_BRACKET_ENTRY))
+			price = p->entry;
+		lhs = p->inverse ? p->a : FT_MUL(p->a, price);
+	}
 	for (int i = 1; i < s->nbrackets; i++)
 	{
-		FT_NUM		rhs = p->inverse ? FT_MUL(s->brackets[i].floor, price) : s->brackets[i].floor;
+		FT_NUM		rhs = times_price ? FT_MUL(s->brackets[i].floor, price) : s->brackets[i].floor;
 
 		if (FT_CMP(lhs, rhs) <= 0)
 			return i - 1;
@@ -157,16 +182,61 @@ FT_FN(equity_numerator) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
 	return FT_ADD(p->margin, u);
 }
 
-/* linear: MM = N*r' - A; inverse: MM*E*P = E*(a*r' - A*P); the bracket of N at this price */
+/*
+ * The fee to close charged at the bankruptcy price (MARGIN_CONV_FEE_BANKRUPTCY),
+ * f * N(BP), as the maintenance numerators take it: linear
+ * f*(a*E - side*M) (a*BP with BP = E - M/s); inverse times E,
+ * f*(a + side*M*E) (E*a/BP with BP = s*E/(M*E + s)).  0 when no positive
+ * price bankrupts the position (N(BP) <= 0).  It does not move with the
+ * price, so it acts as a maintenance amount taken off A.
+ */
+FT_SCOPE FT_NUM
+FT_FN(bankruptcy_fee) (const FT_T(Position) *p, const FT_T(Schedule) *s FT_CTX_DECL)
+{
+	FT_NUM		m = p->inverse ? FT_MUL(p->margin, p->entry) : p->margin;
+	FT_NUM		n;
+
+	if (p->side < 0)
+		m = FT_NEG(m);
+	n = p->inverse ? FT_ADD(p->a, m) : FT_SUB(FT_MUL(p->a, p->entry), m);
+	if (FT_SIGN(n) <= 0)
+		return FT_INT(0);
+	return FT_MUL(s->fee, n);
+}
+
+/*
+ * linear: MM = N(X)*r' - A; inverse: MM*E*P = Y*(a*r' - A*X); the bracket
+ * of N(X).  X = P, Y = E (the mark basis); with MARGIN_CONV_MM_ENTRY
+ * X = E, Y = P (MM = a*r'/E - A, fixed at entry).  With
+ * MARGIN_CONV_FEE_BANKRUPTCY, r' = r and the fee f*N(BP) is added (inverse:
+ * times E*P).
+ */
 FT_SCOPE FT_NUM
 FT_FN(maintenance_numerator) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark
 							  FT_CTX_DECL)
 {
-	const FT_T(Bracket) *b = &s->brackets[FT_FN(bracket_at_price) (p, s, mark FT_CTX)];
+	FT_NUM		x = mark,
+				y = p->entry,
+				mm;
+	const FT_T(Bracket) *b;
 
+	if (unlikely(s->conv & MARGIN_CONV_MM_ENTRY))
+	{
+		x = p->entry;
+		y = mark;
+	}
+	b = &s->brackets[FT_FN(bracket_at_price) (p, s, x FT_CTX)];
 	if (p->inverse)
-		return FT_MUL(p->entry, FT_SUB(FT_MUL(p->a, b->rate_fee), FT_MUL(b->amount, mark)));
-	return FT_SUB(FT_MUL(FT_MUL(p->a, mark), b->rate_fee), b->amount);
+		mm = FT_MUL(y, FT_SUB(FT_MUL(p->a, b->rate_fee), FT_MUL(b->amount, x)));
+	else
+		mm = FT_SUB(FT_MUL(FT_MUL(p->a, x), b->rate_fee), b->amount);
+	if (unlikely(s->conv & MARGIN_CONV_FEE_BANKRUPTCY))
+	{
+		FT_NUM		fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);
+
+		mm = FT_ADD(mm, p->inverse ? FT_MUL(fee, mark) : fee);
+	}
+	return mm;
 }
 
 /* Q(P): exact (linear), down (inverse) */
@@ -234,6 +304,27 @@ FT_FN(ratio_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, 
 	return FT_FN(over_equity) (p, s, mark, true, out FT_CTX);
 }
 
+/*
+ * The margin ratio printed the other way up, as OKX prints it: Q / MM (MM
+ * includes the fee to close), liquidation at <= 1, rounded down (safety is
+ * never overstated); negative when Q < 0.  false when MM <= 0 (a zero size,
+ * or no requirement at this price).  Inverse: (Q*E*P) / (MM*E*P).
+ */
+FT_SCOPE bool
+FT_FN(equity_over_maintenance) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark,
+								FT_NUM *out FT_CTX_DECL)
+{
+	FT_NUM		mm;
+
+	if (p->side == 0)
+		return false;
+	mm = FT_FN(maintenance_numerator) (p, s, mark FT_CTX);
+	if (FT_SIGN(mm) <= 0)
+		return false;
+	*out = FT_DIV(FT_FN(equity_numerator) (p, mark FT_CTX), mm, MARGIN_QUOTIENT_SCALE, false);
+	return true;
+}
+
 /* The maintenance check at the mark, exact: bankrupt, liquidate, margin call, ok. */
 FT_SCOPE MarginStatus
 FT_FN(check) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_NUM call_ratio
@@ -262,10 +353,17 @@ FT_FN(check) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_
  * false when there is no positive solution.  With c = 1 (the liquidation
  * and bankruptcy prices) the rate terms factor out of the position:
  * s - a*r' = a*(side - r'), s + a*r' = a*(side + r').
+ *
+ * conv (MARGIN_CONV_*): with the maintenance on the entry notional,
+ * c*Q(P) = N(E)*r' - A, the rate term moves to the other side:
+ *	 linear:  P = (c*s*E - c*M + a*E*r' - A) / (c*s)
+ *	 inverse: P = E*c*s / (c*(M*E + s) + A*E - a*r')
+ * and the fee at the bankruptcy price, fee = bankruptcy_fee(), is an amount
+ * taken off A (linear A - fee; inverse A*E - fee).
  */
 FT_SCOPE bool
 FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM amount,
-					FT_NUM *num, FT_NUM *den FT_CTX_DECL)
+					int conv, FT_NUM fee, FT_NUM *num, FT_NUM *den FT_CTX_DECL)
 {
 	bool		one = FT_IS_ONE(c);
 	bool		no_amount = FT_IS_ZERO(amount);
@@ -274,7 +372,12 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 	{
 		FT_NUM		q = FT_ADD(FT_MUL(p->margin, p->entry), p->s);
 
-		if (one)
+		if (unlikely(conv & MARGIN_CONV_MM_ENTRY))
+		{
+			*num = FT_MUL(p->entry, one ? p->s : FT_MUL(c, p->s));
+			q = FT_SUB(one ? q : FT_MUL(c, q), FT_MUL(p->a, rate_fee));
+		}
+		else if (one)
 			*num = FT_MUL(FT_MUL(p->entry, p->a), FT_ADD(FT_INT(p->side), rate_fee));
 		else
 		{
@@ -282,10 +385,20 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 			q = FT_MUL(c, q);
 		}
 		*den = no_amount ? q : FT_ADD(q, FT_MUL(amount, p->entry));
+		if (unlikely(conv & MARGIN_CONV_FEE_BANKRUPTCY))
+			*den = FT_SUB(*den, fee);
 	}
 	else
 	{
-		if (one)
+		if (unlikely(conv & MARGIN_CONV_MM_ENTRY))
+		{
+			FT_NUM		cs = one ? p->s : FT_MUL(c, p->s);
+
+			*num = FT_ADD(FT_SUB(FT_MUL(cs, p->entry), one ? p->margin : FT_MUL(c, p->margin)),
+						  FT_MUL(FT_MUL(p->a, p->entry), rate_fee));
+			*den = cs;
+		}
+		else if (one)
 		{
 			*num = FT_SUB(FT_MUL(p->s, p->entry), p->margin);
 			*den = FT_MUL(p->a, FT_SUB(FT_INT(p->side), rate_fee));
@@ -299,6 +412,8 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 		}
 		if (!no_amount)
 			*num = FT_SUB(*num, amount);
+		if (unlikely(conv & MARGIN_CONV_FEE_BANKRUPTCY))
+			*num = FT_ADD(*num, fee);
 	}
 	return FT_SAME_SIGN(*num, *den);
 }
@@ -350,17 +465,32 @@ FT_FN(round_price) (const FT_T(Position) *p, FT_NUM num, FT_NUM den, FT_NUM tick
  * i means the true root is below it too, and likewise above: each step
  * moves toward the one consistent bracket, visiting each once at most.  A
  * solution that is not a positive price counts as below.
+ *
+ * A schedule whose amounts are given or none (step tiers) need not make MM
+ * continuous: two neighbouring brackets can each put the root in the other.
+ * The walk then stops at the boundary between them (the price where N is
+ * the upper one's floor), where c*Q - MM changes sign.  Under a convention
+ * that fixes the bracket (MARGIN_CONV_FIXED_BRACKET) there is no walk.
  */
 FT_SCOPE bool
 FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
 						FT_NUM tick, FT_NUM *out FT_CTX_DECL)
 {
-	int			i;
+	int			i,
+				from = 0;
 	FT_NUM		num,
-				den;
+				den,
+				fee = FT_INT(0);
+	bool		fixed = false;
 
 	if (p->side == 0)
 		return false;
+	if (unlikely(s->conv != 0))
+	{
+		fixed = (s->conv & MARGIN_CONV_FIXED_BRACKET) != 0;
+		if (s->conv & MARGIN_CONV_FEE_BANKRUPTCY)
+			fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);
+	}
 	i = FT_FN(bracket_at_price) (p, s, p->entry FT_CTX);
 	for (int visits = 1;; visits++)
 	{
@@ -371,16 +501,27 @@ FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM
 			FT_WALK_BROKEN();
 		if (!FT_IS_ONE(call_ratio) && FT_CMP(call_ratio, b->rate_fee) <= 0)
 			return false;		/* c*Q - MM does not cross zero the usual way */
-		if (!FT_FN(solve_price) (p, call_ratio, b->rate_fee, b->amount, &num, &den FT_CTX))
+		if (!FT_FN(solve_price) (p, call_ratio, b->rate_fee, b->amount, s->conv, fee,
+								 &num, &den FT_CTX))
 			where = -1;
-		else if (s->nbrackets == 1)
+		else if (s->nbrackets == 1 || fixed)
 			break;
 		else
 			where = FT_FN(where_in_bracket) (p, s, i, num, den FT_CTX);
 		if (where == 0)
 			break;
-		if (where < 0 ? i == 0 : i == s->nbrackets - 1)
+		if (fixed || (where < 0 ? i == 0 : i == s->nbrackets - 1))
 			return false;		/* no positive root */
+		if (unlikely(where == -from))
+		{
+			/* back where it came from: the boundary, N = F_u */
+			FT_NUM		floor = s->brackets[where < 0 ? i : i + 1].floor;
+
+			num = p->inverse ? p->a : floor;
+			den = p->inverse ? floor : p->a;
+			break;
+		}
+		from = where;
 		i += where;
 	}
 	*out = FT_FN(round_price) (p, num, den, tick FT_CTX);
@@ -395,7 +536,7 @@ FT_FN(bankruptcy_price) (const FT_T(Position) *p, FT_NUM tick, FT_NUM *out FT_CT
 				den;
 
 	if (p->side == 0 ||
-		!FT_FN(solve_price) (p, FT_INT(1), FT_INT(0), FT_INT(0), &num, &den FT_CTX))
+		!FT_FN(solve_price) (p, FT_INT(1), FT_INT(0), FT_INT(0), 0, FT_INT(0), &num, &den FT_CTX))
 		return false;
 	*out = FT_FN(round_price) (p, num, den, tick FT_CTX);
 	return true;
