@@ -168,3 +168,16 @@ SELECT pg_temp.try($$SELECT isomargin.liquidation_price(1, 30000, 3000, 0.004, m
 SELECT pg_temp.try($$SELECT isomargin.liquidation_price(800, 20000, 3200,
     '{0..500 mmr=0.004 max_leverage=100; 500..1000 mmr=0.006 max_leverage=75}'::isomargin.tiers,
     tier_basis => 'contracts')$$);
+
+-- Item 7, side by side: the position above (long 1 at 20,000, margin 400,
+-- r 0.5%, f 0.055%) under each convention; the spread is 19,711 -
+-- 19,709.32663317 = 1.67336683.
+SELECT * FROM isomargin.liquidation_price_by_convention(1, 20000, 400, 0.005, fee_rate => 0.00055);
+-- with tiers (T4 of the domain reference, no fee): the bracket at entry moves
+-- the mark basis's price from 25,012.25490196 to 25,012.37623762; the entry
+-- basis takes N(E) = 80,000 in bracket 2 (1%, A 50): MM = 750,
+-- LP = 20000 + (21000 - 750) / 4 = 25,062.5.
+SELECT * FROM isomargin.liquidation_price_by_convention(-4, 20000, 21000, :lin);
+-- no liquidation price under any convention: NULL rows, NULL spread
+SELECT mm_basis, fee_basis, liquidation_price, spread
+  FROM isomargin.liquidation_price_by_convention(1, 100, 150, 0.01);
