@@ -16,6 +16,8 @@ OBJS = \
 	src/tiers_io.o \
 	src/tiers_json.o \
 	src/tiers_lookup.o \
+	src/enforce_contract.o \
+	src/enforce_contract_sql.o \
 	src/enforce_config.o \
 	src/enforce_sql.o \
 	src/enforce_compute.o \
@@ -56,6 +58,7 @@ REGRESS = \
 	reports_ladder \
 	reports_errors \
 	enforce_attach \
+	enforce_contract \
 	enforce_positions \
 	enforce_marks \
 	enforce_instruments \

@@ -907,3 +907,196 @@ SELECT c.mb, c.fb, c.bb, c.lp,
          CROSS JOIN pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.bracket_basis)) AS b(bb)) AS c
  ORDER BY c.mb, c.fb, c.bb
 $fn$;
+
+-- ---- Attachment contract and marks (issue 13 item 4; issue 15 items 1, 2, 6) ----
+-- One attachment contract, resolved in C (src/enforce_contract.c) for
+-- enforce() and the reports alike; the reports' own column checks go.
+ALTER TABLE @extschema@.enforcement ADD COLUMN tick_size pg_catalog.numeric NOT NULL DEFAULT 0;
+CREATE FUNCTION @extschema@._attachment_contract(
+    positions pg_catalog.regclass, marks pg_catalog.regclass, instruments pg_catalog.regclass,
+    columns pg_catalog.jsonb, purpose pg_catalog.text)
+RETURNS pg_catalog.jsonb
+AS 'MODULE_PATHNAME', 'attachment_contract' LANGUAGE C STABLE;
+DROP FUNCTION @extschema@._report_column(pg_catalog.regclass, pg_catalog.text, pg_catalog.text,
+                                         pg_catalog.jsonb, pg_catalog.bool, pg_catalog.regtype[]);
+CREATE OR REPLACE FUNCTION @extschema@._report_book(
+    positions regclass, marks regclass, instruments regclass, columns jsonb,
+    OUT book_sql text, OUT market_sql text, OUT risk_arg text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    contract jsonb := @extschema@._attachment_contract(positions, marks, instruments, columns, 'report');
+    c jsonb := contract -> 'columns';
+    rd jsonb := contract -> 'read';
+BEGIN
+    risk_arg := rd ->> 'rate_arg';
+    market_sql := format(
+        'SELECT i.%1$I AS symbol, m.mark_price
+           FROM %2$s i JOIN (%3$s) m ON m.symbol OPERATOR(pg_catalog.=) i.%1$I',
+        c #>> '{instruments,symbol}', instruments, contract ->> 'current_marks');
+    book_sql := format(
+        'SELECT %1$s AS position_key, p.%2$I AS symbol,
+                %3$s AS size, %4$s AS entry_price, %5$s AS margin,
+                %6$s AS kind, %7$s AS contract_size, %8$s AS fee_rate, %9$s AS risk,
+                m.mark_price
+           FROM %10$s p
+           JOIN %11$s i ON i.%12$I OPERATOR(pg_catalog.=) p.%2$I
+           JOIN (%13$s) m ON m.symbol OPERATOR(pg_catalog.=) p.%2$I',
+        contract ->> 'position_key', c #>> '{positions,symbol}',
+        rd ->> 'size', rd ->> 'entry_price', rd ->> 'margin',
+        rd ->> 'kind', rd ->> 'contract_size', rd ->> 'fee_rate', rd ->> 'rate',
+        positions, instruments, c #>> '{instruments,symbol}', contract ->> 'current_marks');
+    IF rd ->> 'status' IS NOT NULL THEN
+        book_sql := book_sql || format(
+            ' WHERE %1$s IS NULL OR %1$s OPERATOR(pg_catalog.<) CAST(''liquidate'' AS @extschema@.margin_status)',
+            rd ->> 'status');
+    END IF;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION @extschema@.enforce(
+    positions pg_catalog.regclass,
+    marks pg_catalog.regclass,
+    instruments pg_catalog.regclass,
+    columns pg_catalog.jsonb DEFAULT '{}')
+RETURNS pg_catalog.jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    pos     regclass := enforce.positions;
+    mk      regclass := enforce.marks;
+    ins     regclass := enforce.instruments;
+    k       text;
+    v       jsonb;
+    contract jsonb;
+    c       jsonb;          -- key -> column name, resolved (the contract's columns)
+    symtype oid;
+    symtypmod int4;
+    symcoll oid;
+    added   text[] := '{}';
+    idx     text[] := '{}';
+    trg     jsonb;
+    att_id  int4;
+    st      text;
+    state   regclass;
+    bad     text;
+    coll    text := '';
+    owner   oid;
+BEGIN
+    IF pos IS NOT NULL AND EXISTS (SELECT 1 FROM @extschema@.enforcement e WHERE e.positions = pos) THEN
+        RAISE EXCEPTION 'table "%" is already enforced', pos
+            USING ERRCODE = '22023',
+                  HINT = 'Run isomargin.unenforce() on it first.';
+    END IF;
+    -- The attachment contract (src/enforce_contract.c): tables, the column
+    -- mapping, every column and its type, the rule, the symbol type, the keys.
+    contract := @extschema@._attachment_contract(pos, mk, ins, enforce.columns, 'enforce');
+    c := contract -> 'columns';
+
+    -- The maintained columns that are missing.
+    FOR v IN SELECT * FROM jsonb_array_elements(contract -> 'add') LOOP
+        EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', pos, v ->> 'column', v ->> 'type');
+        added := added || (v ->> 'column');
+    END LOOP;
+
+    SELECT a.atttypid, a.atttypmod, a.attcollation INTO symtype, symtypmod, symcoll
+      FROM pg_attribute a WHERE a.attrelid = pos AND a.attname = c #>> '{positions,symbol}';
+
+    INSERT INTO @extschema@.enforcement AS e (positions, marks, instruments, columns)
+    VALUES (pos, mk, ins, c) RETURNING e.id INTO att_id;
+
+    -- The state table: one row per instrument, its current mark.
+    IF symcoll <> 0 THEN
+        SELECT ' COLLATE ' || format('%I.%I', n.nspname, co.collname) INTO coll
+          FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE co.oid = symcoll;
+    END IF;
+    st := 'enforce_state_' || att_id;
+    EXECUTE format('CREATE TABLE @extschema@.%I (symbol %s%s PRIMARY KEY, mark_price pg_catalog.numeric, '
+                   'updated_at pg_catalog.timestamptz)', st, format_type(symtype, symtypmod), coll);
+    state := format('@extschema@.%I', st)::regclass;
+    EXECUTE format('COMMENT ON TABLE %s IS %L', state,
+                   format('isomargin enforcement %s: the current mark of each instrument of %s', att_id, pos));
+    SELECT r.relowner INTO owner FROM pg_class r WHERE r.oid = pos;
+    IF owner <> (SELECT r.relowner FROM pg_class r WHERE r.oid = state) THEN
+        EXECUTE format('ALTER TABLE %s OWNER TO %I', state, (SELECT rolname FROM pg_roles WHERE oid = owner));
+    END IF;
+
+    -- Current marks, as the contract defines them (one row per symbol, or
+    -- the latest by mark_time).
+    PERFORM @extschema@.run_as_owner(pos,
+        format('INSERT INTO %s (symbol, mark_price) SELECT m.symbol, m.mark_price FROM (%s) m',
+               state, contract ->> 'current_marks'));
+    bad := @extschema@.run_as_owner(pos,
+        format('SELECT s.symbol::text FROM %s s WHERE NOT (s.mark_price OPERATOR(pg_catalog.>) 0 '
+               'AND s.mark_price OPERATOR(pg_catalog.<) ''Infinity'') LIMIT 1', state));
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'the mark of instrument % in "%" is not a positive finite price', bad, mk
+            USING ERRCODE = '22023';
+    END IF;
+
+    -- A state row for every instrument too (mark NULL: none yet), so that a
+    -- position change never has to create one (doc/enforcement.md, Concurrency).
+    PERFORM @extschema@.run_as_owner(pos,
+        format('INSERT INTO %1$s (symbol) SELECT i.%2$I FROM %3$s i WHERE i.%2$I IS NOT NULL '
+               'ON CONFLICT DO NOTHING', state, c #>> '{instruments,symbol}', ins));
+
+    -- Indexes: positions by symbol (for instrument changes), and one
+    -- partial index per status for the candidate search (src/enforce_sql.c).
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = pos AND i.indpred IS NULL AND a.attname = c #>> '{positions,symbol}') THEN
+        EXECUTE format('CREATE INDEX %I ON %s (%I)', 'isomargin_' || att_id || '_symbol', pos,
+                       c #>> '{positions,symbol}');
+        idx := idx || format('%I.%I', (SELECT nspname FROM pg_namespace n JOIN pg_class r ON r.relnamespace = n.oid WHERE r.oid = pos),
+                             'isomargin_' || att_id || '_symbol');
+    END IF;
+    FOR k, v IN SELECT * FROM (VALUES
+            ('mcp', to_jsonb(ARRAY['margin_call_price', '<', 'liquidate'])),
+            ('lp', to_jsonb(ARRAY['liquidation_price', '=', 'margin_call'])),
+            ('bp', to_jsonb(ARRAY['bankruptcy_price', '=', 'liquidate']))) AS x(n, d)
+    LOOP
+        EXECUTE format('CREATE INDEX %I ON %s (%I, %I) WHERE %I OPERATOR(pg_catalog.%s) %L::@extschema@.margin_status',
+                       'isomargin_' || att_id || '_' || k, pos, c #>> '{positions,symbol}',
+                       c #>> ARRAY['positions', v->>0], c #>> '{positions,status}', v->>1, v->>2);
+        idx := idx || format('%I.%I', (SELECT nspname FROM pg_namespace n JOIN pg_class r ON r.relnamespace = n.oid WHERE r.oid = pos),
+                             'isomargin_' || att_id || '_' || k);
+    END LOOP;
+
+    -- Triggers; each one's argument is this attachment's id.
+    trg := jsonb_build_object(
+        'positions', 'isomargin_' || att_id || '_positions',
+        'marks_insert', 'isomargin_' || att_id || '_marks_insert',
+        'marks_update', 'isomargin_' || att_id || '_marks_update',
+        'instruments', 'isomargin_' || att_id || '_instruments');
+    EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OF %I, %I, %I, %I, %I, %I, %I, %I, %I ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION @extschema@.enforce_positions_trigger(%L)',
+                   trg->>'positions', c #>> '{positions,symbol}', c #>> '{positions,size}',
+                   c #>> '{positions,entry_price}', c #>> '{positions,margin}',
+                   c #>> '{positions,liquidation_price}', c #>> '{positions,margin_call_price}',
+                   c #>> '{positions,bankruptcy_price}', c #>> '{positions,status}',
+                   c #>> '{positions,status_changed_at}', pos, att_id);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS isomargin_new '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.enforce_marks_trigger(%L)',
+                   trg->>'marks_insert', mk, att_id);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING NEW TABLE AS isomargin_new '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.enforce_marks_trigger(%L)',
+                   trg->>'marks_update', mk, att_id);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION @extschema@.enforce_instruments_trigger(%L)',
+                   trg->>'instruments', ins, att_id);
+
+    UPDATE @extschema@.enforcement AS e
+       SET state_table = state, indexes = idx, triggers = trg, added_columns = added
+     WHERE e.id = att_id;
+
+    -- Every existing position: prices, and its status at the current mark,
+    -- as the positions owner: the owner's triggers and constraints fire.
+    PERFORM @extschema@.run_as_owner(pos,
+        format('UPDATE %s SET %I = %I', pos, c #>> '{positions,size}', c #>> '{positions,size}'));
+
+    RETURN jsonb_build_object('id', att_id, 'state_table', state::text, 'added_columns', to_jsonb(added),
+                              'indexes', to_jsonb(idx), 'triggers', trg, 'notes', contract -> 'notes');
+END
+$fn$;
+-- ---- end of the attachment contract block ----

@@ -132,6 +132,16 @@ FROM (
     SELECT substr(c.name, 1, strpos(c.name, ':') - 1) || ' within 2x the bare scan', 100 + c.ord,
            x.x_bare, x.x_bare <= 2
     FROM results c JOIN ratios x USING (name)
-    WHERE c.grp = 'whatif' AND c.impl = 'c'
+    WHERE c.grp IN ('whatif', 'figures') AND c.impl = 'c'
+    UNION ALL
+    SELECT 'tier-aware liquidation_price (' || substr(c.name, strpos(c.name, 'C, ') + 3)
+           || ') within 2x the bare scan (issue 13)', 200 + c.ord,
+           x.x_bare, x.x_bare <= 2
+    FROM results c JOIN ratios x USING (name)
+    WHERE c.grp = 'tiers' AND c.impl = 'c'
+    UNION ALL
+    SELECT 'assess, one call a row, within 4x the bare scan', 300, x.x_bare, x.x_bare <= 4
+    FROM results c JOIN ratios x USING (name)
+    WHERE c.grp = 'assess_once' AND c.impl = 'c'
 ) AS t
 ORDER BY t.ord;

@@ -102,6 +102,7 @@ cluster_log "loaded in $((SECONDS - start)) s; $(psql_run -At -c "SELECT pg_size
 psql_run -f "$BENCH_DIR/core_formulas.sql" >/dev/null || cluster_die "core_formulas.sql failed"
 psql_run -f "$BENCH_DIR/core_tiers.sql" || cluster_die "core_tiers.sql failed"
 psql_run -f "$BENCH_DIR/core_whatif.sql" || cluster_die "core_whatif.sql failed"
+psql_run -f "$BENCH_DIR/core_figures.sql" || cluster_die "core_figures.sql failed"
 
 # Warm the cache: the table into shared buffers.  The row-by-row check in
 # core_run.sql then runs every query once before the timing starts.

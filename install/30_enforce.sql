@@ -17,7 +17,8 @@ CREATE TABLE @extschema@.enforcement (
     indexes           pg_catalog.text[] NOT NULL DEFAULT '{}',  -- names: created after the data on restore
     triggers          pg_catalog.jsonb NOT NULL DEFAULT '{}',
     added_columns     pg_catalog.text[] NOT NULL DEFAULT '{}',
-    created_at        pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at        pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    tick_size         pg_catalog.numeric NOT NULL DEFAULT 0
 );
 ALTER SEQUENCE @extschema@.enforcement_id_seq OWNED BY @extschema@.enforcement.id;
 COMMENT ON TABLE @extschema@.enforcement IS
@@ -104,6 +105,15 @@ CREATE EVENT TRIGGER isomargin_sql_drop ON sql_drop
 EXECUTE FUNCTION @extschema@.enforcement_sql_drop();
 ALTER EVENT TRIGGER isomargin_sql_drop ENABLE ALWAYS;
 
+-- The attachment contract resolved in C (src/enforce_contract.c) for
+-- enforce() (purpose 'enforce') and the reports ('report'): the columns,
+-- the SQL reading them, the current marks.  Internal.
+CREATE FUNCTION @extschema@._attachment_contract(
+    positions pg_catalog.regclass, marks pg_catalog.regclass, instruments pg_catalog.regclass,
+    columns pg_catalog.jsonb, purpose pg_catalog.text)
+RETURNS pg_catalog.jsonb
+AS 'MODULE_PATHNAME', 'attachment_contract' LANGUAGE C STABLE;
+
 -- Attaches enforcement to three tables of the caller's (doc/enforcement.md).
 CREATE FUNCTION @extschema@.enforce(
     positions pg_catalog.regclass,
@@ -118,233 +128,41 @@ DECLARE
     pos     regclass := enforce.positions;
     mk      regclass := enforce.marks;
     ins     regclass := enforce.instruments;
-    map     jsonb := enforce.columns;
-    known   text[] := ARRAY['symbol', 'positions.symbol', 'marks.symbol', 'instruments.symbol',
-                            'size', 'entry_price', 'margin', 'liquidation_price',
-                            'margin_call_price', 'bankruptcy_price', 'status',
-                            'status_changed_at', 'mark_price', 'mark_time', 'kind',
-                            'contract_size', 'mmr', 'tiers', 'fee_rate'];
     k       text;
     v       jsonb;
-    c       jsonb := '{}';      -- key -> column name, resolved
-    colrec  record;
-    typ     oid;
+    contract jsonb;
+    c       jsonb;          -- key -> column name, resolved (the contract's columns)
     symtype oid;
     symtypmod int4;
     symcoll oid;
-    rate    text;
-    ratekind text;
     added   text[] := '{}';
     idx     text[] := '{}';
     trg     jsonb;
     att_id  int4;
     st      text;
     state   regclass;
-    dup     text;
     bad     text;
     coll    text := '';
     owner   oid;
 BEGIN
-    IF pos IS NULL OR mk IS NULL OR ins IS NULL THEN
-        RAISE EXCEPTION 'positions, marks and instruments must not be null'
-            USING ERRCODE = '22023';
-    END IF;
-    IF map IS NULL OR jsonb_typeof(map) <> 'object' THEN
-        RAISE EXCEPTION 'columns must be a JSON object'
-            USING ERRCODE = '22023',
-                  HINT = 'Map isomargin''s column names to yours, e.g. {"mark_price": "px"}.';
-    END IF;
-    IF pos = mk OR pos = ins OR mk = ins THEN
-        RAISE EXCEPTION 'positions, marks and instruments must be three different tables'
-            USING ERRCODE = '22023';
-    END IF;
-    IF (SELECT relkind FROM pg_class WHERE oid = pos) <> 'r' THEN
-        RAISE EXCEPTION '"%" is not an ordinary table', pos
-            USING ERRCODE = '22023',
-                  DETAIL = 'Enforcement attaches to an ordinary (not partitioned) positions table.';
-    END IF;
-    IF (SELECT relkind FROM pg_class WHERE oid = mk) NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '"%" is not a table', mk USING ERRCODE = '22023';
-    END IF;
-    IF (SELECT relkind FROM pg_class WHERE oid = ins) NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '"%" is not a table', ins USING ERRCODE = '22023';
-    END IF;
-    IF EXISTS (SELECT 1 FROM @extschema@.enforcement e WHERE e.positions = pos) THEN
+    IF pos IS NOT NULL AND EXISTS (SELECT 1 FROM @extschema@.enforcement e WHERE e.positions = pos) THEN
         RAISE EXCEPTION 'table "%" is already enforced', pos
             USING ERRCODE = '22023',
                   HINT = 'Run isomargin.unenforce() on it first.';
     END IF;
+    -- The attachment contract (src/enforce_contract.c): tables, the column
+    -- mapping, every column and its type, the rule, the symbol type, the keys.
+    contract := @extschema@._attachment_contract(pos, mk, ins, enforce.columns, 'enforce');
+    c := contract -> 'columns';
 
-    -- The column mapping: every key known, every value a column name.
-    FOR k, v IN SELECT * FROM jsonb_each(map) LOOP
-        IF NOT k = ANY (known) THEN
-            RAISE EXCEPTION 'unknown key "%" in columns', k
-                USING ERRCODE = '22023',
-                      HINT = 'Known keys: ' || array_to_string(known, ', ') || '.';
-        END IF;
-        IF jsonb_typeof(v) <> 'string' THEN
-            RAISE EXCEPTION 'columns."%" must be a column name (a JSON string)', k
-                USING ERRCODE = '22023';
-        END IF;
-    END LOOP;
-    IF map ? 'mmr' AND map ? 'tiers' THEN
-        RAISE EXCEPTION 'columns maps both mmr and tiers'
-            USING ERRCODE = '22023', HINT = 'An instrument''s maintenance rule is one or the other.';
-    END IF;
-
-    c := jsonb_build_object(
-        'positions', jsonb_build_object(
-            'symbol', coalesce(map->>'positions.symbol', map->>'symbol', 'symbol'),
-            'size', coalesce(map->>'size', 'size'),
-            'entry_price', coalesce(map->>'entry_price', 'entry_price'),
-            'margin', coalesce(map->>'margin', 'margin'),
-            'liquidation_price', coalesce(map->>'liquidation_price', 'liquidation_price'),
-            'margin_call_price', coalesce(map->>'margin_call_price', 'margin_call_price'),
-            'bankruptcy_price', coalesce(map->>'bankruptcy_price', 'bankruptcy_price'),
-            'status', coalesce(map->>'status', 'status'),
-            'status_changed_at', coalesce(map->>'status_changed_at', 'status_changed_at')),
-        'marks', jsonb_build_object(
-            'symbol', coalesce(map->>'marks.symbol', map->>'symbol', 'symbol'),
-            'mark_price', coalesce(map->>'mark_price', 'mark_price'),
-            'mark_time', map->>'mark_time'),
-        'instruments', jsonb_build_object(
-            'symbol', coalesce(map->>'instruments.symbol', map->>'symbol', 'symbol'),
-            'kind', coalesce(map->>'kind', 'kind'),
-            'contract_size', coalesce(map->>'contract_size', 'contract_size'),
-            'fee_rate', coalesce(map->>'fee_rate', 'fee_rate')));
-
-    -- Every mapped column must exist with a type enforcement reads.  kind,
-    -- contract_size and fee_rate may be absent unless mapped explicitly.
-    FOR colrec IN
-        SELECT t.tab, t.key, t.rel, c #>> ARRAY[t.tab, t.key] AS col, t.kinds, t.maintained
-          FROM (VALUES
-            ('positions', 'symbol', pos, NULL::text[], false),
-            ('positions', 'size', pos, '{numeric,int}', false),
-            ('positions', 'entry_price', pos, '{numeric,int}', false),
-            ('positions', 'margin', pos, '{numeric,int}', false),
-            ('positions', 'liquidation_price', pos, '{numeric}', true),
-            ('positions', 'margin_call_price', pos, '{numeric}', true),
-            ('positions', 'bankruptcy_price', pos, '{numeric}', true),
-            ('positions', 'status', pos, '{status}', true),
-            ('positions', 'status_changed_at', pos, '{timestamptz}', true),
-            ('marks', 'symbol', mk, NULL, false),
-            ('marks', 'mark_price', mk, '{numeric,int}', false),
-            ('marks', 'mark_time', mk, NULL, false),
-            ('instruments', 'symbol', ins, NULL, false),
-            ('instruments', 'kind', ins, '{kind}', false),
-            ('instruments', 'contract_size', ins, '{numeric,int}', false),
-            ('instruments', 'fee_rate', ins, '{numeric,int}', false))
-            AS t(tab, key, rel, kinds, maintained)
-    LOOP
-        CONTINUE WHEN colrec.col IS NULL;
-        SELECT a.atttypid INTO typ FROM pg_attribute a
-         WHERE a.attrelid = colrec.rel AND a.attname = colrec.col AND a.attnum > 0
-           AND NOT a.attisdropped;
-        IF NOT FOUND THEN
-            IF colrec.maintained THEN
-                EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', pos, colrec.col,
-                               CASE colrec.key
-                                   WHEN 'status' THEN '@extschema@.margin_status'
-                                   WHEN 'status_changed_at' THEN 'pg_catalog.timestamptz'
-                                   ELSE 'pg_catalog.numeric' END);
-                added := added || colrec.col;
-                CONTINUE;
-            END IF;
-            IF colrec.tab = 'instruments' AND colrec.key IN ('kind', 'contract_size', 'fee_rate')
-               AND NOT map ? colrec.key THEN
-                c := jsonb_set(c, ARRAY['instruments', colrec.key], 'null');
-                CONTINUE;
-            END IF;
-            RAISE EXCEPTION 'column "%" of table "%" does not exist', colrec.col, colrec.rel
-                USING ERRCODE = '22023',
-                      HINT = format('isomargin''s "%s" of the %s table; map it with columns => ''{"%s": "your_column"}''.',
-                                    colrec.key, colrec.tab, colrec.key);
-        END IF;
-        -- the base type of a domain
-        WHILE (SELECT t.typtype FROM pg_type t WHERE t.oid = typ) = 'd' LOOP
-            typ := (SELECT t.typbasetype FROM pg_type t WHERE t.oid = typ);
-        END LOOP;
-        IF colrec.kinds IS NOT NULL AND NOT (
-               ('numeric' = ANY (colrec.kinds) AND typ = 'pg_catalog.numeric'::regtype)
-            OR ('int' = ANY (colrec.kinds) AND typ IN ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype, 'pg_catalog.int8'::regtype))
-            OR ('status' = ANY (colrec.kinds) AND typ = '@extschema@.margin_status'::regtype)
-            OR ('timestamptz' = ANY (colrec.kinds) AND typ = 'pg_catalog.timestamptz'::regtype)
-            OR ('kind' = ANY (colrec.kinds) AND typ = '@extschema@.contract_kind'::regtype)) THEN
-            RAISE EXCEPTION 'column "%" of table "%" must be of type %', colrec.col, colrec.rel,
-                    CASE colrec.kinds[1]
-                        WHEN 'status' THEN 'isomargin.margin_status'
-                        WHEN 'kind' THEN 'isomargin.contract_kind'
-                        WHEN 'timestamptz' THEN 'timestamp with time zone'
-                        ELSE 'numeric' END
-                USING ERRCODE = '22023',
-                      DETAIL = format('It is mapped to isomargin''s "%s" and is of type %s.',
-                                      colrec.key, format_type(typ, NULL));
-        END IF;
+    -- The maintained columns that are missing.
+    FOR v IN SELECT * FROM jsonb_array_elements(contract -> 'add') LOOP
+        EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', pos, v ->> 'column', v ->> 'type');
+        added := added || (v ->> 'column');
     END LOOP;
 
-    -- The maintenance rule: a tiers column, or a flat mmr.
-    IF map ? 'tiers' OR (NOT map ? 'mmr' AND EXISTS (
-            SELECT 1 FROM pg_attribute a WHERE a.attrelid = ins AND a.attname = 'tiers'
-               AND a.attnum > 0 AND NOT a.attisdropped)) THEN
-        rate := coalesce(map->>'tiers', 'tiers');
-        ratekind := 'tiers';
-    ELSE
-        rate := coalesce(map->>'mmr', 'mmr');
-        ratekind := 'mmr';
-    END IF;
-    SELECT a.atttypid INTO typ FROM pg_attribute a
-     WHERE a.attrelid = ins AND a.attname = rate AND a.attnum > 0 AND NOT a.attisdropped;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'column "%" of table "%" does not exist', rate, ins
-            USING ERRCODE = '22023',
-                  HINT = 'Instruments need a flat mmr column or a tiers column of type isomargin.tiers.';
-    END IF;
-    IF ratekind = 'tiers' AND format_type(typ, NULL) <> '@extschema@.tiers' THEN
-        RAISE EXCEPTION 'column "%" of table "%" must be of type isomargin.tiers', rate, ins
-            USING ERRCODE = '22023';
-    END IF;
-    IF ratekind = 'mmr' AND typ NOT IN ('pg_catalog.numeric'::regtype, 'pg_catalog.int2'::regtype,
-                                        'pg_catalog.int4'::regtype, 'pg_catalog.int8'::regtype) THEN
-        RAISE EXCEPTION 'column "%" of table "%" must be of type numeric', rate, ins
-            USING ERRCODE = '22023';
-    END IF;
-    c := jsonb_set(c, '{instruments,rate}', to_jsonb(rate));
-    c := jsonb_set(c, '{instruments,rate_kind}', to_jsonb(ratekind));
-
-    -- One symbol type for the three tables, with a btree ordering.
     SELECT a.atttypid, a.atttypmod, a.attcollation INTO symtype, symtypmod, symcoll
       FROM pg_attribute a WHERE a.attrelid = pos AND a.attname = c #>> '{positions,symbol}';
-    IF (SELECT count(DISTINCT a.atttypid) FROM pg_attribute a
-         WHERE (a.attrelid, a.attname) IN ((pos, c #>> '{positions,symbol}'),
-                                           (mk, c #>> '{marks,symbol}'),
-                                           (ins, c #>> '{instruments,symbol}'))) <> 1 THEN
-        RAISE EXCEPTION 'the symbol columns of "%", "%" and "%" must have the same type', pos, mk, ins
-            USING ERRCODE = '22023';
-    END IF;
-    BEGIN
-        PERFORM @extschema@.run_as_owner(pos,
-            format('SELECT 1 FROM %s p ORDER BY p.%I LIMIT 0', pos, c #>> '{positions,symbol}'));
-    EXCEPTION WHEN undefined_function THEN
-        RAISE EXCEPTION 'symbol type % has no default btree operator class', format_type(symtype, symtypmod)
-            USING ERRCODE = '22023';
-    END;
-
-    -- Keys: positions are locked and named by their primary key; an
-    -- instrument is found by its symbol.
-    IF NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = pos AND i.indisprimary) THEN
-        RAISE EXCEPTION 'table "%" has no primary key', pos
-            USING ERRCODE = '22023',
-                  HINT = 'Enforcement locks and names positions by their primary key.';
-    END IF;
-    IF NOT EXISTS (
-        SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-         WHERE i.indrelid = ins AND i.indisunique AND i.indnkeyatts = 1 AND i.indexprs IS NULL
-           AND i.indpred IS NULL AND a.attname = c #>> '{instruments,symbol}') THEN
-        RAISE EXCEPTION 'table "%" has no unique index on its symbol column "%"', ins,
-                c #>> '{instruments,symbol}'
-            USING ERRCODE = '22023',
-                  HINT = 'Make the symbol the primary key of the instruments table.';
-    END IF;
 
     INSERT INTO @extschema@.enforcement AS e (positions, marks, instruments, columns)
     VALUES (pos, mk, ins, c) RETURNING e.id INTO att_id;
@@ -365,30 +183,11 @@ BEGIN
         EXECUTE format('ALTER TABLE %s OWNER TO %I', state, (SELECT rolname FROM pg_roles WHERE oid = owner));
     END IF;
 
-    -- Current marks: the row per symbol, or the latest by mark_time.
-    IF c #>> '{marks,mark_time}' IS NULL THEN
-        dup := @extschema@.run_as_owner(pos,
-            format('SELECT m.%1$I::text FROM %2$s m WHERE m.%3$I IS NOT NULL AND m.%1$I IS NOT NULL '
-                   'GROUP BY m.%1$I HAVING count(*) > 1 LIMIT 1',
-                   c #>> '{marks,symbol}', mk, c #>> '{marks,mark_price}'));
-        IF dup IS NOT NULL THEN
-            RAISE EXCEPTION 'table "%" holds several marks for instrument %', mk, dup
-                USING ERRCODE = '22023',
-                      HINT = 'Map mark_time to the column that orders a symbol''s marks: the latest is the current mark.';
-        END IF;
-        PERFORM @extschema@.run_as_owner(pos,
-            format('INSERT INTO %s (symbol, mark_price) SELECT m.%I, m.%I FROM %s m '
-                   'WHERE m.%I IS NOT NULL AND m.%I IS NOT NULL',
-                   state, c #>> '{marks,symbol}', c #>> '{marks,mark_price}', mk,
-                   c #>> '{marks,symbol}', c #>> '{marks,mark_price}'));
-    ELSE
-        PERFORM @extschema@.run_as_owner(pos,
-            format('INSERT INTO %1$s (symbol, mark_price) SELECT DISTINCT ON (m.%2$I) m.%2$I, m.%3$I '
-                   'FROM %4$s m WHERE m.%2$I IS NOT NULL AND m.%3$I IS NOT NULL '
-                   'ORDER BY m.%2$I, m.%5$I DESC NULLS LAST',
-                   state, c #>> '{marks,symbol}', c #>> '{marks,mark_price}', mk,
-                   c #>> '{marks,mark_time}'));
-    END IF;
+    -- Current marks, as the contract defines them (one row per symbol, or
+    -- the latest by mark_time).
+    PERFORM @extschema@.run_as_owner(pos,
+        format('INSERT INTO %s (symbol, mark_price) SELECT m.symbol, m.mark_price FROM (%s) m',
+               state, contract ->> 'current_marks'));
     bad := @extschema@.run_as_owner(pos,
         format('SELECT s.symbol::text FROM %s s WHERE NOT (s.mark_price OPERATOR(pg_catalog.>) 0 '
                'AND s.mark_price OPERATOR(pg_catalog.<) ''Infinity'') LIMIT 1', state));
@@ -458,7 +257,7 @@ BEGIN
         format('UPDATE %s SET %I = %I', pos, c #>> '{positions,size}', c #>> '{positions,size}'));
 
     RETURN jsonb_build_object('id', att_id, 'state_table', state::text, 'added_columns', to_jsonb(added),
-                              'indexes', to_jsonb(idx), 'triggers', trg);
+                              'indexes', to_jsonb(idx), 'triggers', trg, 'notes', contract -> 'notes');
 END
 $fn$;
 

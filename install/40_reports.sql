@@ -23,56 +23,16 @@ RETURN GREATEST(CAST(0 AS pg_catalog.numeric),
     OPERATOR(pg_catalog.-) @extschema@.equity(size, entry_price, mark_price, margin,
                                             contract_size, kind));
 
--- Internal: the quoted name of the column of rel that plays `role`, after the
--- `columns` mapping ("<rel_role>.<role>" first, then "<role>"); NULL when the
--- column is optional and absent.  Checks its type (domains count as their base
--- type).
-CREATE FUNCTION @extschema@._report_column(
-    rel regclass, rel_role text, role text, columns jsonb, required boolean,
-    allowed regtype[])
-RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    colname text := coalesce(columns ->> (rel_role || '.' || role), columns ->> role, role);
-    typ oid;
-    base oid;
-BEGIN
-    SELECT a.atttypid INTO typ
-      FROM pg_attribute a
-     WHERE a.attrelid = rel AND a.attname = colname AND a.attnum > 0 AND NOT a.attisdropped;
-    IF NOT FOUND THEN
-        IF required OR columns ? role OR columns ? (rel_role || '.' || role) THEN
-            RAISE EXCEPTION '% table % has no column "%"', rel_role, rel, colname
-                USING ERRCODE = '22023',
-                      HINT = format('Name the %s column with columns => ''{"%s": "..."}''.', role, role);
-        END IF;
-        RETURN NULL;
-    END IF;
-    LOOP
-        SELECT t.typbasetype INTO base FROM pg_type t WHERE t.oid = typ;
-        EXIT WHEN base = 0;
-        typ := base;
-    END LOOP;
-    IF allowed IS NOT NULL AND NOT typ = ANY (allowed::oid[]) THEN
-        RAISE EXCEPTION 'column "%" of % table % must be of type %, not %',
-                colname, rel_role, rel,
-                array_to_string(allowed::text[], ' or '), typ::regtype
-            USING ERRCODE = '22023';
-    END IF;
-    RETURN quote_ident(colname);
-END
-$fn$;
-
 -- Internal: the SQL of the book the reports read, one row per position:
 --   position_key jsonb, symbol, size, entry_price, margin, kind, contract_size,
 --   fee_rate, risk (the instrument's tiers, or its mmr), mark_price
 -- and of the market (symbol, mark_price of every instrument that has a mark);
 -- risk_arg is the argument that passes `risk` to the margin functions
--- (`tiers => ` or `mmr => `).  Positions whose status column, when the table
--- has one, says liquidate or bankrupt are left out: the liquidation engine has
--- them already.
+-- (`tiers => ` or `mmr => `).  The columns, their types and the current
+-- marks are the attachment contract's, as enforce() reads them
+-- (isomargin._attachment_contract).  Positions whose status column, when
+-- the table has one, says liquidate or bankrupt are left out: the
+-- liquidation engine has them already.
 CREATE FUNCTION @extschema@._report_book(
     positions regclass, marks regclass, instruments regclass, columns jsonb,
     OUT book_sql text, OUT market_sql text, OUT risk_arg text)
@@ -80,160 +40,31 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    num regtype[] := ARRAY['numeric', 'bigint', 'integer', 'smallint']::regtype[];
-    tiers_type regtype := to_regtype('@extschema@.tiers');
-    -- isomargin.enforce's keys, so that one mapping serves both
-    known text[] := ARRAY['symbol', 'positions.symbol', 'marks.symbol', 'instruments.symbol',
-                          'size', 'entry_price', 'margin', 'liquidation_price',
-                          'margin_call_price', 'bankruptcy_price', 'status',
-                          'status_changed_at', 'mark_price', 'mark_time', 'kind',
-                          'contract_size', 'mmr', 'tiers', 'fee_rate'];
-    k text;
-    key_expr text;
-    p_sym text; i_sym text; m_sym text;
-    p_size text; p_entry text; p_margin text; p_status text;
-    i_kind text; i_cs text; i_fee text; i_risk text;
-    m_mark text; m_time text;
-    marks_src text;
-    dup text;
-    rel regclass;
+    contract jsonb := @extschema@._attachment_contract(positions, marks, instruments, columns, 'report');
+    c jsonb := contract -> 'columns';
+    rd jsonb := contract -> 'read';
 BEGIN
-    IF jsonb_typeof(columns) IS DISTINCT FROM 'object' THEN
-        RAISE EXCEPTION 'columns must be a JSON object'
-            USING ERRCODE = '22023',
-                  HINT = 'Map conventional names to yours, e.g. {"mark_price": "px"}.';
-    END IF;
-    FOR k IN SELECT jsonb_object_keys(columns) LOOP
-        IF NOT k = ANY (known) THEN
-            RAISE EXCEPTION 'unknown key "%" in columns', k
-                USING ERRCODE = '22023',
-                      DETAIL = 'Known keys: ' || array_to_string(known, ', ') || '.';
-        END IF;
-        IF jsonb_typeof(columns -> k) IS DISTINCT FROM 'string' THEN
-            RAISE EXCEPTION 'columns key "%" must map to a column name (a JSON string)', k
-                USING ERRCODE = '22023';
-        END IF;
-    END LOOP;
-
-    FOREACH rel IN ARRAY ARRAY[positions, marks, instruments] LOOP
-        IF NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = rel
-                        AND c.relkind IN ('r', 'p', 'v', 'm', 'f')) THEN
-            RAISE EXCEPTION '% is not a table or view', rel USING ERRCODE = '22023';
-        END IF;
-    END LOOP;
-
-    -- The position key, as enforcement's events name it: a jsonb object of the
-    -- primary key's columns (for a view, of a column named id).
-    SELECT string_agg(format('%L, p.%I', a.attname, a.attname), ', ' ORDER BY ik.ord) INTO key_expr
-      FROM pg_index x
-      CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS ik(attnum, ord)
-      JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ik.attnum
-     WHERE x.indrelid = positions AND x.indisprimary;
-    IF key_expr IS NULL AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = positions
-                                    AND a.attname = 'id' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-        key_expr := '''id'', p.id';
-    END IF;
-    IF key_expr IS NULL THEN
-        RAISE EXCEPTION 'positions table % has no primary key', positions
-            USING ERRCODE = '22023',
-                  HINT = 'Give it a primary key, or pass a view with a column named id.';
-    END IF;
-    key_expr := format('pg_catalog.jsonb_build_object(%s)', key_expr);
-
-    p_sym := @extschema@._report_column(positions, 'positions', 'symbol', columns, true, NULL);
-    i_sym := @extschema@._report_column(instruments, 'instruments', 'symbol', columns, true, NULL);
-    m_sym := @extschema@._report_column(marks, 'marks', 'symbol', columns, true, NULL);
-    IF (SELECT count(DISTINCT a.atttypid) FROM pg_attribute a
-         WHERE (a.attrelid, a.attname) IN
-               ((positions, coalesce(columns ->> 'positions.symbol', columns ->> 'symbol', 'symbol')),
-                (marks, coalesce(columns ->> 'marks.symbol', columns ->> 'symbol', 'symbol')),
-                (instruments, coalesce(columns ->> 'instruments.symbol', columns ->> 'symbol', 'symbol')))
-           AND a.attnum > 0 AND NOT a.attisdropped) <> 1 THEN
-        RAISE EXCEPTION 'the symbol columns of %, % and % are not of one type',
-                positions, marks, instruments
-            USING ERRCODE = '22023';
-    END IF;
-
-    p_size := @extschema@._report_column(positions, 'positions', 'size', columns, true, num);
-    p_entry := @extschema@._report_column(positions, 'positions', 'entry_price', columns, true, num);
-    p_margin := @extschema@._report_column(positions, 'positions', 'margin', columns, true, num);
-    p_status := @extschema@._report_column(positions, 'positions', 'status', columns, false,
-                                           ARRAY['@extschema@.margin_status']::regtype[]);
-    i_kind := @extschema@._report_column(instruments, 'instruments', 'kind', columns, false,
-                                         ARRAY['@extschema@.contract_kind']::regtype[]);
-    i_cs := @extschema@._report_column(instruments, 'instruments', 'contract_size', columns, false, num);
-    i_fee := @extschema@._report_column(instruments, 'instruments', 'fee_rate', columns, false, num);
-    -- The maintenance rule, chosen as enforce() chooses it: tiers when mapped, or
-    -- when a tiers column exists and mmr is not mapped; else a flat mmr.
-    IF columns ? 'mmr' AND columns ? 'tiers' THEN
-        RAISE EXCEPTION 'columns maps both mmr and tiers'
-            USING ERRCODE = '22023', HINT = 'An instrument''s maintenance rule is one or the other.';
-    END IF;
-    IF tiers_type IS NOT NULL AND NOT columns ? 'mmr' THEN
-        i_risk := @extschema@._report_column(instruments, 'instruments', 'tiers', columns, false,
-                                             ARRAY[tiers_type]);
-    END IF;
-    IF i_risk IS NOT NULL THEN
-        risk_arg := 'tiers => ';
-        i_risk := 'i.' || i_risk;
-    ELSE
-        i_risk := @extschema@._report_column(instruments, 'instruments', 'mmr', columns, false, num);
-        IF i_risk IS NULL THEN
-            RAISE EXCEPTION 'instruments table % has neither a tiers nor an mmr column', instruments
-                USING ERRCODE = '22023',
-                      HINT = 'Name one with columns => ''{"mmr": "..."}'' or ''{"tiers": "..."}''.';
-        END IF;
-        risk_arg := 'mmr => ';
-        i_risk := format('CAST(i.%s AS pg_catalog.numeric)', i_risk);
-    END IF;
-    m_mark := @extschema@._report_column(marks, 'marks', 'mark_price', columns, true, num);
-    m_time := @extschema@._report_column(marks, 'marks', 'mark_time', columns, false, NULL);
-
-    -- The current marks, as enforce() reads them: the one row of each symbol, or
-    -- with mark_time mapped the latest; rows without a mark do not count.
-    IF m_time IS NULL THEN
-        EXECUTE format('SELECT CAST(m.%1$s AS pg_catalog.text) FROM %2$s m
-                         WHERE m.%3$s IS NOT NULL AND m.%1$s IS NOT NULL GROUP BY m.%1$s
-                        HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 LIMIT 1',
-                       m_sym, marks, m_mark)
-           INTO dup;
-        IF dup IS NOT NULL THEN
-            RAISE EXCEPTION 'marks table % holds more than one row for symbol %', marks, dup
-                USING ERRCODE = '22023',
-                      HINT = 'Map mark_time to the column that orders a symbol''s marks (the latest is the current mark), or pass a view that keeps one row per symbol.';
-        END IF;
-        marks_src := format('(SELECT m.%1$s, m.%2$s FROM %3$s m WHERE m.%2$s IS NOT NULL)',
-                            m_sym, m_mark, marks);
-    ELSE
-        marks_src := format('(SELECT DISTINCT ON (m.%1$s) m.%1$s, m.%2$s FROM %3$s m
-                               WHERE m.%2$s IS NOT NULL AND m.%1$s IS NOT NULL
-                               ORDER BY m.%1$s, m.%4$s DESC NULLS LAST)',
-                            m_sym, m_mark, marks, m_time);
-    END IF;
-
+    risk_arg := rd ->> 'rate_arg';
     market_sql := format(
-        'SELECT i.%1$s AS symbol, CAST(m.%2$s AS pg_catalog.numeric) AS mark_price
-           FROM %3$s i JOIN %4$s m ON m.%5$s OPERATOR(pg_catalog.=) i.%1$s',
-        i_sym, m_mark, instruments, marks_src, m_sym);
+        'SELECT i.%1$I AS symbol, m.mark_price
+           FROM %2$s i JOIN (%3$s) m ON m.symbol OPERATOR(pg_catalog.=) i.%1$I',
+        c #>> '{instruments,symbol}', instruments, contract ->> 'current_marks');
     book_sql := format(
-        'SELECT %1$s AS position_key, p.%2$s AS symbol,
-                CAST(p.%3$s AS pg_catalog.numeric) AS size,
-                CAST(p.%4$s AS pg_catalog.numeric) AS entry_price,
-                CAST(p.%5$s AS pg_catalog.numeric) AS margin,
+        'SELECT %1$s AS position_key, p.%2$I AS symbol,
+                %3$s AS size, %4$s AS entry_price, %5$s AS margin,
                 %6$s AS kind, %7$s AS contract_size, %8$s AS fee_rate, %9$s AS risk,
-                CAST(m.%10$s AS pg_catalog.numeric) AS mark_price
-           FROM %11$s p
-           JOIN %12$s i ON i.%13$s OPERATOR(pg_catalog.=) p.%2$s
-           JOIN %14$s m ON m.%15$s OPERATOR(pg_catalog.=) p.%2$s',
-        key_expr, p_sym, p_size, p_entry, p_margin,
-        coalesce('i.' || i_kind, 'CAST(''linear'' AS @extschema@.contract_kind)'),
-        coalesce('CAST(i.' || i_cs || ' AS pg_catalog.numeric)', 'CAST(1 AS pg_catalog.numeric)'),
-        coalesce('CAST(i.' || i_fee || ' AS pg_catalog.numeric)', 'CAST(0 AS pg_catalog.numeric)'),
-        i_risk, m_mark, positions, instruments, i_sym, marks_src, m_sym);
-    IF p_status IS NOT NULL THEN
+                m.mark_price
+           FROM %10$s p
+           JOIN %11$s i ON i.%12$I OPERATOR(pg_catalog.=) p.%2$I
+           JOIN (%13$s) m ON m.symbol OPERATOR(pg_catalog.=) p.%2$I',
+        contract ->> 'position_key', c #>> '{positions,symbol}',
+        rd ->> 'size', rd ->> 'entry_price', rd ->> 'margin',
+        rd ->> 'kind', rd ->> 'contract_size', rd ->> 'fee_rate', rd ->> 'rate',
+        positions, instruments, c #>> '{instruments,symbol}', contract ->> 'current_marks');
+    IF rd ->> 'status' IS NOT NULL THEN
         book_sql := book_sql || format(
-            ' WHERE p.%1$s IS NULL OR p.%1$s OPERATOR(pg_catalog.<) CAST(''liquidate'' AS @extschema@.margin_status)',
-            p_status);
+            ' WHERE %1$s IS NULL OR %1$s OPERATOR(pg_catalog.<) CAST(''liquidate'' AS @extschema@.margin_status)',
+            rd ->> 'status');
     END IF;
 END
 $fn$;

@@ -32,6 +32,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
+#include "enforce_contract.h"
 #include "rule.h"
 
 /* LISTEN channel: one NOTIFY per event row, the payload is its id */
@@ -43,42 +44,6 @@
  * of that scale so no rounded price at the edge of a move is missed.
  */
 #define ENFORCE_PRICE_UNIT_SCALE	MARGIN_PRICE_MIN_SCALE
-
-typedef enum EnforceRole
-{
-	ENFORCE_POSITIONS,
-	ENFORCE_MARKS,
-	ENFORCE_INSTRUMENTS
-} EnforceRole;
-
-typedef enum EnforceColumnId
-{
-	COL_POS_SYMBOL,
-	COL_POS_SIZE,
-	COL_POS_ENTRY,
-	COL_POS_MARGIN,
-	COL_POS_LP,
-	COL_POS_MCP,
-	COL_POS_BP,
-	COL_POS_STATUS,
-	COL_POS_CHANGED_AT,
-	COL_MARK_SYMBOL,
-	COL_MARK_PRICE,
-	COL_INS_SYMBOL,
-	COL_INS_KIND,				/* optional: linear */
-	COL_INS_CS,					/* optional: 1 */
-	COL_INS_RATE,				/* mmr (numeric) or tiers (isomargin.tiers) */
-	COL_INS_FEE,				/* optional: 0 */
-	ENFORCE_NCOLS
-} EnforceColumnId;
-
-typedef struct EnforceColumn
-{
-	const char *key;			/* conventional name */
-	char	   *name;			/* actual column; NULL: optional and absent */
-	AttrNumber	attnum;
-	Oid			type;			/* base type */
-} EnforceColumn;
 
 typedef enum EnforcePlanId
 {
@@ -129,9 +94,9 @@ typedef struct EnforceAttachment
 	char	   *qinstruments;
 	char	   *qstate;
 	char	   *positions_name; /* for messages */
-	EnforceColumn cols[ENFORCE_NCOLS];
-	bool		rate_is_tiers;
+	Contract	c;				/* the columns, resolved (enforce_contract.c) */
 	Dec			call_ratio;
+	Dec			tick;			/* of the stored prices; 0: none */
 	/* the symbol type, shared by the three tables */
 	Oid			sym_type;
 	Oid			sym_array;
@@ -157,6 +122,20 @@ typedef struct EnforceAttachment
 	SPIPlanPtr	plans[ENFORCE_NPLANS];
 } EnforceAttachment;
 
+/*
+ * The instrument columns enforcement reads, in the order the instrument
+ * plans select them and EnforceInstrumentRow holds them (enforce_compute.c).
+ */
+#define ENFORCE_NINS 5
+extern const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS];
+
+/* One instrument's row as read: values[i] of enforce_instrument_cols[i]. */
+typedef struct EnforceInstrumentRow
+{
+	Datum		values[ENFORCE_NINS];
+	bool		nulls[ENFORCE_NINS];
+} EnforceInstrumentRow;
+
 /* One instrument's rule (rule.h), with the attachment's margin-call ratio. */
 typedef struct EnforceInstrument
 {
@@ -164,6 +143,8 @@ typedef struct EnforceInstrument
 	Rule		rule;			/* points into itself: filled in place, never copied */
 	Datum		symbol;			/* for messages */
 	EnforceAttachment *attachment;
+	bool		has_band;		/* price_band: the largest relative move of a mark */
+	Dec			band;
 } EnforceInstrument;
 
 /* A position's inputs and what enforcement stores for it. */
@@ -211,7 +192,9 @@ extern void enforce_read_pass_row(EnforceAttachment *att, HeapTuple t, TupleDesc
 extern void enforce_missing_instrument(EnforceAttachment *att, Datum symbol) pg_attribute_noreturn();
 extern Dec	enforce_read_mark(EnforceAttachment *att, Datum d);
 extern void enforce_instrument_from_row(EnforceAttachment *att, EnforceInstrument *ins,
-										Datum symbol, Datum *values, bool *nulls);
+										Datum symbol, const EnforceInstrumentRow *row);
+extern void enforce_instrument_read(HeapTuple t, TupleDesc d, int first,
+									EnforceInstrumentRow *row);
 extern void enforce_position_figures(EnforceAttachment *att, const EnforceInstrument *ins,
 									 Dec size, Dec entry, Dec margin,
 									 bool has_mark, Dec mark, EnforceFigures *out);

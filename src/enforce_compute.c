@@ -21,17 +21,13 @@
 static Oid
 column_table(EnforceAttachment *a, EnforceColumnId id)
 {
-	if (id <= COL_POS_CHANGED_AT)
-		return a->positions;
-	if (id <= COL_MARK_PRICE)
-		return a->marks;
-	return a->instruments;
+	return a->c.tables[contract_table(id)];
 }
 
 Dec
 enforce_read_dec(EnforceAttachment *a, EnforceColumnId id, Datum d, bool isnull)
 {
-	EnforceColumn *c = &a->cols[id];
+	EnforceColumn *c = &a->c.cols[id];
 	int128		coef;
 	int			scale;
 	bool		fits;
@@ -130,20 +126,48 @@ instrument_source(void *arg)
 static char *
 column_phrase(EnforceAttachment *a, EnforceColumnId id)
 {
-	return psprintf("column \"%s\" of table \"%s\"", a->cols[id].name,
+	return psprintf("column \"%s\" of table \"%s\"", a->c.cols[id].name,
 					get_rel_name(column_table(a, id)));
 }
 
+const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS] = {
+	COL_INS_KIND, COL_INS_CS, COL_INS_RATE, COL_INS_FEE, COL_INS_BAND
+};
+
+/* An instrument plan's row, its columns from the first-th on. */
+void
+enforce_instrument_read(HeapTuple t, TupleDesc d, int first, EnforceInstrumentRow *row)
+{
+	for (int i = 0; i < ENFORCE_NINS; i++)
+		row->values[i] = SPI_getbinval(t, d, first + i, &row->nulls[i]);
+}
+
+static int
+ins_slot(EnforceColumnId id)
+{
+	for (int i = 0; i < ENFORCE_NINS; i++)
+		if (enforce_instrument_cols[i] == id)
+			return i;
+	elog(ERROR, "column %d is not an instrument column", (int) id);
+	return -1;
+}
+
 /*
- * values/nulls: kind, contract_size, rate (mmr or tiers), fee_rate, as
- * PLAN_INSTRUMENT returns them; an absent optional column reads as NULL
- * and takes its default (linear, 1, 0).  The rule's checks are rule.c's,
- * naming the column and the instrument.
+ * An instrument's rule from its row; an absent optional column reads as
+ * NULL and takes its default (linear, 1, 0, no band).  The rule's checks
+ * are rule.c's, naming the column and the instrument.
  */
 void
 enforce_instrument_from_row(EnforceAttachment *a, EnforceInstrument *ins, Datum symbol,
-							Datum *values, bool *nulls)
+							const EnforceInstrumentRow *row)
 {
+	const Datum *values = row->values;
+	const bool *nulls = row->nulls;
+	const int	kind = ins_slot(COL_INS_KIND),
+				cs = ins_slot(COL_INS_CS),
+				rate = ins_slot(COL_INS_RATE),
+				fee = ins_slot(COL_INS_FEE),
+				band = ins_slot(COL_INS_BAND);
 	RuleInput	in = {0};
 	RuleNames	names = {0};
 	MarginBracket *brackets = NULL;
@@ -152,36 +176,45 @@ enforce_instrument_from_row(EnforceAttachment *a, EnforceInstrument *ins, Datum 
 	ins->found = true;
 	ins->symbol = symbol;
 	ins->attachment = a;
-	if (a->cols[COL_INS_KIND].name == NULL)
+	if (a->c.cols[COL_INS_KIND].name == NULL)
 		in.inverse = false;
-	else if (nulls[0])
+	else if (nulls[kind])
 		enforce_read_dec(a, COL_INS_KIND, (Datum) 0, true);
 	else
-		in.inverse = DatumGetObjectId(values[0]) == a->kind_inverse;
-	in.contract_size = a->cols[COL_INS_CS].name == NULL ? dec_from_int(1) :
-		enforce_read_dec(a, COL_INS_CS, values[1], nulls[1]);
-	in.fee = a->cols[COL_INS_FEE].name == NULL ? dec_from_int(0) :
-		enforce_read_dec(a, COL_INS_FEE, values[3], nulls[3]);
-	if (a->rate_is_tiers)
+		in.inverse = contract_kind_is_inverse(&a->c, values[kind], a->kind_inverse);
+	in.contract_size = a->c.cols[COL_INS_CS].name == NULL ? dec_from_int(1) :
+		enforce_read_dec(a, COL_INS_CS, values[cs], nulls[cs]);
+	in.fee = a->c.cols[COL_INS_FEE].name == NULL ? dec_from_int(0) :
+		enforce_read_dec(a, COL_INS_FEE, values[fee], nulls[fee]);
+	/* a NULL band: none for this instrument */
+	ins->has_band = a->c.cols[COL_INS_BAND].name != NULL && !nulls[band];
+	if (ins->has_band)
 	{
-		if (nulls[2])
+		ins->band = enforce_read_dec(a, COL_INS_BAND, values[band], false);
+		if (dec_sign(ins->band) <= 0)
+			arg_reject(column_phrase(a, COL_INS_BAND), "be greater than zero", ins->band,
+					   instrument_source(ins));
+	}
+	if (a->c.rate_is_tiers)
+	{
+		if (nulls[rate])
 			enforce_read_dec(a, COL_INS_RATE, (Datum) 0, true);
-		in.tiers = DatumGetTiersP(values[2]);
+		in.tiers = DatumGetTiersP(values[rate]);
 		brackets = palloc(sizeof(MarginBracket) * in.tiers->nbrackets);
 		f_brackets = palloc(sizeof(FastBracket) * in.tiers->nbrackets);
 	}
 	else
 	{
-		in.mmr = enforce_read_dec(a, COL_INS_RATE, values[2], nulls[2]);
+		in.mmr = enforce_read_dec(a, COL_INS_RATE, values[rate], nulls[rate]);
 		in.has_mmr = true;
 	}
-	in.tick = dec_from_int(0);
+	in.tick = a->tick;
 	in.call_ratio = a->call_ratio;
 	in.has_call_ratio = true;
 
-	names.contract_size = a->cols[COL_INS_CS].name ? column_phrase(a, COL_INS_CS) : "contract_size";
+	names.contract_size = a->c.cols[COL_INS_CS].name ? column_phrase(a, COL_INS_CS) : "contract_size";
 	names.rate = column_phrase(a, COL_INS_RATE);
-	names.fee = a->cols[COL_INS_FEE].name ? column_phrase(a, COL_INS_FEE) : "fee_rate";
+	names.fee = a->c.cols[COL_INS_FEE].name ? column_phrase(a, COL_INS_FEE) : "fee_rate";
 	names.tick = "tick_size";
 	names.call_ratio = "margin_call_ratio";
 	names.source = instrument_source;

@@ -50,33 +50,6 @@ static MemoryContext enforce_cache_cxt = NULL;
  */
 static List *enforce_retired = NIL;
 
-static const char *const role_names[] = {"positions", "marks", "instruments"};
-
-/* Conventional names, the table each belongs to, and whether it may be absent. */
-static const struct
-{
-	const char *key;
-	EnforceRole table;
-	bool		optional;
-}			column_spec[ENFORCE_NCOLS] = {
-	[COL_POS_SYMBOL] = {"symbol", ENFORCE_POSITIONS, false},
-	[COL_POS_SIZE] = {"size", ENFORCE_POSITIONS, false},
-	[COL_POS_ENTRY] = {"entry_price", ENFORCE_POSITIONS, false},
-	[COL_POS_MARGIN] = {"margin", ENFORCE_POSITIONS, false},
-	[COL_POS_LP] = {"liquidation_price", ENFORCE_POSITIONS, false},
-	[COL_POS_MCP] = {"margin_call_price", ENFORCE_POSITIONS, false},
-	[COL_POS_BP] = {"bankruptcy_price", ENFORCE_POSITIONS, false},
-	[COL_POS_STATUS] = {"status", ENFORCE_POSITIONS, false},
-	[COL_POS_CHANGED_AT] = {"status_changed_at", ENFORCE_POSITIONS, false},
-	[COL_MARK_SYMBOL] = {"symbol", ENFORCE_MARKS, false},
-	[COL_MARK_PRICE] = {"mark_price", ENFORCE_MARKS, false},
-	[COL_INS_SYMBOL] = {"symbol", ENFORCE_INSTRUMENTS, false},
-	[COL_INS_KIND] = {"kind", ENFORCE_INSTRUMENTS, true},
-	[COL_INS_CS] = {"contract_size", ENFORCE_INSTRUMENTS, true},
-	[COL_INS_RATE] = {"rate", ENFORCE_INSTRUMENTS, false},
-	[COL_INS_FEE] = {"fee_rate", ENFORCE_INSTRUMENTS, true},
-};
-
 static void
 enforce_cache_invalidate(Datum arg, Oid relid)
 {
@@ -215,13 +188,6 @@ qualified_rel(Oid relid)
 }
 
 static Oid
-type_in(Oid nsp, const char *name)
-{
-	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-						   CStringGetDatum(name), ObjectIdGetDatum(nsp));
-}
-
-static Oid
 enum_label(Oid type, const char *label)
 {
 	Oid			oid = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
@@ -238,126 +204,21 @@ table_of(EnforceAttachment *a, EnforceRole r)
 	return r == ENFORCE_POSITIONS ? a->positions : r == ENFORCE_MARKS ? a->marks : a->instruments;
 }
 
-static bool
-numeric_like(Oid t)
-{
-	return t == NUMERICOID || t == INT2OID || t == INT4OID || t == INT8OID;
-}
-
-static void
-column_type_error(EnforceAttachment *a, EnforceColumn *c, EnforceRole r, const char *want)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("column \"%s\" of table \"%s\" must be of type %s", c->name,
-					get_rel_name(table_of(a, r)), want),
-			 errdetail("It is mapped to isomargin's \"%s\" and is of type %s.", c->key,
-					   format_type_be(c->type))));
-}
-
-/* Resolve one column: it must exist, with a type enforcement can read. */
-static void
-resolve_column(EnforceAttachment *a, EnforceColumnId id)
-{
-	EnforceColumn *c = &a->cols[id];
-	EnforceRole r = column_spec[id].table;
-	Oid			rel = table_of(a, r);
-
-	if (c->name == NULL)
-	{
-		if (!column_spec[id].optional)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("isomargin enforcement %d has no column for \"%s\" of its %s table",
-							a->id, c->key, role_names[r]),
-					 errhint("Run isomargin.unenforce() and isomargin.enforce() again.")));
-		return;
-	}
-	c->attnum = get_attnum(rel, c->name);
-	if (c->attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("column \"%s\" of table \"%s\" does not exist", c->name, get_rel_name(rel)),
-				 errdetail("isomargin enforcement %d maps \"%s\" of its %s table to it.",
-						   a->id, c->key, role_names[r]),
-				 errhint("Run isomargin.unenforce() and isomargin.enforce() again.")));
-	c->type = getBaseType(get_atttype(rel, c->attnum));
-
-	switch (id)
-	{
-		case COL_POS_SYMBOL:
-		case COL_MARK_SYMBOL:
-		case COL_INS_SYMBOL:
-			break;
-		case COL_POS_LP:
-		case COL_POS_MCP:
-		case COL_POS_BP:
-			if (c->type != NUMERICOID)
-				column_type_error(a, c, r, "numeric");
-			break;
-		case COL_POS_STATUS:
-			if (c->type != a->status_type)
-				column_type_error(a, c, r, "isomargin.margin_status");
-			break;
-		case COL_POS_CHANGED_AT:
-			if (c->type != TIMESTAMPTZOID)
-				column_type_error(a, c, r, "timestamp with time zone");
-			break;
-		case COL_INS_KIND:
-			if (c->type != a->kind_type)
-				column_type_error(a, c, r, "isomargin.contract_kind");
-			break;
-		case COL_INS_RATE:
-			a->rate_is_tiers = OidIsValid(a->tiers_type) && c->type == a->tiers_type;
-			if (!a->rate_is_tiers && !numeric_like(c->type))
-				column_type_error(a, c, r, "numeric or isomargin.tiers");
-			break;
-		default:
-			if (!numeric_like(c->type))
-				column_type_error(a, c, r, "numeric");
-			break;
-	}
-}
-
-/* The symbol type: one type for the three tables, with btree equality. */
+/* What the triggers need of the symbol type (checked by contract_resolve). */
 static void
 resolve_symbol(EnforceAttachment *a)
 {
-	Oid			types[3];
-	int32		typmod;
-	Oid			coll;
 	TypeCacheEntry *tc;
 	HeapTuple	tup;
 	Oid			outfn;
 	bool		varlena;
 
-	for (int i = 0; i < 3; i++)
-	{
-		EnforceColumnId id = i == 0 ? COL_POS_SYMBOL : i == 1 ? COL_MARK_SYMBOL : COL_INS_SYMBOL;
-
-		get_atttypetypmodcoll(table_of(a, (EnforceRole) i), a->cols[id].attnum,
-							  &types[i], &typmod, &coll);
-		if (i == 0)
-			a->sym_collation = coll;
-	}
-	if (types[1] != types[0] || types[2] != types[0])
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the symbol columns of isomargin enforcement %d differ in type", a->id),
-				 errdetail("positions: %s, marks: %s, instruments: %s.",
-						   format_type_be(types[0]), format_type_be(types[1]),
-						   format_type_be(types[2]))));
-	a->sym_type = types[0];
+	a->sym_type = a->c.sym_type;
+	a->sym_collation = a->c.sym_collation;
 	a->sym_array = get_array_type(a->sym_type);
 	get_typlenbyval(a->sym_type, &a->sym_len, &a->sym_byval);
 
 	tc = lookup_type_cache(getBaseType(a->sym_type), TYPECACHE_EQ_OPR | TYPECACHE_CMP_PROC_FINFO);
-	if (!OidIsValid(tc->eq_opr) || !OidIsValid(tc->cmp_proc_finfo.fn_oid) ||
-		!OidIsValid(a->sym_array))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("symbol type %s has no default btree operator class",
-						format_type_be(a->sym_type))));
 	fmgr_info_cxt(tc->cmp_proc_finfo.fn_oid, &a->sym_cmp, a->cxt);
 
 	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
@@ -462,8 +323,9 @@ read_catalog(EnforceAttachment *a)
 					 "e.margin_call_ratio");
 	for (int i = 0; i < ENFORCE_NCOLS; i++)
 		appendStringInfo(&sql, ", e.columns OPERATOR(pg_catalog.#>>) '{%s,%s}'",
-						 role_names[column_spec[i].table],
-						 i == COL_INS_RATE ? "rate" : column_spec[i].key);
+						 enforce_role_names[contract_table(i)], contract_catalog_key(i));
+	appendStringInfoString(&sql, ", e.columns OPERATOR(pg_catalog.#>>) '{instruments,rate_kind}', "
+						   "pg_catalog.to_jsonb(e) OPERATOR(pg_catalog.->>) 'tick_size'");
 	appendStringInfo(&sql, " FROM %s.enforcement e WHERE e.id OPERATOR(pg_catalog.=) $1",
 					 a->qnsp);
 	rc = SPI_execute_with_args(sql.data, 1, &argtype, &arg, NULL, true, 1);
@@ -494,8 +356,27 @@ read_catalog(EnforceAttachment *a)
 	{
 		char	   *v = SPI_getvalue(row, desc, 6 + i);
 
-		a->cols[i].key = column_spec[i].key;
-		a->cols[i].name = v ? MemoryContextStrdup(a->cxt, v) : NULL;
+		a->c.cols[i].name = v ? MemoryContextStrdup(a->cxt, v) : NULL;
+	}
+	a->c.rate_is_tiers =
+		strcmp(SPI_getvalue(row, desc, 6 + ENFORCE_NCOLS) ?: "", "tiers") == 0;
+	/* to_jsonb: an attachment made before 0.2.0 is read before the update adds it */
+	{
+		char	   *v = SPI_getvalue(row, desc, 7 + ENFORCE_NCOLS);
+		Datum		d;
+		int128		coef;
+		int			scale;
+		bool		fits;
+
+		a->tick = dec_from_int(0);
+		if (v != NULL)
+		{
+			d = DirectFunctionCall3(numeric_in, CStringGetDatum(v), ObjectIdGetDatum(InvalidOid),
+									Int32GetDatum(-1));
+			if (numeric_codec_read(d, &coef, &scale, &fits) != NUMKIND_FINITE || !fits)
+				elog(ERROR, "isomargin enforcement %d has an invalid tick_size", a->id);
+			a->tick = dec_make(coef, scale);
+		}
 	}
 }
 
@@ -537,9 +418,11 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 	if (!OidIsValid(config) || !OidIsValid(a->events))
 		elog(ERROR, "isomargin's catalog tables are missing");
 	a->events_owner = enforce_rel_owner(a->events);
-	a->status_type = type_in(a->nsp, "margin_status");
-	a->kind_type = type_in(a->nsp, "contract_kind");
-	a->tiers_type = type_in(a->nsp, "tiers");
+	contract_init(&a->c, CONTRACT_TRIGGER, a->nsp, InvalidOid, InvalidOid, InvalidOid);
+	a->c.attachment = a->id;
+	a->status_type = a->c.status_type;
+	a->kind_type = a->c.kind_type;
+	a->tiers_type = a->c.tiers_type;
 	a->status_oid[MARGIN_OK] = enum_label(a->status_type, "ok");
 	a->status_oid[MARGIN_CALL] = enum_label(a->status_type, "margin_call");
 	a->status_oid[MARGIN_LIQUIDATE] = enum_label(a->status_type, "liquidate");
@@ -562,7 +445,7 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" fired on table \"%s\", which is not the %s table of isomargin enforcement %d",
 						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation),
-						role_names[role], a->id)));
+						enforce_role_names[role], a->id)));
 
 	a->owner = enforce_rel_owner(a->positions);
 	a->positions_name = get_rel_name(a->positions);
@@ -570,8 +453,10 @@ fill_attachment(FunctionCallInfo fcinfo, EnforceAttachment *a)
 	a->qmarks = qualified_rel(a->marks);
 	a->qinstruments = qualified_rel(a->instruments);
 	a->qstate = qualified_rel(a->state);
-	for (int i = 0; i < ENFORCE_NCOLS; i++)
-		resolve_column(a, (EnforceColumnId) i);
+	a->c.tables[ENFORCE_POSITIONS] = a->positions;
+	a->c.tables[ENFORCE_MARKS] = a->marks;
+	a->c.tables[ENFORCE_INSTRUMENTS] = a->instruments;
+	contract_resolve(&a->c);
 	resolve_symbol(a);
 	resolve_primary_key(a);
 }

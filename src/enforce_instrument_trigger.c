@@ -26,31 +26,29 @@
 
 PG_FUNCTION_INFO_V1(enforce_instruments_trigger);
 
-static const EnforceColumnId param_cols[4] = {COL_INS_KIND, COL_INS_CS, COL_INS_RATE, COL_INS_FEE};
-
 static void
-read_params(EnforceAttachment *a, HeapTuple t, TupleDesc desc, Datum *values, bool *nulls)
+read_params(EnforceAttachment *a, HeapTuple t, TupleDesc desc, EnforceInstrumentRow *row)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < ENFORCE_NINS; i++)
 	{
-		AttrNumber	att = a->cols[param_cols[i]].attnum;
+		EnforceColumn *c = &a->c.cols[enforce_instrument_cols[i]];
 
-		if (a->cols[param_cols[i]].name == NULL)
+		if (c->name == NULL)
 		{
-			values[i] = (Datum) 0;
-			nulls[i] = true;
+			row->values[i] = (Datum) 0;
+			row->nulls[i] = true;
 		}
 		else
-			values[i] = heap_getattr(t, att, desc, &nulls[i]);
+			row->values[i] = heap_getattr(t, c->attnum, desc, &row->nulls[i]);
 	}
 }
 
 static bool
 params_changed(EnforceAttachment *a, HeapTuple oldt, HeapTuple newt, TupleDesc desc)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < ENFORCE_NINS; i++)
 	{
-		EnforceColumn *c = &a->cols[param_cols[i]];
+		EnforceColumn *c = &a->c.cols[enforce_instrument_cols[i]];
 		Form_pg_attribute att;
 		bool		on,
 					nn;
@@ -198,8 +196,7 @@ enforce_instruments_trigger(PG_FUNCTION_ARGS)
 	bool		is_update;
 	Datum		symbol;
 	bool		isnull;
-	Datum		values[4];
-	bool		nulls[4];
+	EnforceInstrumentRow row;
 	EnforceInstrument ins;
 	EnforceUser save;
 
@@ -214,19 +211,19 @@ enforce_instruments_trigger(PG_FUNCTION_ARGS)
 	a = enforce_attachment(fcinfo, ENFORCE_INSTRUMENTS);
 	enforce_become(a->owner, &save);
 
-	symbol = heap_getattr(newt, a->cols[COL_INS_SYMBOL].attnum, desc, &isnull);
+	symbol = heap_getattr(newt, a->c.cols[COL_INS_SYMBOL].attnum, desc, &isnull);
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("column \"%s\" of table \"%s\" must not be null",
-						a->cols[COL_INS_SYMBOL].name, RelationGetRelationName(td->tg_relation))));
-	read_params(a, newt, desc, values, nulls);
-	enforce_instrument_from_row(a, &ins, symbol, values, nulls);
+						a->c.cols[COL_INS_SYMBOL].name, RelationGetRelationName(td->tg_relation))));
+	read_params(a, newt, desc, &row);
+	enforce_instrument_from_row(a, &ins, symbol, &row);
 
 	if (is_update)
 	{
 		bool		oldnull;
-		Datum		oldsym = heap_getattr(td->tg_trigtuple, a->cols[COL_INS_SYMBOL].attnum,
+		Datum		oldsym = heap_getattr(td->tg_trigtuple, a->c.cols[COL_INS_SYMBOL].attnum,
 										  desc, &oldnull);
 
 		if (oldnull ||

@@ -91,8 +91,8 @@ read_new_marks(EnforceAttachment *a, TriggerData *td, int *count)
 	{
 		bool		sym_null,
 					mark_null;
-		Datum		sym = slot_getattr(slot, a->cols[COL_MARK_SYMBOL].attnum, &sym_null);
-		Datum		mark = slot_getattr(slot, a->cols[COL_MARK_PRICE].attnum, &mark_null);
+		Datum		sym = slot_getattr(slot, a->c.cols[COL_MARK_SYMBOL].attnum, &sym_null);
+		Datum		mark = slot_getattr(slot, a->c.cols[COL_MARK_PRICE].attnum, &mark_null);
 
 		if (sym_null || mark_null)
 			continue;
@@ -179,12 +179,10 @@ load_instruments(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved)
 		bool		isnull;
 		int			ord = (int) DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull));
 		MarkRow    *m = &rows[moved[ord - 1]];
-		Datum		values[4];
-		bool		nulls[4];
+		EnforceInstrumentRow row;
 
-		for (int i = 0; i < 4; i++)
-			values[i] = SPI_getbinval(t, SPI_tuptable->tupdesc, i + 2, &nulls[i]);
-		enforce_instrument_from_row(a, &m->ins, m->symbol, values, nulls);
+		enforce_instrument_read(t, SPI_tuptable->tupdesc, 2, &row);
+		enforce_instrument_from_row(a, &m->ins, m->symbol, &row);
 	}
 }
 

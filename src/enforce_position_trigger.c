@@ -43,7 +43,7 @@ typedef struct PositionRow
 static Datum
 attr(HeapTuple t, TupleDesc d, EnforceAttachment *a, EnforceColumnId id, bool *isnull)
 {
-	return heap_getattr(t, a->cols[id].attnum, d, isnull);
+	return heap_getattr(t, a->c.cols[id].attnum, d, isnull);
 }
 
 static void
@@ -77,7 +77,7 @@ same_inputs(EnforceAttachment *a, HeapTuple oldt, HeapTuple newt, TupleDesc desc
 
 	for (int i = 0; i < (int) lengthof(inputs); i++)
 	{
-		AttrNumber	att = a->cols[inputs[i]].attnum;
+		AttrNumber	att = a->c.cols[inputs[i]].attnum;
 		Form_pg_attribute f = TupleDescAttr(desc, att - 1);
 		bool		on,
 					nn;
@@ -103,17 +103,15 @@ static void
 load_instrument(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, MemoryContext keep)
 {
 	Datum		arg = symbol;
-	Datum		values[4];
-	bool		nulls[4];
+	EnforceInstrumentRow row;
 	MemoryContext old;
 
 	enforce_execute(a, PLAN_INSTRUMENT, &arg, NULL, false, 0);
 	if (SPI_processed == 0)
 		enforce_missing_instrument(a, symbol);
-	for (int i = 0; i < 4; i++)
-		values[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[i]);
+	enforce_instrument_read(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &row);
 	old = MemoryContextSwitchTo(keep);
-	enforce_instrument_from_row(a, ins, symbol, values, nulls);
+	enforce_instrument_from_row(a, ins, symbol, &row);
 	MemoryContextSwitchTo(old);
 }
 
@@ -163,7 +161,7 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("column \"%s\" of table \"%s\" must not be null",
-						a->cols[COL_POS_SYMBOL].name, a->positions_name)));
+						a->c.cols[COL_POS_SYMBOL].name, a->positions_name)));
 	if (is_update)
 	{
 		read_row(a, oldtup, desc, &old);
@@ -186,16 +184,16 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 								 f.check, keep_severe);
 	status_changed = !is_update || !old.has_status || status != old.status;
 
-	cols[0] = a->cols[COL_POS_LP].attnum;
+	cols[0] = a->c.cols[COL_POS_LP].attnum;
 	vals[0] = enforce_price_datum(f.has_lp, f.lp, &nulls[0]);
-	cols[1] = a->cols[COL_POS_MCP].attnum;
+	cols[1] = a->c.cols[COL_POS_MCP].attnum;
 	vals[1] = enforce_price_datum(f.has_mcp, f.mcp, &nulls[1]);
-	cols[2] = a->cols[COL_POS_BP].attnum;
+	cols[2] = a->c.cols[COL_POS_BP].attnum;
 	vals[2] = enforce_price_datum(f.has_bp, f.bp, &nulls[2]);
-	cols[3] = a->cols[COL_POS_STATUS].attnum;
+	cols[3] = a->c.cols[COL_POS_STATUS].attnum;
 	vals[3] = ObjectIdGetDatum(a->status_oid[status]);
 	nulls[3] = false;
-	cols[4] = a->cols[COL_POS_CHANGED_AT].attnum;
+	cols[4] = a->c.cols[COL_POS_CHANGED_AT].attnum;
 	if (status_changed)
 	{
 		vals[4] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());

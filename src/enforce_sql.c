@@ -29,14 +29,14 @@
 static const char *
 col(EnforceAttachment *a, EnforceColumnId id)
 {
-	return quote_identifier(a->cols[id].name);
+	return quote_identifier(a->c.cols[id].name);
 }
 
 /* alias.column, or a typed NULL for an optional column that is absent */
 static char *
 col_or_null(EnforceAttachment *a, const char *alias, EnforceColumnId id)
 {
-	if (a->cols[id].name == NULL)
+	if (a->c.cols[id].name == NULL)
 		return "NULL";
 	return psprintf("%s.%s", alias, col(a, id));
 }
@@ -47,15 +47,13 @@ status_literal(EnforceAttachment *a, const char *label)
 	return psprintf("'%s'::%s.margin_status", label, a->qnsp);
 }
 
-/* The instrument columns every schedule needs, in the order enforce_instrument_from_row reads them. */
+/* The instrument columns (enforce_instrument_cols), in order. */
 static void
 instrument_columns(StringInfo s, EnforceAttachment *a)
 {
-	appendStringInfo(s, "%s, %s, i.%s, %s",
-					 col_or_null(a, "i", COL_INS_KIND),
-					 col_or_null(a, "i", COL_INS_CS),
-					 col(a, COL_INS_RATE),
-					 col_or_null(a, "i", COL_INS_FEE));
+	for (int i = 0; i < ENFORCE_NINS; i++)
+		appendStringInfo(s, "%s%s", i ? ", " : "",
+						 col_or_null(a, "i", enforce_instrument_cols[i]));
 }
 
 /* ctid, key, size, entry, margin, status: what a pass over positions reads */
