@@ -75,6 +75,7 @@ REGRESS = \
 	venues_examples \
 	venues_conventions \
 	venues_tiers \
+	venues_enforce \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

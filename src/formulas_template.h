@@ -34,6 +34,13 @@
 #define FT_CAT(a, b) FT_CAT_(a, b)
 #define FT_FN(name) FT_CAT(FT_PREFIX, FT_CAT(_, name))
 #define FT_T(name) FT_CAT(FT_TYPE_PREFIX, name)
+/*
+ * A function written for every convention (a `conv` parameter, MARGIN_CONV_*)
+ * is compiled twice: inlined with conv = 0, where the branches of the
+ * conventions fold away and the mark basis costs what it did before them,
+ * and once out of line for a schedule whose conv is not 0 (FT_COLD).
+ */
+#define FT_COLD static pg_noinline pg_attribute_unused()
 
 /*
  * Bracket i applies to notionals N with floor < N <= next bracket's floor
@@ -122,22 +129,22 @@ FT_FN(schedule_flat) (FT_T(Schedule) *s, FT_T(Bracket) *bracket, FT_NUM mmr, FT_
  * floors in contracts (MARGIN_CONV_BY_CONTRACTS), whatever the price.
  */
 FT_SCOPE int
-FT_FN(bracket_at_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM price
-						 FT_CTX_DECL)
+FT_FN(bracket_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM price, int conv
+				   FT_CTX_DECL)
 {
 	FT_NUM		lhs;
 	bool		times_price = p->inverse;
 
 	if (s->nbrackets == 1)
 		return 0;
-	if (unlikely(s->conv & MARGIN_CONV_BY_CONTRACTS))
+	if (conv & MARGIN_CONV_BY_CONTRACTS)
 	{
 		lhs = p->side < 0 ? FT_NEG(p->size) : p->size;
 		times_price = false;
 	}
 	else
 	{
-		if (unlikely(s->conv & MARGIN_CONV_BRACKET_ENTRY))
+		if (conv & MARGIN_CONV_BRACKET_ENTRY)
 			price = p->entry;
 		lhs = p->inverse ? p->a : FT_MUL(p->a, price);
 	}
@@ -149,6 +156,13 @@ FT_FN(bracket_at_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NU
 			return i - 1;
 	}
 	return s->nbrackets - 1;
+}
+
+FT_SCOPE int
+FT_FN(bracket_at_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM price
+						 FT_CTX_DECL)
+{
+	return FT_FN(bracket_at) (p, s, price, s->conv FT_CTX);
 }
 
 /* linear: a*P; inverse: a/P, up */
@@ -212,31 +226,47 @@ FT_FN(bankruptcy_fee) (const FT_T(Position) *p, const FT_T(Schedule) *s FT_CTX_D
  * times E*P).
  */
 FT_SCOPE FT_NUM
-FT_FN(maintenance_numerator) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark
-							  FT_CTX_DECL)
+FT_FN(maintenance_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, int conv
+					   FT_CTX_DECL)
 {
 	FT_NUM		x = mark,
 				y = p->entry,
 				mm;
 	const FT_T(Bracket) *b;
 
-	if (unlikely(s->conv & MARGIN_CONV_MM_ENTRY))
+	if (conv & MARGIN_CONV_MM_ENTRY)
 	{
 		x = p->entry;
 		y = mark;
 	}
-	b = &s->brackets[FT_FN(bracket_at_price) (p, s, x FT_CTX)];
+	b = &s->brackets[FT_FN(bracket_at) (p, s, x, conv FT_CTX)];
 	if (p->inverse)
 		mm = FT_MUL(y, FT_SUB(FT_MUL(p->a, b->rate_fee), FT_MUL(b->amount, x)));
 	else
 		mm = FT_SUB(FT_MUL(FT_MUL(p->a, x), b->rate_fee), b->amount);
-	if (unlikely(s->conv & MARGIN_CONV_FEE_BANKRUPTCY))
+	if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
 	{
 		FT_NUM		fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);
 
 		mm = FT_ADD(mm, p->inverse ? FT_MUL(fee, mark) : fee);
 	}
 	return mm;
+}
+
+FT_COLD FT_NUM
+FT_FN(maintenance_conv) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark
+						 FT_CTX_DECL)
+{
+	return FT_FN(maintenance_at) (p, s, mark, s->conv FT_CTX);
+}
+
+FT_SCOPE FT_NUM
+FT_FN(maintenance_numerator) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark
+							  FT_CTX_DECL)
+{
+	if (unlikely(s->conv != 0))
+		return FT_FN(maintenance_conv) (p, s, mark FT_CTX);
+	return FT_FN(maintenance_at) (p, s, mark, 0 FT_CTX);
 }
 
 /* Q(P): exact (linear), down (inverse) */
@@ -372,7 +402,7 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 	{
 		FT_NUM		q = FT_ADD(FT_MUL(p->margin, p->entry), p->s);
 
-		if (unlikely(conv & MARGIN_CONV_MM_ENTRY))
+		if (conv & MARGIN_CONV_MM_ENTRY)
 		{
 			*num = FT_MUL(p->entry, one ? p->s : FT_MUL(c, p->s));
 			q = FT_SUB(one ? q : FT_MUL(c, q), FT_MUL(p->a, rate_fee));
@@ -385,12 +415,12 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 			q = FT_MUL(c, q);
 		}
 		*den = no_amount ? q : FT_ADD(q, FT_MUL(amount, p->entry));
-		if (unlikely(conv & MARGIN_CONV_FEE_BANKRUPTCY))
+		if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
 			*den = FT_SUB(*den, fee);
 	}
 	else
 	{
-		if (unlikely(conv & MARGIN_CONV_MM_ENTRY))
+		if (conv & MARGIN_CONV_MM_ENTRY)
 		{
 			FT_NUM		cs = one ? p->s : FT_MUL(c, p->s);
 
@@ -412,7 +442,7 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 		}
 		if (!no_amount)
 			*num = FT_SUB(*num, amount);
-		if (unlikely(conv & MARGIN_CONV_FEE_BANKRUPTCY))
+		if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
 			*num = FT_ADD(*num, fee);
 	}
 	return FT_SAME_SIGN(*num, *den);
@@ -473,25 +503,21 @@ FT_FN(round_price) (const FT_T(Position) *p, FT_NUM num, FT_NUM den, FT_NUM tick
  * that fixes the bracket (MARGIN_CONV_FIXED_BRACKET) there is no walk.
  */
 FT_SCOPE bool
-FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
-						FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
+					   FT_NUM tick, int conv, FT_NUM *out FT_CTX_DECL)
 {
 	int			i,
 				from = 0;
 	FT_NUM		num,
 				den,
 				fee = FT_INT(0);
-	bool		fixed = false;
+	bool		fixed = (conv & MARGIN_CONV_FIXED_BRACKET) != 0;
 
 	if (p->side == 0)
 		return false;
-	if (unlikely(s->conv != 0))
-	{
-		fixed = (s->conv & MARGIN_CONV_FIXED_BRACKET) != 0;
-		if (s->conv & MARGIN_CONV_FEE_BANKRUPTCY)
-			fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);
-	}
-	i = FT_FN(bracket_at_price) (p, s, p->entry FT_CTX);
+	if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
+		fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);
+	i = FT_FN(bracket_at) (p, s, p->entry, conv FT_CTX);
 	for (int visits = 1;; visits++)
 	{
 		const FT_T(Bracket) *b = &s->brackets[i];
@@ -501,7 +527,7 @@ FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM
 			FT_WALK_BROKEN();
 		if (!FT_IS_ONE(call_ratio) && FT_CMP(call_ratio, b->rate_fee) <= 0)
 			return false;		/* c*Q - MM does not cross zero the usual way */
-		if (!FT_FN(solve_price) (p, call_ratio, b->rate_fee, b->amount, s->conv, fee,
+		if (!FT_FN(solve_price) (p, call_ratio, b->rate_fee, b->amount, conv, fee,
 								 &num, &den FT_CTX))
 			where = -1;
 		else if (s->nbrackets == 1 || fixed)
@@ -526,6 +552,22 @@ FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM
 	}
 	*out = FT_FN(round_price) (p, num, den, tick FT_CTX);
 	return true;
+}
+
+FT_COLD bool
+FT_FN(threshold_conv) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
+					   FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+{
+	return FT_FN(threshold_walk) (p, s, call_ratio, tick, s->conv, out FT_CTX);
+}
+
+FT_SCOPE bool
+FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
+						FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+{
+	if (unlikely(s->conv != 0))
+		return FT_FN(threshold_conv) (p, s, call_ratio, tick, out FT_CTX);
+	return FT_FN(threshold_walk) (p, s, call_ratio, tick, 0, out FT_CTX);
 }
 
 /* Where equity is zero: the threshold price with c = 1, r' = 0, A = 0. */
@@ -902,3 +944,4 @@ FT_FN(after_fill) (const FT_T(Position) *p, FT_NUM fill_size, FT_NUM price, FT_N
 #undef FT_UNIT
 #undef FT_WALK_BROKEN
 #undef FT_SCOPE
+#undef FT_COLD

@@ -267,6 +267,29 @@ conv_label(RuleCache *c, int j, Oid value)
 	return k;
 }
 
+int
+rule_convention_bit(const char *type, Oid value)
+{
+	HeapTuple	tup;
+	int			bit = 0;
+
+	for (int j = 0; j < RULE_CONV_NARGS; j++)
+	{
+		if (strcmp(conv_spec[1][j].type, type) != 0)
+			continue;
+		tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(value));
+		if (!HeapTupleIsValid(tup))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s is not a %s value", type, type)));
+		if (strcmp(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel),
+				   conv_spec[1][j].labels[1]) == 0)
+			bit = conv_spec[1][j].bit;
+		ReleaseSysCache(tup);
+	}
+	return bit;
+}
+
 /* How many convention places there are: 3 with mmr, 4 with tiers. */
 static int
 conv_nargs(const RuleCache *c)
@@ -290,12 +313,12 @@ conv_argno(const RuleArgs *args, int j)
 
 /*
  * The varying convention arguments' labels as bits 32 and up of the kind's
- * key word (which holds an OID below them), so that the key stays exact.
- * false when one cannot be keyed: a maintenance_amount that varies, or a
- * label not seen yet.
+ * key word (which holds an OID below them), so that the key stays exact;
+ * never 0 when one varies.  0 when one cannot be keyed: a
+ * maintenance_amount that varies, or a label not seen yet.
  */
-bool
-rule_conv_key(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args, uint64 *key)
+uint64
+rule_conv_key(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args)
 {
 	uint64		bits = 0;
 
@@ -307,17 +330,16 @@ rule_conv_key(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args,
 		if (!(c->conv_varies & (1 << j)))
 			continue;
 		if (!c->rate_is_tiers && j == RULE_CONV_AMOUNT)
-			return false;
+			return 0;
 		v = PG_GETARG_OID(conv_argno(args, j));
 		for (k = 0; k < 2; k++)
 			if (v == c->conv_oids[j][k] && OidIsValid(v))
 				break;
 		if (k == 2)
-			return false;
+			return 0;
 		bits |= (uint64) (k + 1) << (32 + 2 * j);
 	}
-	*key |= bits;
-	return true;
+	return bits;
 }
 
 /* The conventions of this call into *in. */

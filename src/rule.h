@@ -213,8 +213,7 @@ enum
 		if ((args)->call_ratio >= 0) STEP(RULE_KEY_CALL); \
 	} while (0)
 
-extern bool rule_conv_key(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args,
-						  uint64 *key);
+extern uint64 rule_conv_key(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args);
 
 /*
  * The key words of this call's rule arguments, each at its own position; 0
@@ -235,9 +234,15 @@ rule_keys(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args, uin
 		return false;
 	if (args->kind >= 0 && RULE_VARIES(RULE_KEY_KIND))
 		key[RULE_KEY_KIND] = (uint64) PG_GETARG_OID(args->kind) | UINT64CONST(1) << 63;
-	if (args->conv >= 0 && unlikely(c->varies & RULE_VARIES_CONV) &&
-		!rule_conv_key(fcinfo, c, args, &key[RULE_KEY_KIND]))
-		return false;
+	if (args->conv >= 0 && unlikely(c->varies & RULE_VARIES_CONV))
+	{
+		/* by value: a pointer into key would keep the words out of registers */
+		uint64		bits = rule_conv_key(fcinfo, c, args);
+
+		if (bits == 0)
+			return false;
+		key[RULE_KEY_KIND] |= bits;
+	}
 	if (args->rate >= 0 && RULE_VARIES(RULE_KEY_RATE) &&
 		!(c->rate_is_tiers ? rule_tiers_key(PG_GETARG_DATUM(args->rate), &key[RULE_KEY_RATE])
 		  : rule_numeric_key(PG_GETARG_DATUM(args->rate), &key[RULE_KEY_RATE])))
@@ -270,6 +275,12 @@ rule_slot_of(const RuleArgs *args, const uint64 *key)
 extern const Rule *rule_of_call_slow(FunctionCallInfo fcinfo, RuleCache **cache,
 									 const RuleArgs *args);
 extern bool rule_same_tiers_value(const RuleSlot *slot, Datum d);
+
+/*
+ * The MARGIN_CONV_* bit a convention enum value sets ("mm_basis",
+ * "fee_basis", "tier_basis", "bracket_basis"): 0 for the default label.
+ */
+extern int	rule_convention_bit(const char *type, Oid value);
 
 /* The contract_kind label of a value: true for inverse; 22023 for none. */
 extern bool rule_kind_is_inverse(Oid kind, Oid *linear_oid, Oid *inverse_oid);
