@@ -113,7 +113,7 @@ convention_expr(const Contract *c, EnforceColumnId id, const char *dflt, const c
 {
 	if (c->cols[id].name == NULL)
 		return psprintf("CAST('%s' AS %s.%s)", dflt, qnsp, c->cols[id].key);
-	return psprintf("pg_catalog.coalesce(i.%s, CAST('%s' AS %s.%s))", q(c, id), dflt, qnsp,
+	return psprintf("COALESCE(i.%s, CAST('%s' AS %s.%s))", q(c, id), dflt, qnsp,
 					c->cols[id].key);
 }
 
@@ -143,7 +143,7 @@ conventions_json(StringInfo s, const Contract *c, const char *qnsp)
 	}
 	else
 	{
-		appendStringInfo(&sql, ", pg_catalog.coalesce(%s, 0) AS maintenance_amount",
+		appendStringInfo(&sql, ", COALESCE(%s, 0) AS maintenance_amount",
 						 number_expr(c, "i", COL_INS_MAINT_AMOUNT, "0"));
 		appendStringInfoString(&args, ", maintenance_amount => b.maintenance_amount");
 	}
