@@ -310,6 +310,8 @@ attachment_contract(PG_FUNCTION_ARGS)
 	if (purpose == CONTRACT_ENFORCE)
 		contract_check_instrument_key(&c);
 
+	/* the result outlives SPI_finish: its buffer in the caller's memory */
+	initStringInfo(&s);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (purpose == CONTRACT_REPORT)
@@ -334,7 +336,6 @@ attachment_contract(PG_FUNCTION_ARGS)
 		marks_sql = current_marks_sql(&c);
 	}
 
-	initStringInfo(&s);
 	appendStringInfoString(&s, "{\"columns\": ");
 	columns_json(&s, &c);
 	appendStringInfoString(&s, ", \"add\": [");

@@ -36,11 +36,12 @@
 #define FT_T(name) FT_CAT(FT_TYPE_PREFIX, name)
 /*
  * A function written for every convention (a `conv` parameter, MARGIN_CONV_*)
- * is compiled twice: inlined with conv = 0, where the branches of the
- * conventions fold away and the mark basis costs what it did before them,
- * and once out of line for a schedule whose conv is not 0 (FT_COLD).
+ * is called twice where it is used: with conv = 0, where the branches of
+ * the conventions fold away and the mark basis costs what it did before
+ * them, and with the schedule's conv.  Both inline: a call out of line
+ * would take the address of the fast route's `ok` and of the result, and
+ * keep them out of registers on the mark basis's path too.
  */
-#define FT_COLD static pg_noinline pg_attribute_unused()
 
 /*
  * Bracket i applies to notionals N with floor < N <= next bracket's floor
@@ -253,19 +254,12 @@ FT_FN(maintenance_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 	return mm;
 }
 
-FT_COLD FT_NUM
-FT_FN(maintenance_conv) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark
-						 FT_CTX_DECL)
-{
-	return FT_FN(maintenance_at) (p, s, mark, s->conv FT_CTX);
-}
-
 FT_SCOPE FT_NUM
 FT_FN(maintenance_numerator) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark
 							  FT_CTX_DECL)
 {
 	if (unlikely(s->conv != 0))
-		return FT_FN(maintenance_conv) (p, s, mark FT_CTX);
+		return FT_FN(maintenance_at) (p, s, mark, s->conv FT_CTX);
 	return FT_FN(maintenance_at) (p, s, mark, 0 FT_CTX);
 }
 
@@ -554,19 +548,12 @@ FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 	return true;
 }
 
-FT_COLD bool
-FT_FN(threshold_conv) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
-					   FT_NUM tick, FT_NUM *out FT_CTX_DECL)
-{
-	return FT_FN(threshold_walk) (p, s, call_ratio, tick, s->conv, out FT_CTX);
-}
-
 FT_SCOPE bool
 FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
 						FT_NUM tick, FT_NUM *out FT_CTX_DECL)
 {
 	if (unlikely(s->conv != 0))
-		return FT_FN(threshold_conv) (p, s, call_ratio, tick, out FT_CTX);
+		return FT_FN(threshold_walk) (p, s, call_ratio, tick, s->conv, out FT_CTX);
 	return FT_FN(threshold_walk) (p, s, call_ratio, tick, 0, out FT_CTX);
 }
 
@@ -944,4 +931,3 @@ FT_FN(after_fill) (const FT_T(Position) *p, FT_NUM fill_size, FT_NUM price, FT_N
 #undef FT_UNIT
 #undef FT_WALK_BROKEN
 #undef FT_SCOPE
-#undef FT_COLD

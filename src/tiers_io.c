@@ -191,7 +191,7 @@ read_amounts(const char *input, const char *p, TiersDraft *draft)
 
 	while (isalpha((unsigned char) *p) || *p == '_')
 		p++;
-	if (p - name != 7 || pg_strncasecmp(name, "amounts", 7) != 0)
+	if (p - name != 7)
 		bad_literal(input, psprintf("Expected a bracket or \"amounts=\", found %s.", found(name)));
 	p = skip_space(p);
 	if (*p != '=')
@@ -226,7 +226,7 @@ tiers_in(PG_FUNCTION_ARGS)
 	if (*p != '{')
 		bad_literal(input, psprintf("Expected \"{\" at the start, found %s.", found(p)));
 	p = skip_space(p + 1);
-	if (isalpha((unsigned char) *p))
+	if (pg_strncasecmp(p, "amounts", 7) == 0)
 		p = read_amounts(input, p, draft);
 	if (*p != '}')
 	{
