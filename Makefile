@@ -85,6 +85,10 @@ REGRESS = \
 	dynamic_figures \
 	dynamic_backtest \
 	dynamic_enforce \
+	venues_examples \
+	venues_conventions \
+	venues_tiers \
+	venues_enforce \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

@@ -653,6 +653,261 @@ BEGIN
 END
 $fn$;
 
+-- ---- Venue conventions (issue 14, doc/venues.md) ----
+-- The convention types (install/05_venues.sql); the figures they change take
+-- them as defaulted arguments (install/10_core.sql, install/25_tiers_figures.sql):
+-- a new signature, so each is dropped and created again; okx_margin_ratio
+-- (install/27_venues.sql).
+CREATE TYPE @extschema@.mm_basis AS ENUM ('mark', 'entry');
+COMMENT ON TYPE @extschema@.mm_basis IS
+    'maintenance margin (and a fee to close charged with it) on the notional at the evaluated price (mark) or at entry (entry: Bybit classic)';
+
+CREATE TYPE @extschema@.fee_basis AS ENUM ('mark', 'bankruptcy');
+COMMENT ON TYPE @extschema@.fee_basis IS
+    'fee to close charged on the notional the maintenance margin takes (mark) or on the notional at the bankruptcy price (bankruptcy: Bybit)';
+
+CREATE TYPE @extschema@.tier_basis AS ENUM ('notional', 'contracts');
+COMMENT ON TYPE @extschema@.tier_basis IS
+    'brackets chosen by notional (notional) or by the size in contracts against floors in contracts (contracts: OKX)';
+
+CREATE TYPE @extschema@.bracket_basis AS ENUM ('price', 'entry');
+COMMENT ON TYPE @extschema@.bracket_basis IS
+    'the bracket of the notional at the price evaluated, the tier-consistent root for prices (price), or at entry (entry: calculators that do not iterate)';
+DROP FUNCTION @extschema@.maintenance_margin(numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.maintenance_margin(numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.margin_ratio(numeric, numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.margin_ratio(numeric, numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.margin_status(numeric, numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.margin_status(numeric, numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.liquidation_price(numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.liquidation_price(numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.margin_call_price(numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric, numeric);
+DROP FUNCTION @extschema@.margin_call_price(numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric, numeric);
+DROP FUNCTION @extschema@.assess(numeric, numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric, numeric, numeric);
+DROP FUNCTION @extschema@.assess(numeric, numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric, numeric, numeric);
+CREATE FUNCTION @extschema@.maintenance_margin(
+    size numeric, mark_price numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'maintenance_margin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_status(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS @extschema@.margin_status
+AS 'MODULE_PATHNAME', 'margin_status'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.liquidation_price(
+    size numeric, entry_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'liquidation_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_call_price(
+    size numeric, entry_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_call_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- Not STRICT: leverage may be NULL (initial_margin is then NULL); any other
+-- NULL argument gives a NULL row.
+CREATE FUNCTION @extschema@.assess(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    leverage numeric DEFAULT NULL,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS @extschema@.assessment
+AS 'MODULE_PATHNAME', 'assess'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.maintenance_margin(
+    size numeric, mark_price numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tier_basis @extschema@.tier_basis DEFAULT 'notional')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'maintenance_margin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_status(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS @extschema@.margin_status
+AS 'MODULE_PATHNAME', 'margin_status'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.liquidation_price(
+    size numeric, entry_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'liquidation_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_call_price(
+    size numeric, entry_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_call_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.assess(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    leverage numeric DEFAULT NULL,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS @extschema@.assessment
+AS 'MODULE_PATHNAME', 'assess'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.okx_margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'okx_margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.okx_margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'okx_margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- One position's liquidation price under each convention, side by side
+-- (doc/venues.md): every combination of mm_basis and fee_basis (with tiers,
+-- also bracket_basis) in enum order, the default first; from_default the
+-- difference from the default's price, spread the highest minus the lowest.
+CREATE FUNCTION @extschema@.liquidation_price_by_convention(
+    size numeric, entry_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    maintenance_amount numeric DEFAULT 0)
+RETURNS TABLE (mm_basis @extschema@.mm_basis, fee_basis @extschema@.fee_basis,
+               bracket_basis @extschema@.bracket_basis, liquidation_price numeric,
+               from_default numeric, spread numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT c.mb, c.fb, NULL::@extschema@.bracket_basis, c.lp,
+       c.lp OPERATOR(pg_catalog.-) pg_catalog.first_value(c.lp) OVER (ORDER BY c.mb, c.fb),
+       pg_catalog.max(c.lp) OVER () OPERATOR(pg_catalog.-) pg_catalog.min(c.lp) OVER ()
+  FROM (SELECT m.mb, f.fb,
+               @extschema@.liquidation_price($1, $2, $3, $4, $5, $6, $7, $8, m.mb, f.fb, $9) AS lp
+          FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.mm_basis)) AS m(mb)
+         CROSS JOIN pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.fee_basis)) AS f(fb)) AS c
+ ORDER BY c.mb, c.fb
+$fn$;
+
+CREATE FUNCTION @extschema@.liquidation_price_by_convention(
+    size numeric, entry_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    tier_basis @extschema@.tier_basis DEFAULT 'notional')
+RETURNS TABLE (mm_basis @extschema@.mm_basis, fee_basis @extschema@.fee_basis,
+               bracket_basis @extschema@.bracket_basis, liquidation_price numeric,
+               from_default numeric, spread numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT c.mb, c.fb, c.bb, c.lp,
+       c.lp OPERATOR(pg_catalog.-) pg_catalog.first_value(c.lp) OVER (ORDER BY c.mb, c.fb, c.bb),
+       pg_catalog.max(c.lp) OVER () OPERATOR(pg_catalog.-) pg_catalog.min(c.lp) OVER ()
+  FROM (SELECT m.mb, f.fb, b.bb,
+               @extschema@.liquidation_price($1, $2, $3, $4, $5, $6, $7, $8, m.mb, f.fb, $9, b.bb) AS lp
+          FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.mm_basis)) AS m(mb)
+         CROSS JOIN pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.fee_basis)) AS f(fb)
+         CROSS JOIN pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.bracket_basis)) AS b(bb)) AS c
+ ORDER BY c.mb, c.fb, c.bb
+$fn$;
+
 -- ---- Attachment contract and marks (issue 13 item 4; issue 15 items 1, 2, 6) ----
 -- One attachment contract, resolved in C (src/enforce_contract.c) for
 -- enforce() and the reports alike; the reports' own column checks go.
@@ -2047,3 +2302,196 @@ WHEN TAG IN ('CREATE TRIGGER', 'ALTER TRIGGER', 'ALTER TABLE')
 EXECUTE FUNCTION @extschema@.enforcement_ddl_check();
 ALTER EVENT TRIGGER isomargin_ddl_check ENABLE ALWAYS;
 -- ---- end of the verify block ----
+
+
+-- ---- Venue conventions in the reports (issue 14 item 6): the book carries
+-- each instrument's conventions and the figures take them; _report_book has
+-- a new OUT column, so it is dropped and created again.
+DROP FUNCTION @extschema@._report_book(pg_catalog.regclass, pg_catalog.regclass, pg_catalog.regclass, pg_catalog.jsonb);
+CREATE FUNCTION @extschema@._report_book(
+    positions regclass, marks regclass, instruments regclass, columns jsonb,
+    OUT book_sql text, OUT market_sql text, OUT risk_arg text, OUT convention_args text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    contract jsonb := @extschema@._attachment_contract(positions, marks, instruments, columns, 'report');
+    c jsonb := contract -> 'columns';
+    rd jsonb := contract -> 'read';
+BEGIN
+    risk_arg := rd ->> 'rate_arg';
+    convention_args := rd ->> 'convention_args';
+    market_sql := format(
+        'SELECT i.%1$I AS symbol, m.mark_price
+           FROM %2$s i JOIN (%3$s) m ON m.symbol OPERATOR(pg_catalog.=) i.%1$I',
+        c #>> '{instruments,symbol}', instruments, contract ->> 'current_marks');
+    book_sql := format(
+        'SELECT %1$s AS position_key, p.%2$I AS symbol,
+                %3$s AS size, %4$s AS entry_price, %5$s AS margin,
+                %6$s AS kind, %7$s AS contract_size, %8$s AS fee_rate, %9$s AS risk,
+                m.mark_price, %14$s
+           FROM %10$s p
+           JOIN %11$s i ON i.%12$I OPERATOR(pg_catalog.=) p.%2$I
+           JOIN (%13$s) m ON m.symbol OPERATOR(pg_catalog.=) p.%2$I',
+        contract ->> 'position_key', c #>> '{positions,symbol}',
+        rd ->> 'size', rd ->> 'entry_price', rd ->> 'margin',
+        rd ->> 'kind', rd ->> 'contract_size', rd ->> 'fee_rate', rd ->> 'rate',
+        positions, instruments, c #>> '{instruments,symbol}', contract ->> 'current_marks',
+        rd ->> 'conventions');
+    IF rd ->> 'status' IS NOT NULL THEN
+        book_sql := book_sql || format(
+            ' WHERE %1$s IS NULL OR %1$s OPERATOR(pg_catalog.<) CAST(''liquidate'' AS @extschema@.margin_status)',
+            rd ->> 'status');
+    END IF;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION @extschema@.shock(
+    positions regclass, marks regclass, instruments regclass,
+    move numeric,
+    columns jsonb DEFAULT '{}')
+RETURNS TABLE (
+    position_key        jsonb,
+    symbol              text,
+    kind                @extschema@.contract_kind,
+    size                numeric,
+    entry_price         numeric,
+    margin              numeric,
+    mark_price          numeric,
+    shocked_price       numeric,
+    status              @extschema@.margin_status,
+    equity              numeric,
+    maintenance_margin  numeric,
+    shortfall           numeric)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    src record;
+BEGIN
+    IF move = 'NaN' OR move IN ('Infinity', '-Infinity') OR move <= -1 THEN
+        RAISE EXCEPTION 'move must be a finite number greater than -1'
+            USING ERRCODE = '22023',
+                  DETAIL = format('move is %s.', move),
+                  HINT = 'move is a relative price change: -0.2 is a 20% fall.';
+    END IF;
+    src := @extschema@._report_book(positions, marks, instruments, columns);
+    RETURN QUERY EXECUTE format(
+        'SELECT b.position_key, CAST(b.symbol AS pg_catalog.text), b.kind, b.size,
+                b.entry_price, b.margin, b.mark_price, b.shocked_price, b.status,
+                @extschema@.equity(b.size, b.entry_price, b.shocked_price, b.margin,
+                                   b.contract_size, b.kind),
+                (@extschema@.assess(size => b.size, entry_price => b.entry_price,
+                                   mark_price => b.shocked_price, margin => b.margin,
+                                   %1$s b.risk, contract_size => b.contract_size,
+                                   kind => b.kind, fee_rate => b.fee_rate%3$s)).maintenance_margin,
+                @extschema@.shortfall(b.size, b.entry_price, b.shocked_price, b.margin,
+                                      b.contract_size, b.kind)
+           FROM (SELECT s.*,
+                        @extschema@.margin_status(size => s.size, entry_price => s.entry_price,
+                            mark_price => s.shocked_price, margin => s.margin, %1$s s.risk,
+                            contract_size => s.contract_size, kind => s.kind,
+                            fee_rate => s.fee_rate%4$s) AS status
+                   FROM (SELECT bk.*, bk.mark_price OPERATOR(pg_catalog.*)
+                                (1 OPERATOR(pg_catalog.+) $1) AS shocked_price
+                           FROM (%2$s) bk) s
+                 OFFSET 0) b
+          WHERE b.status OPERATOR(pg_catalog.>=) CAST(''liquidate'' AS @extschema@.margin_status)',
+        src.risk_arg, src.book_sql, src.convention_args,
+        replace(src.convention_args, '=> b.', '=> s.'))
+    USING move;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION @extschema@.liquidation_ladder(
+    positions regclass, marks regclass, instruments regclass,
+    bucket_width numeric DEFAULT 0.01,
+    buckets integer DEFAULT 20,
+    columns jsonb DEFAULT '{}')
+RETURNS TABLE (
+    symbol              text,
+    side                text,
+    bucket              integer,
+    price_low           numeric,
+    price_high          numeric,
+    mark_price          numeric,
+    position_count      bigint,
+    size                numeric,
+    notional            numeric,
+    cumulative_notional numeric)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    src record;
+BEGIN
+    IF bucket_width = 'NaN' OR bucket_width <= 0 OR bucket_width > 1 THEN
+        RAISE EXCEPTION 'bucket_width must be greater than 0 and at most 1'
+            USING ERRCODE = '22023',
+                  DETAIL = format('bucket_width is %s.', bucket_width),
+                  HINT = 'bucket_width is a fraction of the mark: 0.01 makes buckets of 1%.';
+    END IF;
+    IF buckets < 1 OR buckets > 10000 THEN
+        RAISE EXCEPTION 'buckets must be between 1 and 10000'
+            USING ERRCODE = '22023', DETAIL = format('buckets is %s.', buckets);
+    END IF;
+    src := @extschema@._report_book(positions, marks, instruments, columns);
+    RETURN QUERY EXECUTE format(
+        'WITH lp AS (
+             SELECT b.symbol, b.mark_price, b.size, b.contract_size, b.kind,
+                    @extschema@.liquidation_price(size => b.size, entry_price => b.entry_price,
+                        margin => b.margin, %1$s b.risk, contract_size => b.contract_size,
+                        kind => b.kind, fee_rate => b.fee_rate%4$s) AS price
+               FROM (%2$s) b
+         ), placed AS (
+             SELECT lp.*,
+                    CAST(OPERATOR(pg_catalog.-) pg_catalog.sign(lp.size) OPERATOR(pg_catalog.*)
+                         pg_catalog.ceil(((lp.mark_price OPERATOR(pg_catalog.-) lp.price)
+                                          OPERATOR(pg_catalog.*) pg_catalog.sign(lp.size))
+                                         OPERATOR(pg_catalog./)
+                                         (lp.mark_price OPERATOR(pg_catalog.*) $1))
+                         AS pg_catalog.int4) AS bucket
+               FROM lp
+              WHERE (lp.size OPERATOR(pg_catalog.>) 0 AND lp.price OPERATOR(pg_catalog.<) lp.mark_price)
+                 OR (lp.size OPERATOR(pg_catalog.<) 0 AND lp.price OPERATOR(pg_catalog.>) lp.mark_price)
+         ), totals AS (
+             SELECT placed.symbol, placed.bucket,
+                    pg_catalog.count(*) AS positions,
+                    pg_catalog.sum(pg_catalog.abs(placed.size)) AS size,
+                    pg_catalog.sum(@extschema@.notional(placed.size, placed.price,
+                                   placed.contract_size, placed.kind)) AS notional
+               FROM placed
+              WHERE placed.bucket OPERATOR(pg_catalog.>=) OPERATOR(pg_catalog.-) $2
+                AND placed.bucket OPERATOR(pg_catalog.<=) $2
+              GROUP BY placed.symbol, placed.bucket
+         ), grid AS (
+             SELECT mk.symbol, mk.mark_price, k.bucket
+               FROM (%3$s) mk
+              CROSS JOIN (SELECT OPERATOR(pg_catalog.-) g AS bucket FROM pg_catalog.generate_series(1, $2) g
+                          UNION ALL
+                          SELECT g FROM pg_catalog.generate_series(1, $2) g) k
+         )
+         SELECT CAST(g.symbol AS pg_catalog.text),
+                CASE WHEN g.bucket OPERATOR(pg_catalog.<) 0 THEN ''long'' ELSE ''short'' END,
+                g.bucket,
+                g.mark_price OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.+)
+                    ((CASE WHEN g.bucket OPERATOR(pg_catalog.<) 0 THEN g.bucket
+                           ELSE g.bucket OPERATOR(pg_catalog.-) 1 END) OPERATOR(pg_catalog.*) $1)),
+                g.mark_price OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.+)
+                    ((CASE WHEN g.bucket OPERATOR(pg_catalog.<) 0 THEN g.bucket OPERATOR(pg_catalog.+) 1
+                           ELSE g.bucket END) OPERATOR(pg_catalog.*) $1)),
+                g.mark_price,
+                COALESCE(t.positions, 0),
+                COALESCE(t.size, 0),
+                COALESCE(t.notional, 0),
+                pg_catalog.sum(COALESCE(t.notional, 0)) OVER (
+                    PARTITION BY g.symbol, g.bucket OPERATOR(pg_catalog.<) 0
+                    ORDER BY pg_catalog.abs(g.bucket))
+           FROM grid g
+           LEFT JOIN totals t ON t.symbol OPERATOR(pg_catalog.=) g.symbol
+                             AND t.bucket OPERATOR(pg_catalog.=) g.bucket
+          ORDER BY 1, 3',
+        src.risk_arg, src.book_sql, src.market_sql, src.convention_args)
+    USING bucket_width, buckets;
+END
+$fn$;
