@@ -69,6 +69,9 @@ REGRESS = \
 	whatif_routes \
 	whatif_boundaries \
 	whatif_errors \
+	liquidation_close \
+	liquidation_size \
+	liquidation_worker \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
