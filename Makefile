@@ -86,7 +86,11 @@ ISOLATION = \
 	enforce_repeatable_read \
 	enforce_feed_position \
 	enforce_feed_funding \
-	enforce_feed_close
+	enforce_feed_close \
+	liquidation_workers \
+	liquidation_mark_race \
+	liquidation_margin_race \
+	liquidation_tiers_race
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src
