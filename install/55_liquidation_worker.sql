@@ -406,7 +406,8 @@ $fn$;
 
 -- The worker: liquidate_next and COMMIT, one transaction per position, until
 -- no work is left (or max_positions were handled).  Safe in several sessions
--- at once.  CALL it outside a transaction block.
+-- at once.  CALL it outside a transaction block.  (No SET search_path: a
+-- procedure with one cannot COMMIT; its two operators are qualified.)
 CREATE PROCEDURE @extschema@.liquidation_worker(worker text, max_positions int DEFAULT NULL)
 LANGUAGE plpgsql
 AS $fn$
@@ -414,10 +415,10 @@ DECLARE
     n int := 0;
 BEGIN
     LOOP
-        EXIT WHEN max_positions IS NOT NULL AND n >= max_positions;
+        EXIT WHEN max_positions IS NOT NULL AND n OPERATOR(pg_catalog.>=) max_positions;
         EXIT WHEN NOT @extschema@.liquidate_next(worker);
         COMMIT;
-        n := n + 1;
+        n := n OPERATOR(pg_catalog.+) 1;
     END LOOP;
     COMMIT;
 END
