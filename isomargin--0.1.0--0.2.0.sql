@@ -914,6 +914,7 @@ CREATE FUNCTION @extschema@.lot_down(k numeric, lot numeric)
 RETURNS numeric LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $fn$ SELECT pg_catalog.floor($1 OPERATOR(pg_catalog./) $2) OPERATOR(pg_catalog.*) $2 $fn$;
 
+-- The policy comes checked and filled in (liquidation_policy_check).
 CREATE FUNCTION @extschema@.liquidation_size_rule(
     size numeric, entry_price numeric, mark_price numeric, margin numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
@@ -923,7 +924,7 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    p      jsonb := @extschema@.liquidation_policy_check(policy);
+    p      jsonb := policy;
     method text := p->>'method';
     lot    numeric := (p->>'lot_size')::numeric;
     lf     numeric := (p->>'liquidation_fee_rate')::numeric;
@@ -1059,7 +1060,8 @@ CREATE FUNCTION @extschema@.liquidation_size(
 RETURNS numeric
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $fn$
-SELECT @extschema@.liquidation_size_rule($1, $2, $3, $4, $5, NULL, $6, $7, $8, $9)
+SELECT @extschema@.liquidation_size_rule($1, $2, $3, $4, $5, NULL, $6, $7, $8,
+                                        @extschema@.liquidation_policy_check($9))
 $fn$;
 
 CREATE FUNCTION @extschema@.liquidation_size(
@@ -1071,7 +1073,8 @@ CREATE FUNCTION @extschema@.liquidation_size(
 RETURNS numeric
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $fn$
-SELECT @extschema@.liquidation_size_rule($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9)
+SELECT @extschema@.liquidation_size_rule($1, $2, $3, $4, NULL, $5, $6, $7, $8,
+                                        @extschema@.liquidation_policy_check($9))
 $fn$;
 
 -- ---------------------------------------------------------------- item 4: ADL ranking
