@@ -1130,8 +1130,10 @@ COMMENT ON TABLE @extschema@.insurance_funds IS
     'isomargin liquidation: each insurance fund''s balance, always the sum of its ledger rows';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.insurance_funds', '');
 
+CREATE SEQUENCE @extschema@.insurance_ledger_id_seq AS pg_catalog.int8;
 CREATE TABLE @extschema@.insurance_ledger (
-    id               pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id               pg_catalog.int8 NOT NULL
+                     DEFAULT pg_catalog.nextval('@extschema@.insurance_ledger_id_seq'::pg_catalog.regclass) PRIMARY KEY,
     positions        pg_catalog.regclass NOT NULL,
     fund             pg_catalog.text NOT NULL,
     entry            pg_catalog.text NOT NULL CHECK (entry IN ('deposit', 'liquidation')),
@@ -1160,7 +1162,9 @@ CREATE TABLE @extschema@.insurance_ledger (
 CREATE INDEX insurance_ledger_position ON @extschema@.insurance_ledger (positions, position_key, id);
 COMMENT ON TABLE @extschema@.insurance_ledger IS
     'isomargin liquidation: the insurance funds'' append-only ledger, one row per liquidation step or deposit';
+ALTER SEQUENCE @extschema@.insurance_ledger_id_seq OWNED BY @extschema@.insurance_ledger.id;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.insurance_ledger', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.insurance_ledger_id_seq', '');
 
 CREATE FUNCTION @extschema@.insurance_ledger_append_only() RETURNS trigger
 LANGUAGE plpgsql
@@ -1176,8 +1180,10 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON @extschema@.insurance_ledg
 
 -- Shortfalls the fund could not cover: the closed contracts go to the
 -- opposite side's top-ranked positions at the bankruptcy price.
+CREATE SEQUENCE @extschema@.adl_queue_id_seq AS pg_catalog.int8;
 CREATE TABLE @extschema@.adl_queue (
-    id            pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id            pg_catalog.int8 NOT NULL
+                     DEFAULT pg_catalog.nextval('@extschema@.adl_queue_id_seq'::pg_catalog.regclass) PRIMARY KEY,
     ledger_id     pg_catalog.int8 NOT NULL,             -- insurance_ledger.id (no foreign key: the ledger is append-only)
     positions     pg_catalog.regclass NOT NULL,
     symbol        pg_catalog.text NOT NULL,
@@ -1191,10 +1197,14 @@ CREATE TABLE @extschema@.adl_queue (
 );
 COMMENT ON TABLE @extschema@.adl_queue IS
     'isomargin liquidation: shortfalls queued for auto-deleveraging';
+ALTER SEQUENCE @extschema@.adl_queue_id_seq OWNED BY @extschema@.adl_queue.id;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.adl_queue', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.adl_queue_id_seq', '');
 
+CREATE SEQUENCE @extschema@.adl_fills_id_seq AS pg_catalog.int8;
 CREATE TABLE @extschema@.adl_fills (
-    id              pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              pg_catalog.int8 NOT NULL
+                     DEFAULT pg_catalog.nextval('@extschema@.adl_fills_id_seq'::pg_catalog.regclass) PRIMARY KEY,
     queue_id        pg_catalog.int8 NOT NULL,   -- adl_queue.id
     position_key    pg_catalog.jsonb NOT NULL,
     rank            pg_catalog.numeric,
@@ -1209,7 +1219,9 @@ CREATE TABLE @extschema@.adl_fills (
 );
 COMMENT ON TABLE @extschema@.adl_fills IS
     'isomargin liquidation: each position reduced by auto-deleveraging';
+ALTER SEQUENCE @extschema@.adl_fills_id_seq OWNED BY @extschema@.adl_fills.id;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.adl_fills', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.adl_fills_id_seq', '');
 
 -- Positions left flagged during a policy's cooldown, due again at due_at:
 -- the worker's own follow-ups, kept out of the events table.
