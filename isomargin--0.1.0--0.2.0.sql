@@ -763,14 +763,14 @@ $fn$;
 CREATE TYPE @extschema@.liquidation_settlement AS (
     size             numeric,   -- the rest of the position
     entry_price      numeric,
-    margin           numeric,   -- the rest's margin, after the liquidation fee
+    margin           numeric,   -- the rest's margin: its share, in proportion
     closed_size      numeric,
     fill_price       numeric,
     bankruptcy_price numeric,   -- of the position before the close (the rest's is the same)
     released_margin  numeric,   -- the closed part's margin: the trader's loss
     realized_pnl     numeric,   -- the closed part's PnL at the fill price
     to_fund          numeric,   -- released_margin + realized_pnl: the fund's (< 0: the fund pays)
-    liquidation_fee  numeric    -- collected from the rest's margin, to the fund
+    liquidation_fee  numeric    -- the part of to_fund booked as the liquidation fee
 );
 COMMENT ON TYPE @extschema@.liquidation_settlement IS
     'a liquidating close settled at the bankruptcy price (isomargin.liquidation_settlement)';
@@ -779,8 +779,9 @@ COMMENT ON TYPE @extschema@.liquidation_settlement IS
 -- nothing for it (its equity there is 0), and its equity at the fill price,
 -- released margin + PnL at the fill, goes to the insurance fund (negative:
 -- the fund pays).  The liquidation fee, rate times the closed notional at
--- the fill (after_fill's fee rule), is collected from the rest's margin, as
--- far as it goes (a full close leaves none: no fee).
+-- the fill (after_fill's fee rule), is the part of that equity booked as
+-- fee, as far as it goes (none past bankruptcy): the rest's margin stays
+-- in proportion, so a partial close never leaves the rest weaker.
 CREATE FUNCTION @extschema@.liquidation_settlement(
     size numeric, entry_price numeric, margin numeric, close_size numeric, fill_price numeric,
     contract_size numeric DEFAULT 1,
@@ -793,12 +794,10 @@ AS $fn$
 DECLARE
     f @extschema@.fill_result;
     r @extschema@.liquidation_settlement;
-    rest numeric;
 BEGIN
     PERFORM @extschema@.close_size_check(size, close_size);
     f := @extschema@.after_fill(size, entry_price, margin, -sign(size) * close_size, fill_price,
                                 contract_size, kind, liquidation_fee_rate);
-    rest := margin - f.released_margin;
     r.size := f.size;
     r.entry_price := f.entry_price;
     r.closed_size := close_size;
@@ -807,8 +806,8 @@ BEGIN
     r.released_margin := f.released_margin;
     r.realized_pnl := f.realized_pnl;
     r.to_fund := f.released_margin + f.realized_pnl;
-    r.liquidation_fee := least(f.fee, rest);
-    r.margin := rest - r.liquidation_fee;
+    r.liquidation_fee := least(f.fee, greatest(r.to_fund, 0));
+    r.margin := margin - f.released_margin;
     RETURN r;
 END
 $fn$;
@@ -995,15 +994,15 @@ BEGIN
     END IF;
 
     -- smallest: the largest rest q_r (the smallest close) with
-    -- equity' > (1 + buffer) x maintenance', equity' = q_r/|q| x Q - fee.
+    -- equity' > (1 + buffer) x maintenance', equity' = q_r/|q| x Q.
     -- Within a bracket both sides are linear in q_r, so each bracket from the
     -- current one down proposes its root; the exact check decides on the lot
     -- grid.
     n := @extschema@.notional(1, mark_price, contract_size, kind);
     FOR i IN REVERSE j .. 1 LOOP
-        alpha := a.equity / q + lf * n
+        alpha := a.equity / q
                  - (1 + buf) * n * ((br->(i - 1)->>'maintenanceMarginRate')::numeric + fee_rate);
-        beta := (1 + buf) * (br->(i - 1)->>'maintenanceAmount')::numeric - lf * n * q;
+        beta := (1 + buf) * (br->(i - 1)->>'maintenanceAmount')::numeric;
         lo := (br->(i - 1)->>'minNotional')::numeric / n;
         hi := least(q, (br->(i - 1)->>'maxNotional')::numeric / n);
         cand := hi;
@@ -1563,10 +1562,11 @@ $fn$;
 
 -- ---------------------------------------------------------------- the worker
 
--- Books one liquidation step: locks the fund's row; if the fund covers the
--- closed part's loss at the fill (to_fund < 0) with its balance and the fee,
--- it pays it; otherwise the closed contracts go to ADL at the bankruptcy
--- price (settlement 0, the shortfall queued and assigned at once).
+-- Books one liquidation step: locks the fund's row; the closed part's
+-- equity at the fill (to_fund) is the fund's, as liquidation fee and
+-- settlement; if it is a loss the fund's balance covers, the fund pays it;
+-- otherwise the closed contracts go to ADL at the bankruptcy price
+-- (settlement 0, the shortfall queued and assigned at once).
 CREATE FUNCTION @extschema@.liquidation_book(
     att @extschema@.liquidation_attachment, fund text, symbol text, position_key jsonb,
     event_id int8, worker text, policy jsonb, mark numeric, size numeric, entry_price numeric,
@@ -1605,8 +1605,8 @@ BEGIN
     lr.liquidation_fee := st.liquidation_fee;
     lr.size_after := st.size;
     lr.margin_after := st.margin;
-    IF st.to_fund >= 0 OR bal + st.liquidation_fee + st.to_fund >= 0 THEN
-        lr.settlement := st.to_fund;
+    IF st.to_fund >= 0 OR bal + st.to_fund >= 0 THEN
+        lr.settlement := st.to_fund - st.liquidation_fee;
         lr.adl_size := 0;
         lr.shortfall := 0;
     ELSE

@@ -3,7 +3,7 @@
 -- ETHUSDT 20% steps above 100,000 USDT (hyperliquid, without the cooldown: the replay
 -- is seconds long), SOLUSDT the smallest close with a 0.25 buffer, BTCUSD whole; each
 -- with the instrument's lot size and a 0.5% liquidation fee.  One fund per settlement
--- currency (USDT, BTC), seeded.  demo.engine_log keeps each fund's balance after each
+-- currency (USDT, BTC), seeded (BTC thinly, so that the crash needs ADL).  demo.engine_log keeps each fund's balance after each
 -- step's worker run.
 \set ON_ERROR_STOP on
 \pset footer off
@@ -19,7 +19,7 @@ SELECT isomargin.liquidation_setup('exchange.positions',
            fund_column => 'settle')
   FROM exchange.instruments i;
 SELECT isomargin.insurance_deposit('exchange.positions', 'USDT', 250000),
-       isomargin.insurance_deposit('exchange.positions', 'BTC', 2);
+       isomargin.insurance_deposit('exchange.positions', 'BTC', 0.05);
 CREATE TABLE demo.engine_log (step integer, fund text, balance numeric, liquidations bigint,
                               last_ledger_id bigint);
 SELECT key AS symbol, value ->> 'method' AS method, value - 'method' AS settings

@@ -110,7 +110,7 @@ SELECT CASE WHEN mv.move > 0 THEN '+' ELSE '' END || round(100 * mv.move) || '%'
 \echo 'The liquidation engine (doc/liquidation.md): liquidation steps by instrument and policy, settled at the bankruptcy price at the mark of the step'
 SELECT l.symbol, l.method, count(*) AS steps, count(DISTINCT l.position_key) AS positions,
        count(*) FILTER (WHERE l.size_after <> 0) AS partial, sum(l.closed_size) AS contracts,
-       sum(l.settlement) AS to_fund, sum(l.liquidation_fee) AS fees,
+       sum(l.settlement) AS settlement, sum(l.liquidation_fee) AS fees,
        count(*) FILTER (WHERE l.adl_size > 0) AS to_adl
   FROM isomargin.insurance_ledger l
  WHERE l.positions = 'exchange.positions'::regclass AND l.entry = 'liquidation'

@@ -240,10 +240,11 @@ $fn$;
 
 -- ---------------------------------------------------------------- the worker
 
--- Books one liquidation step: locks the fund's row; if the fund covers the
--- closed part's loss at the fill (to_fund < 0) with its balance and the fee,
--- it pays it; otherwise the closed contracts go to ADL at the bankruptcy
--- price (settlement 0, the shortfall queued and assigned at once).
+-- Books one liquidation step: locks the fund's row; the closed part's
+-- equity at the fill (to_fund) is the fund's, as liquidation fee and
+-- settlement; if it is a loss the fund's balance covers, the fund pays it;
+-- otherwise the closed contracts go to ADL at the bankruptcy price
+-- (settlement 0, the shortfall queued and assigned at once).
 CREATE FUNCTION @extschema@.liquidation_book(
     att @extschema@.liquidation_attachment, fund text, symbol text, position_key jsonb,
     event_id int8, worker text, policy jsonb, mark numeric, size numeric, entry_price numeric,
@@ -282,8 +283,8 @@ BEGIN
     lr.liquidation_fee := st.liquidation_fee;
     lr.size_after := st.size;
     lr.margin_after := st.margin;
-    IF st.to_fund >= 0 OR bal + st.liquidation_fee + st.to_fund >= 0 THEN
-        lr.settlement := st.to_fund;
+    IF st.to_fund >= 0 OR bal + st.to_fund >= 0 THEN
+        lr.settlement := st.to_fund - st.liquidation_fee;
         lr.adl_size := 0;
         lr.shortfall := 0;
     ELSE

@@ -37,14 +37,14 @@ SELECT * FROM isomargin.liquidation_settlement(2, 30000, 3000, 2.5, 31000);
 
 -- Settlement at the bankruptcy price.
 -- A (q = 1 at 30,000, M = 3,000, BP 27,000) closed whole at 27,100: released 3,000, PnL -2,900:
--- the closed part's equity at the fill, 100, goes to the fund; the trader gets nothing; no fee
--- can be collected (no margin remains).
+-- the closed part's equity at the fill, 100, goes to the fund; the trader gets nothing; of it,
+-- the fee due, 0.005*27,100 = 135.5, is booked as far as it goes: 100.
 SELECT * FROM isomargin.liquidation_settlement(1, 30000, 3000, 1, 27100, liquidation_fee_rate => 0.005);
--- Half of q = 2 at 30,000, M = 3,000 (BP 28,500) at 28,600 with a 0.5% fee: released 1,500,
--- PnL -1,400, to the fund 100; fee 0.005*28,600 = 143 from the rest's 1,500: margin 1,357.
-SELECT * FROM isomargin.liquidation_settlement(2, 30000, 3000, 1, 28600, liquidation_fee_rate => 0.005);
--- Past bankruptcy: A at 26,500: released 3,000, PnL -3,500, the fund pays 500.
-SELECT to_fund, liquidation_fee, margin FROM isomargin.liquidation_settlement(1, 30000, 3000, 1, 26500);
+-- Half of q = 2 at 30,000, M = 3,000 (BP 28,500) at 29,000 with a 0.1% fee: released 1,500,
+-- PnL -1,000, to the fund 500, of which the fee 0.001*29,000 = 29; the rest keeps its 1,500.
+SELECT * FROM isomargin.liquidation_settlement(2, 30000, 3000, 1, 29000, liquidation_fee_rate => 0.001);
+-- Past bankruptcy: A at 26,500: released 3,000, PnL -3,500, the fund pays 500; no fee.
+SELECT to_fund, liquidation_fee, margin FROM isomargin.liquidation_settlement(1, 30000, 3000, 1, 26500, liquidation_fee_rate => 0.005);
 -- A short: q = -2 at 30,000, M = 6,000 (BP 33,000), close 2 at 32,900: PnL -2*2,900 = -5,800,
 -- to the fund 6,000 - 5,800 = 200.
 SELECT bankruptcy_price, to_fund FROM isomargin.liquidation_settlement(-2, 30000, 6000, 2, 32900);
@@ -52,6 +52,6 @@ SELECT bankruptcy_price, to_fund FROM isomargin.liquidation_settlement(-2, 30000
 -- = -0.0494011976047904191... down -> -0.0494011976047905; to the fund 0.05 - that = 0.0005988023952095.
 SELECT bankruptcy_price, released_margin, realized_pnl, to_fund
   FROM isomargin.liquidation_settlement(100, 40000, 0.05, 100, 33400, 100, 'inverse');
--- The fee is capped by what remains: q = 2, M = 3,000, close 1 at 28,600 with a 10% fee:
--- 2,860 due, 1,500 remain: all 1,500 collected, margin 0.
+-- The fee never touches the rest: q = 2, M = 3,000, close 1 at 28,600 with a 10% fee:
+-- 2,860 due, the closed part's equity is 100: fee 100, the rest keeps 1,500.
 SELECT liquidation_fee, margin FROM isomargin.liquidation_settlement(2, 30000, 3000, 1, 28600, liquidation_fee_rate => 0.1);

@@ -4,10 +4,12 @@
 -- calling no isomargin function, by the rules of doc/liquidation.md:
 --   released = M*k/|q|, down to 16 decimals (all of M for a full close)
 --   PnL      = s_k*(P - E) linear; s_k*(P - E)/(E*P) inverse, down to 16 decimals
+--   to fund  = released + PnL
 --   fee due  = 0.005 * k*cs*P linear; 0.005 * k*cs/P inverse, up to 16 decimals
---   fee      = least(fee due, M - released);  settlement = released + PnL, or 0 when the
---   closed part went to ADL (then shortfall = -(released + PnL) > 0);  amount = settlement + fee
---   the rest: q - side*k, M - released - fee
+--   fee      = least(fee due, greatest(to fund, 0));  settlement = to fund - fee, or 0 (and
+--   fee 0) when the closed part went to ADL (then shortfall = -to fund > 0);
+--   amount = settlement + fee;  the rest: q - side*k, M - released
+-- (divisions exact: div() truncates, the floor and ceiling corrected by the remainder's sign)
 -- and the chain of a position's steps, the funds' balances, and that nothing is left flagged.
 -- Output: one line per check, "ok|name|detail" or "not ok|name|detail".
 \set ON_ERROR_STOP on
@@ -21,24 +23,29 @@ SELECT l.*, i.kind, i.contract_size AS cs, sign(l.size_before) AS side
   JOIN exchange.instruments i USING (symbol)
  WHERE l.positions = 'exchange.positions'::regclass AND l.entry = 'liquidation';
 
+-- floor(a / b) and ceil(a / b) for b > 0, exactly
+CREATE FUNCTION pg_temp.floor_div(a numeric, b numeric) RETURNS numeric LANGUAGE sql IMMUTABLE
+RETURN div(a, b) - CASE WHEN a < 0 AND mod(a, b) <> 0 THEN 1 ELSE 0 END;
+CREATE FUNCTION pg_temp.ceil_div(a numeric, b numeric) RETURNS numeric LANGUAGE sql IMMUTABLE
+RETURN div(a, b) + CASE WHEN a > 0 AND mod(a, b) <> 0 THEN 1 ELSE 0 END;
+
 CREATE TEMP TABLE recomputed AS
-SELECT s.id,
-       r.released, p.pnl, f.fee,
-       CASE WHEN s.adl_size > 0 THEN 0 ELSE r.released + p.pnl END AS settlement,
-       least(f.fee, s.margin_before - r.released) AS fee_taken,
+SELECT s.id, r.released, p.pnl, r.released + p.pnl AS to_fund,
+       CASE WHEN s.adl_size > 0 THEN 0 ELSE least(f.fee, greatest(r.released + p.pnl, 0)) END AS fee_taken,
+       CASE WHEN s.adl_size > 0 THEN 0
+            ELSE r.released + p.pnl - least(f.fee, greatest(r.released + p.pnl, 0)) END AS settlement,
        s.size_before - s.side * s.closed_size AS size_after,
-       s.margin_before - r.released - least(f.fee, s.margin_before - r.released) AS margin_after,
-       r.released + p.pnl AS to_fund
+       s.margin_before - r.released AS margin_after
   FROM steps s
  CROSS JOIN LATERAL (SELECT CASE WHEN s.closed_size = abs(s.size_before) THEN s.margin_before
-                                 ELSE trunc(s.margin_before * s.closed_size / abs(s.size_before), 16) END
-                            AS released) r
+                                 ELSE pg_temp.floor_div(s.margin_before * s.closed_size * 1e16,
+                                                        abs(s.size_before)) * 1e-16 END AS released) r
  CROSS JOIN LATERAL (SELECT CASE WHEN s.kind = 'linear'
                                  THEN s.side * s.closed_size * s.cs * (s.mark_price - s.entry_price)
-                                 ELSE floor(s.side * s.closed_size * s.cs * (s.mark_price - s.entry_price)
-                                            * 1e16 / (s.entry_price * s.mark_price)) / 1e16 END AS pnl) p
+                                 ELSE pg_temp.floor_div(s.side * s.closed_size * s.cs * (s.mark_price - s.entry_price) * 1e16,
+                                                        s.entry_price * s.mark_price) * 1e-16 END AS pnl) p
  CROSS JOIN LATERAL (SELECT CASE WHEN s.kind = 'linear' THEN 0.005 * s.closed_size * s.cs * s.mark_price
-                                 ELSE ceil(0.005 * s.closed_size * s.cs * 1e16 / s.mark_price) / 1e16 END AS fee) f;
+                                 ELSE pg_temp.ceil_div(0.005 * s.closed_size * s.cs * 1e16, s.mark_price) * 1e-16 END AS fee) f;
 
 SELECT CASE WHEN n > 0 THEN 'ok' ELSE 'not ok' END
        || '|the engine liquidated during the replay|' || n || ' steps on ' || p || ' positions, '
@@ -103,3 +110,16 @@ SELECT CASE WHEN flagged = 0 AND unclaimed = 0 THEN 'ok' ELSE 'not ok' END
   FROM (SELECT (SELECT count(*) FROM exchange.positions WHERE status >= 'liquidate') AS flagged,
                (SELECT count(*) FROM isomargin.events WHERE positions = 'exchange.positions'::regclass
                    AND claimed_at IS NULL AND new_status >= 'liquidate') AS unclaimed) x;
+
+SELECT CASE WHEN bad = 0 THEN 'ok' ELSE 'not ok' END
+       || '|ADL: each queued shortfall is assigned in full by fills at its bankruptcy price, each fill''s cash = released + PnL|'
+       || n || ' queued, ' || fills || ' fills; ' || bad || ' differ'
+  FROM (SELECT count(*) AS n,
+               (SELECT count(*) FROM isomargin.adl_fills) AS fills,
+               count(*) FILTER (WHERE q.assigned_size <> q.size
+                                   OR q.assigned_size IS DISTINCT FROM
+                                      (SELECT sum(f.closed_size) FROM isomargin.adl_fills f WHERE f.queue_id = q.id)
+                                   OR EXISTS (SELECT FROM isomargin.adl_fills f WHERE f.queue_id = q.id
+                                               AND (f.price <> q.price
+                                                    OR f.cash <> f.released_margin + f.realized_pnl))) AS bad
+          FROM isomargin.adl_queue q WHERE q.positions = 'exchange.positions'::regclass) x;
