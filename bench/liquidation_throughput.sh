@@ -71,10 +71,12 @@ for workers in 1 2; do
 	load
 	flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
 	t0=$(now_ms)
+	pids=()
 	for w in $(seq 1 "$workers"); do
 		q -c "CALL isomargin.liquidation_worker('w$w')" &
+		pids+=($!)
 	done
-	wait
+	wait "${pids[@]}"   # not a bare wait: it would wait for the tee of the output too
 	ms=$(($(now_ms) - t0))
 	rows=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
 	left=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
@@ -94,9 +96,11 @@ pgbench -n -M prepared -c 1 -T "$seconds" -f "$CLUSTER_DIR/feed.sql" bench 2>&1 
 load
 echo "-- while two workers liquidate:"
 q -c "CALL isomargin.liquidation_worker('w1')" &
+p1=$!
 q -c "CALL isomargin.liquidation_worker('w2')" &
+p2=$!
 pgbench -n -M prepared -c 1 -T "$seconds" -f "$CLUSTER_DIR/feed.sql" bench 2>&1 | grep -E "latency average|tps"
 echo "   liquidated during the run: $(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")"
-wait
+wait "$p1" "$p2"
 echo
 echo "output kept in $OUT"
