@@ -89,6 +89,9 @@ REGRESS = \
 	venues_conventions \
 	venues_tiers \
 	venues_enforce \
+	liquidation_close \
+	liquidation_size \
+	liquidation_worker \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
@@ -105,7 +108,11 @@ ISOLATION = \
 	enforce_feed_funding \
 	enforce_feed_close \
 	enforce_mark_band \
-	enforce_write_cache
+	enforce_write_cache \
+	liquidation_workers \
+	liquidation_mark_race \
+	liquidation_margin_race \
+	liquidation_tiers_race
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src
