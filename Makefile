@@ -89,6 +89,13 @@ REGRESS = \
 	dynamic_figures \
 	dynamic_backtest \
 	dynamic_enforce \
+	venues_examples \
+	venues_conventions \
+	venues_tiers \
+	venues_enforce \
+	liquidation_close \
+	liquidation_size \
+	liquidation_worker \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
@@ -106,7 +113,11 @@ ISOLATION = \
 	enforce_feed_close \
 	enforce_mark_band \
 	enforce_write_cache \
-	enforce_notify
+	enforce_notify \
+	liquidation_workers \
+	liquidation_mark_race \
+	liquidation_margin_race \
+	liquidation_tiers_race
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src

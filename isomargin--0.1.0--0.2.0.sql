@@ -737,6 +737,16 @@ CREATE POLICY events_granted ON @extschema@.events FOR SELECT USING (
     OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
                 WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid
                   AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
+-- A role granted UPDATE on isomargin.events (the liquidation engine's worker,
+-- doc/liquidation.md, which claims with its own UPDATE) updates only the events
+-- of tables whose owner's privileges it has or that were granted to it to claim.
+CREATE POLICY events_claimable ON @extschema@.events FOR UPDATE USING (
+    pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                             WHERE c.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid), 'USAGE')
+    OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
+                WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid
+                  AND g.can_claim
+                  AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
 
 -- Claims up to max_events unclaimed events, oldest first, of the tables the
 -- caller may claim, filtered by table, instruments, new status and cause.
@@ -801,6 +811,260 @@ BEGIN
     END LOOP;
 END
 $up$;
+-- ---- Venue conventions (issue 14, doc/venues.md) ----
+-- The convention types (install/05_venues.sql); the figures they change take
+-- them as defaulted arguments (install/10_core.sql, install/25_tiers_figures.sql):
+-- a new signature, so each is dropped and created again; okx_margin_ratio
+-- (install/27_venues.sql).
+CREATE TYPE @extschema@.mm_basis AS ENUM ('mark', 'entry');
+COMMENT ON TYPE @extschema@.mm_basis IS
+    'maintenance margin (and a fee to close charged with it) on the notional at the evaluated price (mark) or at entry (entry: Bybit classic)';
+
+CREATE TYPE @extschema@.fee_basis AS ENUM ('mark', 'bankruptcy');
+COMMENT ON TYPE @extschema@.fee_basis IS
+    'fee to close charged on the notional the maintenance margin takes (mark) or on the notional at the bankruptcy price (bankruptcy: Bybit)';
+
+CREATE TYPE @extschema@.tier_basis AS ENUM ('notional', 'contracts');
+COMMENT ON TYPE @extschema@.tier_basis IS
+    'brackets chosen by notional (notional) or by the size in contracts against floors in contracts (contracts: OKX)';
+
+CREATE TYPE @extschema@.bracket_basis AS ENUM ('price', 'entry');
+COMMENT ON TYPE @extschema@.bracket_basis IS
+    'the bracket of the notional at the price evaluated, the tier-consistent root for prices (price), or at entry (entry: calculators that do not iterate)';
+DROP FUNCTION @extschema@.maintenance_margin(numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.maintenance_margin(numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.margin_ratio(numeric, numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.margin_ratio(numeric, numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric);
+DROP FUNCTION @extschema@.margin_status(numeric, numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.margin_status(numeric, numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.liquidation_price(numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.liquidation_price(numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric);
+DROP FUNCTION @extschema@.margin_call_price(numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric, numeric);
+DROP FUNCTION @extschema@.margin_call_price(numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric, numeric);
+DROP FUNCTION @extschema@.assess(numeric, numeric, numeric, numeric, numeric, numeric, @extschema@.contract_kind, numeric, numeric, numeric, numeric);
+DROP FUNCTION @extschema@.assess(numeric, numeric, numeric, numeric, @extschema@.tiers, numeric, @extschema@.contract_kind, numeric, numeric, numeric, numeric);
+CREATE FUNCTION @extschema@.maintenance_margin(
+    size numeric, mark_price numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'maintenance_margin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_status(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS @extschema@.margin_status
+AS 'MODULE_PATHNAME', 'margin_status'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.liquidation_price(
+    size numeric, entry_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'liquidation_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_call_price(
+    size numeric, entry_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_call_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- Not STRICT: leverage may be NULL (initial_margin is then NULL); any other
+-- NULL argument gives a NULL row.
+CREATE FUNCTION @extschema@.assess(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    leverage numeric DEFAULT NULL,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS @extschema@.assessment
+AS 'MODULE_PATHNAME', 'assess'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.maintenance_margin(
+    size numeric, mark_price numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tier_basis @extschema@.tier_basis DEFAULT 'notional')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'maintenance_margin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_status(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS @extschema@.margin_status
+AS 'MODULE_PATHNAME', 'margin_status'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.liquidation_price(
+    size numeric, entry_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'liquidation_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.margin_call_price(
+    size numeric, entry_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'margin_call_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.assess(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    margin_call_ratio numeric DEFAULT 0.8,
+    tick_size numeric DEFAULT 0,
+    leverage numeric DEFAULT NULL,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS @extschema@.assessment
+AS 'MODULE_PATHNAME', 'assess'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.okx_margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'okx_margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.okx_margin_ratio(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'okx_margin_ratio'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- One position's liquidation price under each convention, side by side
+-- (doc/venues.md): every combination of mm_basis and fee_basis (with tiers,
+-- also bracket_basis) in enum order, the default first; from_default the
+-- difference from the default's price, spread the highest minus the lowest.
+CREATE FUNCTION @extschema@.liquidation_price_by_convention(
+    size numeric, entry_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    maintenance_amount numeric DEFAULT 0)
+RETURNS TABLE (mm_basis @extschema@.mm_basis, fee_basis @extschema@.fee_basis,
+               bracket_basis @extschema@.bracket_basis, liquidation_price numeric,
+               from_default numeric, spread numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT c.mb, c.fb, NULL::@extschema@.bracket_basis, c.lp,
+       c.lp OPERATOR(pg_catalog.-) pg_catalog.first_value(c.lp) OVER (ORDER BY c.mb, c.fb),
+       pg_catalog.max(c.lp) OVER () OPERATOR(pg_catalog.-) pg_catalog.min(c.lp) OVER ()
+  FROM (SELECT m.mb, f.fb,
+               @extschema@.liquidation_price($1, $2, $3, $4, $5, $6, $7, $8, m.mb, f.fb, $9) AS lp
+          FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.mm_basis)) AS m(mb)
+         CROSS JOIN pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.fee_basis)) AS f(fb)) AS c
+ ORDER BY c.mb, c.fb
+$fn$;
+
+CREATE FUNCTION @extschema@.liquidation_price_by_convention(
+    size numeric, entry_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0,
+    tier_basis @extschema@.tier_basis DEFAULT 'notional')
+RETURNS TABLE (mm_basis @extschema@.mm_basis, fee_basis @extschema@.fee_basis,
+               bracket_basis @extschema@.bracket_basis, liquidation_price numeric,
+               from_default numeric, spread numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT c.mb, c.fb, c.bb, c.lp,
+       c.lp OPERATOR(pg_catalog.-) pg_catalog.first_value(c.lp) OVER (ORDER BY c.mb, c.fb, c.bb),
+       pg_catalog.max(c.lp) OVER () OPERATOR(pg_catalog.-) pg_catalog.min(c.lp) OVER ()
+  FROM (SELECT m.mb, f.fb, b.bb,
+               @extschema@.liquidation_price($1, $2, $3, $4, $5, $6, $7, $8, m.mb, f.fb, $9, b.bb) AS lp
+          FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.mm_basis)) AS m(mb)
+         CROSS JOIN pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.fee_basis)) AS f(fb)
+         CROSS JOIN pg_catalog.unnest(pg_catalog.enum_range(NULL::@extschema@.bracket_basis)) AS b(bb)) AS c
+ ORDER BY c.mb, c.fb, c.bb
+$fn$;
 
 -- ---- Attachment contract and marks (issue 13 item 4; issue 15 items 1, 2, 6) ----
 -- One attachment contract, resolved in C (src/enforce_contract.c) for
@@ -2231,3 +2495,1291 @@ WHEN TAG IN ('CREATE TRIGGER', 'ALTER TRIGGER', 'ALTER TABLE')
 EXECUTE FUNCTION @extschema@.enforcement_ddl_check();
 ALTER EVENT TRIGGER isomargin_ddl_check ENABLE ALWAYS;
 -- ---- end of the verify block ----
+
+
+-- ---- Venue conventions in the reports (issue 14 item 6): the book carries
+-- each instrument's conventions and the figures take them; _report_book has
+-- a new OUT column, so it is dropped and created again.
+DROP FUNCTION @extschema@._report_book(pg_catalog.regclass, pg_catalog.regclass, pg_catalog.regclass, pg_catalog.jsonb);
+CREATE FUNCTION @extschema@._report_book(
+    positions regclass, marks regclass, instruments regclass, columns jsonb,
+    OUT book_sql text, OUT market_sql text, OUT risk_arg text, OUT convention_args text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    contract jsonb := @extschema@._attachment_contract(positions, marks, instruments, columns, 'report');
+    c jsonb := contract -> 'columns';
+    rd jsonb := contract -> 'read';
+BEGIN
+    risk_arg := rd ->> 'rate_arg';
+    convention_args := rd ->> 'convention_args';
+    market_sql := format(
+        'SELECT i.%1$I AS symbol, m.mark_price
+           FROM %2$s i JOIN (%3$s) m ON m.symbol OPERATOR(pg_catalog.=) i.%1$I',
+        c #>> '{instruments,symbol}', instruments, contract ->> 'current_marks');
+    book_sql := format(
+        'SELECT %1$s AS position_key, p.%2$I AS symbol,
+                %3$s AS size, %4$s AS entry_price, %5$s AS margin,
+                %6$s AS kind, %7$s AS contract_size, %8$s AS fee_rate, %9$s AS risk,
+                m.mark_price, %14$s
+           FROM %10$s p
+           JOIN %11$s i ON i.%12$I OPERATOR(pg_catalog.=) p.%2$I
+           JOIN (%13$s) m ON m.symbol OPERATOR(pg_catalog.=) p.%2$I',
+        contract ->> 'position_key', c #>> '{positions,symbol}',
+        rd ->> 'size', rd ->> 'entry_price', rd ->> 'margin',
+        rd ->> 'kind', rd ->> 'contract_size', rd ->> 'fee_rate', rd ->> 'rate',
+        positions, instruments, c #>> '{instruments,symbol}', contract ->> 'current_marks',
+        rd ->> 'conventions');
+    IF rd ->> 'status' IS NOT NULL THEN
+        book_sql := book_sql || format(
+            ' WHERE %1$s IS NULL OR %1$s OPERATOR(pg_catalog.<) CAST(''liquidate'' AS @extschema@.margin_status)',
+            rd ->> 'status');
+    END IF;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION @extschema@.shock(
+    positions regclass, marks regclass, instruments regclass,
+    move numeric,
+    columns jsonb DEFAULT '{}')
+RETURNS TABLE (
+    position_key        jsonb,
+    symbol              text,
+    kind                @extschema@.contract_kind,
+    size                numeric,
+    entry_price         numeric,
+    margin              numeric,
+    mark_price          numeric,
+    shocked_price       numeric,
+    status              @extschema@.margin_status,
+    equity              numeric,
+    maintenance_margin  numeric,
+    shortfall           numeric)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    src record;
+BEGIN
+    IF move = 'NaN' OR move IN ('Infinity', '-Infinity') OR move <= -1 THEN
+        RAISE EXCEPTION 'move must be a finite number greater than -1'
+            USING ERRCODE = '22023',
+                  DETAIL = format('move is %s.', move),
+                  HINT = 'move is a relative price change: -0.2 is a 20% fall.';
+    END IF;
+    src := @extschema@._report_book(positions, marks, instruments, columns);
+    RETURN QUERY EXECUTE format(
+        'SELECT b.position_key, CAST(b.symbol AS pg_catalog.text), b.kind, b.size,
+                b.entry_price, b.margin, b.mark_price, b.shocked_price, b.status,
+                @extschema@.equity(b.size, b.entry_price, b.shocked_price, b.margin,
+                                   b.contract_size, b.kind),
+                (@extschema@.assess(size => b.size, entry_price => b.entry_price,
+                                   mark_price => b.shocked_price, margin => b.margin,
+                                   %1$s b.risk, contract_size => b.contract_size,
+                                   kind => b.kind, fee_rate => b.fee_rate%3$s)).maintenance_margin,
+                @extschema@.shortfall(b.size, b.entry_price, b.shocked_price, b.margin,
+                                      b.contract_size, b.kind)
+           FROM (SELECT s.*,
+                        @extschema@.margin_status(size => s.size, entry_price => s.entry_price,
+                            mark_price => s.shocked_price, margin => s.margin, %1$s s.risk,
+                            contract_size => s.contract_size, kind => s.kind,
+                            fee_rate => s.fee_rate%4$s) AS status
+                   FROM (SELECT bk.*, bk.mark_price OPERATOR(pg_catalog.*)
+                                (1 OPERATOR(pg_catalog.+) $1) AS shocked_price
+                           FROM (%2$s) bk) s
+                 OFFSET 0) b
+          WHERE b.status OPERATOR(pg_catalog.>=) CAST(''liquidate'' AS @extschema@.margin_status)',
+        src.risk_arg, src.book_sql, src.convention_args,
+        replace(src.convention_args, '=> b.', '=> s.'))
+    USING move;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION @extschema@.liquidation_ladder(
+    positions regclass, marks regclass, instruments regclass,
+    bucket_width numeric DEFAULT 0.01,
+    buckets integer DEFAULT 20,
+    columns jsonb DEFAULT '{}')
+RETURNS TABLE (
+    symbol              text,
+    side                text,
+    bucket              integer,
+    price_low           numeric,
+    price_high          numeric,
+    mark_price          numeric,
+    position_count      bigint,
+    size                numeric,
+    notional            numeric,
+    cumulative_notional numeric)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    src record;
+BEGIN
+    IF bucket_width = 'NaN' OR bucket_width <= 0 OR bucket_width > 1 THEN
+        RAISE EXCEPTION 'bucket_width must be greater than 0 and at most 1'
+            USING ERRCODE = '22023',
+                  DETAIL = format('bucket_width is %s.', bucket_width),
+                  HINT = 'bucket_width is a fraction of the mark: 0.01 makes buckets of 1%.';
+    END IF;
+    IF buckets < 1 OR buckets > 10000 THEN
+        RAISE EXCEPTION 'buckets must be between 1 and 10000'
+            USING ERRCODE = '22023', DETAIL = format('buckets is %s.', buckets);
+    END IF;
+    src := @extschema@._report_book(positions, marks, instruments, columns);
+    RETURN QUERY EXECUTE format(
+        'WITH lp AS (
+             SELECT b.symbol, b.mark_price, b.size, b.contract_size, b.kind,
+                    @extschema@.liquidation_price(size => b.size, entry_price => b.entry_price,
+                        margin => b.margin, %1$s b.risk, contract_size => b.contract_size,
+                        kind => b.kind, fee_rate => b.fee_rate%4$s) AS price
+               FROM (%2$s) b
+         ), placed AS (
+             SELECT lp.*,
+                    CAST(OPERATOR(pg_catalog.-) pg_catalog.sign(lp.size) OPERATOR(pg_catalog.*)
+                         pg_catalog.ceil(((lp.mark_price OPERATOR(pg_catalog.-) lp.price)
+                                          OPERATOR(pg_catalog.*) pg_catalog.sign(lp.size))
+                                         OPERATOR(pg_catalog./)
+                                         (lp.mark_price OPERATOR(pg_catalog.*) $1))
+                         AS pg_catalog.int4) AS bucket
+               FROM lp
+              WHERE (lp.size OPERATOR(pg_catalog.>) 0 AND lp.price OPERATOR(pg_catalog.<) lp.mark_price)
+                 OR (lp.size OPERATOR(pg_catalog.<) 0 AND lp.price OPERATOR(pg_catalog.>) lp.mark_price)
+         ), totals AS (
+             SELECT placed.symbol, placed.bucket,
+                    pg_catalog.count(*) AS positions,
+                    pg_catalog.sum(pg_catalog.abs(placed.size)) AS size,
+                    pg_catalog.sum(@extschema@.notional(placed.size, placed.price,
+                                   placed.contract_size, placed.kind)) AS notional
+               FROM placed
+              WHERE placed.bucket OPERATOR(pg_catalog.>=) OPERATOR(pg_catalog.-) $2
+                AND placed.bucket OPERATOR(pg_catalog.<=) $2
+              GROUP BY placed.symbol, placed.bucket
+         ), grid AS (
+             SELECT mk.symbol, mk.mark_price, k.bucket
+               FROM (%3$s) mk
+              CROSS JOIN (SELECT OPERATOR(pg_catalog.-) g AS bucket FROM pg_catalog.generate_series(1, $2) g
+                          UNION ALL
+                          SELECT g FROM pg_catalog.generate_series(1, $2) g) k
+         )
+         SELECT CAST(g.symbol AS pg_catalog.text),
+                CASE WHEN g.bucket OPERATOR(pg_catalog.<) 0 THEN ''long'' ELSE ''short'' END,
+                g.bucket,
+                g.mark_price OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.+)
+                    ((CASE WHEN g.bucket OPERATOR(pg_catalog.<) 0 THEN g.bucket
+                           ELSE g.bucket OPERATOR(pg_catalog.-) 1 END) OPERATOR(pg_catalog.*) $1)),
+                g.mark_price OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.+)
+                    ((CASE WHEN g.bucket OPERATOR(pg_catalog.<) 0 THEN g.bucket OPERATOR(pg_catalog.+) 1
+                           ELSE g.bucket END) OPERATOR(pg_catalog.*) $1)),
+                g.mark_price,
+                COALESCE(t.positions, 0),
+                COALESCE(t.size, 0),
+                COALESCE(t.notional, 0),
+                pg_catalog.sum(COALESCE(t.notional, 0)) OVER (
+                    PARTITION BY g.symbol, g.bucket OPERATOR(pg_catalog.<) 0
+                    ORDER BY pg_catalog.abs(g.bucket))
+           FROM grid g
+           LEFT JOIN totals t ON t.symbol OPERATOR(pg_catalog.=) g.symbol
+                             AND t.bucket OPERATOR(pg_catalog.=) g.bucket
+          ORDER BY 1, 3',
+        src.risk_arg, src.book_sql, src.market_sql, src.convention_args)
+    USING bucket_width, buckets;
+END
+$fn$;
+
+
+-- ---- the liquidation engine (issue 16): install/50_liquidation.sql and
+-- ---- install/55_liquidation_worker.sql, the same text
+-- The liquidation engine (doc/liquidation.md): closing part of a position,
+-- how much to close, the insurance fund's ledger, auto-deleveraging, and a
+-- worker that claims enforcement's events and liquidates what they flag.
+-- Everything here is SQL and PL/pgSQL over the C figures: the close itself
+-- is after_fill's (close_part in src/formulas_template.h), one text.
+
+-- ---------------------------------------------------------------- item 1: the close
+
+CREATE TYPE @extschema@.close_result AS (
+    size             numeric,
+    entry_price      numeric,
+    margin           numeric,
+    realized_pnl     numeric,
+    fee              numeric,
+    released_margin  numeric,
+    cash             numeric,
+    liquidation_price numeric,
+    bankruptcy_price numeric
+);
+COMMENT ON TYPE @extschema@.close_result IS
+    'a position after closing part of it (isomargin.close_part): the rest, what the close settled, and the rest''s prices';
+
+-- 0 <= close_size <= |size|, or 22023.
+CREATE FUNCTION @extschema@.close_size_check(size numeric, close_size numeric)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF close_size < 0 THEN
+        RAISE EXCEPTION 'close_size must not be negative'
+            USING ERRCODE = '22023', DETAIL = format('The value is %s.', close_size);
+    END IF;
+    IF close_size > abs(size) THEN
+        RAISE EXCEPTION 'close_size must not exceed the size of the position'
+            USING ERRCODE = '22023',
+                  DETAIL = format('The position holds %s contracts; close_size is %s.', abs(size), close_size);
+    END IF;
+END
+$fn$;
+
+-- The rule is mmr or tiers (the other NULL): the public overloads below.
+CREATE FUNCTION @extschema@.close_part_rule(
+    size numeric, entry_price numeric, margin numeric, close_size numeric, fill_price numeric,
+    mmr numeric, tiers @extschema@.tiers, contract_size numeric,
+    kind @extschema@.contract_kind, fee_rate numeric, tick_size numeric)
+RETURNS @extschema@.close_result
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    f @extschema@.fill_result;
+    r @extschema@.close_result;
+BEGIN
+    PERFORM @extschema@.close_size_check(size, close_size);
+    f := @extschema@.after_fill(size, entry_price, margin, -sign(size) * close_size, fill_price,
+                                contract_size, kind, fee_rate);
+    r.size := f.size;
+    r.entry_price := f.entry_price;
+    r.margin := f.margin;
+    r.realized_pnl := f.realized_pnl;
+    r.fee := f.fee;
+    r.released_margin := f.released_margin;
+    r.cash := f.cash;
+    IF tiers IS NULL THEN
+        r.liquidation_price := @extschema@.liquidation_price(f.size, f.entry_price, f.margin, mmr,
+                                   contract_size, kind, fee_rate, tick_size);
+    ELSE
+        r.liquidation_price := @extschema@.liquidation_price(f.size, f.entry_price, f.margin, tiers,
+                                   contract_size, kind, fee_rate, tick_size);
+    END IF;
+    r.bankruptcy_price := @extschema@.bankruptcy_price(f.size, f.entry_price, f.margin,
+                              contract_size, kind, tick_size);
+    RETURN r;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.close_part(
+    size numeric, entry_price numeric, margin numeric, close_size numeric, fill_price numeric,
+    mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0)
+RETURNS @extschema@.close_result
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT @extschema@.close_part_rule($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10)
+$fn$;
+
+CREATE FUNCTION @extschema@.close_part(
+    size numeric, entry_price numeric, margin numeric, close_size numeric, fill_price numeric,
+    tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    tick_size numeric DEFAULT 0)
+RETURNS @extschema@.close_result
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT @extschema@.close_part_rule($1, $2, $3, $4, $5, NULL, $6, $7, $8, $9, $10)
+$fn$;
+
+-- ---------------------------------------------------------------- item 3: settlement at the bankruptcy price
+
+CREATE TYPE @extschema@.liquidation_settlement AS (
+    size             numeric,   -- the rest of the position
+    entry_price      numeric,
+    margin           numeric,   -- the rest's margin: its share, in proportion
+    closed_size      numeric,
+    fill_price       numeric,
+    bankruptcy_price numeric,   -- of the position before the close (the rest's is the same)
+    released_margin  numeric,   -- the closed part's margin: the trader's loss
+    realized_pnl     numeric,   -- the closed part's PnL at the fill price
+    to_fund          numeric,   -- released_margin + realized_pnl: the fund's (< 0: the fund pays)
+    liquidation_fee  numeric    -- the part of to_fund booked as the liquidation fee
+);
+COMMENT ON TYPE @extschema@.liquidation_settlement IS
+    'a liquidating close settled at the bankruptcy price (isomargin.liquidation_settlement)';
+
+-- The closed part is settled at its bankruptcy price: the trader receives
+-- nothing for it (its equity there is 0), and its equity at the fill price,
+-- released margin + PnL at the fill, goes to the insurance fund (negative:
+-- the fund pays).  The liquidation fee, rate times the closed notional at
+-- the fill (after_fill's fee rule), is the part of that equity booked as
+-- fee, as far as it goes (none past bankruptcy): the rest's margin stays
+-- in proportion, so a partial close never leaves the rest weaker.
+CREATE FUNCTION @extschema@.liquidation_settlement(
+    size numeric, entry_price numeric, margin numeric, close_size numeric, fill_price numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    liquidation_fee_rate numeric DEFAULT 0)
+RETURNS @extschema@.liquidation_settlement
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    f @extschema@.fill_result;
+    r @extschema@.liquidation_settlement;
+BEGIN
+    PERFORM @extschema@.close_size_check(size, close_size);
+    f := @extschema@.after_fill(size, entry_price, margin, -sign(size) * close_size, fill_price,
+                                contract_size, kind, liquidation_fee_rate);
+    r.size := f.size;
+    r.entry_price := f.entry_price;
+    r.closed_size := close_size;
+    r.fill_price := fill_price;
+    r.bankruptcy_price := @extschema@.bankruptcy_price(size, entry_price, margin, contract_size, kind);
+    r.released_margin := f.released_margin;
+    r.realized_pnl := f.realized_pnl;
+    r.to_fund := f.released_margin + f.realized_pnl;
+    r.liquidation_fee := least(f.fee, greatest(r.to_fund, 0));
+    r.margin := margin - f.released_margin;
+    RETURN r;
+END
+$fn$;
+
+-- ---------------------------------------------------------------- item 2: how much to close
+
+-- Presets for the venues' published policies (doc/liquidation.md).
+CREATE FUNCTION @extschema@.liquidation_policy(preset text)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    CASE preset
+    WHEN 'whole' THEN
+        RETURN '{"method": "whole"}';
+    WHEN 'okx' THEN
+        RETURN '{"method": "tiers", "tiers_down": 2}';
+    WHEN 'hyperliquid' THEN
+        RETURN '{"method": "fraction", "fraction": 0.2, "threshold": 100000, "cooldown": 30, "backstop_ratio": 0.6666666666666667}';
+    WHEN 'smallest' THEN
+        RETURN '{"method": "smallest", "buffer": 0.25}';
+    ELSE
+        RAISE EXCEPTION 'unknown liquidation policy preset "%"', preset
+            USING ERRCODE = '22023', HINT = 'The presets are whole, okx, hyperliquid and smallest.';
+    END CASE;
+END
+$fn$;
+
+-- A policy with every key filled in (defaults) and checked, or 22023.
+CREATE FUNCTION @extschema@.liquidation_policy_check(policy jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    full_policy jsonb := '{"method": "whole", "buffer": 0.25, "lot_size": 0.00000001,
+                           "liquidation_fee_rate": 0, "fraction": 0.2, "threshold": 0,
+                           "cooldown": 0, "backstop_ratio": 0, "tiers_down": 2,
+                           "adl_rank": "leverage"}';
+    k text;
+    v jsonb;
+    x numeric;
+BEGIN
+    IF jsonb_typeof(policy) <> 'object' THEN
+        RAISE EXCEPTION 'a liquidation policy must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(policy) LOOP
+        IF NOT full_policy ? k THEN
+            RAISE EXCEPTION 'unknown key "%" in liquidation policy', k
+                USING ERRCODE = '22023',
+                      HINT = 'The keys are method, buffer, lot_size, liquidation_fee_rate, fraction, threshold, cooldown, backstop_ratio, tiers_down and adl_rank.';
+        END IF;
+        IF k = 'method' THEN
+            IF v NOT IN ('"whole"', '"smallest"', '"tiers"', '"fraction"') THEN
+                RAISE EXCEPTION 'liquidation policy method must be one of whole, smallest, tiers, fraction'
+                    USING ERRCODE = '22023', DETAIL = format('The value is %s.', v);
+            END IF;
+        ELSIF k = 'adl_rank' THEN
+            IF v NOT IN ('"leverage"', '"profit"') THEN
+                RAISE EXCEPTION 'liquidation policy adl_rank must be leverage or profit'
+                    USING ERRCODE = '22023', DETAIL = format('The value is %s.', v);
+            END IF;
+        ELSE
+            IF jsonb_typeof(v) <> 'number' THEN
+                RAISE EXCEPTION 'liquidation policy % must be a number', k
+                    USING ERRCODE = '22023', DETAIL = format('The value is %s.', v);
+            END IF;
+            x := v::text::numeric;
+            IF x < 0 OR (k IN ('lot_size') AND x = 0)
+               OR (k IN ('fraction') AND (x = 0 OR x > 1))
+               OR (k = 'tiers_down' AND x <> trunc(x)) THEN
+                RAISE EXCEPTION 'liquidation policy % is out of range', k
+                    USING ERRCODE = '22023',
+                          DETAIL = format('The value is %s.', v),
+                          HINT = 'lot_size > 0; 0 < fraction <= 1; tiers_down a whole number; the others >= 0.';
+            END IF;
+        END IF;
+        full_policy := jsonb_set(full_policy, ARRAY[k], v);
+    END LOOP;
+    RETURN full_policy;
+END
+$fn$;
+
+-- The maintenance figures with the rule given as mmr or tiers (the other NULL).
+CREATE FUNCTION @extschema@.assess_rule(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric,
+    mmr numeric, tiers @extschema@.tiers, contract_size numeric,
+    kind @extschema@.contract_kind, fee_rate numeric)
+RETURNS @extschema@.assessment
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+SELECT CASE WHEN $6 IS NULL
+            THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9)
+            ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9) END
+$fn$;
+
+-- k rounded up (down) to a whole lot.
+CREATE FUNCTION @extschema@.lot_up(k numeric, lot numeric)
+RETURNS numeric LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$ SELECT pg_catalog.ceil($1 OPERATOR(pg_catalog./) $2) OPERATOR(pg_catalog.*) $2 $fn$;
+CREATE FUNCTION @extschema@.lot_down(k numeric, lot numeric)
+RETURNS numeric LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$ SELECT pg_catalog.floor($1 OPERATOR(pg_catalog./) $2) OPERATOR(pg_catalog.*) $2 $fn$;
+
+-- The policy comes checked and filled in (liquidation_policy_check).
+CREATE FUNCTION @extschema@.liquidation_size_rule(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric,
+    mmr numeric, tiers @extschema@.tiers, contract_size numeric,
+    kind @extschema@.contract_kind, fee_rate numeric, policy jsonb)
+RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    p      jsonb := policy;
+    method text := p->>'method';
+    lot    numeric := (p->>'lot_size')::numeric;
+    lf     numeric := (p->>'liquidation_fee_rate')::numeric;
+    buf    numeric := (p->>'buffer')::numeric;
+    a      @extschema@.assessment;
+    q      numeric := abs(size);
+    br     jsonb;           -- brackets: [{minNotional, maxNotional, maintenanceMarginRate, maintenanceAmount}]
+    nb     int;
+    j      int;
+    i      int;
+    n      numeric;         -- notional of one contract at the mark (a proposal only)
+    alpha  numeric;
+    beta   numeric;
+    lo     numeric;
+    hi     numeric;
+    cand   numeric;
+    k      numeric;
+    cap    numeric;
+    t      int;
+BEGIN
+    IF size = 0 THEN
+        RETURN 0;
+    END IF;
+    a := @extschema@.assess_rule(size, entry_price, mark_price, margin, mmr, tiers,
+                                 contract_size, kind, fee_rate);
+    IF a.status < 'liquidate' THEN
+        RETURN 0;
+    END IF;
+    IF a.status = 'bankrupt' OR method = 'whole' THEN
+        RETURN q;
+    END IF;
+
+    IF tiers IS NULL THEN
+        br := jsonb_build_array(jsonb_build_object('minNotional', 0, 'maxNotional', NULL,
+                  'maintenanceMarginRate', mmr, 'maintenanceAmount', 0));
+    ELSE
+        br := @extschema@.tiers_to_jsonb(tiers);
+    END IF;
+    nb := jsonb_array_length(br);
+    j := CASE WHEN tiers IS NULL THEN 1 ELSE @extschema@.bracket(tiers, a.notional) END;
+
+    IF method = 'fraction' THEN
+        -- Hyperliquid: positions above the threshold lose a fraction per step;
+        -- the backstop (equity below backstop_ratio x maintenance) and
+        -- positions at or below the threshold are closed whole.
+        IF a.notional <= (p->>'threshold')::numeric
+           OR a.equity < (p->>'backstop_ratio')::numeric * a.maintenance_margin THEN
+            RETURN q;
+        END IF;
+        RETURN least(q, @extschema@.lot_up(q * (p->>'fraction')::numeric, lot));
+    END IF;
+
+    IF method = 'tiers' THEN
+        -- OKX: from bracket j > tiers_down, close down to the cap of bracket
+        -- j - tiers_down; brackets up to tiers_down, and a position whose
+        -- equity is below the first bracket's requirement, close whole.
+        IF j <= (p->>'tiers_down')::int
+           OR a.equity <= a.notional * ((br->0->>'maintenanceMarginRate')::numeric + fee_rate) THEN
+            RETURN q;
+        END IF;
+        cap := (br->(j - 1 - (p->>'tiers_down')::int)->>'maxNotional')::numeric;
+        IF kind = 'inverse' THEN
+            cand := cap * mark_price / contract_size;
+        ELSE
+            cand := cap / (contract_size * mark_price);
+        END IF;
+        RETURN least(q, @extschema@.lot_up(q - @extschema@.lot_down(cand, lot), lot));
+    END IF;
+
+    -- smallest: the largest rest q_r (the smallest close) with
+    -- equity' > (1 + buffer) x maintenance', equity' = q_r/|q| x Q.
+    -- Within a bracket both sides are linear in q_r, so each bracket from the
+    -- current one down proposes its root; the exact check decides on the lot
+    -- grid.
+    n := @extschema@.notional(1, mark_price, contract_size, kind);
+    FOR i IN REVERSE j .. 1 LOOP
+        alpha := a.equity / q
+                 - (1 + buf) * n * ((br->(i - 1)->>'maintenanceMarginRate')::numeric + fee_rate);
+        beta := (1 + buf) * (br->(i - 1)->>'maintenanceAmount')::numeric;
+        lo := (br->(i - 1)->>'minNotional')::numeric / n;
+        hi := least(q, (br->(i - 1)->>'maxNotional')::numeric / n);
+        cand := hi;
+        IF alpha < 0 THEN
+            cand := least(hi, -beta / alpha);
+        END IF;
+        CONTINUE WHEN cand <= lo OR cand <= 0;
+        k := greatest(lot, @extschema@.lot_up(q - cand, lot));
+        IF k > lot AND @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k - lot,
+                           mmr, tiers, contract_size, kind, fee_rate, lf, buf) THEN
+            k := k - lot;
+        END IF;
+        FOR t IN 1 .. 3 LOOP
+            EXIT WHEN k >= q;
+            IF @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k,
+                   mmr, tiers, contract_size, kind, fee_rate, lf, buf) THEN
+                RETURN k;
+            END IF;
+            k := k + lot;
+        END LOOP;
+    END LOOP;
+    RETURN q;
+END
+$fn$;
+
+-- Whether closing k leaves a rest with equity > (1 + buffer) x maintenance
+-- (and not flagged), by the exact figures.
+CREATE FUNCTION @extschema@.liquidation_rest_ok(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, k numeric,
+    mmr numeric, tiers @extschema@.tiers, contract_size numeric,
+    kind @extschema@.contract_kind, fee_rate numeric, liquidation_fee_rate numeric, buffer numeric)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s @extschema@.liquidation_settlement;
+    a @extschema@.assessment;
+BEGIN
+    s := @extschema@.liquidation_settlement(size, entry_price, margin, k, mark_price, contract_size,
+                                            kind, liquidation_fee_rate);
+    a := @extschema@.assess_rule(s.size, s.entry_price, mark_price, s.margin, mmr, tiers,
+                                 contract_size, kind, fee_rate);
+    RETURN a.status < 'liquidate' AND a.equity > (1 + buffer) * a.maintenance_margin;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.liquidation_size(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    policy jsonb DEFAULT '{"method": "whole"}')
+RETURNS numeric
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT @extschema@.liquidation_size_rule($1, $2, $3, $4, $5, NULL, $6, $7, $8,
+                                        @extschema@.liquidation_policy_check($9))
+$fn$;
+
+CREATE FUNCTION @extschema@.liquidation_size(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric, tiers @extschema@.tiers,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear',
+    fee_rate numeric DEFAULT 0,
+    policy jsonb DEFAULT '{"method": "whole"}')
+RETURNS numeric
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT @extschema@.liquidation_size_rule($1, $2, $3, $4, NULL, $5, $6, $7, $8,
+                                        @extschema@.liquidation_policy_check($9))
+$fn$;
+
+-- ---------------------------------------------------------------- item 4: ADL ranking
+
+-- Profit percentage (return on equity, U/M) times effective leverage (N/Q)
+-- for a position in profit, the plain profit percentage (<= 0) otherwise:
+-- ordered DESC, the most profitable, most leveraged first, losers last.
+CREATE FUNCTION @extschema@.adl_rank(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear')
+RETURNS numeric
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT CASE WHEN r OPERATOR(pg_catalog.>) 0
+            THEN r OPERATOR(pg_catalog.*) @extschema@.effective_leverage($1, $2, $3, $4, $5, $6)
+            ELSE r END
+  FROM (SELECT @extschema@.return_on_equity($1, $2, $3, $4, $5, $6) AS r) AS x
+$fn$;
+
+CREATE FUNCTION @extschema@.adl_profit_rank(
+    size numeric, entry_price numeric, mark_price numeric, margin numeric,
+    contract_size numeric DEFAULT 1,
+    kind @extschema@.contract_kind DEFAULT 'linear')
+RETURNS numeric
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+SELECT @extschema@.return_on_equity($1, $2, $3, $4, $5, $6)
+$fn$;
+
+-- ---------------------------------------------------------------- item 3: the insurance fund
+
+-- Which attachments are liquidated, by which policy (per symbol overrides),
+-- and which instruments column names a position's fund (its settlement
+-- currency); without one, each symbol has its own fund.
+CREATE TABLE @extschema@.liquidation_settings (
+    positions       pg_catalog.regclass PRIMARY KEY,
+    policy          pg_catalog.jsonb NOT NULL DEFAULT '{"method": "whole"}',
+    symbol_policies pg_catalog.jsonb NOT NULL DEFAULT '{}',
+    fund_column     pg_catalog.text
+);
+COMMENT ON TABLE @extschema@.liquidation_settings IS
+    'isomargin liquidation: the policy of each liquidated positions table (isomargin.liquidation_setup)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.liquidation_settings', '');
+
+CREATE TABLE @extschema@.insurance_funds (
+    positions pg_catalog.regclass NOT NULL,
+    fund      pg_catalog.text NOT NULL,
+    balance   pg_catalog.numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (positions, fund)
+);
+COMMENT ON TABLE @extschema@.insurance_funds IS
+    'isomargin liquidation: each insurance fund''s balance, always the sum of its ledger rows';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.insurance_funds', '');
+
+CREATE SEQUENCE @extschema@.insurance_ledger_id_seq AS pg_catalog.int8;
+CREATE TABLE @extschema@.insurance_ledger (
+    id               pg_catalog.int8 NOT NULL
+                     DEFAULT pg_catalog.nextval('@extschema@.insurance_ledger_id_seq'::pg_catalog.regclass) PRIMARY KEY,
+    positions        pg_catalog.regclass NOT NULL,
+    fund             pg_catalog.text NOT NULL,
+    entry            pg_catalog.text NOT NULL CHECK (entry IN ('deposit', 'liquidation')),
+    amount           pg_catalog.numeric NOT NULL,    -- the fund's change: settlement + liquidation_fee
+    symbol           pg_catalog.text,
+    position_key     pg_catalog.jsonb,
+    event_id         pg_catalog.int8,
+    worker           pg_catalog.text,
+    method           pg_catalog.text,
+    mark_price       pg_catalog.numeric,             -- the fill price
+    size_before      pg_catalog.numeric,
+    entry_price      pg_catalog.numeric,
+    margin_before    pg_catalog.numeric,
+    closed_size      pg_catalog.numeric,
+    bankruptcy_price pg_catalog.numeric,
+    released_margin  pg_catalog.numeric,
+    realized_pnl     pg_catalog.numeric,
+    settlement       pg_catalog.numeric,             -- released + PnL at the fill; 0 when ADL took the close
+    liquidation_fee  pg_catalog.numeric,
+    adl_size         pg_catalog.numeric NOT NULL DEFAULT 0,
+    shortfall        pg_catalog.numeric NOT NULL DEFAULT 0,
+    size_after       pg_catalog.numeric,
+    margin_after     pg_catalog.numeric,
+    created_at       pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX insurance_ledger_position ON @extschema@.insurance_ledger (positions, position_key, id);
+COMMENT ON TABLE @extschema@.insurance_ledger IS
+    'isomargin liquidation: the insurance funds'' append-only ledger, one row per liquidation step or deposit';
+ALTER SEQUENCE @extschema@.insurance_ledger_id_seq OWNED BY @extschema@.insurance_ledger.id;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.insurance_ledger', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.insurance_ledger_id_seq', '');
+
+CREATE FUNCTION @extschema@.insurance_ledger_append_only() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RAISE EXCEPTION 'isomargin.insurance_ledger is append-only'
+        USING ERRCODE = '55000', HINT = 'Correct a row with a new deposit row.';
+END
+$fn$;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON @extschema@.insurance_ledger
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.insurance_ledger_append_only();
+
+-- Shortfalls the fund could not cover: the closed contracts go to the
+-- opposite side's top-ranked positions at the bankruptcy price.
+CREATE SEQUENCE @extschema@.adl_queue_id_seq AS pg_catalog.int8;
+CREATE TABLE @extschema@.adl_queue (
+    id            pg_catalog.int8 NOT NULL
+                     DEFAULT pg_catalog.nextval('@extschema@.adl_queue_id_seq'::pg_catalog.regclass) PRIMARY KEY,
+    ledger_id     pg_catalog.int8 NOT NULL,             -- insurance_ledger.id (no foreign key: the ledger is append-only)
+    positions     pg_catalog.regclass NOT NULL,
+    symbol        pg_catalog.text NOT NULL,
+    side          @extschema@.position_side NOT NULL,   -- the side that is deleveraged
+    size          pg_catalog.numeric NOT NULL,
+    price         pg_catalog.numeric NOT NULL,           -- the liquidated position's bankruptcy price
+    shortfall     pg_catalog.numeric NOT NULL,
+    assigned_size pg_catalog.numeric NOT NULL DEFAULT 0,
+    assigned_at   pg_catalog.timestamptz,
+    created_at    pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.adl_queue IS
+    'isomargin liquidation: shortfalls queued for auto-deleveraging';
+ALTER SEQUENCE @extschema@.adl_queue_id_seq OWNED BY @extschema@.adl_queue.id;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.adl_queue', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.adl_queue_id_seq', '');
+
+CREATE SEQUENCE @extschema@.adl_fills_id_seq AS pg_catalog.int8;
+CREATE TABLE @extschema@.adl_fills (
+    id              pg_catalog.int8 NOT NULL
+                     DEFAULT pg_catalog.nextval('@extschema@.adl_fills_id_seq'::pg_catalog.regclass) PRIMARY KEY,
+    queue_id        pg_catalog.int8 NOT NULL,   -- adl_queue.id
+    position_key    pg_catalog.jsonb NOT NULL,
+    rank            pg_catalog.numeric,
+    closed_size     pg_catalog.numeric NOT NULL,
+    price           pg_catalog.numeric NOT NULL,
+    released_margin pg_catalog.numeric NOT NULL,
+    realized_pnl    pg_catalog.numeric NOT NULL,
+    cash            pg_catalog.numeric NOT NULL,
+    size_after      pg_catalog.numeric NOT NULL,
+    margin_after    pg_catalog.numeric NOT NULL,
+    created_at      pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.adl_fills IS
+    'isomargin liquidation: each position reduced by auto-deleveraging';
+ALTER SEQUENCE @extschema@.adl_fills_id_seq OWNED BY @extschema@.adl_fills.id;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.adl_fills', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.adl_fills_id_seq', '');
+
+-- Positions left flagged during a policy's cooldown, due again at due_at:
+-- the worker's own follow-ups, kept out of the events table.
+CREATE TABLE @extschema@.liquidation_followups (
+    positions    pg_catalog.regclass NOT NULL,
+    position_key pg_catalog.jsonb NOT NULL,
+    due_at       pg_catalog.timestamptz NOT NULL,
+    PRIMARY KEY (positions, position_key)
+);
+CREATE INDEX liquidation_followups_due ON @extschema@.liquidation_followups (due_at);
+COMMENT ON TABLE @extschema@.liquidation_followups IS
+    'isomargin liquidation: positions a worker comes back to after a policy''s cooldown';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.liquidation_followups', '');
+
+-- Attaching the engine to an enforced positions table.
+CREATE FUNCTION @extschema@.liquidation_setup(
+    positions regclass, policy jsonb DEFAULT '{"method": "whole"}',
+    symbol_policies jsonb DEFAULT '{}', fund_column text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    k text;
+    v jsonb;
+BEGIN
+    IF positions IS NULL OR policy IS NULL OR symbol_policies IS NULL THEN
+        RAISE EXCEPTION 'positions, policy and symbol_policies must not be null' USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.enforcement e WHERE e.positions = liquidation_setup.positions) THEN
+        RAISE EXCEPTION 'table "%" is not enforced', positions
+            USING ERRCODE = '22023', HINT = 'Attach enforcement first: isomargin.enforce(positions, marks, instruments).';
+    END IF;
+    PERFORM @extschema@.liquidation_policy_check(policy);
+    IF jsonb_typeof(symbol_policies) <> 'object' THEN
+        RAISE EXCEPTION 'symbol_policies must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(symbol_policies) LOOP
+        PERFORM @extschema@.liquidation_policy_check(v);
+    END LOOP;
+    INSERT INTO @extschema@.liquidation_settings AS s (positions, policy, symbol_policies, fund_column)
+    VALUES (liquidation_setup.positions, liquidation_setup.policy, liquidation_setup.symbol_policies,
+            liquidation_setup.fund_column)
+    ON CONFLICT ON CONSTRAINT liquidation_settings_pkey DO UPDATE
+       SET policy = EXCLUDED.policy, symbol_policies = EXCLUDED.symbol_policies,
+           fund_column = EXCLUDED.fund_column;
+END
+$fn$;
+
+-- The one writer of the ledger: a row, and the fund's balance moved by its
+-- amount, in the caller's transaction.  The fund's row is locked until then,
+-- so balance = sum(amount) at every commit.
+CREATE FUNCTION @extschema@.insurance_append(row_in @extschema@.insurance_ledger)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    new_id int8;
+BEGIN
+    INSERT INTO @extschema@.insurance_ledger (positions, fund, entry, amount, symbol, position_key,
+        event_id, worker, method, mark_price, size_before, entry_price, margin_before, closed_size,
+        bankruptcy_price, released_margin, realized_pnl, settlement, liquidation_fee, adl_size,
+        shortfall, size_after, margin_after)
+    SELECT r.positions, r.fund, r.entry, r.amount, r.symbol, r.position_key, r.event_id, r.worker,
+           r.method, r.mark_price, r.size_before, r.entry_price, r.margin_before, r.closed_size,
+           r.bankruptcy_price, r.released_margin, r.realized_pnl, r.settlement, r.liquidation_fee,
+           coalesce(r.adl_size, 0), coalesce(r.shortfall, 0), r.size_after, r.margin_after
+      FROM (SELECT row_in.*) AS r
+    RETURNING insurance_ledger.id INTO new_id;
+    INSERT INTO @extschema@.insurance_funds AS f (positions, fund, balance)
+    VALUES (row_in.positions, row_in.fund, row_in.amount)
+    ON CONFLICT (positions, fund) DO UPDATE SET balance = f.balance + EXCLUDED.balance;
+    RETURN new_id;
+END
+$fn$;
+
+CREATE FUNCTION @extschema@.insurance_deposit(positions regclass, fund text, amount numeric)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r @extschema@.insurance_ledger;
+BEGIN
+    r.positions := positions;
+    r.fund := fund;
+    r.entry := 'deposit';
+    r.amount := amount;
+    RETURN @extschema@.insurance_append(r);
+END
+$fn$;
+
+CREATE VIEW @extschema@.insurance_balances AS
+SELECT l.positions, l.fund, pg_catalog.sum(l.amount) AS balance, pg_catalog.count(*) AS rows
+  FROM @extschema@.insurance_ledger AS l
+ GROUP BY l.positions, l.fund;
+COMMENT ON VIEW @extschema@.insurance_balances IS
+    'isomargin liquidation: each fund''s balance derived from its ledger rows';
+-- The liquidation worker (doc/liquidation.md): claims enforcement's events of
+-- liquidated tables, liquidates each flagged position in one transaction by
+-- its policy, books the insurance fund and auto-deleverages.
+
+-- ---------------------------------------------------------------- the events table, in one place
+
+-- Unclaimed liquidate/bankrupt events (the worker's claim) and a position's
+-- unclaimed events (the worker's acknowledgement).
+CREATE INDEX events_unclaimed_liquidation ON @extschema@.events (id)
+    WHERE claimed_at IS NULL AND new_status >= 'liquidate';
+CREATE INDEX events_unclaimed_position ON @extschema@.events (positions, position_key)
+    WHERE claimed_at IS NULL;
+
+-- The next piece of work: the oldest unclaimed liquidate or bankrupt event of
+-- a table with liquidation settings (claimed as claim_events claims, FOR
+-- UPDATE SKIP LOCKED), else the earliest due follow-up (taken out of its
+-- table).  All NULL when there is none.
+CREATE FUNCTION @extschema@.liquidation_claim(
+    worker text, OUT event_id int8, OUT positions regclass, OUT position_key jsonb)
+RETURNS record
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    UPDATE @extschema@.events AS e
+       SET claimed_by = liquidation_claim.worker, claimed_at = clock_timestamp()
+      FROM (SELECT u.id FROM @extschema@.events AS u
+             WHERE u.claimed_at IS NULL AND u.new_status >= 'liquidate'
+               AND u.positions IN (SELECT s.positions FROM @extschema@.liquidation_settings AS s)
+             ORDER BY u.id
+             LIMIT 1
+             FOR UPDATE OF u SKIP LOCKED) AS c
+     WHERE e.id = c.id
+    RETURNING e.id, e.positions, e.position_key
+         INTO liquidation_claim.event_id, liquidation_claim.positions, liquidation_claim.position_key;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    DELETE FROM @extschema@.liquidation_followups AS f
+     USING (SELECT u.positions, u.position_key FROM @extschema@.liquidation_followups AS u
+             WHERE u.due_at <= clock_timestamp()
+             ORDER BY u.due_at
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED) AS c
+     WHERE f.positions = c.positions AND f.position_key = c.position_key
+    RETURNING f.positions, f.position_key
+         INTO liquidation_claim.positions, liquidation_claim.position_key;
+END
+$fn$;
+
+-- Marks every unclaimed event of a position the worker has just settled as
+-- claimed by '<worker> (settled)': the events its own update produced (a
+-- liquidate -> ok, say) and any earlier ones its settlement superseded.  No
+-- worker claims them after that; they stay for the record.
+CREATE FUNCTION @extschema@.liquidation_ack(positions regclass, position_key jsonb, worker text)
+RETURNS int
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    n int;
+BEGIN
+    UPDATE @extschema@.events AS e
+       SET claimed_by = liquidation_ack.worker || ' (settled)', claimed_at = clock_timestamp()
+      FROM (SELECT u.id FROM @extschema@.events AS u
+             WHERE u.positions = liquidation_ack.positions
+               AND u.position_key = liquidation_ack.position_key
+               AND u.claimed_at IS NULL
+             FOR UPDATE SKIP LOCKED) AS c
+     WHERE e.id = c.id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$fn$;
+
+-- ---------------------------------------------------------------- an attachment's statements
+
+-- What the worker needs to address an attachment's tables: quoted names and
+-- expressions, from the enforcement catalog and the liquidation settings.
+CREATE TYPE @extschema@.liquidation_attachment AS (
+    positions       regclass,
+    key_where       text,   -- p.<pk> = k.<pk> AND ..., k = jsonb_populate_record(NULL::positions, $1)
+    key_json        text,   -- jsonb_build_object('<pk>', p.<pk>, ...)
+    key_order       text,   -- p.<pk>, ...
+    sym             text,
+    size            text,
+    entry           text,
+    margin          text,
+    status          text,
+    symtype         text,
+    read_position   text,   -- $1 key -> symbol::text, size, entry, margin; FOR UPDATE
+    read_market     text,   -- $1 symbol -> mark, kind, contract_size, fee_rate, mmr, tiers, fund; FOR SHARE of the state row
+    write_position  text,   -- $1 key, $2 size, $3 margin
+    policy          jsonb,
+    symbol_policies jsonb
+);
+
+CREATE FUNCTION @extschema@.liquidation_attachment(positions regclass)
+RETURNS @extschema@.liquidation_attachment
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    e   record;
+    a   @extschema@.liquidation_attachment;
+    c   jsonb;
+    ci  jsonb;
+    pks text[];
+BEGIN
+    SELECT en.columns, en.instruments, en.state_table, s.policy, s.symbol_policies, s.fund_column
+      INTO e
+      FROM @extschema@.enforcement AS en
+      JOIN @extschema@.liquidation_settings AS s ON s.positions = en.positions
+     WHERE en.positions = liquidation_attachment.positions;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    c := e.columns -> 'positions';
+    ci := e.columns -> 'instruments';
+    SELECT array_agg(att.attname::text ORDER BY k.ord) INTO pks
+      FROM pg_index AS i
+      CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+      JOIN pg_attribute AS att ON att.attrelid = i.indrelid AND att.attnum = k.attnum
+     WHERE i.indrelid = liquidation_attachment.positions AND i.indisprimary;
+    a.positions := positions;
+    a.key_where := (SELECT string_agg(format('p.%I = k.%I', x, x), ' AND ') FROM unnest(pks) AS x);
+    a.key_json := (SELECT format('jsonb_build_object(%s)', string_agg(format('%L, p.%I', x, x), ', '))
+                     FROM unnest(pks) AS x);
+    a.key_order := (SELECT string_agg(format('p.%I', x), ', ') FROM unnest(pks) AS x);
+    a.sym := quote_ident(c->>'symbol');
+    a.size := quote_ident(c->>'size');
+    a.entry := quote_ident(c->>'entry_price');
+    a.margin := quote_ident(c->>'margin');
+    a.status := quote_ident(c->>'status');
+    SELECT format_type(att.atttypid, att.atttypmod) INTO a.symtype
+      FROM pg_attribute AS att
+     WHERE att.attrelid = positions AND att.attname = c->>'symbol';
+    a.read_position := format(
+        'SELECT p.%s::pg_catalog.text, p.%s::pg_catalog.numeric, p.%s::pg_catalog.numeric, p.%s::pg_catalog.numeric'
+        ' FROM %s AS p, pg_catalog.jsonb_populate_record(NULL::%s, $1) AS k WHERE %s FOR UPDATE OF p',
+        a.sym, a.size, a.entry, a.margin, positions, positions, a.key_where);
+    a.read_market := format(
+        'SELECT s.mark_price, %s, %s, %s, %s, %s, %s FROM %s AS s JOIN %s AS i ON i.%I = s.symbol'
+        ' WHERE s.symbol = $1::%s FOR SHARE OF s',
+        CASE WHEN ci->>'kind' IS NULL THEN '''linear''::@extschema@.contract_kind'
+             ELSE format('i.%I', ci->>'kind') END,
+        CASE WHEN ci->>'contract_size' IS NULL THEN '1::pg_catalog.numeric'
+             ELSE format('i.%I::pg_catalog.numeric', ci->>'contract_size') END,
+        CASE WHEN ci->>'fee_rate' IS NULL THEN '0::pg_catalog.numeric'
+             ELSE format('i.%I::pg_catalog.numeric', ci->>'fee_rate') END,
+        CASE WHEN ci->>'rate_kind' = 'mmr' THEN format('i.%I::pg_catalog.numeric', ci->>'rate')
+             ELSE 'NULL::pg_catalog.numeric' END,
+        CASE WHEN ci->>'rate_kind' = 'tiers' THEN format('i.%I', ci->>'rate')
+             ELSE 'NULL::@extschema@.tiers' END,
+        CASE WHEN e.fund_column IS NULL THEN 's.symbol::pg_catalog.text'
+             ELSE format('i.%I::pg_catalog.text', e.fund_column) END,
+        e.state_table, e.instruments, ci->>'symbol', a.symtype);
+    a.write_position := format(
+        'UPDATE %s AS p SET %s = $2, %s = $3 FROM pg_catalog.jsonb_populate_record(NULL::%s, $1) AS k WHERE %s',
+        positions, a.size, a.margin, positions, a.key_where);
+    a.policy := e.policy;
+    a.symbol_policies := e.symbol_policies;
+    RETURN a;
+END
+$fn$;
+
+-- ---------------------------------------------------------------- auto-deleveraging
+
+-- Assigns what is left of a queued shortfall to the opposite side's
+-- positions of the instrument, highest adl_rank (or adl_profit_rank) at the
+-- current mark first (primary key breaks ties), skipping positions that are
+-- flagged or locked (SKIP LOCKED: a worker is liquidating them): each is
+-- reduced at the queued bankruptcy price by close_part's rule (no fee), its
+-- cash to its owner's wallet, recorded in adl_fills.  Returns the size
+-- assigned by this call; what no position could take stays unassigned.
+CREATE FUNCTION @extschema@.adl_assign(queue_id int8, rank_by text DEFAULT 'leverage')
+RETURNS numeric
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    qr   @extschema@.adl_queue;
+    att  @extschema@.liquidation_attachment;
+    mark numeric;
+    kd   @extschema@.contract_kind;
+    cs   numeric;
+    fee  numeric;
+    mmr  numeric;
+    tr   @extschema@.tiers;
+    fund text;
+    left_size numeric;
+    take numeric;
+    c    record;
+    f    @extschema@.fill_result;
+BEGIN
+    IF rank_by NOT IN ('leverage', 'profit') THEN
+        RAISE EXCEPTION 'rank_by must be leverage or profit' USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO qr FROM @extschema@.adl_queue AS q WHERE q.id = queue_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'ADL queue entry % does not exist', queue_id USING ERRCODE = '22023';
+    END IF;
+    att := @extschema@.liquidation_attachment(qr.positions);
+    IF att IS NULL THEN
+        RAISE EXCEPTION 'table "%" has no liquidation settings', qr.positions USING ERRCODE = '22023';
+    END IF;
+    EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund USING qr.symbol;
+    left_size := qr.size - qr.assigned_size;
+    FOR c IN EXECUTE format(
+        'SELECT %s AS key, p.%s::pg_catalog.numeric AS size, p.%s::pg_catalog.numeric AS entry,'
+        ' p.%s::pg_catalog.numeric AS margin, @extschema@.%I(p.%s, p.%s, $2, p.%s, $3, $4) AS rank'
+        ' FROM %s AS p WHERE p.%s = $1::%s AND p.%s %s 0 AND p.%s < ''liquidate'''
+        ' ORDER BY 5 DESC NULLS LAST, %s FOR UPDATE OF p SKIP LOCKED',
+        att.key_json, att.size, att.entry, att.margin,
+        CASE rank_by WHEN 'profit' THEN 'adl_profit_rank' ELSE 'adl_rank' END,
+        att.size, att.entry, att.margin,
+        att.positions, att.sym, att.symtype, att.size, CASE qr.side WHEN 'long' THEN '>' ELSE '<' END,
+        att.status, att.key_order)
+        USING qr.symbol, mark, cs, kd
+    LOOP
+        EXIT WHEN left_size <= 0;
+        take := least(left_size, abs(c.size));
+        f := @extschema@.after_fill(c.size, c.entry, c.margin, -sign(c.size) * take, qr.price, cs, kd, 0);
+        EXECUTE att.write_position USING c.key, f.size, f.margin;
+        INSERT INTO @extschema@.adl_fills (queue_id, position_key, rank, closed_size, price,
+                                           released_margin, realized_pnl, cash, size_after, margin_after)
+        VALUES (qr.id, c.key, c.rank, take, qr.price, f.released_margin, f.realized_pnl, f.cash,
+                f.size, f.margin);
+        PERFORM @extschema@.liquidation_ack(att.positions, c.key, 'adl');
+        left_size := left_size - take;
+    END LOOP;
+    UPDATE @extschema@.adl_queue AS q
+       SET assigned_size = q.size - left_size, assigned_at = now()
+     WHERE q.id = qr.id;
+    RETURN qr.size - qr.assigned_size - left_size;
+END
+$fn$;
+
+-- ---------------------------------------------------------------- the worker
+
+-- Books one liquidation step: locks the fund's row; the closed part's
+-- equity at the fill (to_fund) is the fund's, as liquidation fee and
+-- settlement; if it is a loss the fund's balance covers, the fund pays it;
+-- otherwise the closed contracts go to ADL at the bankruptcy price
+-- (settlement 0, the shortfall queued and assigned at once).
+CREATE FUNCTION @extschema@.liquidation_book(
+    att @extschema@.liquidation_attachment, fund text, symbol text, position_key jsonb,
+    event_id int8, worker text, policy jsonb, mark numeric, size numeric, entry_price numeric,
+    margin numeric, st @extschema@.liquidation_settlement)
+RETURNS int8
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    bal numeric;
+    lr  @extschema@.insurance_ledger;
+    lid int8;
+    qid int8;
+BEGIN
+    INSERT INTO @extschema@.insurance_funds AS f (positions, fund)
+    VALUES (att.positions, liquidation_book.fund) ON CONFLICT (positions, fund) DO NOTHING;
+    SELECT f.balance INTO bal FROM @extschema@.insurance_funds AS f
+     WHERE f.positions = att.positions AND f.fund = liquidation_book.fund FOR UPDATE;
+    lr.positions := att.positions;
+    lr.fund := fund;
+    lr.entry := 'liquidation';
+    lr.symbol := symbol;
+    lr.position_key := position_key;
+    lr.event_id := event_id;
+    lr.worker := worker;
+    lr.method := policy->>'method';
+    lr.mark_price := mark;
+    lr.size_before := size;
+    lr.entry_price := entry_price;
+    lr.margin_before := margin;
+    lr.closed_size := st.closed_size;
+    lr.bankruptcy_price := st.bankruptcy_price;
+    lr.released_margin := st.released_margin;
+    lr.realized_pnl := st.realized_pnl;
+    lr.liquidation_fee := st.liquidation_fee;
+    lr.size_after := st.size;
+    lr.margin_after := st.margin;
+    IF st.to_fund >= 0 OR bal + st.to_fund >= 0 THEN
+        lr.settlement := st.to_fund - st.liquidation_fee;
+        lr.adl_size := 0;
+        lr.shortfall := 0;
+    ELSE
+        lr.settlement := 0;
+        lr.adl_size := st.closed_size;
+        lr.shortfall := -st.to_fund;
+    END IF;
+    lr.amount := lr.settlement + st.liquidation_fee;
+    lid := @extschema@.insurance_append(lr);
+    IF lr.adl_size > 0 THEN
+        INSERT INTO @extschema@.adl_queue (ledger_id, positions, symbol, side, size, price, shortfall)
+        VALUES (lid, att.positions, symbol, CASE WHEN size > 0 THEN 'short' ELSE 'long' END::@extschema@.position_side,
+                lr.adl_size, coalesce(st.bankruptcy_price, mark), lr.shortfall)
+        RETURNING id INTO qid;
+        PERFORM @extschema@.adl_assign(qid, policy->>'adl_rank');
+    END IF;
+    RETURN lid;
+END
+$fn$;
+
+-- Liquidates one position of an attachment, in the caller's transaction:
+-- locks it (waiting for a worker that holds it, then seeing what that
+-- worker left), reads the mark the positions were last checked against and
+-- the instrument, and repeats the policy's steps while the exact check at
+-- that mark says liquidate or bankrupt: size the close, settle it at the
+-- bankruptcy price, update the position (enforcement re-prices it), book
+-- the fund.  A policy with a cooldown takes one step, then leaves a
+-- follow-up due when the cooldown ends.  Then acknowledges the position's
+-- unclaimed events.  Returns the number of steps taken.
+CREATE FUNCTION @extschema@.liquidate_position(
+    positions regclass, position_key jsonb, worker text, event_id int8 DEFAULT NULL)
+RETURNS int
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    att   @extschema@.liquidation_attachment := @extschema@.liquidation_attachment(positions);
+    sym   text;
+    sz    numeric;
+    en    numeric;
+    mg    numeric;
+    mark  numeric;
+    kd    @extschema@.contract_kind;
+    cs    numeric;
+    fee   numeric;
+    mmr   numeric;
+    tr    @extschema@.tiers;
+    fund  text;
+    pol   jsonb;
+    cool  numeric;
+    last  timestamptz;
+    a     @extschema@.assessment;
+    k     numeric;
+    st    @extschema@.liquidation_settlement;
+    steps int := 0;
+BEGIN
+    IF positions IS NULL OR position_key IS NULL OR worker IS NULL THEN
+        RAISE EXCEPTION 'positions, position_key and worker must not be null' USING ERRCODE = '22023';
+    END IF;
+    IF att IS NULL THEN
+        RAISE EXCEPTION 'table "%" has no liquidation settings', positions
+            USING ERRCODE = '22023', HINT = 'Attach the engine with isomargin.liquidation_setup.';
+    END IF;
+    EXECUTE att.read_position INTO sym, sz, en, mg USING position_key;
+    IF sym IS NOT NULL THEN
+        EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund USING sym;
+        pol := @extschema@.liquidation_policy_check(coalesce(att.symbol_policies -> sym, att.policy));
+        cool := (pol->>'cooldown')::numeric;
+    END IF;
+    WHILE sym IS NOT NULL AND mark IS NOT NULL AND sz <> 0 LOOP
+        a := @extschema@.assess_rule(sz, en, mark, mg, mmr, tr, cs, kd, fee);
+        EXIT WHEN a.status < 'liquidate';
+        IF cool > 0 AND a.status < 'bankrupt' THEN
+            SELECT max(l.created_at) INTO last FROM @extschema@.insurance_ledger AS l
+             WHERE l.positions = att.positions AND l.position_key = liquidate_position.position_key
+               AND l.entry = 'liquidation';
+            IF last + cool * interval '1 second' > now() THEN
+                INSERT INTO @extschema@.liquidation_followups AS f (positions, position_key, due_at)
+                VALUES (att.positions, liquidate_position.position_key, last + cool * interval '1 second')
+                ON CONFLICT (positions, position_key) DO UPDATE SET due_at = EXCLUDED.due_at;
+                EXIT;
+            END IF;
+        END IF;
+        k := @extschema@.liquidation_size_rule(sz, en, mark, mg, mmr, tr, cs, kd, fee, pol);
+        EXIT WHEN k = 0;
+        st := @extschema@.liquidation_settlement(sz, en, mg, k, mark, cs, kd,
+                                                 (pol->>'liquidation_fee_rate')::numeric);
+        EXECUTE att.write_position USING position_key, st.size, st.margin;
+        PERFORM @extschema@.liquidation_book(att, fund, sym, position_key, event_id, worker, pol,
+                                             mark, sz, en, mg, st);
+        sz := st.size;
+        mg := st.margin;
+        steps := steps + 1;
+    END LOOP;
+    PERFORM @extschema@.liquidation_ack(att.positions, position_key, worker);
+    RETURN steps;
+END
+$fn$;
+
+-- One piece of work in the caller's transaction: claims it
+-- (liquidation_claim) and liquidates its position.  false when there was
+-- none.  Call it once per transaction (liquidation_worker does).
+CREATE FUNCTION @extschema@.liquidate_next(worker text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    w record;
+BEGIN
+    w := @extschema@.liquidation_claim(worker);
+    IF w.positions IS NULL THEN
+        RETURN false;
+    END IF;
+    PERFORM @extschema@.liquidate_position(w.positions, w.position_key, worker, w.event_id);
+    RETURN true;
+END
+$fn$;
+
+-- The worker: liquidate_next and COMMIT, one transaction per position, until
+-- no work is left (or max_positions were handled).  Safe in several sessions
+-- at once.  CALL it outside a transaction block.  (No SET search_path: a
+-- procedure with one cannot COMMIT; its two operators are qualified.)
+CREATE PROCEDURE @extschema@.liquidation_worker(worker text, max_positions int DEFAULT NULL)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    n int := 0;
+BEGIN
+    LOOP
+        EXIT WHEN max_positions IS NOT NULL AND n OPERATOR(pg_catalog.>=) max_positions;
+        EXIT WHEN NOT @extschema@.liquidate_next(worker);
+        COMMIT;
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    COMMIT;
+END
+$fn$;

@@ -89,6 +89,16 @@ benches=(
 	"dynamic_maintenance_margin|SELECT sum(isomargin.dynamic_maintenance_margin(size, mark_price, addon_rate, mmr, contract_size, kind, fee_rate)) FROM dyn_positions"
 	"dynamic_margin_status (count)|SELECT count(isomargin.dynamic_margin_status($P, addon_rate, mmr, contract_size, kind, fee_rate)) FROM dyn_positions"
 	"dynamic_liquidation_price with tiers|SELECT sum(isomargin.dynamic_liquidation_price(size, entry_price, margin, addon_rate, $T, contract_size, kind, fee_rate)) FROM dyn_positions"
+	# venue conventions (issue 14, doc/venues.md): each against the default's query above
+	"convention: liquidation_price, mm_basis entry|SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate, mm_basis => 'entry')) FROM positions"
+	"convention: liquidation_price, fee_basis bankruptcy|SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate, fee_basis => 'bankruptcy')) FROM positions"
+	"convention: liquidation_price, entry and bankruptcy|SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate, mm_basis => 'entry', fee_basis => 'bankruptcy')) FROM positions"
+	"convention: liquidation_price, maintenance_amount|SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate, maintenance_amount => 0.5)) FROM positions"
+	"convention: liquidation_price, mm_basis from a column|SELECT sum(isomargin.liquidation_price(size, entry_price, margin, mmr, contract_size, kind, fee_rate, mm_basis => CASE WHEN size > 0 THEN 'entry'::isomargin.mm_basis ELSE 'mark'::isomargin.mm_basis END)) FROM positions"
+	"convention: liquidation_price with tiers, bracket_basis entry|SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => $T, contract_size => contract_size, kind => kind, fee_rate => fee_rate, bracket_basis => 'entry')) FROM positions"
+	"convention: liquidation_price with tiers, tier_basis contracts|SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => '{amounts=none; ${tiers#\{}'::isomargin.tiers, contract_size => contract_size, kind => kind, fee_rate => fee_rate, tier_basis => 'contracts')) FROM positions"
+	"convention: margin_status (count), fee_basis bankruptcy|SELECT count(isomargin.margin_status($P, mmr, contract_size, kind, fee_rate, fee_basis => 'bankruptcy')) FROM positions"
+	"convention: okx_margin_ratio|SELECT sum(isomargin.okx_margin_ratio($P, mmr, contract_size, kind, fee_rate)) FROM positions"
 )
 # ISOMARGIN_BENCH_ONLY: a regular expression; only the queries whose name matches run
 # (the start-up and the bare scan always do).

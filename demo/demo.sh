@@ -13,6 +13,8 @@
 #   --out DIR       where the pictures and data go (default demo-out)
 #   --flat          give each instrument its first bracket's rate as a flat mmr instead of
 #                   its bracket schedule (isomargin.tiers)
+#   --engine        run the liquidation engine (doc/liquidation.md) during the replay: after
+#                   each step a worker liquidates what is flagged, by each instrument's policy
 #
 # Steps: the exchange schema (demo/schema.sql), the mark path (demo/path.sql or the CSV),
 # the book (demo/load.sql, in chunks), the liquidation ladder picture (demo/plot.gnuplot),
@@ -26,6 +28,7 @@ MARKS_CSV=
 OUT=demo-out
 MAIN=BTCUSDT
 FLAT=
+ENGINE=
 
 die()
 {
@@ -35,7 +38,7 @@ die()
 
 usage()
 {
-	sed -n '6,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '6,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 	exit "${1:-0}"
 }
 
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=${2:-}; shift 2 || usage 2 ;;
 	--out=*) OUT=${1#*=}; shift ;;
 	--flat) FLAT=1; shift ;;
+	--engine) ENGINE=1; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "unknown argument: $1" >&2; usage 2 ;;
 	esac
@@ -206,16 +210,27 @@ else
 	say "SKIPPED: the liquidation ladder (isomargin.liquidation_ladder is not in this build)"
 fi
 
+# ---------------------------------------------------------------- the engine
+HAVE_ENGINE=false
+if [ -n "$ENGINE" ]; then
+	[ "$(qv -c "SELECT to_regproc('isomargin.liquidate_next') IS NOT NULL")" = t ] && $HAVE_ENFORCE ||
+		die "--engine: the liquidation engine is not in this build"
+	HAVE_ENGINE=true
+	say "liquidation engine"
+	q -f "$DEMO_DIR/engine.sql" || die "demo/engine.sql failed"
+fi
+
 # ---------------------------------------------------------------- the replay
 say "replay: $STEPS mark updates, all instruments in one statement per step"
 if $HAVE_TIERS; then RISK='tiers => i.tiers'; else RISK='mmr => i.mmr'; fi
 # The stand-in liquidation worker claims up to this many events after each step.
 export WORKER_BATCH=$((POSITIONS / 40 > 1000 ? POSITIONS / 40 : 1000))
-"$DEMO_DIR/replay.sh" "$STEPS" "$MAIN" "$HAVE_ENFORCE" "$RISK" || die "the replay failed"
+"$DEMO_DIR/replay.sh" "$STEPS" "$MAIN" "$HAVE_ENFORCE" "$RISK" "$HAVE_ENGINE" || die "the replay failed"
 
 # ---------------------------------------------------------------- the report
 say "report"
 q -v main="$MAIN" -v have_enforce="$HAVE_ENFORCE" -v have_reports="$HAVE_REPORTS" -v risk="$RISK" \
+	-v have_engine="$HAVE_ENGINE" \
 	-f "$DEMO_DIR/report.sql" || die "demo/report.sql failed"
 
 # ------------------------------------------------ dynamic requirements (issue 18)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# demo/replay.sh STEPS MAIN HAVE_ENFORCE RISK: replays demo.mark_path, one statement per step
+# demo/replay.sh STEPS MAIN HAVE_ENFORCE RISK [HAVE_ENGINE]: replays demo.mark_path, one statement per step
 # that updates every instrument's mark (enforcement flags what crosses, in that
 # statement), in one psql session.  Per step it prints the main instrument's mark and
 # move, how many positions stand at margin_call / liquidate / bankrupt, the events
@@ -8,11 +8,15 @@
 # flagged positions stay in the book), the queue left unclaimed, and the update's
 # latency: the statement and its commit, timed by the server's clock from just before
 # the statement to just after it returns.  Each step is also kept in demo.step_log.
+# With HAVE_ENGINE true the liquidation engine's worker runs after each step instead of
+# the stand-in (CALL isomargin.liquidation_worker, one transaction per position), and
+# the step's liquidations and the insurance funds' balances go into demo.engine_log.
 set -u -o pipefail
 STEPS=$1
 MAIN=$2
 HAVE_ENFORCE=$3
 RISK=$4
+HAVE_ENGINE=${5:-false}
 WORKER_BATCH=${WORKER_BATCH:-5000}
 
 {
@@ -82,7 +86,22 @@ WORKER_BATCH=${WORKER_BATCH:-5000}
 		UPDATE exchange.marks m SET mark_price = p.mark_price, updated_at = now()
 		  FROM demo.mark_path p WHERE p.step = $k AND p.symbol = m.symbol;
 		SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 1) AS ms \gset
-		SELECT demo.work() AS claimed_now \gset
+		SQL
+		if [ "$HAVE_ENGINE" = true ]; then
+			cat <<-SQL
+			CALL isomargin.liquidation_worker('demo-worker');
+			INSERT INTO demo.engine_log
+			SELECT $k, f.fund, f.balance,
+			       (SELECT count(*) FROM isomargin.insurance_ledger l
+			         WHERE l.entry = 'liquidation' AND l.fund = f.fund
+			           AND l.id > coalesce((SELECT max(last_ledger_id) FROM demo.engine_log), 0)),
+			       (SELECT max(id) FROM isomargin.insurance_ledger)
+			  FROM isomargin.insurance_funds f WHERE f.positions = 'exchange.positions'::regclass;
+			SQL
+		else
+			echo "SELECT demo.work() AS claimed_now \gset"
+		fi
+		cat <<-SQL
 		INSERT INTO demo.step_log
 		SELECT $k, (SELECT mark_price FROM exchange.marks WHERE symbol = '$MAIN'), s.*, e.recorded, e.claimed, e.queued, :ms
 		  FROM demo.status_counts() s, demo.event_counts() e;

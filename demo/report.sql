@@ -104,3 +104,33 @@ SELECT CASE WHEN mv.move > 0 THEN '+' ELSE '' END || round(100 * mv.move) || '%'
  GROUP BY mv.move, i.symbol, i.kind, i.settle
  ORDER BY mv.move, i.symbol;
 \endif
+
+\if :have_engine
+\echo
+\echo 'The liquidation engine (doc/liquidation.md): liquidation steps by instrument and policy, settled at the bankruptcy price at the mark of the step'
+SELECT l.symbol, l.method, count(*) AS steps, count(DISTINCT l.position_key) AS positions,
+       count(*) FILTER (WHERE l.size_after <> 0) AS partial, sum(l.closed_size) AS contracts,
+       sum(l.settlement) AS settlement, sum(l.liquidation_fee) AS fees,
+       count(*) FILTER (WHERE l.adl_size > 0) AS to_adl
+  FROM isomargin.insurance_ledger l
+ WHERE l.positions = 'exchange.positions'::regclass AND l.entry = 'liquidation'
+ GROUP BY l.symbol, l.method ORDER BY l.symbol;
+\echo
+\echo 'Insurance funds over the replay (balance after each step''s worker run; steps with liquidations):'
+SELECT e.step, e.fund, e.liquidations, e.balance
+  FROM demo.engine_log e WHERE e.liquidations > 0 OR e.step = (SELECT max(step) FROM demo.engine_log)
+ ORDER BY e.fund, e.step;
+\echo
+\echo 'Auto-deleveraging and residual risk:'
+SELECT q.symbol, q.side AS deleveraged, count(*) AS shortfalls, sum(q.size) AS contracts,
+       sum(q.assigned_size) AS assigned, sum(q.size - q.assigned_size) AS unassigned,
+       sum(q.shortfall) AS shortfall,
+       (SELECT count(*) FROM isomargin.adl_fills f WHERE f.queue_id IN
+          (SELECT id FROM isomargin.adl_queue q2 WHERE q2.symbol = q.symbol)) AS positions_reduced
+  FROM isomargin.adl_queue q GROUP BY q.symbol, q.side ORDER BY 1, 2;
+SELECT count(*) FILTER (WHERE status >= 'liquidate') AS still_flagged,
+       count(*) FILTER (WHERE size = 0) AS closed,
+       (SELECT count(*) FROM isomargin.events e WHERE e.positions = 'exchange.positions'::regclass
+           AND e.claimed_at IS NULL AND e.new_status >= 'liquidate') AS unclaimed_flags
+  FROM exchange.positions;
+\endif

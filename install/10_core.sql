@@ -37,7 +37,8 @@ CREATE FUNCTION @extschema@.maintenance_margin(
     size numeric, mark_price numeric, mmr numeric,
     contract_size numeric DEFAULT 1,
     kind @extschema@.contract_kind DEFAULT 'linear',
-    fee_rate numeric DEFAULT 0)
+    fee_rate numeric DEFAULT 0,
+    maintenance_amount numeric DEFAULT 0)
 RETURNS numeric
 AS 'MODULE_PATHNAME', 'maintenance_margin'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -46,7 +47,10 @@ CREATE FUNCTION @extschema@.margin_ratio(
     size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
     contract_size numeric DEFAULT 1,
     kind @extschema@.contract_kind DEFAULT 'linear',
-    fee_rate numeric DEFAULT 0)
+    fee_rate numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
 RETURNS numeric
 AS 'MODULE_PATHNAME', 'margin_ratio'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -56,7 +60,10 @@ CREATE FUNCTION @extschema@.margin_status(
     contract_size numeric DEFAULT 1,
     kind @extschema@.contract_kind DEFAULT 'linear',
     fee_rate numeric DEFAULT 0,
-    margin_call_ratio numeric DEFAULT 0.8)
+    margin_call_ratio numeric DEFAULT 0.8,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
 RETURNS @extschema@.margin_status
 AS 'MODULE_PATHNAME', 'margin_status'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -66,7 +73,10 @@ CREATE FUNCTION @extschema@.liquidation_price(
     contract_size numeric DEFAULT 1,
     kind @extschema@.contract_kind DEFAULT 'linear',
     fee_rate numeric DEFAULT 0,
-    tick_size numeric DEFAULT 0)
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
 RETURNS numeric
 AS 'MODULE_PATHNAME', 'liquidation_price'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -77,7 +87,10 @@ CREATE FUNCTION @extschema@.margin_call_price(
     kind @extschema@.contract_kind DEFAULT 'linear',
     fee_rate numeric DEFAULT 0,
     margin_call_ratio numeric DEFAULT 0.8,
-    tick_size numeric DEFAULT 0)
+    tick_size numeric DEFAULT 0,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
 RETURNS numeric
 AS 'MODULE_PATHNAME', 'margin_call_price'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -100,7 +113,10 @@ CREATE FUNCTION @extschema@.assess(
     fee_rate numeric DEFAULT 0,
     margin_call_ratio numeric DEFAULT 0.8,
     tick_size numeric DEFAULT 0,
-    leverage numeric DEFAULT NULL)
+    leverage numeric DEFAULT NULL,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
 RETURNS @extschema@.assessment
 AS 'MODULE_PATHNAME', 'assess'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -391,6 +391,16 @@ CREATE POLICY events_granted ON @extschema@.events FOR SELECT USING (
     OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
                 WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid
                   AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
+-- A role granted UPDATE on isomargin.events (the liquidation engine's worker,
+-- doc/liquidation.md, which claims with its own UPDATE) updates only the events
+-- of tables whose owner's privileges it has or that were granted to it to claim.
+CREATE POLICY events_claimable ON @extschema@.events FOR UPDATE USING (
+    pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                             WHERE c.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid), 'USAGE')
+    OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
+                WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid
+                  AND g.can_claim
+                  AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
 
 -- Claims up to max_events unclaimed events, oldest first, of the tables the
 -- caller may claim, filtered by table, instruments, new status and cause.

@@ -25,17 +25,20 @@ RETURN GREATEST(CAST(0 AS pg_catalog.numeric),
 
 -- Internal: the SQL of the book the reports read, one row per position:
 --   position_key jsonb, symbol, size, entry_price, margin, kind, contract_size,
---   fee_rate, risk (the instrument's tiers, or its mmr), mark_price
+--   fee_rate, risk (the instrument's tiers, or its mmr), mark_price, and the
+--   instrument's venue conventions (mm_basis, fee_basis, then tier_basis and
+--   bracket_basis with tiers, maintenance_amount with mmr: doc/venues.md)
 -- and of the market (symbol, mark_price of every instrument that has a mark);
 -- risk_arg is the argument that passes `risk` to the margin functions
--- (`tiers => ` or `mmr => `).  The columns, their types and the current
+-- (`tiers => ` or `mmr => `), convention_args the named arguments that pass
+-- the conventions (", mm_basis => b.mm_basis, ...").  The columns, their types and the current
 -- marks are the attachment contract's, as enforce() reads them
 -- (isomargin._attachment_contract).  Positions whose status column, when
 -- the table has one, says liquidate or bankrupt are left out: the
 -- liquidation engine has them already.
 CREATE FUNCTION @extschema@._report_book(
     positions regclass, marks regclass, instruments regclass, columns jsonb,
-    OUT book_sql text, OUT market_sql text, OUT risk_arg text)
+    OUT book_sql text, OUT market_sql text, OUT risk_arg text, OUT convention_args text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -45,6 +48,7 @@ DECLARE
     rd jsonb := contract -> 'read';
 BEGIN
     risk_arg := rd ->> 'rate_arg';
+    convention_args := rd ->> 'convention_args';
     market_sql := format(
         'SELECT i.%1$I AS symbol, m.mark_price
            FROM %2$s i JOIN (%3$s) m ON m.symbol OPERATOR(pg_catalog.=) i.%1$I',
@@ -53,14 +57,15 @@ BEGIN
         'SELECT %1$s AS position_key, p.%2$I AS symbol,
                 %3$s AS size, %4$s AS entry_price, %5$s AS margin,
                 %6$s AS kind, %7$s AS contract_size, %8$s AS fee_rate, %9$s AS risk,
-                m.mark_price
+                m.mark_price, %14$s
            FROM %10$s p
            JOIN %11$s i ON i.%12$I OPERATOR(pg_catalog.=) p.%2$I
            JOIN (%13$s) m ON m.symbol OPERATOR(pg_catalog.=) p.%2$I',
         contract ->> 'position_key', c #>> '{positions,symbol}',
         rd ->> 'size', rd ->> 'entry_price', rd ->> 'margin',
         rd ->> 'kind', rd ->> 'contract_size', rd ->> 'fee_rate', rd ->> 'rate',
-        positions, instruments, c #>> '{instruments,symbol}', contract ->> 'current_marks');
+        positions, instruments, c #>> '{instruments,symbol}', contract ->> 'current_marks',
+        rd ->> 'conventions');
     IF rd ->> 'status' IS NOT NULL THEN
         book_sql := book_sql || format(
             ' WHERE %1$s IS NULL OR %1$s OPERATOR(pg_catalog.<) CAST(''liquidate'' AS @extschema@.margin_status)',
@@ -109,22 +114,24 @@ BEGIN
                 b.entry_price, b.margin, b.mark_price, b.shocked_price, b.status,
                 @extschema@.equity(b.size, b.entry_price, b.shocked_price, b.margin,
                                    b.contract_size, b.kind),
-                @extschema@.maintenance_margin(size => b.size, mark_price => b.shocked_price,
+                (@extschema@.assess(size => b.size, entry_price => b.entry_price,
+                                   mark_price => b.shocked_price, margin => b.margin,
                                    %1$s b.risk, contract_size => b.contract_size,
-                                   kind => b.kind, fee_rate => b.fee_rate),
+                                   kind => b.kind, fee_rate => b.fee_rate%3$s)).maintenance_margin,
                 @extschema@.shortfall(b.size, b.entry_price, b.shocked_price, b.margin,
                                       b.contract_size, b.kind)
            FROM (SELECT s.*,
                         @extschema@.margin_status(size => s.size, entry_price => s.entry_price,
                             mark_price => s.shocked_price, margin => s.margin, %1$s s.risk,
                             contract_size => s.contract_size, kind => s.kind,
-                            fee_rate => s.fee_rate) AS status
+                            fee_rate => s.fee_rate%4$s) AS status
                    FROM (SELECT bk.*, bk.mark_price OPERATOR(pg_catalog.*)
                                 (1 OPERATOR(pg_catalog.+) $1) AS shocked_price
                            FROM (%2$s) bk) s
                  OFFSET 0) b
           WHERE b.status OPERATOR(pg_catalog.>=) CAST(''liquidate'' AS @extschema@.margin_status)',
-        src.risk_arg, src.book_sql)
+        src.risk_arg, src.book_sql, src.convention_args,
+        replace(src.convention_args, '=> b.', '=> s.'))
     USING move;
 END
 $fn$;
@@ -175,7 +182,7 @@ BEGIN
              SELECT b.symbol, b.mark_price, b.size, b.contract_size, b.kind,
                     @extschema@.liquidation_price(size => b.size, entry_price => b.entry_price,
                         margin => b.margin, %1$s b.risk, contract_size => b.contract_size,
-                        kind => b.kind, fee_rate => b.fee_rate) AS price
+                        kind => b.kind, fee_rate => b.fee_rate%4$s) AS price
                FROM (%2$s) b
          ), placed AS (
              SELECT lp.*,
@@ -225,7 +232,7 @@ BEGIN
            LEFT JOIN totals t ON t.symbol OPERATOR(pg_catalog.=) g.symbol
                              AND t.bucket OPERATOR(pg_catalog.=) g.bucket
           ORDER BY 1, 3',
-        src.risk_arg, src.book_sql, src.market_sql)
+        src.risk_arg, src.book_sql, src.market_sql, src.convention_args)
     USING bucket_width, buckets;
 END
 $fn$;

@@ -14,13 +14,13 @@ INSERT INTO api VALUES
     (2, 'unrealized_pnl', '{size,entry_price,mark_price,contract_size,kind}'),
     (3, 'equity', '{size,entry_price,mark_price,margin,contract_size,kind}'),
     (4, 'initial_margin', '{size,price,leverage,contract_size,kind}'),
-    (5, 'maintenance_margin', '{size,mark_price,mmr,contract_size,kind,fee_rate}'),
-    (6, 'margin_ratio', '{size,entry_price,mark_price,margin,mmr,contract_size,kind,fee_rate}'),
-    (7, 'margin_status', '{size,entry_price,mark_price,margin,mmr,contract_size,kind,fee_rate,margin_call_ratio}'),
-    (8, 'liquidation_price', '{size,entry_price,margin,mmr,contract_size,kind,fee_rate,tick_size}'),
-    (9, 'margin_call_price', '{size,entry_price,margin,mmr,contract_size,kind,fee_rate,margin_call_ratio,tick_size}'),
+    (5, 'maintenance_margin', '{size,mark_price,mmr,contract_size,kind,fee_rate,maintenance_amount}'),
+    (6, 'margin_ratio', '{size,entry_price,mark_price,margin,mmr,contract_size,kind,fee_rate,mm_basis,fee_basis,maintenance_amount}'),
+    (7, 'margin_status', '{size,entry_price,mark_price,margin,mmr,contract_size,kind,fee_rate,margin_call_ratio,mm_basis,fee_basis,maintenance_amount}'),
+    (8, 'liquidation_price', '{size,entry_price,margin,mmr,contract_size,kind,fee_rate,tick_size,mm_basis,fee_basis,maintenance_amount}'),
+    (9, 'margin_call_price', '{size,entry_price,margin,mmr,contract_size,kind,fee_rate,margin_call_ratio,tick_size,mm_basis,fee_basis,maintenance_amount}'),
     (10, 'bankruptcy_price', '{size,entry_price,margin,contract_size,kind,tick_size}'),
-    (11, 'assess', '{size,entry_price,mark_price,margin,mmr,contract_size,kind,fee_rate,margin_call_ratio,tick_size,leverage}');
+    (11, 'assess', '{size,entry_price,mark_price,margin,mmr,contract_size,kind,fee_rate,margin_call_ratio,tick_size,leverage,mm_basis,fee_basis,maintenance_amount}');
 
 -- This list is the catalog's (the flat-rate signatures).
 SELECT count(*) AS functions,
@@ -35,7 +35,8 @@ CREATE TEMP TABLE good (arg text PRIMARY KEY, val text);
 INSERT INTO good VALUES
     ('size', '1'), ('price', '30000'), ('entry_price', '30000'), ('mark_price', '29000'),
     ('margin', '3000'), ('mmr', '0.004'), ('leverage', '10'), ('contract_size', '1'),
-    ('kind', 'linear'), ('fee_rate', '0.0006'), ('tick_size', '0.5'), ('margin_call_ratio', '0.8');
+    ('kind', 'linear'), ('fee_rate', '0.0006'), ('tick_size', '0.5'), ('margin_call_ratio', '0.8'),
+    ('mm_basis', 'mark'), ('fee_basis', 'mark'), ('maintenance_amount', '0');
 
 -- pg_temp.call(fn, args, set): a call with the valid values, some replaced.
 \set ECHO none
@@ -52,7 +53,7 @@ CREATE TEMP TABLE bad (arg text, val_no int, val text);
 INSERT INTO bad
 SELECT arg, v.n, v.val
 FROM good, (VALUES (1, 'NaN'), (2, 'Infinity'), (3, '-Infinity')) v(n, val)
-WHERE arg <> 'kind';
+WHERE arg NOT IN ('kind', 'mm_basis', 'fee_basis');
 INSERT INTO bad VALUES
     ('price', 4, '0'), ('price', 5, '-1'), ('price', 6, '-0.00000001'),
     ('entry_price', 4, '0'), ('entry_price', 5, '-1'), ('entry_price', 6, '-0.00000001'),
@@ -64,6 +65,7 @@ INSERT INTO bad VALUES
     ('tick_size', 4, '-0.5'),
     ('mmr', 4, '-0.001'), ('mmr', 5, '1'), ('mmr', 6, '1.5'),
     ('margin_call_ratio', 4, '0'), ('margin_call_ratio', 5, '-0.1'), ('margin_call_ratio', 6, '1.0001'),
+    ('maintenance_amount', 4, '-1'),
     ('kind', 1, 'spot');
 
 SELECT a.fn, u.arg, b.val, pg_temp.try(pg_temp.call(a.fn, a.args, jsonb_build_object(u.arg, b.val))) AS result

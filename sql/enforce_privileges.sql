@@ -151,6 +151,18 @@ SELECT has_table_privilege('regress_book', 'isomargin.enforce_state_1', 'UPDATE'
        has_table_privilege('regress_book3', 'isomargin.enforce_state_1', 'SELECT, INSERT, UPDATE') AS new_owner;
 SELECT id, status FROM desk.positions ORDER BY id;
 
+-- The liquidation engine's worker claims with its own UPDATE of the events
+-- (doc/liquidation.md: SELECT, UPDATE on isomargin.events): row security lets
+-- it update the events of the book granted to it to claim (desk.positions),
+-- none of the other book's (the superuser's count below has both).
+GRANT SELECT, UPDATE ON isomargin.events TO regress_worker;
+SET ROLE regress_worker;
+WITH u AS (UPDATE isomargin.events e SET claimed_by = e.claimed_by RETURNING e.positions)
+SELECT positions, count(*) FROM u GROUP BY 1 ORDER BY 1;
+RESET ROLE;
+SELECT positions, count(*) FROM isomargin.events GROUP BY 1 ORDER BY 1;
+REVOKE SELECT, UPDATE ON isomargin.events FROM regress_worker;
+
 -- The operator purges claimed events of every book.
 SELECT isomargin.purge_events('0') AS purged;
 SELECT id, positions, cause, new_status, claimed_by FROM isomargin.events ORDER BY id;

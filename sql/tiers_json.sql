@@ -83,7 +83,7 @@ INSERT INTO bad_docs VALUES
     (4,  'brackets not a list',  '{"symbol": "BTCUSDT", "brackets": {}}'),
     (5,  'two symbols',          '[{"symbol": "A", "brackets": []}, {"symbol": "B", "brackets": []}]'),
     (6,  'element not object',   '[1]'),
-    (7,  'unknown keys',         '[{"lowerBound": "0", "maxLeverage": 40}]'),
+    (7,  'unknown keys',         '[{"lowerLimit": "0", "maxLeverage": 40}]'),
     (8,  'quantity brackets',    '[{"bracket": 1, "initialLeverage": 125, "qtyCap": 50, "qtyFloor": 0, "maintMarginRatio": 0.004}]'),
     (9,  'mixed formats',        '[{"notionalFloor": 0, "notionalCap": 10, "maintMarginRatio": 0.01, "initialLeverage": 10},
                                    {"minNotional": 10, "maxNotional": 20, "maintenanceMarginRate": 0.02, "maxLeverage": 5}]'),

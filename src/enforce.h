@@ -171,7 +171,7 @@ typedef struct EnforceAttachment
  * The instrument columns enforcement reads, in the order the instrument
  * plans select them and EnforceInstrumentRow holds them (enforce_compute.c).
  */
-#define ENFORCE_NINS 6
+#define ENFORCE_NINS 11
 extern const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS];
 
 /* One instrument's row as read: values[i] of enforce_instrument_cols[i]. */

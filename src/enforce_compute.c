@@ -131,7 +131,10 @@ column_phrase(EnforceAttachment *a, EnforceColumnId id)
 }
 
 const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS] = {
-	COL_INS_KIND, COL_INS_CS, COL_INS_RATE, COL_INS_FEE, COL_INS_BAND, COL_INS_ADDON
+	COL_INS_KIND, COL_INS_CS, COL_INS_RATE, COL_INS_FEE, COL_INS_BAND, COL_INS_ADDON,
+	/* venue conventions (doc/venues.md) */
+	COL_INS_MM_BASIS, COL_INS_FEE_BASIS, COL_INS_TIER_BASIS, COL_INS_BRACKET_BASIS,
+	COL_INS_MAINT_AMOUNT
 };
 
 /* An instrument plan's row, its columns from the first-th on. */
@@ -179,6 +182,39 @@ instrument_addon(EnforceAttachment *a, EnforceInstrument *ins, Datum value, bool
 				 errdetail("margin_call_ratio is %s and the highest bracket's mmr + fee_rate + addon_rate is %s%s.",
 						   dec_text(ins->rule.call_ratio), dec_text(top), instrument_source(ins)),
 				 errhint("At or above it the margin ratio would stand above the threshold at every price.")));
+}
+
+/*
+ * The instrument's venue conventions (doc/venues.md), from the columns
+ * mapped to them: an absent column or a NULL takes the default, as the
+ * figure functions' defaults do.
+ */
+static void
+read_conventions(EnforceAttachment *a, const EnforceInstrumentRow *row, RuleInput *in,
+				 RuleNames *names)
+{
+	static const EnforceColumnId ids[] = {
+		COL_INS_MM_BASIS, COL_INS_FEE_BASIS, COL_INS_TIER_BASIS, COL_INS_BRACKET_BASIS
+	};
+	int			amount = ins_slot(COL_INS_MAINT_AMOUNT);
+
+	for (int k = 0; k < (int) lengthof(ids); k++)
+	{
+		int			slot = ins_slot(ids[k]);
+
+		if (a->c.cols[ids[k]].name != NULL && !row->nulls[slot])
+			in->conv |= rule_convention_bit(a->c.cols[ids[k]].key,
+											DatumGetObjectId(row->values[slot]));
+	}
+	in->maintenance_amount = dec_from_int(0);
+	if (a->c.cols[COL_INS_MAINT_AMOUNT].name != NULL && !row->nulls[amount])
+	{
+		in->maintenance_amount = enforce_read_dec(a, COL_INS_MAINT_AMOUNT, row->values[amount],
+												  false);
+		names->maintenance_amount = column_phrase(a, COL_INS_MAINT_AMOUNT);
+	}
+	if (a->c.cols[COL_INS_TIER_BASIS].name != NULL)
+		names->tier_basis = column_phrase(a, COL_INS_TIER_BASIS);
 }
 
 /*
@@ -240,6 +276,7 @@ enforce_instrument_from_row(EnforceAttachment *a, EnforceInstrument *ins, Datum 
 	in.tick = a->tick;
 	in.call_ratio = a->call_ratio;
 	in.has_call_ratio = true;
+	read_conventions(a, row, &in, &names);
 
 	names.contract_size = a->c.cols[COL_INS_CS].name ? column_phrase(a, COL_INS_CS) : "contract_size";
 	names.rate = column_phrase(a, COL_INS_RATE);

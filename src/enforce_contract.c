@@ -82,6 +82,7 @@ contract_init(Contract *c, ContractPurpose purpose, Oid nsp,
 	c->status_type = type_in(nsp, "margin_status");
 	c->kind_type = type_in(nsp, "contract_kind");
 	c->tiers_type = type_in(nsp, "tiers");
+	c->nsp = nsp;
 	for (int i = 0; i < ENFORCE_NCOLS; i++)
 		c->cols[i].key = spec[i].key;
 }
@@ -282,6 +283,10 @@ check_type(Contract *c, EnforceColumnId id)
 		case CT_ORDERED:
 			if (!OidIsValid(lookup_type_cache(t, TYPECACHE_CMP_PROC)->cmp_proc))
 				column_type_error(c, id, "a type with a default btree operator class");
+			break;
+		case CT_CONVENTION:
+			if (!OidIsValid(t) || t != type_in(c->nsp, spec[id].key))
+				column_type_error(c, id, psprintf("isomargin.%s", spec[id].key));
 			break;
 		case CT_RATE:
 			if (c->rate_is_tiers && (!OidIsValid(c->tiers_type) || t != c->tiers_type))

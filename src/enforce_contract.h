@@ -38,6 +38,7 @@ typedef enum EnforceRole
 #define CT_KIND			0x10	/* isomargin.contract_kind, or text holding 'linear'/'inverse' */
 #define CT_ORDERED		0x20	/* any type with a default btree operator class */
 #define CT_RATE			0x40	/* numeric-like (mmr) or isomargin.tiers */
+#define CT_CONVENTION	0x80	/* the convention enum named like the key (isomargin.mm_basis, ...) */
 
 /* Whether a column may be absent, and what then. */
 typedef enum ContractUse
@@ -72,7 +73,12 @@ typedef enum ContractUse
 	X(COL_INS_RATE, "rate", ENFORCE_INSTRUMENTS, CT_RATE, CU_REQUIRED, true) \
 	X(COL_INS_FEE, "fee_rate", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, true) \
 	X(COL_INS_BAND, "price_band", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, false) \
-	X(COL_INS_ADDON, "addon_rate", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, false)
+	X(COL_INS_ADDON, "addon_rate", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, false) \
+	X(COL_INS_MM_BASIS, "mm_basis", ENFORCE_INSTRUMENTS, CT_CONVENTION, CU_OPTIONAL, true) \
+	X(COL_INS_FEE_BASIS, "fee_basis", ENFORCE_INSTRUMENTS, CT_CONVENTION, CU_OPTIONAL, true) \
+	X(COL_INS_TIER_BASIS, "tier_basis", ENFORCE_INSTRUMENTS, CT_CONVENTION, CU_OPTIONAL, true) \
+	X(COL_INS_BRACKET_BASIS, "bracket_basis", ENFORCE_INSTRUMENTS, CT_CONVENTION, CU_OPTIONAL, true) \
+	X(COL_INS_MAINT_AMOUNT, "maintenance_amount", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, true)
 
 #define CONTRACT_ID(id, key, table, types, use, reports) id,
 typedef enum EnforceColumnId
@@ -106,6 +112,7 @@ typedef struct Contract
 	Oid			status_type;
 	Oid			kind_type;
 	Oid			tiers_type;		/* InvalidOid until isomargin.tiers exists */
+	Oid			nsp;			/* the extension's schema (the convention types) */
 	EnforceColumn cols[ENFORCE_NCOLS];
 	bool		rate_is_tiers;
 	bool		kind_is_text;

@@ -107,6 +107,52 @@ kind_expr(const Contract *c, const char *qnsp)
 	return psprintf("i.%s", q(c, COL_INS_KIND));
 }
 
+/* alias.column of a convention, or its default */
+static char *
+convention_expr(const Contract *c, EnforceColumnId id, const char *dflt, const char *qnsp)
+{
+	if (c->cols[id].name == NULL)
+		return psprintf("CAST('%s' AS %s.%s)", dflt, qnsp, c->cols[id].key);
+	return psprintf("COALESCE(i.%s, CAST('%s' AS %s.%s))", q(c, id), dflt, qnsp,
+					c->cols[id].key);
+}
+
+/*
+ * The venue conventions (doc/venues.md): "conventions", SQL of each over
+ * alias i, and "convention_args", the named arguments that pass them from
+ * the book's columns of the same names (alias b) to the figures.
+ */
+static void
+conventions_json(StringInfo s, const Contract *c, const char *qnsp)
+{
+	StringInfoData sql,
+				args;
+
+	initStringInfo(&sql);
+	initStringInfo(&args);
+	appendStringInfo(&sql, "%s AS mm_basis, %s AS fee_basis",
+					 convention_expr(c, COL_INS_MM_BASIS, "mark", qnsp),
+					 convention_expr(c, COL_INS_FEE_BASIS, "mark", qnsp));
+	appendStringInfoString(&args, ", mm_basis => b.mm_basis, fee_basis => b.fee_basis");
+	if (c->rate_is_tiers)
+	{
+		appendStringInfo(&sql, ", %s AS tier_basis, %s AS bracket_basis",
+						 convention_expr(c, COL_INS_TIER_BASIS, "notional", qnsp),
+						 convention_expr(c, COL_INS_BRACKET_BASIS, "price", qnsp));
+		appendStringInfoString(&args, ", tier_basis => b.tier_basis, bracket_basis => b.bracket_basis");
+	}
+	else
+	{
+		appendStringInfo(&sql, ", COALESCE(%s, 0) AS maintenance_amount",
+						 number_expr(c, "i", COL_INS_MAINT_AMOUNT, "0"));
+		appendStringInfoString(&args, ", maintenance_amount => b.maintenance_amount");
+	}
+	appendStringInfoString(s, ", \"conventions\": ");
+	json_str(s, sql.data);
+	appendStringInfoString(s, ", \"convention_args\": ");
+	json_str(s, args.data);
+}
+
 static void
 read_json(StringInfo s, const Contract *c, const char *qnsp)
 {
@@ -127,7 +173,9 @@ read_json(StringInfo s, const Contract *c, const char *qnsp)
 	appendStringInfoString(s, ", \"rate\": ");
 	json_str(s, c->rate_is_tiers ? psprintf("i.%s", q(c, COL_INS_RATE)) :
 			 number_expr(c, "i", COL_INS_RATE, NULL));
-	appendStringInfo(s, ", \"rate_arg\": \"%s\"}", c->rate_is_tiers ? "tiers => " : "mmr => ");
+	appendStringInfo(s, ", \"rate_arg\": \"%s\"", c->rate_is_tiers ? "tiers => " : "mmr => ");
+	conventions_json(s, c, qnsp);
+	appendStringInfoChar(s, '}');
 }
 
 static char *
@@ -263,6 +311,8 @@ attachment_contract(PG_FUNCTION_ARGS)
 	if (purpose == CONTRACT_ENFORCE)
 		contract_check_instrument_key(&c);
 
+	/* the result outlives SPI_finish: its buffer in the caller's memory */
+	initStringInfo(&s);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* what is built here outlives SPI_finish */
@@ -289,7 +339,6 @@ attachment_contract(PG_FUNCTION_ARGS)
 		marks_sql = current_marks_sql(&c);
 	}
 
-	initStringInfo(&s);
 	appendStringInfoString(&s, "{\"columns\": ");
 	columns_json(&s, &c);
 	appendStringInfoString(&s, ", \"add\": [");

@@ -58,7 +58,13 @@ call_site(FunctionCallInfo fcinfo)
 
 /* Where each function's rule arguments are: -1 for those it does not take. */
 #define RULE_ARGS(cs_, kind_, rate_, fee_, tick_, call_) \
-	{.cs = cs_, .kind = kind_, .rate = rate_, .fee = fee_, .tick = tick_, .call_ratio = call_}
+	RULE_ARGS_CONV(cs_, kind_, rate_, fee_, tick_, call_, -1)
+/* ... and the first of its convention arguments (rule.h, RULE_CONV_NARGS) */
+#define RULE_ARGS_CONV(cs_, kind_, rate_, fee_, tick_, call_, conv_) \
+	RULE_ARGS_SOME_CONV(cs_, kind_, rate_, fee_, tick_, call_, conv_, 0)
+#define RULE_ARGS_SOME_CONV(cs_, kind_, rate_, fee_, tick_, call_, conv_, absent_) \
+	{.cs = cs_, .kind = kind_, .rate = rate_, .fee = fee_, .tick = tick_, .call_ratio = call_, \
+	 .conv = conv_, .conv_absent = absent_}
 
 static pg_attribute_always_inline const Rule *
 rule_of(FunctionCallInfo fcinfo, const RuleArgs *args)

@@ -32,4 +32,16 @@ typedef enum MarginStatus
 	MARGIN_BANKRUPT
 } MarginStatus;
 
+/*
+ * Venue conventions (doc/venues.md): bits of a schedule's `conv`; 0 is the
+ * mark basis of doc/formulas.md, which every default follows.
+ */
+#define MARGIN_CONV_MM_ENTRY		0x01	/* maintenance, and a fee with it, on N(E) */
+#define MARGIN_CONV_FEE_BANKRUPTCY	0x02	/* the fee to close on N(BP) */
+#define MARGIN_CONV_BY_CONTRACTS	0x04	/* the bracket of |q| in contracts */
+#define MARGIN_CONV_BRACKET_ENTRY	0x08	/* the bracket of N(E) */
+/* the conventions under which the bracket does not move with the price */
+#define MARGIN_CONV_FIXED_BRACKET \
+	(MARGIN_CONV_MM_ENTRY | MARGIN_CONV_BY_CONTRACTS | MARGIN_CONV_BRACKET_ENTRY)
+
 #endif

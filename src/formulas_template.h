@@ -34,6 +34,14 @@
 #define FT_CAT(a, b) FT_CAT_(a, b)
 #define FT_FN(name) FT_CAT(FT_PREFIX, FT_CAT(_, name))
 #define FT_T(name) FT_CAT(FT_TYPE_PREFIX, name)
+/*
+ * A function written for every convention (a `conv` parameter, MARGIN_CONV_*)
+ * is called twice where it is used: with conv = 0, where the branches of
+ * the conventions fold away and the mark basis costs what it did before
+ * them, and with the schedule's conv.  Both inline: a call out of line
+ * would take the address of the fast route's `ok` and of the result, and
+ * keep them out of registers on the mark basis's path too.
+ */
 
 /*
  * Bracket i applies to notionals N with floor < N <= next bracket's floor
@@ -52,6 +60,8 @@ typedef struct FT_T(Schedule)
 	int			nbrackets;		/* >= 1 */
 	FT_NUM		fee;			/* f: taker fee rate to close */
 	FT_T(Bracket) *brackets;
+	/* venue conventions (doc/venues.md) */
+	int			conv;			/* MARGIN_CONV_* bits; 0: the mark basis */
 } FT_T(Schedule);
 
 /* One position: size in contracts (signed), entry price, isolated margin. */
@@ -101,49 +111,79 @@ FT_FN(position_addon) (FT_T(Position) *p, FT_NUM addon FT_CTX_DECL)
 /* r_i + f of the bracket, plus the position's add-on when it has one */
 #define FT_RATE_FEE(p, b) ((p)->has_addon ? FT_ADD((b)->rate_fee, (p)->addon) : (b)->rate_fee)
 
-/* r' = r + f: the rate the maintenance margin and the closing fee take together */
+/*
+ * r' = r + f: the rate the maintenance margin and the closing fee take
+ * together; r alone when the fee is charged at the bankruptcy price
+ * (bankruptcy_fee).
+ */
 FT_SCOPE void
 FT_FN(schedule_finish) (FT_T(Schedule) *s FT_CTX_DECL)
 {
 	for (int i = 0; i < s->nbrackets; i++)
-		s->brackets[i].rate_fee = FT_ADD(s->brackets[i].rate, s->fee);
+		s->brackets[i].rate_fee = (s->conv & MARGIN_CONV_FEE_BANKRUPTCY) ? s->brackets[i].rate :
+			FT_ADD(s->brackets[i].rate, s->fee);
 }
 
-/* A one-bracket schedule (flat mmr, A = 0); `bracket` is caller storage. */
+/*
+ * A one-bracket schedule (flat mmr with the maintenance amount A, 0 unless
+ * given); `bracket` is caller storage.
+ */
 FT_SCOPE void
-FT_FN(schedule_flat) (FT_T(Schedule) *s, FT_T(Bracket) *bracket, FT_NUM mmr, FT_NUM fee
-					  FT_CTX_DECL)
+FT_FN(schedule_flat) (FT_T(Schedule) *s, FT_T(Bracket) *bracket, FT_NUM mmr, FT_NUM amount,
+					  FT_NUM fee, int conv FT_CTX_DECL)
 {
 	bracket->floor = FT_INT(0);
 	bracket->rate = mmr;
-	bracket->amount = FT_INT(0);
+	bracket->amount = amount;
 	s->nbrackets = 1;
 	s->fee = fee;
 	s->brackets = bracket;
+	s->conv = conv;
 	FT_FN(schedule_finish) (s FT_CTX);
 }
 
 /*
  * The bracket of N(P), compared exactly (inverse: a/P > F <=> a > F*P),
  * searched upward from the first: most positions sit in the lowest ones.
+ * Conventions: the bracket of N(E) (MARGIN_CONV_BRACKET_ENTRY; with
+ * MARGIN_CONV_MM_ENTRY the callers pass E), or of |q| in contracts against
+ * floors in contracts (MARGIN_CONV_BY_CONTRACTS), whatever the price.
  */
 FT_SCOPE int
-FT_FN(bracket_at_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM price
-						 FT_CTX_DECL)
+FT_FN(bracket_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM price, int conv
+				   FT_CTX_DECL)
 {
 	FT_NUM		lhs;
+	bool		times_price = p->inverse;
 
 	if (s->nbrackets == 1)
 		return 0;
-	lhs = p->inverse ? p->a : FT_MUL(p->a, price);
+	if (conv & MARGIN_CONV_BY_CONTRACTS)
+	{
+		lhs = p->side < 0 ? FT_NEG(p->size) : p->size;
+		times_price = false;
+	}
+	else
+	{
+		if (conv & MARGIN_CONV_BRACKET_ENTRY)
+			price = p->entry;
+		lhs = p->inverse ? p->a : FT_MUL(p->a, price);
+	}
 	for (int i = 1; i < s->nbrackets; i++)
 	{
-		FT_NUM		rhs = p->inverse ? FT_MUL(s->brackets[i].floor, price) : s->brackets[i].floor;
+		FT_NUM		rhs = times_price ? FT_MUL(s->brackets[i].floor, price) : s->brackets[i].floor;
 
 		if (FT_CMP(lhs, rhs) <= 0)
 			return i - 1;
 	}
 	return s->nbrackets - 1;
+}
+
+FT_SCOPE int
+FT_FN(bracket_at_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM price
+						 FT_CTX_DECL)
+{
+	return FT_FN(bracket_at) (p, s, price, s->conv FT_CTX);
 }
 
 /* linear: a*P; inverse: a/P, up */
@@ -177,16 +217,70 @@ FT_FN(equity_numerator) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
 	return FT_ADD(p->margin, u);
 }
 
-/* linear: MM = N*r' - A; inverse: MM*E*P = E*(a*r' - A*P); the bracket of N at this price */
+/*
+ * The fee to close charged at the bankruptcy price (MARGIN_CONV_FEE_BANKRUPTCY),
+ * f * N(BP), as the maintenance numerators take it: linear
+ * f*(a*E - side*M) (a*BP with BP = E - M/s); inverse times E,
+ * f*(a + side*M*E) (E*a/BP with BP = s*E/(M*E + s)).  0 when no positive
+ * price bankrupts the position (N(BP) <= 0).  It does not move with the
+ * price, so it acts as a maintenance amount taken off A.
+ */
+FT_SCOPE FT_NUM
+FT_FN(bankruptcy_fee) (const FT_T(Position) *p, const FT_T(Schedule) *s FT_CTX_DECL)
+{
+	FT_NUM		m = p->inverse ? FT_MUL(p->margin, p->entry) : p->margin;
+	FT_NUM		n;
+
+	if (p->side < 0)
+		m = FT_NEG(m);
+	n = p->inverse ? FT_ADD(p->a, m) : FT_SUB(FT_MUL(p->a, p->entry), m);
+	if (FT_SIGN(n) <= 0)
+		return FT_INT(0);
+	return FT_MUL(s->fee, n);
+}
+
+/*
+ * linear: MM = N(X)*r' - A; inverse: MM*E*P = Y*(a*r' - A*X); the bracket
+ * of N(X).  X = P, Y = E (the mark basis); with MARGIN_CONV_MM_ENTRY
+ * X = E, Y = P (MM = a*r'/E - A, fixed at entry).  With
+ * MARGIN_CONV_FEE_BANKRUPTCY, r' = r and the fee f*N(BP) is added (inverse:
+ * times E*P).
+ */
+FT_SCOPE FT_NUM
+FT_FN(maintenance_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, int conv
+					   FT_CTX_DECL)
+{
+	FT_NUM		x = mark,
+				y = p->entry,
+				mm;
+	const FT_T(Bracket) *b;
+
+	if (conv & MARGIN_CONV_MM_ENTRY)
+	{
+		x = p->entry;
+		y = mark;
+	}
+	b = &s->brackets[FT_FN(bracket_at) (p, s, x, conv FT_CTX)];
+	if (p->inverse)
+		mm = FT_MUL(y, FT_SUB(FT_MUL(p->a, FT_RATE_FEE(p, b)), FT_MUL(b->amount, x)));
+	else
+		mm = FT_SUB(FT_MUL(FT_MUL(p->a, x), FT_RATE_FEE(p, b)), b->amount);
+	if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
+	{
+		FT_NUM		fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);
+
+		mm = FT_ADD(mm, p->inverse ? FT_MUL(fee, mark) : fee);
+	}
+	return mm;
+}
+
 FT_SCOPE FT_NUM
 FT_FN(maintenance_numerator) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark
 							  FT_CTX_DECL)
 {
-	const FT_T(Bracket) *b = &s->brackets[FT_FN(bracket_at_price) (p, s, mark FT_CTX)];
-
-	if (p->inverse)
-		return FT_MUL(p->entry, FT_SUB(FT_MUL(p->a, FT_RATE_FEE(p, b)), FT_MUL(b->amount, mark)));
-	return FT_SUB(FT_MUL(FT_MUL(p->a, mark), FT_RATE_FEE(p, b)), b->amount);
+	if (unlikely(s->conv != 0))
+		return FT_FN(maintenance_at) (p, s, mark, s->conv FT_CTX);
+	return FT_FN(maintenance_at) (p, s, mark, 0 FT_CTX);
 }
 
 /* Q(P): exact (linear), down (inverse) */
@@ -262,6 +356,27 @@ FT_FN(ratio_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, 
 	return FT_FN(over_equity) (p, s, mark, true, out FT_CTX);
 }
 
+/*
+ * The margin ratio printed the other way up, as OKX prints it: Q / MM (MM
+ * includes the fee to close), liquidation at <= 1, rounded down (safety is
+ * never overstated); negative when Q < 0.  false when MM <= 0 (a zero size,
+ * or no requirement at this price).  Inverse: (Q*E*P) / (MM*E*P).
+ */
+FT_SCOPE bool
+FT_FN(equity_over_maintenance) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark,
+								FT_NUM *out FT_CTX_DECL)
+{
+	FT_NUM		mm;
+
+	if (p->side == 0)
+		return false;
+	mm = FT_FN(maintenance_numerator) (p, s, mark FT_CTX);
+	if (FT_SIGN(mm) <= 0)
+		return false;
+	*out = FT_DIV(FT_FN(equity_numerator) (p, mark FT_CTX), mm, MARGIN_QUOTIENT_SCALE, false);
+	return true;
+}
+
 /* The maintenance check at the mark, exact: bankrupt, liquidate, margin call, ok. */
 FT_SCOPE MarginStatus
 FT_FN(check) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_NUM call_ratio
@@ -290,10 +405,17 @@ FT_FN(check) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_
  * false when there is no positive solution.  With c = 1 (the liquidation
  * and bankruptcy prices) the rate terms factor out of the position:
  * s - a*r' = a*(side - r'), s + a*r' = a*(side + r').
+ *
+ * conv (MARGIN_CONV_*): with the maintenance on the entry notional,
+ * c*Q(P) = N(E)*r' - A, the rate term moves to the other side:
+ *	 linear:  P = (c*s*E - c*M + a*E*r' - A) / (c*s)
+ *	 inverse: P = E*c*s / (c*(M*E + s) + A*E - a*r')
+ * and the fee at the bankruptcy price, fee = bankruptcy_fee(), is an amount
+ * taken off A (linear A - fee; inverse A*E - fee).
  */
 FT_SCOPE bool
 FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM amount,
-					FT_NUM *num, FT_NUM *den FT_CTX_DECL)
+					int conv, FT_NUM fee, FT_NUM *num, FT_NUM *den FT_CTX_DECL)
 {
 	bool		one = FT_IS_ONE(c);
 	bool		no_amount = FT_IS_ZERO(amount);
@@ -302,7 +424,12 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 	{
 		FT_NUM		q = FT_ADD(FT_MUL(p->margin, p->entry), p->s);
 
-		if (one)
+		if (conv & MARGIN_CONV_MM_ENTRY)
+		{
+			*num = FT_MUL(p->entry, one ? p->s : FT_MUL(c, p->s));
+			q = FT_SUB(one ? q : FT_MUL(c, q), FT_MUL(p->a, rate_fee));
+		}
+		else if (one)
 			*num = FT_MUL(FT_MUL(p->entry, p->a), FT_ADD(FT_INT(p->side), rate_fee));
 		else
 		{
@@ -310,10 +437,20 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 			q = FT_MUL(c, q);
 		}
 		*den = no_amount ? q : FT_ADD(q, FT_MUL(amount, p->entry));
+		if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
+			*den = FT_SUB(*den, fee);
 	}
 	else
 	{
-		if (one)
+		if (conv & MARGIN_CONV_MM_ENTRY)
+		{
+			FT_NUM		cs = one ? p->s : FT_MUL(c, p->s);
+
+			*num = FT_ADD(FT_SUB(FT_MUL(cs, p->entry), one ? p->margin : FT_MUL(c, p->margin)),
+						  FT_MUL(FT_MUL(p->a, p->entry), rate_fee));
+			*den = cs;
+		}
+		else if (one)
 		{
 			*num = FT_SUB(FT_MUL(p->s, p->entry), p->margin);
 			*den = FT_MUL(p->a, FT_SUB(FT_INT(p->side), rate_fee));
@@ -327,6 +464,8 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 		}
 		if (!no_amount)
 			*num = FT_SUB(*num, amount);
+		if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
+			*num = FT_ADD(*num, fee);
 	}
 	return FT_SAME_SIGN(*num, *den);
 }
@@ -378,18 +517,29 @@ FT_FN(round_price) (const FT_T(Position) *p, FT_NUM num, FT_NUM den, FT_NUM tick
  * i means the true root is below it too, and likewise above: each step
  * moves toward the one consistent bracket, visiting each once at most.  A
  * solution that is not a positive price counts as below.
+ *
+ * A schedule whose amounts are given or none (step tiers) need not make MM
+ * continuous: two neighbouring brackets can each put the root in the other.
+ * The walk then stops at the boundary between them (the price where N is
+ * the upper one's floor), where c*Q - MM changes sign.  Under a convention
+ * that fixes the bracket (MARGIN_CONV_FIXED_BRACKET) there is no walk.
  */
 FT_SCOPE bool
-FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
-						FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
+					   FT_NUM tick, int conv, FT_NUM *out FT_CTX_DECL)
 {
-	int			i;
+	int			i,
+				from = 0;
 	FT_NUM		num,
-				den;
+				den,
+				fee = FT_INT(0);
+	bool		fixed = (conv & MARGIN_CONV_FIXED_BRACKET) != 0;
 
 	if (p->side == 0)
 		return false;
-	i = FT_FN(bracket_at_price) (p, s, p->entry FT_CTX);
+	if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
+		fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);
+	i = FT_FN(bracket_at) (p, s, p->entry, conv FT_CTX);
 	for (int visits = 1;; visits++)
 	{
 		const FT_T(Bracket) *b = &s->brackets[i];
@@ -399,20 +549,40 @@ FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM
 			FT_WALK_BROKEN();
 		if (!FT_IS_ONE(call_ratio) && FT_CMP(call_ratio, FT_RATE_FEE(p, b)) <= 0)
 			return false;		/* c*Q - MM does not cross zero the usual way */
-		if (!FT_FN(solve_price) (p, call_ratio, FT_RATE_FEE(p, b), b->amount, &num, &den FT_CTX))
+		if (!FT_FN(solve_price) (p, call_ratio, FT_RATE_FEE(p, b), b->amount, conv, fee,
+								 &num, &den FT_CTX))
 			where = -1;
-		else if (s->nbrackets == 1)
+		else if (s->nbrackets == 1 || fixed)
 			break;
 		else
 			where = FT_FN(where_in_bracket) (p, s, i, num, den FT_CTX);
 		if (where == 0)
 			break;
-		if (where < 0 ? i == 0 : i == s->nbrackets - 1)
+		if (fixed || (where < 0 ? i == 0 : i == s->nbrackets - 1))
 			return false;		/* no positive root */
+		if (unlikely(where == -from))
+		{
+			/* back where it came from: the boundary, N = F_u */
+			FT_NUM		floor = s->brackets[where < 0 ? i : i + 1].floor;
+
+			num = p->inverse ? p->a : floor;
+			den = p->inverse ? floor : p->a;
+			break;
+		}
+		from = where;
 		i += where;
 	}
 	*out = FT_FN(round_price) (p, num, den, tick FT_CTX);
 	return true;
+}
+
+FT_SCOPE bool
+FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
+						FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+{
+	if (unlikely(s->conv != 0))
+		return FT_FN(threshold_walk) (p, s, call_ratio, tick, s->conv, out FT_CTX);
+	return FT_FN(threshold_walk) (p, s, call_ratio, tick, 0, out FT_CTX);
 }
 
 /* Where equity is zero: the threshold price with c = 1, r' = 0, A = 0. */
@@ -423,7 +593,7 @@ FT_FN(bankruptcy_price) (const FT_T(Position) *p, FT_NUM tick, FT_NUM *out FT_CT
 				den;
 
 	if (p->side == 0 ||
-		!FT_FN(solve_price) (p, FT_INT(1), FT_INT(0), FT_INT(0), &num, &den FT_CTX))
+		!FT_FN(solve_price) (p, FT_INT(1), FT_INT(0), FT_INT(0), 0, FT_INT(0), &num, &den FT_CTX))
 		return false;
 	*out = FT_FN(round_price) (p, num, den, tick FT_CTX);
 	return true;

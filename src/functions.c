@@ -267,7 +267,7 @@ PG_FUNCTION_INFO_V1(maintenance_margin);
 Datum
 maintenance_margin(PG_FUNCTION_ARGS)
 {
-	static const RuleArgs args = RULE_ARGS(3, 4, 2, 5, -1, -1);
+	static const RuleArgs args = RULE_ARGS_SOME_CONV(3, 4, 2, 5, -1, -1, 6, 0x0b);
 	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			mark,
@@ -302,7 +302,7 @@ PG_FUNCTION_INFO_V1(margin_ratio);
 Datum
 margin_ratio(PG_FUNCTION_ARGS)
 {
-	static const RuleArgs args = RULE_ARGS(5, 6, 4, 7, -1, -1);
+	static const RuleArgs args = RULE_ARGS_CONV(5, 6, 4, 7, -1, -1, 8);
 	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			mark,
@@ -317,6 +317,46 @@ margin_ratio(PG_FUNCTION_ARGS)
 			RETURN_FAST_PRICE(has, v);
 	}
 	return margin_ratio_exact(fcinfo, r);
+}
+
+/*
+ * okx_margin_ratio: the margin ratio the other way up, equity over the
+ * maintenance margin with the fee to close (liquidation at <= 1).
+ */
+static pg_noinline Datum
+okx_margin_ratio_exact(FunctionCallInfo fcinfo, const Rule *r)
+{
+	MarginPosition p;
+	Dec			mark,
+				ratio;
+
+	EXACT_BEGIN("okx_margin_ratio");
+	exact_position(fcinfo, r, 0, 1, 3, &p);
+	mark = arg_positive(fcinfo, 2, "mark_price");
+	if (!margin_equity_over_maintenance(&p, &r->schedule, mark, &ratio))
+		EXACT_RETURN_NULL();
+	EXACT_RETURN(ratio);
+}
+
+PG_FUNCTION_INFO_V1(okx_margin_ratio);
+Datum
+okx_margin_ratio(PG_FUNCTION_ARGS)
+{
+	static const RuleArgs args = RULE_ARGS_CONV(5, 6, 4, 7, -1, -1, 8);
+	const Rule *r = rule_of(fcinfo, &args);
+	FastPosition p;
+	Fix			mark,
+				v;
+	bool		ok = true,
+				has;
+
+	if (fast_position(fcinfo, r, 0, 1, 3, &p, &ok) && fast_price(fcinfo, 2, &mark))
+	{
+		has = fast_equity_over_maintenance(&p, &r->f_schedule, mark, &v, &ok);
+		if (ok)
+			RETURN_FAST_PRICE(has, v);
+	}
+	return okx_margin_ratio_exact(fcinfo, r);
 }
 
 static pg_noinline Datum
@@ -338,7 +378,7 @@ PG_FUNCTION_INFO_V1(margin_status);
 Datum
 margin_status(PG_FUNCTION_ARGS)
 {
-	static const RuleArgs args = RULE_ARGS(5, 6, 4, 7, -1, 8);
+	static const RuleArgs args = RULE_ARGS_CONV(5, 6, 4, 7, -1, 8, 9);
 	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			mark;
@@ -376,7 +416,7 @@ PG_FUNCTION_INFO_V1(liquidation_price);
 Datum
 liquidation_price(PG_FUNCTION_ARGS)
 {
-	static const RuleArgs args = RULE_ARGS(4, 5, 3, 6, 7, -1);
+	static const RuleArgs args = RULE_ARGS_CONV(4, 5, 3, 6, 7, -1, 8);
 	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			v;
@@ -396,7 +436,7 @@ PG_FUNCTION_INFO_V1(margin_call_price);
 Datum
 margin_call_price(PG_FUNCTION_ARGS)
 {
-	static const RuleArgs args = RULE_ARGS(4, 5, 3, 6, 8, 7);
+	static const RuleArgs args = RULE_ARGS_CONV(4, 5, 3, 6, 8, 7, 9);
 	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			v;
@@ -544,14 +584,14 @@ PG_FUNCTION_INFO_V1(assess);
 Datum
 assess(PG_FUNCTION_ARGS)
 {
-	static const RuleArgs args = RULE_ARGS(5, 6, 4, 7, 9, 8);
+	static const RuleArgs args = RULE_ARGS_CONV(5, 6, 4, 7, 9, 8, 11);
 	TupleDesc	desc;
 	const Rule *r;
 	Datum		values[A_NATTS];
 	bool		nulls[A_NATTS] = {0};
 
-	for (int i = 0; i < 10; i++)
-		if (PG_ARGISNULL(i))
+	for (int i = 0; i < PG_NARGS(); i++)
+		if (i != 10 && PG_ARGISNULL(i))
 			PG_RETURN_NULL();
 	desc = figure_result_desc(fcinfo);
 	r = rule_of(fcinfo, &args);

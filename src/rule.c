@@ -53,6 +53,7 @@ build_fast(Rule *r, FastBracket *f_brackets)
 	r->fast = fix_of(r->contract_size, &r->f_contract_size) &&
 		fix_of(r->tick, &r->f_tick) && fix_of(r->call_ratio, &r->f_call_ratio) &&
 		fix_of(r->schedule.fee, &r->f_schedule.fee);
+	r->f_schedule.conv = r->schedule.conv;
 	if (!r->fast || !r->has_schedule)
 		return;
 	r->f_schedule.nbrackets = r->schedule.nbrackets;
@@ -84,15 +85,30 @@ rule_build(const RuleInput *in, const RuleNames *names, Rule *out,
 		reject(names, names->fee, "not be negative", in->fee);
 	/* the fee of a fill or an opening (whatif.c), with or without a maintenance rule */
 	out->schedule.fee = in->fee;
+	out->schedule.conv = 0;
 
 	out->has_schedule = in->tiers != NULL || in->has_mmr;
 	if (in->tiers != NULL)
 	{
 		const Tiers *t = in->tiers;
 
+		/*
+		 * Floors in contracts take the venue's amounts or none: amounts
+		 * derived from them would be contracts times a rate, not money.
+		 */
+		if ((in->conv & MARGIN_CONV_BY_CONTRACTS) && TIERS_AMOUNTS(t) == TIERS_AMOUNTS_DERIVED &&
+			t->nbrackets > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s 'contracts' needs a schedule with amounts=given or amounts=none",
+							names->tier_basis ? names->tier_basis : "tier_basis"),
+					 errdetail("The schedule's amounts are derived from its floors%s, which are contract counts under this basis.",
+							   with_source(names)),
+					 errhint("Write the schedule with amounts=none (step tiers, as OKX's) or amounts=given.")));
 		out->schedule.nbrackets = t->nbrackets;
 		out->schedule.fee = in->fee;
 		out->schedule.brackets = brackets;
+		out->schedule.conv = in->conv;
 		for (int i = 0; i < t->nbrackets; i++)
 		{
 			const TiersBracket *b = &t->brackets[i];
@@ -122,7 +138,11 @@ rule_build(const RuleInput *in, const RuleNames *names, Rule *out,
 					 errdetail("mmr is %s and fee_rate is %s%s.",
 							   dec_text(in->mmr), dec_text(in->fee), with_source(names)),
 					 errhint("A position whose maintenance margin and closing fee reach its whole notional can never be held.")));
-		margin_schedule_flat(&out->schedule, &out->flat, in->mmr, in->fee);
+		if (dec_sign(in->maintenance_amount) < 0)
+			reject(names, names->maintenance_amount ? names->maintenance_amount : "maintenance_amount",
+				   "not be negative", in->maintenance_amount);
+		margin_schedule_flat(&out->schedule, &out->flat, in->mmr, in->maintenance_amount, in->fee,
+							 in->conv);
 	}
 
 	out->tick = in->tick;
@@ -189,7 +209,159 @@ static const RuleNames sql_names = {
 	.fee = "fee_rate",
 	.tick = "tick_size",
 	.call_ratio = "margin_call_ratio",
+	.maintenance_amount = "maintenance_amount",
+	.tier_basis = "tier_basis",
 };
+
+/* ---- venue conventions (doc/venues.md) ---- */
+
+/*
+ * The labels of each convention argument, in RuleArgs.conv order (with
+ * mmr, place RULE_CONV_AMOUNT is maintenance_amount, a numeric), and the
+ * MARGIN_CONV_* bit its second label sets.
+ */
+static const struct
+{
+	const char *type;
+	const char *labels[2];
+	int			bit;
+}			conv_spec[2][RULE_CONV_NARGS] = {
+	{							/* mmr */
+		{"mm_basis", {"mark", "entry"}, MARGIN_CONV_MM_ENTRY},
+		{"fee_basis", {"mark", "bankruptcy"}, MARGIN_CONV_FEE_BANKRUPTCY},
+		{NULL, {NULL, NULL}, 0},
+		{NULL, {NULL, NULL}, 0},
+	},
+	{							/* tiers */
+		{"mm_basis", {"mark", "entry"}, MARGIN_CONV_MM_ENTRY},
+		{"fee_basis", {"mark", "bankruptcy"}, MARGIN_CONV_FEE_BANKRUPTCY},
+		{"tier_basis", {"notional", "contracts"}, MARGIN_CONV_BY_CONTRACTS},
+		{"bracket_basis", {"price", "entry"}, MARGIN_CONV_BRACKET_ENTRY},
+	},
+};
+
+/* The label index (0 or 1) of a convention argument's enum value, its OID kept. */
+static int
+conv_label(RuleCache *c, int j, Oid value)
+{
+	const char *const *labels = conv_spec[c->rate_is_tiers][j].labels;
+	HeapTuple	tup;
+	int			k;
+
+	for (k = 0; k < 2; k++)
+		if (value == c->conv_oids[j][k] && OidIsValid(value))
+			return k;
+	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(value));
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is not a %s value", conv_spec[c->rate_is_tiers][j].type,
+						conv_spec[c->rate_is_tiers][j].type)));
+	for (k = 0; k < 2; k++)
+		if (strcmp(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel), labels[k]) == 0)
+			break;
+	ReleaseSysCache(tup);
+	if (k == 2)
+		elog(ERROR, "isomargin.%s has an unknown label", conv_spec[c->rate_is_tiers][j].type);
+	c->conv_oids[j][k] = value;
+	return k;
+}
+
+int
+rule_convention_bit(const char *type, Oid value)
+{
+	HeapTuple	tup;
+	int			bit = 0;
+
+	for (int j = 0; j < RULE_CONV_NARGS; j++)
+	{
+		if (strcmp(conv_spec[1][j].type, type) != 0)
+			continue;
+		tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(value));
+		if (!HeapTupleIsValid(tup))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s is not a %s value", type, type)));
+		if (strcmp(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel),
+				   conv_spec[1][j].labels[1]) == 0)
+			bit = conv_spec[1][j].bit;
+		ReleaseSysCache(tup);
+	}
+	return bit;
+}
+
+/* How many convention places there are: 3 with mmr, 4 with tiers. */
+static int
+conv_nargs(const RuleCache *c)
+{
+	return c->rate_is_tiers ? RULE_CONV_NARGS : RULE_CONV_AMOUNT + 1;
+}
+
+/* The argument number of convention place j, or -1 when the function does not take it. */
+static int
+conv_argno(const RuleArgs *args, int j)
+{
+	int			n = args->conv;
+
+	if (args->conv < 0 || (args->conv_absent & (1 << j)))
+		return -1;
+	for (int k = 0; k < j; k++)
+		if (!(args->conv_absent & (1 << k)))
+			n++;
+	return n;
+}
+
+/*
+ * The varying convention arguments' labels as bits 32 and up of the kind's
+ * key word (which holds an OID below them), so that the key stays exact;
+ * never 0 when one varies.  0 when one cannot be keyed: a
+ * maintenance_amount that varies, or a label not seen yet.
+ */
+uint64
+rule_conv_key(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args)
+{
+	uint64		bits = 0;
+
+	for (int j = 0; j < conv_nargs(c); j++)
+	{
+		Oid			v;
+		int			k;
+
+		if (!(c->conv_varies & (1 << j)))
+			continue;
+		if (!c->rate_is_tiers && j == RULE_CONV_AMOUNT)
+			return 0;
+		v = PG_GETARG_OID(conv_argno(args, j));
+		for (k = 0; k < 2; k++)
+			if (v == c->conv_oids[j][k] && OidIsValid(v))
+				break;
+		if (k == 2)
+			return 0;
+		bits |= (uint64) (k + 1) << (32 + 2 * j);
+	}
+	return bits;
+}
+
+/* The conventions of this call into *in. */
+static void
+read_conventions(FunctionCallInfo fcinfo, RuleCache *c, const RuleArgs *args, RuleInput *in)
+{
+	in->maintenance_amount = dec_from_int(0);
+	in->conv = 0;
+	if (args->conv < 0)
+		return;
+	for (int j = 0; j < conv_nargs(c); j++)
+	{
+		int			argno = conv_argno(args, j);
+
+		if (argno < 0)
+			continue;
+		if (!c->rate_is_tiers && j == RULE_CONV_AMOUNT)
+			in->maintenance_amount = arg_finite(fcinfo, argno, "maintenance_amount");
+		else if (conv_label(c, j, PG_GETARG_OID(argno)) == 1)
+			in->conv |= conv_spec[c->rate_is_tiers][j].bit;
+	}
+}
 
 /* Is the maintenance-rule argument a tiers schedule (install/25_tiers_figures.sql)? */
 static bool
@@ -217,6 +389,12 @@ cache_create(FunctionCallInfo fcinfo, const RuleArgs *args)
 	for (int k = 0; k < RULE_NARGS; k++)
 		if (all[k] >= 0 && !arg_is_const(fcinfo, all[k]))
 			c->varies |= 1 << k;
+	if (args->conv >= 0)
+		for (int j = 0; j < conv_nargs(c); j++)
+			if (conv_argno(args, j) >= 0 && !arg_is_const(fcinfo, conv_argno(args, j)))
+				c->conv_varies |= 1 << j;
+	if (c->conv_varies)
+		c->varies |= RULE_VARIES_CONV;
 	return c;
 }
 
@@ -261,6 +439,7 @@ read_rule(FunctionCallInfo fcinfo, RuleCache *c, const RuleArgs *args, RuleSlot 
 	in.has_call_ratio = args->call_ratio >= 0;
 	if (in.has_call_ratio)
 		in.call_ratio = arg_finite(fcinfo, args->call_ratio, "margin_call_ratio");
+	read_conventions(fcinfo, c, args, &in);
 	rule_build(&in, &sql_names, r, slot->brackets, slot->f_brackets);
 	/* a value read as a numeric lives in the call's memory */
 	return r->fast;

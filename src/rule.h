@@ -28,7 +28,19 @@ typedef struct RuleArgs
 	int8		fee;
 	int8		tick;
 	int8		call_ratio;
+	/* venue conventions (doc/venues.md): the first of up to RULE_CONV_NARGS arguments */
+	int8		conv;
+	uint8		conv_absent;	/* bit j: the function does not take convention j */
 } RuleArgs;
+
+/*
+ * The convention arguments, in this order from RuleArgs.conv: mm_basis,
+ * fee_basis, then with mmr maintenance_amount, with tiers tier_basis and
+ * bracket_basis; those in conv_absent left out (maintenance_margin has no
+ * entry price or margin for the first two).
+ */
+#define RULE_CONV_NARGS 4
+#define RULE_CONV_AMOUNT 2		/* maintenance_amount's place (mmr) */
 
 typedef struct Rule
 {
@@ -64,6 +76,9 @@ typedef struct RuleInput
 	Dec			tick;
 	Dec			call_ratio;
 	bool		has_call_ratio;
+	/* venue conventions (doc/venues.md) */
+	int			conv;			/* MARGIN_CONV_* bits */
+	Dec			maintenance_amount; /* with mmr: A, 0 unless given */
 } RuleInput;
 
 /*
@@ -78,6 +93,8 @@ typedef struct RuleNames
 	const char *fee;
 	const char *tick;
 	const char *call_ratio;
+	const char *maintenance_amount;
+	const char *tier_basis;
 	char	   *(*source) (void *arg);	/* NULL: nothing to add */
 	void	   *source_arg;
 } RuleNames;
@@ -120,7 +137,13 @@ typedef struct RuleCache
 	Oid			linear_oid;
 	Oid			inverse_oid;
 	RuleSlot	slot[RULE_SLOTS];
+	/* venue conventions: which vary (bit j: argument conv + j), their labels' OIDs */
+	uint8		conv_varies;
+	Oid			conv_oids[RULE_CONV_NARGS][2];
 } RuleCache;
+
+/* In RuleCache.varies: a convention argument varies (its key bits join the kind's word). */
+#define RULE_VARIES_CONV (1 << 6)
 
 /*
  * A numeric datum of 4 to 8 bytes as one word: its first four bytes and its
@@ -190,6 +213,8 @@ enum
 		if ((args)->call_ratio >= 0) STEP(RULE_KEY_CALL); \
 	} while (0)
 
+extern uint64 rule_conv_key(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args);
+
 /*
  * The key words of this call's rule arguments, each at its own position; 0
  * for an argument the function does not take or that is a constant (it
@@ -209,6 +234,15 @@ rule_keys(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args, uin
 		return false;
 	if (args->kind >= 0 && RULE_VARIES(RULE_KEY_KIND))
 		key[RULE_KEY_KIND] = (uint64) PG_GETARG_OID(args->kind) | UINT64CONST(1) << 63;
+	if (args->conv >= 0 && unlikely(c->varies & RULE_VARIES_CONV))
+	{
+		/* by value: a pointer into key would keep the words out of registers */
+		uint64		bits = rule_conv_key(fcinfo, c, args);
+
+		if (bits == 0)
+			return false;
+		key[RULE_KEY_KIND] |= bits;
+	}
 	if (args->rate >= 0 && RULE_VARIES(RULE_KEY_RATE) &&
 		!(c->rate_is_tiers ? rule_tiers_key(PG_GETARG_DATUM(args->rate), &key[RULE_KEY_RATE])
 		  : rule_numeric_key(PG_GETARG_DATUM(args->rate), &key[RULE_KEY_RATE])))
@@ -241,6 +275,12 @@ rule_slot_of(const RuleArgs *args, const uint64 *key)
 extern const Rule *rule_of_call_slow(FunctionCallInfo fcinfo, RuleCache **cache,
 									 const RuleArgs *args);
 extern bool rule_same_tiers_value(const RuleSlot *slot, Datum d);
+
+/*
+ * The MARGIN_CONV_* bit a convention enum value sets ("mm_basis",
+ * "fee_basis", "tier_basis", "bracket_basis"): 0 for the default label.
+ */
+extern int	rule_convention_bit(const char *type, Oid value);
 
 /* The contract_kind label of a value: true for inverse; 22023 for none. */
 extern bool rule_kind_is_inverse(Oid kind, Oid *linear_oid, Oid *inverse_oid);

@@ -235,6 +235,7 @@ tiers_build(const TiersDraft *draft, char **detail)
 	t = palloc0(TIERS_SIZE(n));
 	SET_VARSIZE(t, TIERS_SIZE(n));
 	t->nbrackets = n;
+	TIERS_AMOUNTS(t) = (uint8) draft->amounts;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -245,7 +246,8 @@ tiers_build(const TiersDraft *draft, char **detail)
 
 		for (int f = 0; f < TIERS_NFIELDS; f++)
 		{
-			if (f == TIERS_AMOUNT && !draft->has_amount[i])
+			if (f == TIERS_AMOUNT && (!draft->has_amount[i] ||
+									  draft->amounts == TIERS_AMOUNTS_NONE))
 				continue;
 			if (!tiers_normalize(in->coef[f], in->scale[f], &b->coef[f], &b->scale[f]))
 			{
@@ -302,6 +304,33 @@ tiers_build(const TiersDraft *draft, char **detail)
 			*detail = psprintf("The mmr of bracket %d (%s) times its max_leverage (%s) must be less than 1: a position opened at that leverage would be liquidated at once.",
 							   i + 1, field_text(b, TIERS_MMR), field_text(b, TIERS_LEVERAGE));
 			return NULL;
+		}
+
+		if (draft->amounts == TIERS_AMOUNTS_NONE)
+		{
+			b->coef[TIERS_AMOUNT] = 0;
+			b->scale[TIERS_AMOUNT] = 0;
+			continue;
+		}
+		if (draft->amounts == TIERS_AMOUNTS_GIVEN)
+		{
+			Dec			a = tiers_dec(b, TIERS_AMOUNT);
+			Dec			most = dec_mul(tiers_dec(b, TIERS_FLOOR), tiers_dec(b, TIERS_MMR));
+
+			/* MM = N*r_i - A_i >= 0 for every N > F_i of the bracket */
+			if (!draft->has_amount[i])
+			{
+				*detail = psprintf("Bracket %d has no amount; with amounts=given every bracket has one.",
+								   i + 1);
+				return NULL;
+			}
+			if (dec_sign(a) < 0 || dec_cmp(a, most) > 0)
+			{
+				*detail = psprintf("The amount of bracket %d (%s) must be at least 0 and at most its floor times its mmr (%s), or the maintenance margin would be negative in the bracket.",
+								   i + 1, field_text(b, TIERS_AMOUNT), dec_text(most));
+				return NULL;
+			}
+			continue;
 		}
 
 		/* A_1 = 0, A_i = A_{i-1} + F_i * (r_i - r_{i-1}) */

@@ -48,6 +48,19 @@ typedef struct Tiers
 	TiersBracket brackets[FLEXIBLE_ARRAY_MEMBER];
 } Tiers;
 
+/*
+ * How a schedule's maintenance amounts were set (doc/tiers.md), kept in the
+ * first bracket's pad[0], so that every value stored before it existed
+ * reads as TIERS_AMOUNTS_DERIVED:
+ *	 DERIVED  A_1 = 0, A_i = A_(i-1) + F_i * (r_i - r_(i-1)): MM continuous
+ *	 GIVEN    the venue's own amounts, 0 <= A_i <= F_i * r_i
+ *	 NONE     step tiers: every A_i = 0, the rate on the whole notional
+ */
+#define TIERS_AMOUNTS_DERIVED	0
+#define TIERS_AMOUNTS_GIVEN		1
+#define TIERS_AMOUNTS_NONE		2
+#define TIERS_AMOUNTS(t)		((t)->brackets[0].pad[0])
+
 #define TIERS_SIZE(n)		(offsetof(Tiers, brackets) + sizeof(TiersBracket) * (n))
 #define DatumGetTiersP(X)	((Tiers *) PG_DETOAST_DATUM(X))
 #define PG_GETARG_TIERS_P(n) DatumGetTiersP(PG_GETARG_DATUM(n))
@@ -62,6 +75,7 @@ typedef struct TiersDraft
 	int			nbrackets;
 	TiersBracket brackets[TIERS_MAX_BRACKETS];
 	bool		has_amount[TIERS_MAX_BRACKETS];
+	int			amounts;		/* TIERS_AMOUNTS_* */
 } TiersDraft;
 
 typedef enum TiersNumStatus

@@ -8,9 +8,16 @@
  *
  *	 {0..10000 mmr=0.005 amount=0 max_leverage=100; 10000..100000 mmr=0.01 amount=50 max_leverage=50}
  *
+ * A schedule whose amounts are not derived says so first (tiers.h):
+ *
+ *	 {amounts=given; 0..10000 mmr=0.005 amount=0 max_leverage=100; ...}
+ *	 {amounts=none; 0..500 mmr=0.004 max_leverage=100; ...}
+ *
  * Binary form: int8 version (1), int16 number of brackets, then per bracket
  * floor, cap, mmr, amount, max_leverage, each as int64 coefficient and
- * int16 scale (value = coefficient * 10^-scale).
+ * int16 scale (value = coefficient * 10^-scale).  Version 2, for amounts
+ * given or none, has an int8 TIERS_AMOUNTS_* after the version; a schedule
+ * of derived amounts is sent as version 1, as before.
  */
 #include "postgres.h"
 
@@ -22,6 +29,10 @@
 #include "tiers.h"
 
 #define TIERS_BINARY_VERSION 1
+#define TIERS_BINARY_VERSION_AMOUNTS 2
+
+/* The words of "amounts=...", by TIERS_AMOUNTS_* */
+static const char *const amounts_words[] = {"derived", "given", "none"};
 
 PG_FUNCTION_INFO_V1(tiers_in);
 PG_FUNCTION_INFO_V1(tiers_out);
@@ -149,6 +160,8 @@ read_bracket(const char *input, const char *p, TiersDraft *draft)
 										no, pnstrdup(name, q - name)));
 		if (seen[k])
 			bad_literal(input, psprintf("Bracket %d: %s is given twice.", no, text_fields[k].name));
+		if (text_fields[k].field == TIERS_AMOUNT && draft->amounts == TIERS_AMOUNTS_NONE)
+			bad_literal(input, psprintf("Bracket %d: a schedule with amounts=none takes no amount.", no));
 		seen[k] = true;
 		q = skip_space(q);
 		if (*q != '=')
@@ -169,6 +182,38 @@ read_bracket(const char *input, const char *p, TiersDraft *draft)
 	return p;
 }
 
+/* "amounts = given|none|derived ;" before the brackets; returns what follows. */
+static const char *
+read_amounts(const char *input, const char *p, TiersDraft *draft)
+{
+	const char *name = p;
+	int			k;
+
+	while (isalpha((unsigned char) *p) || *p == '_')
+		p++;
+	if (p - name != 7)
+		bad_literal(input, psprintf("Expected a bracket or \"amounts=\", found %s.", found(name)));
+	p = skip_space(p);
+	if (*p != '=')
+		bad_literal(input, psprintf("Expected \"=\" after amounts, found %s.", found(p)));
+	p = skip_space(p + 1);
+	name = p;
+	while (isalpha((unsigned char) *p))
+		p++;
+	for (k = 0; k < (int) lengthof(amounts_words); k++)
+		if (strlen(amounts_words[k]) == (size_t) (p - name) &&
+			pg_strncasecmp(name, amounts_words[k], p - name) == 0)
+			break;
+	if (k == lengthof(amounts_words))
+		bad_literal(input, psprintf("amounts must be given, none or derived, not %s.", found(name)));
+	draft->amounts = k;
+	p = skip_space(p);
+	if (*p != ';')
+		bad_literal(input, psprintf("Expected \";\" after amounts=%s, found %s.",
+									amounts_words[k], found(p)));
+	return skip_space(p + 1);
+}
+
 Datum
 tiers_in(PG_FUNCTION_ARGS)
 {
@@ -181,6 +226,8 @@ tiers_in(PG_FUNCTION_ARGS)
 	if (*p != '{')
 		bad_literal(input, psprintf("Expected \"{\" at the start, found %s.", found(p)));
 	p = skip_space(p + 1);
+	if (pg_strncasecmp(p, "amounts", 7) == 0)
+		p = read_amounts(input, p, draft);
 	if (*p != '}')
 	{
 		for (;;)
@@ -214,6 +261,8 @@ tiers_out(PG_FUNCTION_ARGS)
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
+	if (TIERS_AMOUNTS(t) != TIERS_AMOUNTS_DERIVED)
+		appendStringInfo(&buf, "amounts=%s; ", amounts_words[TIERS_AMOUNTS(t)]);
 	for (int i = 0; i < t->nbrackets; i++)
 	{
 		const TiersBracket *b = &t->brackets[i];
@@ -227,6 +276,8 @@ tiers_out(PG_FUNCTION_ARGS)
 		{
 			TiersField	f = text_fields[k].field;
 
+			if (f == TIERS_AMOUNT && TIERS_AMOUNTS(t) == TIERS_AMOUNTS_NONE)
+				continue;
 			appendStringInfo(&buf, " %s=", text_fields[k].name);
 			tiers_append_value(&buf, b->coef[f], b->scale[f]);
 		}
@@ -265,9 +316,17 @@ tiers_recv(PG_FUNCTION_ARGS)
 
 	need_bytes(buf, 1);
 	version = pq_getmsgbyte(buf);
-	if (version != TIERS_BINARY_VERSION)
-		bad_binary(psprintf("Unknown binary format version %d; this version reads version %d.",
-							version, TIERS_BINARY_VERSION));
+	if (version != TIERS_BINARY_VERSION && version != TIERS_BINARY_VERSION_AMOUNTS)
+		bad_binary(psprintf("Unknown binary format version %d; this version reads versions %d and %d.",
+							version, TIERS_BINARY_VERSION, TIERS_BINARY_VERSION_AMOUNTS));
+	if (version == TIERS_BINARY_VERSION_AMOUNTS)
+	{
+		need_bytes(buf, 1);
+		draft->amounts = pq_getmsgbyte(buf);
+		if (draft->amounts != TIERS_AMOUNTS_GIVEN && draft->amounts != TIERS_AMOUNTS_NONE)
+			bad_binary(psprintf("Version 2 needs amounts %d (given) or %d (none), not %d.",
+								TIERS_AMOUNTS_GIVEN, TIERS_AMOUNTS_NONE, draft->amounts));
+	}
 	need_bytes(buf, 2);
 	n = (int16) pq_getmsgint(buf, 2);
 	if (n < 1 || n > TIERS_MAX_BRACKETS)
@@ -309,7 +368,13 @@ tiers_send(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, TIERS_BINARY_VERSION);
+	if (TIERS_AMOUNTS(t) == TIERS_AMOUNTS_DERIVED)
+		pq_sendbyte(&buf, TIERS_BINARY_VERSION);
+	else
+	{
+		pq_sendbyte(&buf, TIERS_BINARY_VERSION_AMOUNTS);
+		pq_sendbyte(&buf, TIERS_AMOUNTS(t));
+	}
 	pq_sendint16(&buf, t->nbrackets);
 	for (int i = 0; i < t->nbrackets; i++)
 		for (int f = 0; f < TIERS_NFIELDS; f++)

@@ -104,6 +104,40 @@ else
 fi
 
 # ---------------------------------------------------------------- run 2: CSV path, flat rates
+# The liquidation engine during the replay: every ledger row recomputed (demo_engine_check.sql).
+if demo/demo.sh --positions 3000 --seed 7 --engine --out "$WORK/engine" >"$WORK/engine.log" 2>&1; then
+	pass "engine run: demo/demo.sh --positions 3000 --seed 7 --engine exits 0"
+	sed 's/^/    /' "$WORK/engine.log" | sed -n '/== liquidation engine/,$p'
+	if psql -X -q -v ON_ERROR_STOP=1 -f test/suites/demo_engine_check.sql >"$WORK/engine-check.out" 2>&1; then
+		while IFS='|' read -r verdict name detail; do
+			[ -n "$verdict" ] || continue
+			if [ "$verdict" = ok ]; then pass "engine run: $name ($detail)"; else fail "engine run: $name ($detail)"; fi
+		done <"$WORK/engine-check.out"
+	else
+		cat "$WORK/engine-check.out"
+		fail "engine run: demo_engine_check.sql ran to the end"
+	fi
+	# Negative control: one ledger amount changed behind the append-only trigger's back.
+	psql -X -q -v ON_ERROR_STOP=1 >"$WORK/engine-planted.out" 2>&1 <<-'SQL'
+	BEGIN;
+	SET LOCAL session_replication_role = replica;
+	UPDATE isomargin.insurance_ledger SET amount = amount + 0.01
+	 WHERE id = (SELECT max(id) FROM isomargin.insurance_ledger WHERE entry = 'liquidation');
+	\i test/suites/demo_engine_check.sql
+	ROLLBACK;
+	SQL
+	if grep -q '^not ok|every ledger row equals its recomputation.*1 of' "$WORK/engine-planted.out" &&
+		grep -q '^not ok|every fund' "$WORK/engine-planted.out"; then
+		pass "negative control: a ledger amount changed behind the engine's back is reported (row and fund)"
+	else
+		cat "$WORK/engine-planted.out"
+		fail "negative control: a ledger amount changed behind the engine's back is reported"
+	fi
+else
+	cat "$WORK/engine.log"
+	fail "engine run: demo/demo.sh --positions 3000 --seed 7 --engine exits 0"
+fi
+
 cat >"$WORK/path.csv" <<-'CSV'
 	step,symbol,mark_price
 	0,BTCUSDT,60000

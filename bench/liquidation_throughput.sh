@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# bench/liquidation_throughput.sh: how fast the liquidation worker empties a
+# crashed book, where each liquidation's time goes, and whether a mark
+# update's latency changes while workers run.
+#
+#   bash bench/liquidation_throughput.sh [--positions N] [--seconds S]
+#
+#   --positions N   positions in the crashed book (default 20000; three in four flagged)
+#   --seconds S     length of each pgbench feed run (default 10)
+#
+# On a fresh cluster (synchronous_commit off, as a feed would run; fsync on): the cost of each part
+# of a liquidation (bench/liquidation_cost.sql, 2,000 positions); the book
+# (bench/liquidation_book.sql) emptied by one worker, then again by two at
+# once (liquidations per second = ledger rows / wall time, one transaction
+# per position); a price feed's single-row mark updates of an instrument that
+# crosses nothing (pgbench, one client, prepared), alone and while two
+# workers empty the book.  Output is kept in bench/out/.
+set -u -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$BENCH_DIR/../test/lib/cluster.sh"
+
+positions=20000
+seconds=10
+while [ $# -gt 0 ]; do
+	case $1 in
+		--positions) positions=${2:-}; shift ;;
+		--positions=*) positions=${1#*=} ;;
+		--seconds) seconds=${2:-}; shift ;;
+		--seconds=*) seconds=${1#*=} ;;
+		-h|--help) sed -n '7,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+		*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ $positions =~ ^[1-9][0-9]*$ ]] || cluster_die "--positions must be a positive whole number"
+[[ $seconds =~ ^[1-9][0-9]*$ ]] || cluster_die "--seconds must be a positive whole number"
+
+cluster_prereqs </dev/null
+cluster_lock
+cluster_build || cluster_die "build failed"
+cluster_start -c fsync=on -c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB
+mkdir -p "$BENCH_DIR/out"
+OUT="$BENCH_DIR/out/liquidation-$(date -u +%Y%m%dT%H%M%SZ).txt"
+exec > >(tee "$OUT") 2>&1
+
+q()
+{
+	psql -X -q -v ON_ERROR_STOP=1 -d bench "$@"
+}
+now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
+load()
+{
+	q -v n="$positions" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
+}
+
+psql -X -q -d postgres -c "CREATE DATABASE bench" || cluster_die "cannot create the database"
+q -c "CREATE EXTENSION isomargin"
+echo "commit $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null), $(nproc) cores, $(psql -X -At -d bench -c 'SHOW server_version')"
+echo "book: $positions positions on 4 instruments, crash to 90 flags three in four; synchronous_commit off, fsync on"
+
+echo
+echo "== cost per liquidation, by part (2,000 positions, each part in one transaction, rolled back)"
+load
+q -v m=2000 -f "$BENCH_DIR/liquidation_cost.sql"
+
+for workers in 1 2; do
+	load
+	flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
+	t0=$(now_ms)
+	pids=()
+	for w in $(seq 1 "$workers"); do
+		q -c "CALL isomargin.liquidation_worker('w$w')" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"   # not a bare wait: it would wait for the tee of the output too
+	ms=$(($(now_ms) - t0))
+	rows=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
+	left=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
+	echo
+	echo "== $workers worker(s): $flagged flagged, $rows liquidated in $ms ms: $((rows * 1000 / (ms > 0 ? ms : 1))) per second; left flagged: $left"
+done
+
+echo
+echo "== mark update latency of an instrument crossing nothing (pgbench, 1 client, ${seconds} s)"
+cat >"$CLUSTER_DIR/feed.sql" <<'SQL'
+\set p random(0, 1)
+UPDATE marks SET mark_price = 100 + :p * 0.01 WHERE symbol = 'QUIET';
+SQL
+load
+echo "-- alone:"
+pgbench -n -M prepared -c 1 -T "$seconds" -f "$CLUSTER_DIR/feed.sql" bench 2>&1 | grep -E "latency average|tps"
+load
+echo "-- while two workers liquidate:"
+q -c "CALL isomargin.liquidation_worker('w1')" &
+p1=$!
+q -c "CALL isomargin.liquidation_worker('w2')" &
+p2=$!
+pgbench -n -M prepared -c 1 -T "$seconds" -f "$CLUSTER_DIR/feed.sql" bench 2>&1 | grep -E "latency average|tps"
+echo "   liquidated during the run: $(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")"
+wait "$p1" "$p2"
+echo
+echo "output kept in $OUT"

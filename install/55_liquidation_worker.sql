@@ -1,0 +1,426 @@
+-- The liquidation worker (doc/liquidation.md): claims enforcement's events of
+-- liquidated tables, liquidates each flagged position in one transaction by
+-- its policy, books the insurance fund and auto-deleverages.
+
+-- ---------------------------------------------------------------- the events table, in one place
+
+-- Unclaimed liquidate/bankrupt events (the worker's claim) and a position's
+-- unclaimed events (the worker's acknowledgement).
+CREATE INDEX events_unclaimed_liquidation ON @extschema@.events (id)
+    WHERE claimed_at IS NULL AND new_status >= 'liquidate';
+CREATE INDEX events_unclaimed_position ON @extschema@.events (positions, position_key)
+    WHERE claimed_at IS NULL;
+
+-- The next piece of work: the oldest unclaimed liquidate or bankrupt event of
+-- a table with liquidation settings (claimed as claim_events claims, FOR
+-- UPDATE SKIP LOCKED), else the earliest due follow-up (taken out of its
+-- table).  All NULL when there is none.
+CREATE FUNCTION @extschema@.liquidation_claim(
+    worker text, OUT event_id int8, OUT positions regclass, OUT position_key jsonb)
+RETURNS record
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    UPDATE @extschema@.events AS e
+       SET claimed_by = liquidation_claim.worker, claimed_at = clock_timestamp()
+      FROM (SELECT u.id FROM @extschema@.events AS u
+             WHERE u.claimed_at IS NULL AND u.new_status >= 'liquidate'
+               AND u.positions IN (SELECT s.positions FROM @extschema@.liquidation_settings AS s)
+             ORDER BY u.id
+             LIMIT 1
+             FOR UPDATE OF u SKIP LOCKED) AS c
+     WHERE e.id = c.id
+    RETURNING e.id, e.positions, e.position_key
+         INTO liquidation_claim.event_id, liquidation_claim.positions, liquidation_claim.position_key;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    DELETE FROM @extschema@.liquidation_followups AS f
+     USING (SELECT u.positions, u.position_key FROM @extschema@.liquidation_followups AS u
+             WHERE u.due_at <= clock_timestamp()
+             ORDER BY u.due_at
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED) AS c
+     WHERE f.positions = c.positions AND f.position_key = c.position_key
+    RETURNING f.positions, f.position_key
+         INTO liquidation_claim.positions, liquidation_claim.position_key;
+END
+$fn$;
+
+-- Marks every unclaimed event of a position the worker has just settled as
+-- claimed by '<worker> (settled)': the events its own update produced (a
+-- liquidate -> ok, say) and any earlier ones its settlement superseded.  No
+-- worker claims them after that; they stay for the record.
+CREATE FUNCTION @extschema@.liquidation_ack(positions regclass, position_key jsonb, worker text)
+RETURNS int
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    n int;
+BEGIN
+    UPDATE @extschema@.events AS e
+       SET claimed_by = liquidation_ack.worker || ' (settled)', claimed_at = clock_timestamp()
+      FROM (SELECT u.id FROM @extschema@.events AS u
+             WHERE u.positions = liquidation_ack.positions
+               AND u.position_key = liquidation_ack.position_key
+               AND u.claimed_at IS NULL
+             FOR UPDATE SKIP LOCKED) AS c
+     WHERE e.id = c.id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$fn$;
+
+-- ---------------------------------------------------------------- an attachment's statements
+
+-- What the worker needs to address an attachment's tables: quoted names and
+-- expressions, from the enforcement catalog and the liquidation settings.
+CREATE TYPE @extschema@.liquidation_attachment AS (
+    positions       regclass,
+    key_where       text,   -- p.<pk> = k.<pk> AND ..., k = jsonb_populate_record(NULL::positions, $1)
+    key_json        text,   -- jsonb_build_object('<pk>', p.<pk>, ...)
+    key_order       text,   -- p.<pk>, ...
+    sym             text,
+    size            text,
+    entry           text,
+    margin          text,
+    status          text,
+    symtype         text,
+    read_position   text,   -- $1 key -> symbol::text, size, entry, margin; FOR UPDATE
+    read_market     text,   -- $1 symbol -> mark, kind, contract_size, fee_rate, mmr, tiers, fund; FOR SHARE of the state row
+    write_position  text,   -- $1 key, $2 size, $3 margin
+    policy          jsonb,
+    symbol_policies jsonb
+);
+
+CREATE FUNCTION @extschema@.liquidation_attachment(positions regclass)
+RETURNS @extschema@.liquidation_attachment
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    e   record;
+    a   @extschema@.liquidation_attachment;
+    c   jsonb;
+    ci  jsonb;
+    pks text[];
+BEGIN
+    SELECT en.columns, en.instruments, en.state_table, s.policy, s.symbol_policies, s.fund_column
+      INTO e
+      FROM @extschema@.enforcement AS en
+      JOIN @extschema@.liquidation_settings AS s ON s.positions = en.positions
+     WHERE en.positions = liquidation_attachment.positions;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    c := e.columns -> 'positions';
+    ci := e.columns -> 'instruments';
+    SELECT array_agg(att.attname::text ORDER BY k.ord) INTO pks
+      FROM pg_index AS i
+      CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+      JOIN pg_attribute AS att ON att.attrelid = i.indrelid AND att.attnum = k.attnum
+     WHERE i.indrelid = liquidation_attachment.positions AND i.indisprimary;
+    a.positions := positions;
+    a.key_where := (SELECT string_agg(format('p.%I = k.%I', x, x), ' AND ') FROM unnest(pks) AS x);
+    a.key_json := (SELECT format('jsonb_build_object(%s)', string_agg(format('%L, p.%I', x, x), ', '))
+                     FROM unnest(pks) AS x);
+    a.key_order := (SELECT string_agg(format('p.%I', x), ', ') FROM unnest(pks) AS x);
+    a.sym := quote_ident(c->>'symbol');
+    a.size := quote_ident(c->>'size');
+    a.entry := quote_ident(c->>'entry_price');
+    a.margin := quote_ident(c->>'margin');
+    a.status := quote_ident(c->>'status');
+    SELECT format_type(att.atttypid, att.atttypmod) INTO a.symtype
+      FROM pg_attribute AS att
+     WHERE att.attrelid = positions AND att.attname = c->>'symbol';
+    a.read_position := format(
+        'SELECT p.%s::pg_catalog.text, p.%s::pg_catalog.numeric, p.%s::pg_catalog.numeric, p.%s::pg_catalog.numeric'
+        ' FROM %s AS p, pg_catalog.jsonb_populate_record(NULL::%s, $1) AS k WHERE %s FOR UPDATE OF p',
+        a.sym, a.size, a.entry, a.margin, positions, positions, a.key_where);
+    a.read_market := format(
+        'SELECT s.mark_price, %s, %s, %s, %s, %s, %s FROM %s AS s JOIN %s AS i ON i.%I = s.symbol'
+        ' WHERE s.symbol = $1::%s FOR SHARE OF s',
+        CASE WHEN ci->>'kind' IS NULL THEN '''linear''::@extschema@.contract_kind'
+             ELSE format('i.%I', ci->>'kind') END,
+        CASE WHEN ci->>'contract_size' IS NULL THEN '1::pg_catalog.numeric'
+             ELSE format('i.%I::pg_catalog.numeric', ci->>'contract_size') END,
+        CASE WHEN ci->>'fee_rate' IS NULL THEN '0::pg_catalog.numeric'
+             ELSE format('i.%I::pg_catalog.numeric', ci->>'fee_rate') END,
+        CASE WHEN ci->>'rate_kind' = 'mmr' THEN format('i.%I::pg_catalog.numeric', ci->>'rate')
+             ELSE 'NULL::pg_catalog.numeric' END,
+        CASE WHEN ci->>'rate_kind' = 'tiers' THEN format('i.%I', ci->>'rate')
+             ELSE 'NULL::@extschema@.tiers' END,
+        CASE WHEN e.fund_column IS NULL THEN 's.symbol::pg_catalog.text'
+             ELSE format('i.%I::pg_catalog.text', e.fund_column) END,
+        e.state_table, e.instruments, ci->>'symbol', a.symtype);
+    a.write_position := format(
+        'UPDATE %s AS p SET %s = $2, %s = $3 FROM pg_catalog.jsonb_populate_record(NULL::%s, $1) AS k WHERE %s',
+        positions, a.size, a.margin, positions, a.key_where);
+    a.policy := e.policy;
+    a.symbol_policies := e.symbol_policies;
+    RETURN a;
+END
+$fn$;
+
+-- ---------------------------------------------------------------- auto-deleveraging
+
+-- Assigns what is left of a queued shortfall to the opposite side's
+-- positions of the instrument, highest adl_rank (or adl_profit_rank) at the
+-- current mark first (primary key breaks ties), skipping positions that are
+-- flagged or locked (SKIP LOCKED: a worker is liquidating them): each is
+-- reduced at the queued bankruptcy price by close_part's rule (no fee), its
+-- cash to its owner's wallet, recorded in adl_fills.  Returns the size
+-- assigned by this call; what no position could take stays unassigned.
+CREATE FUNCTION @extschema@.adl_assign(queue_id int8, rank_by text DEFAULT 'leverage')
+RETURNS numeric
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    qr   @extschema@.adl_queue;
+    att  @extschema@.liquidation_attachment;
+    mark numeric;
+    kd   @extschema@.contract_kind;
+    cs   numeric;
+    fee  numeric;
+    mmr  numeric;
+    tr   @extschema@.tiers;
+    fund text;
+    left_size numeric;
+    take numeric;
+    c    record;
+    f    @extschema@.fill_result;
+BEGIN
+    IF rank_by NOT IN ('leverage', 'profit') THEN
+        RAISE EXCEPTION 'rank_by must be leverage or profit' USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO qr FROM @extschema@.adl_queue AS q WHERE q.id = queue_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'ADL queue entry % does not exist', queue_id USING ERRCODE = '22023';
+    END IF;
+    att := @extschema@.liquidation_attachment(qr.positions);
+    IF att IS NULL THEN
+        RAISE EXCEPTION 'table "%" has no liquidation settings', qr.positions USING ERRCODE = '22023';
+    END IF;
+    EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund USING qr.symbol;
+    left_size := qr.size - qr.assigned_size;
+    FOR c IN EXECUTE format(
+        'SELECT %s AS key, p.%s::pg_catalog.numeric AS size, p.%s::pg_catalog.numeric AS entry,'
+        ' p.%s::pg_catalog.numeric AS margin, @extschema@.%I(p.%s, p.%s, $2, p.%s, $3, $4) AS rank'
+        ' FROM %s AS p WHERE p.%s = $1::%s AND p.%s %s 0 AND p.%s < ''liquidate'''
+        ' ORDER BY 5 DESC NULLS LAST, %s FOR UPDATE OF p SKIP LOCKED',
+        att.key_json, att.size, att.entry, att.margin,
+        CASE rank_by WHEN 'profit' THEN 'adl_profit_rank' ELSE 'adl_rank' END,
+        att.size, att.entry, att.margin,
+        att.positions, att.sym, att.symtype, att.size, CASE qr.side WHEN 'long' THEN '>' ELSE '<' END,
+        att.status, att.key_order)
+        USING qr.symbol, mark, cs, kd
+    LOOP
+        EXIT WHEN left_size <= 0;
+        take := least(left_size, abs(c.size));
+        f := @extschema@.after_fill(c.size, c.entry, c.margin, -sign(c.size) * take, qr.price, cs, kd, 0);
+        EXECUTE att.write_position USING c.key, f.size, f.margin;
+        INSERT INTO @extschema@.adl_fills (queue_id, position_key, rank, closed_size, price,
+                                           released_margin, realized_pnl, cash, size_after, margin_after)
+        VALUES (qr.id, c.key, c.rank, take, qr.price, f.released_margin, f.realized_pnl, f.cash,
+                f.size, f.margin);
+        PERFORM @extschema@.liquidation_ack(att.positions, c.key, 'adl');
+        left_size := left_size - take;
+    END LOOP;
+    UPDATE @extschema@.adl_queue AS q
+       SET assigned_size = q.size - left_size, assigned_at = now()
+     WHERE q.id = qr.id;
+    RETURN qr.size - qr.assigned_size - left_size;
+END
+$fn$;
+
+-- ---------------------------------------------------------------- the worker
+
+-- Books one liquidation step: locks the fund's row; the closed part's
+-- equity at the fill (to_fund) is the fund's, as liquidation fee and
+-- settlement; if it is a loss the fund's balance covers, the fund pays it;
+-- otherwise the closed contracts go to ADL at the bankruptcy price
+-- (settlement 0, the shortfall queued and assigned at once).
+CREATE FUNCTION @extschema@.liquidation_book(
+    att @extschema@.liquidation_attachment, fund text, symbol text, position_key jsonb,
+    event_id int8, worker text, policy jsonb, mark numeric, size numeric, entry_price numeric,
+    margin numeric, st @extschema@.liquidation_settlement)
+RETURNS int8
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    bal numeric;
+    lr  @extschema@.insurance_ledger;
+    lid int8;
+    qid int8;
+BEGIN
+    INSERT INTO @extschema@.insurance_funds AS f (positions, fund)
+    VALUES (att.positions, liquidation_book.fund) ON CONFLICT (positions, fund) DO NOTHING;
+    SELECT f.balance INTO bal FROM @extschema@.insurance_funds AS f
+     WHERE f.positions = att.positions AND f.fund = liquidation_book.fund FOR UPDATE;
+    lr.positions := att.positions;
+    lr.fund := fund;
+    lr.entry := 'liquidation';
+    lr.symbol := symbol;
+    lr.position_key := position_key;
+    lr.event_id := event_id;
+    lr.worker := worker;
+    lr.method := policy->>'method';
+    lr.mark_price := mark;
+    lr.size_before := size;
+    lr.entry_price := entry_price;
+    lr.margin_before := margin;
+    lr.closed_size := st.closed_size;
+    lr.bankruptcy_price := st.bankruptcy_price;
+    lr.released_margin := st.released_margin;
+    lr.realized_pnl := st.realized_pnl;
+    lr.liquidation_fee := st.liquidation_fee;
+    lr.size_after := st.size;
+    lr.margin_after := st.margin;
+    IF st.to_fund >= 0 OR bal + st.to_fund >= 0 THEN
+        lr.settlement := st.to_fund - st.liquidation_fee;
+        lr.adl_size := 0;
+        lr.shortfall := 0;
+    ELSE
+        lr.settlement := 0;
+        lr.adl_size := st.closed_size;
+        lr.shortfall := -st.to_fund;
+    END IF;
+    lr.amount := lr.settlement + st.liquidation_fee;
+    lid := @extschema@.insurance_append(lr);
+    IF lr.adl_size > 0 THEN
+        INSERT INTO @extschema@.adl_queue (ledger_id, positions, symbol, side, size, price, shortfall)
+        VALUES (lid, att.positions, symbol, CASE WHEN size > 0 THEN 'short' ELSE 'long' END::@extschema@.position_side,
+                lr.adl_size, coalesce(st.bankruptcy_price, mark), lr.shortfall)
+        RETURNING id INTO qid;
+        PERFORM @extschema@.adl_assign(qid, policy->>'adl_rank');
+    END IF;
+    RETURN lid;
+END
+$fn$;
+
+-- Liquidates one position of an attachment, in the caller's transaction:
+-- locks it (waiting for a worker that holds it, then seeing what that
+-- worker left), reads the mark the positions were last checked against and
+-- the instrument, and repeats the policy's steps while the exact check at
+-- that mark says liquidate or bankrupt: size the close, settle it at the
+-- bankruptcy price, update the position (enforcement re-prices it), book
+-- the fund.  A policy with a cooldown takes one step, then leaves a
+-- follow-up due when the cooldown ends.  Then acknowledges the position's
+-- unclaimed events.  Returns the number of steps taken.
+CREATE FUNCTION @extschema@.liquidate_position(
+    positions regclass, position_key jsonb, worker text, event_id int8 DEFAULT NULL)
+RETURNS int
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    att   @extschema@.liquidation_attachment := @extschema@.liquidation_attachment(positions);
+    sym   text;
+    sz    numeric;
+    en    numeric;
+    mg    numeric;
+    mark  numeric;
+    kd    @extschema@.contract_kind;
+    cs    numeric;
+    fee   numeric;
+    mmr   numeric;
+    tr    @extschema@.tiers;
+    fund  text;
+    pol   jsonb;
+    cool  numeric;
+    last  timestamptz;
+    a     @extschema@.assessment;
+    k     numeric;
+    st    @extschema@.liquidation_settlement;
+    steps int := 0;
+BEGIN
+    IF positions IS NULL OR position_key IS NULL OR worker IS NULL THEN
+        RAISE EXCEPTION 'positions, position_key and worker must not be null' USING ERRCODE = '22023';
+    END IF;
+    IF att IS NULL THEN
+        RAISE EXCEPTION 'table "%" has no liquidation settings', positions
+            USING ERRCODE = '22023', HINT = 'Attach the engine with isomargin.liquidation_setup.';
+    END IF;
+    EXECUTE att.read_position INTO sym, sz, en, mg USING position_key;
+    IF sym IS NOT NULL THEN
+        EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund USING sym;
+        pol := @extschema@.liquidation_policy_check(coalesce(att.symbol_policies -> sym, att.policy));
+        cool := (pol->>'cooldown')::numeric;
+    END IF;
+    WHILE sym IS NOT NULL AND mark IS NOT NULL AND sz <> 0 LOOP
+        a := @extschema@.assess_rule(sz, en, mark, mg, mmr, tr, cs, kd, fee);
+        EXIT WHEN a.status < 'liquidate';
+        IF cool > 0 AND a.status < 'bankrupt' THEN
+            SELECT max(l.created_at) INTO last FROM @extschema@.insurance_ledger AS l
+             WHERE l.positions = att.positions AND l.position_key = liquidate_position.position_key
+               AND l.entry = 'liquidation';
+            IF last + cool * interval '1 second' > now() THEN
+                INSERT INTO @extschema@.liquidation_followups AS f (positions, position_key, due_at)
+                VALUES (att.positions, liquidate_position.position_key, last + cool * interval '1 second')
+                ON CONFLICT (positions, position_key) DO UPDATE SET due_at = EXCLUDED.due_at;
+                EXIT;
+            END IF;
+        END IF;
+        k := @extschema@.liquidation_size_rule(sz, en, mark, mg, mmr, tr, cs, kd, fee, pol);
+        EXIT WHEN k = 0;
+        st := @extschema@.liquidation_settlement(sz, en, mg, k, mark, cs, kd,
+                                                 (pol->>'liquidation_fee_rate')::numeric);
+        EXECUTE att.write_position USING position_key, st.size, st.margin;
+        PERFORM @extschema@.liquidation_book(att, fund, sym, position_key, event_id, worker, pol,
+                                             mark, sz, en, mg, st);
+        sz := st.size;
+        mg := st.margin;
+        steps := steps + 1;
+    END LOOP;
+    PERFORM @extschema@.liquidation_ack(att.positions, position_key, worker);
+    RETURN steps;
+END
+$fn$;
+
+-- One piece of work in the caller's transaction: claims it
+-- (liquidation_claim) and liquidates its position.  false when there was
+-- none.  Call it once per transaction (liquidation_worker does).
+CREATE FUNCTION @extschema@.liquidate_next(worker text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    w record;
+BEGIN
+    w := @extschema@.liquidation_claim(worker);
+    IF w.positions IS NULL THEN
+        RETURN false;
+    END IF;
+    PERFORM @extschema@.liquidate_position(w.positions, w.position_key, worker, w.event_id);
+    RETURN true;
+END
+$fn$;
+
+-- The worker: liquidate_next and COMMIT, one transaction per position, until
+-- no work is left (or max_positions were handled).  Safe in several sessions
+-- at once.  CALL it outside a transaction block.  (No SET search_path: a
+-- procedure with one cannot COMMIT; its two operators are qualified.)
+CREATE PROCEDURE @extschema@.liquidation_worker(worker text, max_positions int DEFAULT NULL)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    n int := 0;
+BEGIN
+    LOOP
+        EXIT WHEN max_positions IS NOT NULL AND n OPERATOR(pg_catalog.>=) max_positions;
+        EXIT WHEN NOT @extschema@.liquidate_next(worker);
+        COMMIT;
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    COMMIT;
+END
+$fn$;
