@@ -96,6 +96,7 @@ REGRESS = \
 	liquidation_close \
 	liquidation_size \
 	liquidation_worker \
+	enforce_verify_columns \
 	zz_drop \
 	zz_upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

@@ -31,6 +31,9 @@ DECLARE
     key_expr text;
     risk_arg text;
     rate     text;
+    fig      text := '';
+    ext_cols text;
+    ext_args text;
     bad_q  text;
     bad      jsonb;
     done     jsonb := '[]';
@@ -58,6 +61,45 @@ BEGIN
         risk_arg := 'mmr => ';
         rate := format('CAST(i.%I AS pg_catalog.numeric)', c #>> '{instruments,rate}');
     END IF;
+    -- What enforcement adds to the rule (src/enforce_compute.c): the dynamic
+    -- add-on (the dynamic_* figures) or the venue conventions (the figures'
+    -- named arguments: an absent column or a NULL takes the default; with
+    -- mmr tier_basis and bracket_basis change nothing, with tiers
+    -- maintenance_amount is not read).  No figure function takes both.
+    IF c #>> '{instruments,addon_rate}' IS NOT NULL THEN
+        IF c #>> '{instruments,mm_basis}' IS NOT NULL OR c #>> '{instruments,fee_basis}' IS NOT NULL
+           OR c #>> '{instruments,tier_basis}' IS NOT NULL
+           OR c #>> '{instruments,bracket_basis}' IS NOT NULL
+           OR c #>> '{instruments,maintenance_amount}' IS NOT NULL THEN
+            RAISE EXCEPTION 'verify does not support an attachment that maps both addon_rate and a venue convention'
+                USING ERRCODE = '0A000',
+                      DETAIL = format('Table "%s" is enforced with an add-on rate and venue conventions; no figure function computes both.',
+                                      verify.positions);
+        END IF;
+        fig := 'dynamic_';
+        ext_cols := format(', CAST(i.%I AS pg_catalog.numeric) AS addon', c #>> '{instruments,addon_rate}');
+        ext_args := ', addon_rate => x.addon';
+    ELSE
+        ext_cols := format(', COALESCE(%s, ''mark'') AS mb, COALESCE(%s, ''mark'') AS fb',
+                           coalesce('i.' || quote_ident(c #>> '{instruments,mm_basis}'),
+                                    'CAST(NULL AS @extschema@.mm_basis)'),
+                           coalesce('i.' || quote_ident(c #>> '{instruments,fee_basis}'),
+                                    'CAST(NULL AS @extschema@.fee_basis)'));
+        ext_args := ', mm_basis => x.mb, fee_basis => x.fb';
+        IF c #>> '{instruments,rate_kind}' = 'tiers' THEN
+            ext_cols := ext_cols || format(', COALESCE(%s, ''notional'') AS tb, COALESCE(%s, ''price'') AS bb',
+                           coalesce('i.' || quote_ident(c #>> '{instruments,tier_basis}'),
+                                    'CAST(NULL AS @extschema@.tier_basis)'),
+                           coalesce('i.' || quote_ident(c #>> '{instruments,bracket_basis}'),
+                                    'CAST(NULL AS @extschema@.bracket_basis)'));
+            ext_args := ext_args || ', tier_basis => x.tb, bracket_basis => x.bb';
+        ELSE
+            ext_cols := ext_cols || format(', COALESCE(%s, 0) AS ma',
+                           coalesce('CAST(i.' || quote_ident(c #>> '{instruments,maintenance_amount}')
+                                    || ' AS pg_catalog.numeric)', 'CAST(NULL AS pg_catalog.numeric)'));
+            ext_args := ext_args || ', maintenance_amount => x.ma';
+        END IF;
+    END IF;
 
     -- x: each position with its instrument and the mark it was last checked
     -- against; y: the inputs enforcement refuses; z: the figures it stores.
@@ -69,7 +111,7 @@ BEGIN
                    CAST(p.%8$I AS pg_catalog.numeric) AS entry,
                    CAST(p.%9$I AS pg_catalog.numeric) AS margin,
                    p.%2$I AS lp, p.%3$I AS mcp, p.%4$I AS bp, p.%5$I AS st,
-                   %13$s AS kind, %14$s AS cs, %15$s AS fee, %16$s AS risk
+                   %13$s AS kind, %14$s AS cs, %15$s AS fee, %16$s AS risk%22$s
               FROM %10$s p
               LEFT JOIN %11$s i ON i.%12$I = p.%6$I
               LEFT JOIN %17$s s ON s.symbol = p.%6$I),
@@ -92,22 +134,22 @@ BEGIN
                         THEN GREATEST(x.st, COALESCE(f.chk, 'ok'))
                         ELSE COALESCE(f.chk, 'ok') END AS e_st
               FROM x CROSS JOIN LATERAL (
-                   SELECT CASE WHEN x.fixable THEN @extschema@.liquidation_price(
+                   SELECT CASE WHEN x.fixable THEN @extschema@.%24$sliquidation_price(
                               size => x.size, entry_price => x.entry, margin => x.margin,
                               %18$s x.risk, contract_size => x.cs, kind => x.kind,
-                              fee_rate => x.fee, tick_size => %21$L) END AS e_lp,
-                          CASE WHEN x.fixable THEN @extschema@.margin_call_price(
+                              fee_rate => x.fee, tick_size => %21$L%23$s) END AS e_lp,
+                          CASE WHEN x.fixable THEN @extschema@.%24$smargin_call_price(
                               size => x.size, entry_price => x.entry, margin => x.margin,
                               %18$s x.risk, contract_size => x.cs, kind => x.kind,
-                              fee_rate => x.fee, margin_call_ratio => %19$L, tick_size => %21$L) END AS e_mcp,
+                              fee_rate => x.fee, margin_call_ratio => %19$L, tick_size => %21$L%23$s) END AS e_mcp,
                           CASE WHEN x.fixable THEN @extschema@.bankruptcy_price(
                               size => x.size, entry_price => x.entry, margin => x.margin,
                               contract_size => x.cs, kind => x.kind, tick_size => %21$L) END AS e_bp,
-                          CASE WHEN x.fixable AND x.mark IS NOT NULL THEN @extschema@.margin_status(
+                          CASE WHEN x.fixable AND x.mark IS NOT NULL THEN @extschema@.%24$smargin_status(
                               size => x.size, entry_price => x.entry, mark_price => x.mark,
                               margin => x.margin, %18$s x.risk, contract_size => x.cs,
                               kind => x.kind, fee_rate => x.fee,
-                              margin_call_ratio => %19$L) END AS chk) f),
+                              margin_call_ratio => %19$L%23$s) END AS chk) f),
         d AS (
             SELECT y.k, y.t, y.sym, y.mark, y.fixable,
                    y.fixable AND y.lp IS DISTINCT FROM y.e_lp AS d_lp,
@@ -159,7 +201,7 @@ BEGIN
         coalesce('CAST(i.' || quote_ident(c #>> '{instruments,fee_rate}') || ' AS pg_catalog.numeric)',
                  '0::pg_catalog.numeric'),
         rate, e.state_table, risk_arg, e.margin_call_ratio,
-        format('an instrument of %s', e.instruments), e.tick_size);
+        format('an instrument of %s', e.instruments), e.tick_size, ext_cols, ext_args, fig);
     bad := @extschema@.run_as_owner(verify.positions, bad_q)::jsonb;
     IF bad IS NULL THEN
         RETURN;

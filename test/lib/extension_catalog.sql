@@ -47,11 +47,11 @@ SELECT pg_catalog.pg_describe_object(m.classid, m.objid, 0) || coalesce(': ' || 
                                  FROM pg_catalog.pg_constraint c WHERE c.conrelid = r.oid), '') ||
                      ' indexes ' ||
                      coalesce((SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid), ', '
-                                                            ORDER BY 1)
+                                                            ORDER BY pg_catalog.pg_get_indexdef(i.indexrelid))
                                  FROM pg_catalog.pg_index i WHERE i.indrelid = r.oid), '') ||
                      ' triggers ' ||
                      coalesce((SELECT pg_catalog.string_agg(pg_catalog.pg_get_triggerdef(t.oid) ||
-                                                            ' enabled ' || t.tgenabled::text, ', ' ORDER BY 1)
+                                                            ' enabled ' || t.tgenabled::text, ', ' ORDER BY t.tgname)
                                  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = r.oid), '')
                 FROM pg_catalog.pg_class r WHERE r.oid = m.objid)
            WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN
