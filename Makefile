@@ -32,6 +32,7 @@ OBJS = \
 	src/enforce_mark_trigger.o \
 	src/enforce_instrument_trigger.o \
 	src/enforce_recheck.o \
+	src/enforce_checked_mark.o \
 	src/enforce_bypass.o \
 	src/enforce_xact_cache.o
 
@@ -96,6 +97,7 @@ REGRESS = \
 	liquidation_close \
 	liquidation_size \
 	liquidation_worker \
+	liquidation_privileges \
 	enforce_verify_columns \
 	zz_drop \
 	zz_upgrade

@@ -346,19 +346,12 @@ CREATE POLICY events_granted ON @extschema@.events FOR SELECT USING (
     OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
                 WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid
                   AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
--- A role granted UPDATE on isomargin.events (the liquidation engine's worker,
--- doc/liquidation.md, which claims with its own UPDATE) updates only the events
--- of tables whose owner's privileges it has or that were granted to it to claim.
-CREATE POLICY events_claimable ON @extschema@.events FOR UPDATE USING (
-    pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
-                             WHERE c.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid), 'USAGE')
-    OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
-                WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid
-                  AND g.can_claim
-                  AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
+-- No policy for UPDATE or DELETE: even a role granted them on the table
+-- changes no row; claims and acknowledgements go through the functions below.
 
 -- Claims up to max_events unclaimed events, oldest first, of the tables the
--- caller may claim, filtered by table, instruments, new status and cause.
+-- caller may claim, filtered by table, instruments, new status, cause and
+-- position (its key, as the events record it).
 -- Concurrent callers never get the same event (FOR UPDATE SKIP LOCKED); a
 -- claim rolled back with the caller's transaction is claimable again.
 CREATE FUNCTION @extschema@.claim_events(
@@ -367,7 +360,8 @@ CREATE FUNCTION @extschema@.claim_events(
     positions pg_catalog.regclass DEFAULT NULL,
     symbols pg_catalog.text[] DEFAULT NULL,
     statuses @extschema@.margin_status[] DEFAULT NULL,
-    causes @extschema@.event_cause[] DEFAULT NULL)
+    causes @extschema@.event_cause[] DEFAULT NULL,
+    position_keys pg_catalog.jsonb[] DEFAULT NULL)
 RETURNS SETOF @extschema@.events
 AS 'MODULE_PATHNAME', 'claim_events' LANGUAGE C VOLATILE;
 
@@ -383,6 +377,13 @@ CREATE FUNCTION @extschema@.purge_events(older_than pg_catalog.interval,
                                          unclaimed pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.int8
 AS 'MODULE_PATHNAME', 'purge_events' LANGUAGE C VOLATILE;
+
+-- The mark an instrument's positions were last checked against, its state
+-- row locked FOR SHARE until the end of the transaction: for a liquidation
+-- worker, which may claim the table's events (doc/liquidation.md).
+CREATE FUNCTION @extschema@.checked_mark(positions pg_catalog.regclass, symbol pg_catalog.text)
+RETURNS pg_catalog.numeric
+AS 'MODULE_PATHNAME', 'checked_mark' LANGUAGE C STRICT VOLATILE;
 
 -- The owner of a positions table grants its events to a role (claim: to
 -- claim and acknowledge them too, else only to read them), or revokes them.
@@ -3014,17 +3015,20 @@ COMMENT ON VIEW @extschema@.insurance_balances IS
 
 -- ---------------------------------------------------------------- the events table, in one place
 
--- Unclaimed liquidate/bankrupt events (the worker's claim) and a position's
--- unclaimed events (the worker's acknowledgement).
-CREATE INDEX events_unclaimed_liquidation ON @extschema@.events (id)
+-- The worker holds no right on isomargin.events: it claims and acknowledges
+-- through claim_events and ack_events, which check its event grants.  These
+-- partial indexes serve their filters: a table's unclaimed liquidate/bankrupt
+-- events (the claim) and a position's unclaimed events (the settlement).
+CREATE INDEX events_unclaimed_liquidation ON @extschema@.events (positions, id)
     WHERE claimed_at IS NULL AND new_status >= 'liquidate';
 CREATE INDEX events_unclaimed_position ON @extschema@.events (positions, position_key)
     WHERE claimed_at IS NULL;
 
--- The next piece of work: the oldest unclaimed liquidate or bankrupt event of
--- a table with liquidation settings (claimed as claim_events claims, FOR
--- UPDATE SKIP LOCKED), else the earliest due follow-up (taken out of its
--- table).  All NULL when there is none.
+-- The next piece of work: the oldest unclaimed liquidate or bankrupt event
+-- (claim_events) of a table with liquidation settings whose events the
+-- caller may claim, the tables visited in random order so that none starves
+-- another; else the earliest due follow-up (taken out of its table).  All
+-- NULL when there is none.
 CREATE FUNCTION @extschema@.liquidation_claim(
     worker text, OUT event_id int8, OUT positions regclass, OUT position_key jsonb)
 RETURNS record
@@ -3032,21 +3036,26 @@ LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 #variable_conflict use_column
+DECLARE
+    t regclass;
 BEGIN
-    UPDATE @extschema@.events AS e
-       SET claimed_by = liquidation_claim.worker, claimed_at = clock_timestamp()
-      FROM (SELECT u.id FROM @extschema@.events AS u
-             WHERE u.claimed_at IS NULL AND u.new_status >= 'liquidate'
-               AND u.positions IN (SELECT s.positions FROM @extschema@.liquidation_settings AS s)
-             ORDER BY u.id
-             LIMIT 1
-             FOR UPDATE OF u SKIP LOCKED) AS c
-     WHERE e.id = c.id
-    RETURNING e.id, e.positions, e.position_key
-         INTO liquidation_claim.event_id, liquidation_claim.positions, liquidation_claim.position_key;
-    IF FOUND THEN
-        RETURN;
-    END IF;
+    FOR t IN
+        SELECT s.positions FROM @extschema@.liquidation_settings AS s
+          JOIN pg_class AS c ON c.oid = s.positions
+         WHERE pg_has_role(c.relowner, 'USAGE')
+            OR EXISTS (SELECT 1 FROM @extschema@.event_grants AS g
+                        WHERE g.positions = s.positions AND g.can_claim
+                          AND pg_has_role(g.grantee, 'USAGE'))
+         ORDER BY random()
+    LOOP
+        SELECT e.id, e.positions, e.position_key
+          INTO liquidation_claim.event_id, liquidation_claim.positions, liquidation_claim.position_key
+          FROM @extschema@.claim_events(liquidation_claim.worker, 1, positions => t,
+                                        statuses => '{liquidate,bankrupt}') AS e;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+    END LOOP;
     DELETE FROM @extschema@.liquidation_followups AS f
      USING (SELECT u.positions, u.position_key FROM @extschema@.liquidation_followups AS u
              WHERE u.due_at <= clock_timestamp()
@@ -3059,29 +3068,26 @@ BEGIN
 END
 $fn$;
 
--- Marks every unclaimed event of a position the worker has just settled as
--- claimed by '<worker> (settled)': the events its own update produced (a
+-- Claims and acknowledges, as '<worker> (settled)', every unclaimed event of a
+-- position the worker has just settled: the events its own update produced (a
 -- liquidate -> ok, say) and any earlier ones its settlement superseded.  No
--- worker claims them after that; they stay for the record.
+-- worker claims them after that; they stay for the record.  Returns how many.
 CREATE FUNCTION @extschema@.liquidation_ack(positions regclass, position_key jsonb, worker text)
 RETURNS int
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-#variable_conflict use_column
 DECLARE
-    n int;
+    settled text := worker || ' (settled)';
+    ids     int8[];
 BEGIN
-    UPDATE @extschema@.events AS e
-       SET claimed_by = liquidation_ack.worker || ' (settled)', claimed_at = clock_timestamp()
-      FROM (SELECT u.id FROM @extschema@.events AS u
-             WHERE u.positions = liquidation_ack.positions
-               AND u.position_key = liquidation_ack.position_key
-               AND u.claimed_at IS NULL
-             FOR UPDATE SKIP LOCKED) AS c
-     WHERE e.id = c.id;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
+    SELECT array_agg(e.id) INTO ids
+      FROM @extschema@.claim_events(settled, 2147483647, positions => liquidation_ack.positions,
+                                    position_keys => ARRAY[liquidation_ack.position_key]) AS e;
+    IF ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    RETURN @extschema@.ack_events(settled, ids);
 END
 $fn$;
 
@@ -3101,7 +3107,7 @@ CREATE TYPE @extschema@.liquidation_attachment AS (
     status          text,
     symtype         text,
     read_position   text,   -- $1 key -> symbol::text, size, entry, margin; FOR UPDATE
-    read_market     text,   -- $1 symbol -> mark, kind, contract_size, fee_rate, mmr, tiers, fund; FOR SHARE of the state row
+    read_market     text,   -- $1 symbol -> mark (checked_mark: the state row FOR SHARE), kind, contract_size, fee_rate, mmr, tiers, fund
     write_position  text,   -- $1 key, $2 size, $3 margin
     policy          jsonb,
     symbol_policies jsonb
@@ -3119,7 +3125,7 @@ DECLARE
     ci  jsonb;
     pks text[];
 BEGIN
-    SELECT en.columns, en.instruments, en.state_table, s.policy, s.symbol_policies, s.fund_column
+    SELECT en.columns, en.instruments, s.policy, s.symbol_policies, s.fund_column
       INTO e
       FROM @extschema@.enforcement AS en
       JOIN @extschema@.liquidation_settings AS s ON s.positions = en.positions
@@ -3152,8 +3158,9 @@ BEGIN
         ' FROM %s AS p, pg_catalog.jsonb_populate_record(NULL::%s, $1) AS k WHERE %s FOR UPDATE OF p',
         a.sym, a.size, a.entry, a.margin, positions, positions, a.key_where);
     a.read_market := format(
-        'SELECT s.mark_price, %s, %s, %s, %s, %s, %s FROM %s AS s JOIN %s AS i ON i.%I = s.symbol'
-        ' WHERE s.symbol = $1::%s FOR SHARE OF s',
+        'SELECT @extschema@.checked_mark(%s::pg_catalog.oid::pg_catalog.regclass, $1::pg_catalog.text),'
+        ' %s, %s, %s, %s, %s, %s FROM %s AS i WHERE i.%I = $1::%s',
+        positions::pg_catalog.oid,
         CASE WHEN ci->>'kind' IS NULL THEN '''linear''::@extschema@.contract_kind'
              ELSE format('i.%I', ci->>'kind') END,
         CASE WHEN ci->>'contract_size' IS NULL THEN '1::pg_catalog.numeric'
@@ -3164,9 +3171,9 @@ BEGIN
              ELSE 'NULL::pg_catalog.numeric' END,
         CASE WHEN ci->>'rate_kind' = 'tiers' THEN format('i.%I', ci->>'rate')
              ELSE 'NULL::@extschema@.tiers' END,
-        CASE WHEN e.fund_column IS NULL THEN 's.symbol::pg_catalog.text'
+        CASE WHEN e.fund_column IS NULL THEN '$1::pg_catalog.text'
              ELSE format('i.%I::pg_catalog.text', e.fund_column) END,
-        e.state_table, e.instruments, ci->>'symbol', a.symtype);
+        e.instruments, ci->>'symbol', a.symtype);
     a.write_position := format(
         'UPDATE %s AS p SET %s = $2, %s = $3 FROM pg_catalog.jsonb_populate_record(NULL::%s, $1) AS k WHERE %s',
         positions, a.size, a.margin, positions, a.key_where);
@@ -3396,7 +3403,7 @@ END
 $fn$;
 
 -- One piece of work in the caller's transaction: claims it
--- (liquidation_claim) and liquidates its position.  false when there was
+-- (liquidation_claim), liquidates its position and acknowledges the event.  false when there was
 -- none.  Call it once per transaction (liquidation_worker does).
 CREATE FUNCTION @extschema@.liquidate_next(worker text)
 RETURNS boolean
@@ -3411,6 +3418,9 @@ BEGIN
         RETURN false;
     END IF;
     PERFORM @extschema@.liquidate_position(w.positions, w.position_key, worker, w.event_id);
+    IF w.event_id IS NOT NULL THEN
+        PERFORM @extschema@.ack_events(worker, ARRAY[w.event_id]);
+    END IF;
     RETURN true;
 END
 $fn$;

@@ -391,19 +391,12 @@ CREATE POLICY events_granted ON @extschema@.events FOR SELECT USING (
     OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
                 WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid
                   AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
--- A role granted UPDATE on isomargin.events (the liquidation engine's worker,
--- doc/liquidation.md, which claims with its own UPDATE) updates only the events
--- of tables whose owner's privileges it has or that were granted to it to claim.
-CREATE POLICY events_claimable ON @extschema@.events FOR UPDATE USING (
-    pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
-                             WHERE c.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid), 'USAGE')
-    OR EXISTS (SELECT 1 FROM @extschema@.event_grants g
-                WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) events.positions::pg_catalog.oid
-                  AND g.can_claim
-                  AND pg_catalog.pg_has_role(g.grantee::pg_catalog.oid, 'USAGE')));
+-- No policy for UPDATE or DELETE: even a role granted them on the table
+-- changes no row; claims and acknowledgements go through the functions below.
 
 -- Claims up to max_events unclaimed events, oldest first, of the tables the
--- caller may claim, filtered by table, instruments, new status and cause.
+-- caller may claim, filtered by table, instruments, new status, cause and
+-- position (its key, as the events record it).
 -- Concurrent callers never get the same event (FOR UPDATE SKIP LOCKED); a
 -- claim rolled back with the caller's transaction is claimable again.
 CREATE FUNCTION @extschema@.claim_events(
@@ -412,7 +405,8 @@ CREATE FUNCTION @extschema@.claim_events(
     positions pg_catalog.regclass DEFAULT NULL,
     symbols pg_catalog.text[] DEFAULT NULL,
     statuses @extschema@.margin_status[] DEFAULT NULL,
-    causes @extschema@.event_cause[] DEFAULT NULL)
+    causes @extschema@.event_cause[] DEFAULT NULL,
+    position_keys pg_catalog.jsonb[] DEFAULT NULL)
 RETURNS SETOF @extschema@.events
 AS 'MODULE_PATHNAME', 'claim_events' LANGUAGE C VOLATILE;
 
@@ -428,6 +422,13 @@ CREATE FUNCTION @extschema@.purge_events(older_than pg_catalog.interval,
                                          unclaimed pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.int8
 AS 'MODULE_PATHNAME', 'purge_events' LANGUAGE C VOLATILE;
+
+-- The mark an instrument's positions were last checked against, its state
+-- row locked FOR SHARE until the end of the transaction: for a liquidation
+-- worker, which may claim the table's events (doc/liquidation.md).
+CREATE FUNCTION @extschema@.checked_mark(positions pg_catalog.regclass, symbol pg_catalog.text)
+RETURNS pg_catalog.numeric
+AS 'MODULE_PATHNAME', 'checked_mark' LANGUAGE C STRICT VOLATILE;
 
 -- The owner of a positions table grants its events to a role (claim: to
 -- claim and acknowledge them too, else only to read them), or revokes them.

@@ -65,9 +65,10 @@ SELECT position_key ->> 'id' AS pos, rank, closed_size, price, released_margin, 
 -- Positions after: the liquidated ones closed (size 0, ok), 11 deleveraged to 0, the rest as before.
 SELECT id, size, margin, status FROM positions ORDER BY id;
 
--- Every event claimed: the crash's by w1, the ones the worker's own closes made by
--- 'w1 (settled)' (and 'adl (settled)' for the deleveraged short; its status did not change).
-SELECT position_key ->> 'id' AS pos, old_status, new_status, claimed_by
+-- Every event claimed and acknowledged (through claim_events and ack_events): the
+-- crash's by w1, the ones the worker's own closes made by 'w1 (settled)' (and 'adl
+-- (settled)' for the deleveraged short; its status did not change).
+SELECT position_key ->> 'id' AS pos, old_status, new_status, claimed_by, acked_at IS NOT NULL AS acked
   FROM isomargin.events ORDER BY id;
 -- A second worker finds nothing.
 SELECT isomargin.liquidate_next('w2');

@@ -268,8 +268,12 @@ extern int	enforce_execute(EnforceAttachment *att, EnforcePlanId id, Datum *valu
 							const char *nulls, bool latest, long tcount);
 extern bool enforce_lock_state(EnforceAttachment *att, EnforcePlanId plan, Datum symbol,
 							   Dec *mark, MemoryContext keep);
+extern Datum enforce_symbol_input(EnforceAttachment *att, const char *s);
 extern char *enforce_symbol_text(EnforceAttachment *att, Datum symbol);
 extern Datum enforce_array(Datum *elems, bool *nulls, int n, Oid elemtype);
+
+/* enforce_queue.c */
+extern void enforce_check_claim_grant(FunctionCallInfo fcinfo, Oid positions);
 
 /* enforce_guard.c */
 extern int	enforce_state_writes;

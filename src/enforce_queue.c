@@ -178,6 +178,24 @@ no_grant(Oid positions, Oid caller)
 					 quote_literal_cstr(name), quote_literal_cstr(GetUserNameFromId(caller, false)))));
 }
 
+/*
+ * The caller may claim the events of positions (enforce.h), or the call
+ * fails naming the grant it lacks.  For the worker's other reads of an
+ * attachment (checked_mark).
+ */
+void
+enforce_check_claim_grant(FunctionCallInfo fcinfo, Oid positions)
+{
+	Queue		q;
+	bool		ok;
+
+	queue_open(fcinfo, &q);
+	ok = may_claim(&q, positions);
+	SPI_finish();
+	if (!ok)
+		no_grant(positions, q.caller);
+}
+
 static void
 check_worker(FunctionCallInfo fcinfo)
 {
@@ -186,9 +204,9 @@ check_worker(FunctionCallInfo fcinfo)
 }
 
 /*
- * claim_events(worker, max_events, positions, symbols, statuses, causes):
- * up to max_events unclaimed events, oldest first, of the tables the
- * caller may claim, filtered.  Concurrent callers never get the same
+ * claim_events(worker, max_events, positions, symbols, statuses, causes,
+ * position_keys): up to max_events unclaimed events, oldest first, of the
+ * tables the caller may claim, filtered.  Concurrent callers never get the same
  * event (FOR UPDATE SKIP LOCKED); a claim rolled back is claimable again.
  */
 Datum
@@ -196,9 +214,9 @@ claim_events(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Queue		q;
-	Oid			types[6];
-	Datum		values[6];
-	char		nulls[6] = "      ";
+	Oid			types[7];
+	Datum		values[7];
+	char		nulls[7] = "       ";
 	int32		max_events;
 
 	check_worker(fcinfo);
@@ -237,6 +255,8 @@ claim_events(PG_FUNCTION_ARGS)
 											  CStringGetDatum("event_cause"),
 											  ObjectIdGetDatum(q.nsp)));
 	values[5] = filter_array(fcinfo, 5, "causes", &nulls[5]);
+	types[6] = JSONBARRAYOID;
+	values[6] = filter_array(fcinfo, 6, "position_keys", &nulls[6]);
 
 	queue_run(&q, psprintf("UPDATE %1$s.events AS e SET claimed_by = $1, "
 						   "claimed_at = pg_catalog.clock_timestamp() "
@@ -245,9 +265,10 @@ claim_events(PG_FUNCTION_ARGS)
 						   "AND ($4 IS NULL OR u.symbol OPERATOR(pg_catalog.=) ANY ($4)) "
 						   "AND ($5 IS NULL OR u.new_status OPERATOR(pg_catalog.=) ANY ($5)) "
 						   "AND ($6 IS NULL OR u.cause OPERATOR(pg_catalog.=) ANY ($6)) "
+						   "AND ($7 IS NULL OR u.position_key OPERATOR(pg_catalog.=) ANY ($7)) "
 						   "ORDER BY u.id LIMIT $2 FOR UPDATE SKIP LOCKED) AS c "
 						   "WHERE e.id OPERATOR(pg_catalog.=) c.id RETURNING e.*", q.qnsp),
-			  6, types, values, nulls, false);
+			  7, types, values, nulls, false);
 	for (uint64 i = 0; i < SPI_processed; i++)
 		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
 	SPI_finish();

@@ -42,22 +42,6 @@ check_operator(Oid positions, text *reason)
 				 errhint("Say why, for the audit: the reason goes into every event.")));
 }
 
-/* A symbol given as text, read by its type's input function as the positions owner. */
-static Datum
-symbol_of(EnforceAttachment *a, const char *s)
-{
-	Oid			input,
-				ioparam;
-	EnforceUser save;
-	Datum		d;
-
-	getTypeInputInfo(a->sym_type, &input, &ioparam);
-	enforce_become(a->owner, &save);
-	d = OidInputFunctionCall(input, (char *) s, ioparam, -1);
-	enforce_restore(&save);
-	return d;
-}
-
 Datum
 confirm_mark(PG_FUNCTION_ARGS)
 {
@@ -77,7 +61,7 @@ confirm_mark(PG_FUNCTION_ARGS)
 	{
 		a = enforce_attachment_of(positions, get_func_namespace(fcinfo->flinfo->fn_oid),
 								  ENFORCE_MARKS);
-		mark = enforce_confirm_mark(a, symbol_of(a, symbol), reason);
+		mark = enforce_confirm_mark(a, enforce_symbol_input(a, symbol), reason);
 	}
 	PG_FINALLY();
 	{
@@ -237,7 +221,7 @@ recheck(PG_FUNCTION_ARGS)
 		a = enforce_attachment_of(positions, get_func_namespace(fcinfo->flinfo->fn_oid),
 								  ENFORCE_INSTRUMENTS);
 		for (int i = 0; i < n; i++)
-			symbols[i] = symbol_of(a, TextDatumGetCString(texts[i]));
+			symbols[i] = enforce_symbol_input(a, TextDatumGetCString(texts[i]));
 		/* in symbol order, as mark passes take state rows */
 		enforce_become(a->owner, &save);
 		qsort_arg(symbols, n, sizeof(Datum), symbol_cmp, a);

@@ -142,6 +142,22 @@ enforce_lock_state(EnforceAttachment *att, EnforcePlanId plan, Datum symbol, Dec
 	return true;
 }
 
+/* A symbol given as text, read by its type's input function as the positions owner. */
+Datum
+enforce_symbol_input(EnforceAttachment *att, const char *s)
+{
+	Oid			input,
+				ioparam;
+	EnforceUser save;
+	Datum		d;
+
+	getTypeInputInfo(att->sym_type, &input, &ioparam);
+	enforce_become(att->owner, &save);
+	d = OidInputFunctionCall(input, (char *) s, ioparam, -1);
+	enforce_restore(&save);
+	return d;
+}
+
 char *
 enforce_symbol_text(EnforceAttachment *att, Datum symbol)
 {
