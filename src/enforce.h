@@ -225,6 +225,7 @@ extern void enforce_check_trigger(FunctionCallInfo fcinfo, const char *funcname,
 								  EnforceRole role);
 extern EnforceAttachment *enforce_attachment_of(Oid positions, Oid nsp, EnforceRole role);
 extern void enforce_attachment_release(EnforceAttachment *att);
+extern EnforceAttachment *enforce_attachment_kept(Oid positions, Oid nsp);
 extern Oid	enforce_rel_owner(Oid relid);
 
 /* enforce_sql.c */

@@ -27,34 +27,23 @@ checked_mark(PG_FUNCTION_ARGS)
 {
 	Oid			positions = PG_GETARG_OID(0);
 	char	   *symbol = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	EnforceAttachment *volatile a = NULL;
 	MemoryContext caller = CurrentMemoryContext;
 	Dec			mark = dec_from_int(0);
-	bool		has_mark = false;
+	bool		has_mark;
+	EnforceAttachment *a;
+	EnforceUser save;
+	Datum		sym;
 
 	enforce_check_claim_grant(fcinfo, positions);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* what is built here outlives SPI_finish */
 	MemoryContextSwitchTo(caller);
-	PG_TRY();
-	{
-		EnforceUser save;
-		Datum		sym;
-
-		a = enforce_attachment_of(positions, get_func_namespace(fcinfo->flinfo->fn_oid),
-								  ENFORCE_POSITIONS);
-		sym = enforce_symbol_input(a, symbol);
-		enforce_become(a->owner, &save);
-		has_mark = enforce_lock_state(a, PLAN_STATE_SHARE, sym, &mark, caller);
-		enforce_restore(&save);
-	}
-	PG_FINALLY();
-	{
-		if (a != NULL)
-			enforce_attachment_release(a);
-	}
-	PG_END_TRY();
+	a = enforce_attachment_kept(positions, get_func_namespace(fcinfo->flinfo->fn_oid));
+	sym = enforce_symbol_input(a, symbol);
+	enforce_become(a->owner, &save);
+	has_mark = enforce_lock_state(a, PLAN_STATE_SHARE, sym, &mark, caller);
+	enforce_restore(&save);
 	SPI_finish();
 	if (!has_mark)
 		PG_RETURN_NULL();

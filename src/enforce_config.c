@@ -45,6 +45,9 @@ typedef struct EnforceCacheEntry
 static HTAB *enforce_cache = NULL;
 static MemoryContext enforce_cache_cxt = NULL;
 
+/* attachments of operator functions called many times, by positions OID */
+static HTAB *enforce_cache_of = NULL;
+
 /*
  * Entries replaced after an invalidation; a trigger further up the stack
  * may still be using one, so they are freed at the end of the transaction.
@@ -57,18 +60,23 @@ enforce_cache_invalidate(Datum arg, Oid relid)
 	HASH_SEQ_STATUS status;
 	EnforceCacheEntry *e;
 
-	if (enforce_cache == NULL)
-		return;
-	hash_seq_init(&status, enforce_cache);
-	while ((e = hash_seq_search(&status)) != NULL)
-	{
-		EnforceAttachment *a = e->att;
+	HTAB	   *caches[2] = {enforce_cache, enforce_cache_of};
 
-		if (a == NULL || !a->valid)
+	for (int i = 0; i < (int) lengthof(caches); i++)
+	{
+		if (caches[i] == NULL)
 			continue;
-		if (relid == InvalidOid || relid == a->positions || relid == a->marks ||
-			relid == a->instruments || relid == a->state || relid == a->events)
-			a->valid = false;
+		hash_seq_init(&status, caches[i]);
+		while ((e = hash_seq_search(&status)) != NULL)
+		{
+			EnforceAttachment *a = e->att;
+
+			if (a == NULL || !a->valid)
+				continue;
+			if (relid == InvalidOid || relid == a->positions || relid == a->marks ||
+				relid == a->instruments || relid == a->state || relid == a->events)
+				a->valid = false;
+		}
 	}
 }
 
@@ -119,6 +127,8 @@ enforce_cache_init(void)
 	ctl.hcxt = enforce_cache_cxt;
 	enforce_cache = hash_create("isomargin enforcement triggers", 64, &ctl,
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	enforce_cache_of = hash_create("isomargin enforced tables", 16, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	CacheRegisterRelcacheCallback(enforce_cache_invalidate, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, enforce_namespace_invalidate, (Datum) 0);
 	RegisterXactCallback(enforce_free_retired, NULL);
@@ -606,6 +616,37 @@ void
 enforce_attachment_release(EnforceAttachment *att)
 {
 	enforce_attachment_free(att);
+}
+
+/*
+ * The attachment of a positions table, for an operator function a worker
+ * calls for every position (checked_mark): built once and kept, with its
+ * plans, until a table of it changes (not to be released).  22023 when
+ * the table is not enforced.
+ */
+EnforceAttachment *
+enforce_attachment_kept(Oid positions, Oid nsp)
+{
+	EnforceCacheEntry *e;
+	bool		found;
+
+	if (enforce_cache == NULL)
+		enforce_cache_init();
+	e = hash_search(enforce_cache_of, &positions, HASH_ENTER, &found);
+	if (!found)
+		e->att = NULL;
+	if (e->att != NULL && e->att->valid && e->att->nsp == nsp)
+		return e->att;
+	if (e->att != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(enforce_cache_cxt);
+
+		enforce_retired = lappend(enforce_retired, e->att);
+		MemoryContextSwitchTo(old);
+		e->att = NULL;
+	}
+	e->att = enforce_attachment_of(positions, nsp, ENFORCE_POSITIONS);
+	return e->att;
 }
 
 EnforceAttachment *

@@ -16,12 +16,14 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "utils/fmgroids.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -59,16 +61,74 @@ queue_open(FunctionCallInfo fcinfo, Queue *q)
 		elog(ERROR, "SPI_connect failed");
 }
 
-/* Run sql as the owner of isomargin.events; the statement names no user object. */
+/*
+ * The queue's statements, prepared once per session and kept (a worker
+ * claims and acknowledges thousands of times: planning each call cost more
+ * than running it).  Keyed by the text, which names the schema and the
+ * filters given; the plan cache replans them when a table they read
+ * changes.
+ */
+typedef struct QueuePlan
+{
+	char		sql[NAMEDATALEN * 16];	/* hash key */
+	SPIPlanPtr	plan;
+} QueuePlan;
+
+static HTAB *queue_plans = NULL;
+
+#define QUEUE_MAX_PLANS 64
+
+static SPIPlanPtr
+queue_plan(const char *sql, int nargs, Oid *types)
+{
+	QueuePlan  *e;
+	bool		found;
+	SPIPlanPtr	plan;
+
+	if (strlen(sql) >= sizeof(e->sql))
+		return NULL;
+	if (queue_plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(e->sql);
+		ctl.entrysize = sizeof(QueuePlan);
+		queue_plans = hash_create("isomargin queue statements", 32, &ctl, HASH_ELEM | HASH_STRINGS);
+	}
+	e = hash_search(queue_plans, sql, HASH_FIND, NULL);
+	if (e != NULL)
+		return e->plan;
+	/* a caller varying its filters without end gets one-shot plans */
+	if (hash_get_num_entries(queue_plans) >= QUEUE_MAX_PLANS)
+		return NULL;
+	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL)
+		elog(ERROR, "isomargin queue statement failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	e = hash_search(queue_plans, sql, HASH_ENTER, &found);
+	e->plan = plan;
+	return plan;
+}
+
+/*
+ * Run sql as the owner of isomargin.events; the statement names no user
+ * object.  Every call of one text passes the same argument types.
+ */
 static int
 queue_run(Queue *q, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 		  bool read_only)
 {
 	EnforceUser save;
+	SPIPlanPtr	plan;
 	int			rc;
 
 	enforce_become(q->events_owner, &save);
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+	plan = queue_plan(sql, nargs, types);
+	if (plan != NULL)
+		rc = SPI_execute_plan(plan, values, nulls, read_only, 0);
+	else
+		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
 	enforce_restore(&save);
 	if (rc < 0)
 		elog(ERROR, "isomargin queue statement failed: %s", SPI_result_code_string(rc));
@@ -218,6 +278,7 @@ claim_events(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	char		nulls[7] = "       ";
 	int32		max_events;
+	StringInfoData sql;
 
 	check_worker(fcinfo);
 	if (PG_ARGISNULL(1) || PG_GETARG_INT32(1) < 1)
@@ -240,8 +301,8 @@ claim_events(PG_FUNCTION_ARGS)
 
 		if (!may_claim(&q, positions))
 			no_grant(positions, q.caller);
+		types[2] = OIDOID;
 		values[2] = ObjectIdGetDatum(positions);
-		values[2] = enforce_array(&values[2], NULL, 1, OIDOID);
 	}
 	else
 		values[2] = granted_tables(&q, true, &nulls[2]);
@@ -258,17 +319,46 @@ claim_events(PG_FUNCTION_ARGS)
 	types[6] = JSONBARRAYOID;
 	values[6] = filter_array(fcinfo, 6, "position_keys", &nulls[6]);
 
-	queue_run(&q, psprintf("UPDATE %1$s.events AS e SET claimed_by = $1, "
-						   "claimed_at = pg_catalog.clock_timestamp() "
-						   "FROM (SELECT u.id FROM %1$s.events AS u WHERE u.claimed_at IS NULL "
-						   "AND ($3 IS NULL OR u.positions::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($3)) "
-						   "AND ($4 IS NULL OR u.symbol OPERATOR(pg_catalog.=) ANY ($4)) "
-						   "AND ($5 IS NULL OR u.new_status OPERATOR(pg_catalog.=) ANY ($5)) "
-						   "AND ($6 IS NULL OR u.cause OPERATOR(pg_catalog.=) ANY ($6)) "
-						   "AND ($7 IS NULL OR u.position_key OPERATOR(pg_catalog.=) ANY ($7)) "
-						   "ORDER BY u.id LIMIT $2 FOR UPDATE SKIP LOCKED) AS c "
-						   "WHERE e.id OPERATOR(pg_catalog.=) c.id RETURNING e.*", q.qnsp),
-			  7, types, values, nulls, false);
+	/*
+	 * Only the filters given are written into the statement, and one table
+	 * as an equality: with it the planner knows the table is fixed, so an
+	 * index on (positions, id) returns the oldest events in order and the
+	 * claim reads one entry, not every event of the table.
+	 */
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE %1$s.events AS e SET claimed_by = $1, "
+					 "claimed_at = pg_catalog.clock_timestamp() "
+					 "WHERE e.id OPERATOR(pg_catalog.=) ANY (ARRAY("
+					 "SELECT u.id FROM %1$s.events AS u WHERE u.claimed_at IS NULL", q.qnsp);
+	if (nulls[2] != 'n')
+		appendStringInfoString(&sql, types[2] == OIDOID ?
+							   " AND u.positions::pg_catalog.oid OPERATOR(pg_catalog.=) $3" :
+							   " AND u.positions::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($3)");
+	for (int i = 3; i < 7; i++)
+	{
+		static const char *const column[7] = {[3] = "symbol", [4] = "new_status",
+		[5] = "cause", [6] = "position_key"};
+
+		if (nulls[i] == 'n')
+			continue;
+		/*
+		 * The statuses are written as a constant (enum labels, from a
+		 * checked array): a kept plan can then use a partial index on the
+		 * flagged events, such as events_unclaimed_liquidation.
+		 */
+		if (i == 4)
+			appendStringInfo(&sql, " AND u.new_status OPERATOR(pg_catalog.=) ANY (%s::%s.margin_status[])",
+							 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, values[4])), q.qnsp);
+		else
+			appendStringInfo(&sql, " AND u.%s OPERATOR(pg_catalog.=) ANY ($%d)", column[i], i + 1);
+	}
+	/*
+	 * The limit as a constant too: a kept plan does not know $2, and would
+	 * plan for a tenth of the table.
+	 */
+	appendStringInfo(&sql, " ORDER BY u.id LIMIT %d FOR UPDATE SKIP LOCKED)) RETURNING e.*",
+					 max_events);
+	queue_run(&q, sql.data, 7, types, values, nulls, false);
 	for (uint64 i = 0; i < SPI_processed; i++)
 		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
 	SPI_finish();
