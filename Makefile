@@ -34,7 +34,8 @@ OBJS = \
 	src/enforce_recheck.o \
 	src/enforce_checked_mark.o \
 	src/enforce_bypass.o \
-	src/enforce_xact_cache.o
+	src/enforce_xact_cache.o \
+	src/liquidation_position.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))

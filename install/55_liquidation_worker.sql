@@ -319,77 +319,15 @@ $fn$;
 -- bankruptcy price, update the position (enforcement re-prices it), book
 -- the fund.  A policy with a cooldown takes one step, then leaves a
 -- follow-up due when the cooldown ends.  Then acknowledges the position's
--- unclaimed events.  Returns the number of steps taken.
+-- unclaimed events.  Returns the number of steps taken.  In C
+-- (src/liquidation_position.c): the same building blocks, run as plans
+-- kept per session (the attachment's statements per positions table).
 CREATE FUNCTION @extschema@.liquidate_position(
     positions regclass, position_key jsonb, worker text, event_id int8 DEFAULT NULL)
 RETURNS int
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-#variable_conflict use_column
-DECLARE
-    att   @extschema@.liquidation_attachment := @extschema@.liquidation_attachment(positions);
-    sym   text;
-    sz    numeric;
-    en    numeric;
-    mg    numeric;
-    mark  numeric;
-    kd    @extschema@.contract_kind;
-    cs    numeric;
-    fee   numeric;
-    mmr   numeric;
-    tr    @extschema@.tiers;
-    fund  text;
-    pol   jsonb;
-    cool  numeric;
-    last  timestamptz;
-    a     @extschema@.assessment;
-    k     numeric;
-    st    @extschema@.liquidation_settlement;
-    steps int := 0;
-BEGIN
-    IF positions IS NULL OR position_key IS NULL OR worker IS NULL THEN
-        RAISE EXCEPTION 'positions, position_key and worker must not be null' USING ERRCODE = '22023';
-    END IF;
-    IF att IS NULL THEN
-        RAISE EXCEPTION 'table "%" has no liquidation settings', positions
-            USING ERRCODE = '22023', HINT = 'Attach the engine with isomargin.liquidation_setup.';
-    END IF;
-    EXECUTE att.read_position INTO sym, sz, en, mg USING position_key;
-    IF sym IS NOT NULL THEN
-        EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund USING sym;
-        pol := @extschema@.liquidation_policy_check(coalesce(att.symbol_policies -> sym, att.policy));
-        cool := (pol->>'cooldown')::numeric;
-    END IF;
-    WHILE sym IS NOT NULL AND mark IS NOT NULL AND sz <> 0 LOOP
-        a := @extschema@.assess_rule(sz, en, mark, mg, mmr, tr, cs, kd, fee);
-        EXIT WHEN a.status < 'liquidate';
-        IF cool > 0 AND a.status < 'bankrupt' THEN
-            SELECT max(l.created_at) INTO last FROM @extschema@.insurance_ledger AS l
-             WHERE l.positions = att.positions AND l.position_key = liquidate_position.position_key
-               AND l.entry = 'liquidation';
-            IF last + cool * interval '1 second' > now() THEN
-                INSERT INTO @extschema@.liquidation_followups AS f (positions, position_key, due_at)
-                VALUES (att.positions, liquidate_position.position_key, last + cool * interval '1 second')
-                ON CONFLICT (positions, position_key) DO UPDATE SET due_at = EXCLUDED.due_at;
-                EXIT;
-            END IF;
-        END IF;
-        k := @extschema@.liquidation_size_rule(sz, en, mark, mg, mmr, tr, cs, kd, fee, pol);
-        EXIT WHEN k = 0;
-        st := @extschema@.liquidation_settlement(sz, en, mg, k, mark, cs, kd,
-                                                 (pol->>'liquidation_fee_rate')::numeric);
-        EXECUTE att.write_position USING position_key, st.size, st.margin;
-        PERFORM @extschema@.liquidation_book(att, fund, sym, position_key, event_id, worker, pol,
-                                             mark, sz, en, mg, st);
-        sz := st.size;
-        mg := st.margin;
-        steps := steps + 1;
-    END LOOP;
-    PERFORM @extschema@.liquidation_ack(att.positions, position_key, worker);
-    RETURN steps;
-END
-$fn$;
+AS 'MODULE_PATHNAME', 'liquidate_position'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 -- One piece of work in the caller's transaction: claims it
 -- (liquidation_claim), liquidates its position and acknowledges the event.  false when there was
