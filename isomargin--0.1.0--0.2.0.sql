@@ -3342,7 +3342,10 @@ SET search_path = pg_catalog, pg_temp;
 
 -- One piece of work in the caller's transaction: claims it
 -- (liquidation_claim), liquidates its position and acknowledges the event.  false when there was
--- none.  Call it once per transaction (liquidation_worker does).
+-- none.  Call it once per transaction (liquidation_worker does).  The event
+-- is acknowledged before the liquidation, in the same transaction (so the
+-- same outcome): the fund's row, locked by the booking, is then held for
+-- less until the commit, and two workers of one fund wait less for it.
 CREATE FUNCTION @extschema@.liquidate_next(worker text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE STRICT
@@ -3355,10 +3358,10 @@ BEGIN
     IF w.positions IS NULL THEN
         RETURN false;
     END IF;
-    PERFORM @extschema@.liquidate_position(w.positions, w.position_key, worker, w.event_id);
     IF w.event_id IS NOT NULL THEN
         PERFORM @extschema@.ack_events(worker, ARRAY[w.event_id]);
     END IF;
+    PERFORM @extschema@.liquidate_position(w.positions, w.position_key, worker, w.event_id);
     RETURN true;
 END
 $fn$;
