@@ -1,8 +1,8 @@
 -- bench/liquidation_cost.sql: where a liquidation's time goes.  Run after one
--- worker emptied the book with track_functions = all (:ms its wall time in
--- milliseconds): for each function the worker called, its calls per
--- liquidation and microseconds per liquidation, its own (self) and with what
--- it calls (total).  The worker procedure's own time is its loop and the
+-- worker emptied the book with track_functions = all (:ms its wall time,
+-- :cpu_ms its backend's CPU time, in milliseconds): for each function the
+-- worker called, its calls per liquidation and microseconds per liquidation,
+-- its own (self) and with what it calls (total).  The worker procedure's own time is its loop and the
 -- commits.  The exact figures (assess, after_fill, bankruptcy_price, close_part
 -- and the PL/pgSQL around them) are the small lines at the bottom.
 \set ON_ERROR_STOP 1
@@ -16,5 +16,6 @@ SELECT f.funcname AS function,
  WHERE f.schemaname = 'isomargin' AND f.calls > 0
  ORDER BY f.self_time DESC;
 SELECT count(*) AS liquidations, :ms AS wall_ms,
-       round(:ms * 1000.0 / count(*), 1) AS wall_us_each
+       round(:ms * 1000.0 / count(*), 1) AS wall_us_each,
+       :cpu_ms AS backend_cpu_ms, round(:cpu_ms * 1000.0 / count(*), 1) AS cpu_us_each
   FROM isomargin.insurance_ledger WHERE entry = 'liquidation';

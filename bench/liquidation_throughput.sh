@@ -15,8 +15,8 @@
 # emptied by one worker, then again by two at once (liquidations per second = ledger
 # rows / wall time, one transaction per position); a price feed's single-row mark
 # updates of an instrument that crosses nothing (pgbench, one client, prepared), alone,
-# while two workers empty the book, and while two workers run at a lower OS priority
-# (renice +19 of their backends: the feed's sessions keep theirs).  Output is kept in
+# while one worker empties the book, while two do, and while two run at a lower OS
+# priority (renice +19 of their backends: the feed's sessions keep theirs).  Output is kept in
 # bench/out/.
 set -u -o pipefail
 
@@ -70,9 +70,20 @@ echo "== where one worker's time goes (track_functions = all; microseconds per l
 load
 q -c "SELECT pg_stat_reset()" >/dev/null
 t0=$(now_ms)
-q -c "SET track_functions = 'all'" -c "CALL isomargin.liquidation_worker('w1')"
+# the backend's CPU time too (user + system, /proc/PID/stat): on a shared machine the
+# wall time includes waiting for a core, the CPU time not
+export CLUSTER_DIR
+q <<'SQL'
+SELECT pg_backend_pid() AS pid \gset
+\setenv PID :pid
+\! awk '{print $14 + $15}' /proc/$PID/stat > "$CLUSTER_DIR/cpu0"
+SET track_functions = 'all';
+CALL isomargin.liquidation_worker('w1');
+\! awk '{print $14 + $15}' /proc/$PID/stat > "$CLUSTER_DIR/cpu1"
+SQL
 ms=$(($(now_ms) - t0))
-q -v ms="$ms" -f "$BENCH_DIR/liquidation_cost.sql"
+cpu_ms=$((($(cat "$CLUSTER_DIR/cpu1") - $(cat "$CLUSTER_DIR/cpu0")) * 1000 / $(getconf CLK_TCK)))
+q -v ms="$ms" -v cpu_ms="$cpu_ms" -f "$BENCH_DIR/liquidation_cost.sql"
 
 for workers in 1 2; do
 	load
@@ -104,22 +115,25 @@ feed()
 load
 echo "-- alone:"
 feed
-for nice in 0 19; do
+# workers:nice -- one worker leaves a core to the feed; two take both
+for run in 1:0 2:0 2:19; do
+	n=${run%%:*}
+	nice=${run#*:}
 	load
 	if [ "$nice" -eq 0 ]; then
-		echo "-- while two workers liquidate:"
+		echo "-- while $n worker(s) liquidate:"
 	else
-		echo "-- while two workers liquidate, their backends at nice $nice:"
+		echo "-- while $n workers liquidate, their backends at nice $nice:"
 	fi
 	pids=()
-	for w in 1 2; do
+	for w in $(seq 1 "$n"); do
 		q -c "CALL isomargin.liquidation_worker('w$w')" &
 		pids+=($!)
 	done
 	if [ "$nice" -ne 0 ]; then
 		for i in $(seq 1 50); do
 			backends=$(q -At -c "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CALL isomargin.liquidation_worker%' AND pid <> pg_backend_pid()")
-			[ "$(echo "$backends" | grep -c .)" -eq 2 ] && break
+			[ "$(echo "$backends" | grep -c .)" -eq "$n" ] && break
 			sleep 0.02
 		done
 		renice -n "$nice" -p $backends >/dev/null
@@ -127,7 +141,7 @@ for nice in 0 19; do
 	feed
 	running=0
 	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
-	echo "   liquidated during the run: $(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'"); workers still running at its end: $running of 2"
+	echo "   liquidated during the run: $(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'"); workers still running at its end: $running of $n"
 	wait "${pids[@]}"
 done
 echo
