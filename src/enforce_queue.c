@@ -65,12 +65,12 @@ queue_open(FunctionCallInfo fcinfo, Queue *q)
  * The queue's statements, prepared once per session and kept (a worker
  * claims and acknowledges thousands of times: planning each call cost more
  * than running it).  Keyed by the text, which names the schema and the
- * filters given; the plan cache replans them when a table they read
- * changes.
+ * filters given, and the argument types (an extension created again has
+ * new ones); the plan cache replans them when a table they read changes.
  */
 typedef struct QueuePlan
 {
-	char		sql[NAMEDATALEN * 16];	/* hash key */
+	char		key[NAMEDATALEN * 16];	/* hash key: the types, then the text */
 	SPIPlanPtr	plan;
 } QueuePlan;
 
@@ -84,18 +84,23 @@ queue_plan(const char *sql, int nargs, Oid *types)
 	QueuePlan  *e;
 	bool		found;
 	SPIPlanPtr	plan;
+	StringInfoData key;
 
-	if (strlen(sql) >= sizeof(e->sql))
+	initStringInfo(&key);
+	for (int i = 0; i < nargs; i++)
+		appendStringInfo(&key, "%u,", types[i]);
+	appendStringInfo(&key, "\n%s", sql);
+	if (key.len >= (int) sizeof(e->key))
 		return NULL;
 	if (queue_plans == NULL)
 	{
 		HASHCTL		ctl;
 
-		ctl.keysize = sizeof(e->sql);
+		ctl.keysize = sizeof(e->key);
 		ctl.entrysize = sizeof(QueuePlan);
 		queue_plans = hash_create("isomargin queue statements", 32, &ctl, HASH_ELEM | HASH_STRINGS);
 	}
-	e = hash_search(queue_plans, sql, HASH_FIND, NULL);
+	e = hash_search(queue_plans, key.data, HASH_FIND, NULL);
 	if (e != NULL)
 		return e->plan;
 	/* a caller varying its filters without end gets one-shot plans */
@@ -106,7 +111,7 @@ queue_plan(const char *sql, int nargs, Oid *types)
 		elog(ERROR, "isomargin queue statement failed: %s", SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "SPI_keepplan failed");
-	e = hash_search(queue_plans, sql, HASH_ENTER, &found);
+	e = hash_search(queue_plans, key.data, HASH_ENTER, &found);
 	e->plan = plan;
 	return plan;
 }
