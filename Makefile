@@ -33,7 +33,8 @@ OBJS = \
 	src/enforce_instrument_trigger.o \
 	src/enforce_recheck.o \
 	src/enforce_bypass.o \
-	src/enforce_xact_cache.o
+	src/enforce_xact_cache.o \
+	src/enforce_partition.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -79,6 +80,7 @@ REGRESS = \
 	enforce_privileges \
 	enforce_ddl \
 	enforce_verify \
+	enforce_partitioned \
 	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \
