@@ -117,6 +117,7 @@ ISOLATION = \
 	enforce_mark_band \
 	enforce_write_cache \
 	enforce_notify \
+	enforce_partition_race \
 	liquidation_workers \
 	liquidation_mark_race \
 	liquidation_margin_race \
