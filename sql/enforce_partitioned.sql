@@ -221,7 +221,24 @@ CREATE TRIGGER zz_cut BEFORE INSERT OR UPDATE ON pt.by_sym_eth FOR EACH ROW EXEC
 ALTER TABLE pt.by_sym_eth DISABLE TRIGGER isomargin_2_positions;
 ALTER TABLE pt.by_sym_eth ENABLE TRIGGER isomargin_2_positions;
 
--- 10. unenforce drops what enforce created, on the partitions too.
+-- 10. A partitioned instruments table: its row trigger fires on a partition, whose
+-- columns lie elsewhere too; an instrument change re-prices its positions.
+CREATE TABLE pt.ins_p (gone int, symbol text PRIMARY KEY, mmr numeric NOT NULL) PARTITION BY LIST (symbol);
+ALTER TABLE pt.ins_p DROP COLUMN gone;
+CREATE TABLE pt.ins_p_btc PARTITION OF pt.ins_p FOR VALUES IN ('BTC');
+CREATE TABLE pt.ins_p_eth PARTITION OF pt.ins_p FOR VALUES IN ('ETH');
+INSERT INTO pt.ins_p VALUES ('BTC', 0.004), ('ETH', 0.005);
+CREATE TABLE pt.small (id int PRIMARY KEY, symbol text NOT NULL, size numeric NOT NULL,
+                       entry_price numeric NOT NULL, margin numeric NOT NULL);
+INSERT INTO pt.small VALUES (1, 'BTC', 1, 30000, 3000), (2, 'ETH', 1, 2000, 100);
+SELECT isomargin.enforce('pt.small', 'pt.marks', 'pt.ins_p') ->> 'id' AS id;
+UPDATE pt.ins_p SET mmr = 0.01 WHERE symbol = 'ETH';
+SELECT id, liquidation_price, status,
+       liquidation_price = isomargin.liquidation_price(size, entry_price, margin, mmr => 0.01) AS at_new_mmr
+  FROM pt.small WHERE id = 2;
+SELECT isomargin.unenforce('pt.small');
+
+-- 11. unenforce drops what enforce created, on the partitions too.
 SELECT isomargin.unenforce(t) FROM unnest(ARRAY['pt.flat', 'pt.by_sym', 'pt.by_id', 'pt.lone']::regclass[]) t;
 SELECT count(*) AS triggers_left FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
  WHERE c.relnamespace = 'pt'::regnamespace AND t.tgname LIKE 'isomargin%';
