@@ -154,6 +154,22 @@ SELECT s.partition, s.id, s.t = p.ctid AS same_tid_as_before
   FROM pt.same_tid s JOIN pt.by_sym p ON p.id = s.id AND p.tableoid = s.partition ORDER BY 1;
 SELECT * FROM pt.compare;
 
+-- The reports read the partitioned tables as the twin (position_key aside).
+SELECT t AS positions_table,
+       (SELECT count(*) FROM (
+           (SELECT (s.position_key ->> 'id')::int, s.symbol, s.size, s.status, s.equity, s.shortfall
+              FROM isomargin.shock(t, 'pt.marks', 'pt.instruments', -0.05) s
+            EXCEPT ALL
+            SELECT (s.position_key ->> 'id')::int, s.symbol, s.size, s.status, s.equity, s.shortfall
+              FROM isomargin.shock('pt.flat', 'pt.marks', 'pt.instruments', -0.05) s)) x) AS shock_differ,
+       (SELECT count(*) FROM (
+           SELECT * FROM isomargin.liquidation_ladder(t, 'pt.marks', 'pt.instruments')
+           EXCEPT ALL
+           SELECT * FROM isomargin.liquidation_ladder('pt.flat', 'pt.marks', 'pt.instruments')) y) AS ladder_differ,
+       (SELECT count(*) FROM isomargin.shock(t, 'pt.marks', 'pt.instruments', -0.05)) AS shocked,
+       (SELECT count(*) FROM isomargin.liquidation_ladder(t, 'pt.marks', 'pt.instruments')) AS ladder_rows
+  FROM unnest(ARRAY['pt.by_sym', 'pt.by_id']::regclass[]) t;
+
 -- 7. Partitions made later.  CREATE TABLE ... PARTITION OF: its rows are enforced
 -- as they come in.
 CREATE TABLE pt.by_sym_sol PARTITION OF pt.by_sym FOR VALUES IN ('SOL');
