@@ -35,6 +35,7 @@ OBJS = \
 	src/enforce_checked_mark.o \
 	src/enforce_bypass.o \
 	src/enforce_xact_cache.o \
+	src/enforce_partition.o \
 	src/liquidation_position.o
 
 # The install script is assembled from one piece per feature, in order.
@@ -81,6 +82,7 @@ REGRESS = \
 	enforce_privileges \
 	enforce_ddl \
 	enforce_verify \
+	enforce_partitioned \
 	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \
@@ -118,6 +120,7 @@ ISOLATION = \
 	enforce_mark_band \
 	enforce_write_cache \
 	enforce_notify \
+	enforce_partition_race \
 	liquidation_workers \
 	liquidation_mark_race \
 	liquidation_margin_race \

@@ -778,6 +778,29 @@ BEGIN
             USING ERRCODE = '22023',
                   HINT = 'Run isomargin.unenforce() on it first.';
     END IF;
+    -- A partitioned table's enforcement covers its partitions: neither it
+    -- nor one of its partitions is enforced on its own besides.
+    SELECT x.positions::text, x.inner_table INTO dup, bad FROM (
+        SELECT e.positions, false AS inner_table FROM @extschema@.enforcement e
+         WHERE e.positions IN (SELECT a.relid FROM pg_partition_ancestors(pos) a WHERE a.relid <> pos)
+        UNION ALL
+        SELECT e.positions, true FROM @extschema@.enforcement e
+         WHERE e.positions IN (SELECT t.relid FROM pg_partition_tree(pos) t WHERE t.relid <> pos)) x
+     ORDER BY x.positions::text LIMIT 1;
+    IF dup IS NOT NULL THEN
+        IF bad::boolean THEN
+            RAISE EXCEPTION 'partition % of table "%" is enforced', dup, pos
+                USING ERRCODE = '0A000',
+                      DETAIL = 'Enforcement of a partitioned table covers its partitions.',
+                      HINT = format('Run SELECT isomargin.unenforce(%L); first.', dup);
+        END IF;
+        RAISE EXCEPTION 'table "%" is a partition of enforced table %', pos, dup
+            USING ERRCODE = '0A000',
+                  DETAIL = 'Enforcement of a partitioned table covers its partitions.',
+                  HINT = 'Its positions are enforced already, through the partitioned table.';
+    END IF;
+    bad := NULL;
+    dup := NULL;
     -- What the positions owner needs: the triggers and the copy of the
     -- marks run as it (the contract reads the marks as it too).  A missing grant
     -- is named here, before anything else.
@@ -2006,7 +2029,7 @@ BEGIN
     -- against; y: the inputs enforcement refuses; z: the figures it stores.
     bad_q := format($q$
         WITH v AS (
-            SELECT %1$s AS k, p.ctid AS t, CAST(p.%6$I AS pg_catalog.text) AS sym,
+            SELECT %1$s AS k, p.ctid AS t, p.tableoid AS r, CAST(p.%6$I AS pg_catalog.text) AS sym,
                    i.%12$I IS NOT NULL AS has_ins, s.mark_price AS mark,
                    CAST(p.%7$I AS pg_catalog.numeric) AS size,
                    CAST(p.%8$I AS pg_catalog.numeric) AS entry,
@@ -2052,7 +2075,7 @@ BEGIN
                               kind => x.kind, fee_rate => x.fee,
                               margin_call_ratio => %19$L%23$s) END AS chk) f),
         d AS (
-            SELECT y.k, y.t, y.sym, y.mark, y.fixable,
+            SELECT y.k, y.t, y.r, y.sym, y.mark, y.fixable,
                    y.fixable AND y.lp IS DISTINCT FROM y.e_lp AS d_lp,
                    y.fixable AND y.mcp IS DISTINCT FROM y.e_mcp AS d_mcp,
                    y.fixable AND y.bp IS DISTINCT FROM y.e_bp AS d_bp,
@@ -2086,7 +2109,8 @@ BEGIN
                        OPERATOR(pg_catalog.||) CASE WHEN d.d_mcp THEN pg_catalog.jsonb_build_object(%3$L, d.e_mcp) ELSE '{}' END
                        OPERATOR(pg_catalog.||) CASE WHEN d.d_bp THEN pg_catalog.jsonb_build_object(%4$L, d.e_bp) ELSE '{}' END
                        OPERATOR(pg_catalog.||) CASE WHEN d.d_st THEN pg_catalog.jsonb_build_object(%5$L, d.e_st) ELSE '{}' END,
-                   'tid', CAST(d.t AS pg_catalog.text), 'fixable', d.fixable) ORDER BY d.k)
+                   'tid', CAST(d.t AS pg_catalog.text),
+                   'row', pg_catalog.concat(d.r, ':', d.t), 'fixable', d.fixable) ORDER BY d.k)
           FROM d
          WHERE NOT d.fixable OR d.d_lp OR d.d_mcp OR d.d_bp OR d.d_st $q$,
         key_expr,
@@ -2118,11 +2142,15 @@ BEGIN
         done := coalesce(@extschema@.run_as_owner(verify.positions, format(
             'WITH u AS (UPDATE %1$s p SET %2$I = p.%2$I
                          WHERE p.ctid OPERATOR(pg_catalog.=) ANY (CAST(%3$L AS pg_catalog.tid[]))
+                           AND pg_catalog.concat(p.tableoid, '':'', p.ctid)
+                               OPERATOR(pg_catalog.=) ANY (CAST(%5$L AS pg_catalog.text[]))
                         RETURNING %4$s AS k)
              SELECT pg_catalog.jsonb_agg(u.k) FROM u',
             verify.positions, c #>> '{positions,size}',
             (SELECT array_agg(r ->> 'tid') FROM jsonb_array_elements(bad) r
-              WHERE (r ->> 'fixable')::boolean), key_expr))::jsonb, '[]');
+              WHERE (r ->> 'fixable')::boolean), key_expr,
+            (SELECT array_agg(r ->> 'row') FROM jsonb_array_elements(bad) r
+              WHERE (r ->> 'fixable')::boolean)))::jsonb, '[]');
     END IF;
 
     RETURN QUERY

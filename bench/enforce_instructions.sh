@@ -12,7 +12,9 @@
 # updates in one single-user backend; the count of a backend that runs only
 # SELECT 1 is subtracted and the rest divided by 50.  Cases: moves that cross
 # nothing (+0.01 each), and moves of -9 that cross about 10 positions'
-# thresholds each.
+# thresholds each.  Two more databases hold the first book in a partitioned
+# positions table (LIST (symbol), HASH (id)); the ratio column compares each
+# case with the same moves on the first book, in the same run.
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,19 +37,35 @@ psql_run()
 }
 
 # Three books: no price_band column; a price_band column left NULL; a band of 50%.
-for db in book bandnull band50; do
+# Two more, the first book partitioned (issue 15 item 5): by LIST (symbol), one
+# partition per instrument (BTC's holds the book, three others are empty), and by
+# HASH (id) into 4 partitions that share the book.
+for db in book bandnull band50 list4 hash4; do
 	psql_run -c "CREATE DATABASE $db" || cluster_die "CREATE DATABASE failed"
+	part= ; parts= ; pk="id"
 	case $db in
 		book) band_col= ; band_val= ;;
 		bandnull) band_col=", price_band numeric" ; band_val=", NULL" ;;
 		band50) band_col=", price_band numeric" ; band_val=", 0.5" ;;
+		list4) band_col= ; band_val= ; pk="symbol, id" ; part="PARTITION BY LIST (symbol)"
+			parts="CREATE TABLE positions_btc PARTITION OF positions FOR VALUES IN ('BTC');
+CREATE TABLE positions_eth PARTITION OF positions FOR VALUES IN ('ETH');
+CREATE TABLE positions_sol PARTITION OF positions FOR VALUES IN ('SOL');
+CREATE TABLE positions_xrp PARTITION OF positions FOR VALUES IN ('XRP');" ;;
+		hash4) band_col= ; band_val= ; part="PARTITION BY HASH (id)"
+			parts=$(for r in 0 1 2 3; do
+				echo "CREATE TABLE positions_$r PARTITION OF positions FOR VALUES WITH (MODULUS 4, REMAINDER $r);"
+			done) ;;
 	esac
-	psql_run -d "$db" -v rows="$rows" -v band_col="$band_col" -v band_val="$band_val" <<'SQL' ||
+	psql_run -d "$db" -v rows="$rows" -v band_col="$band_col" -v band_val="$band_val" \
+		-v pk="$pk" -v part="$part" -v parts="$parts" <<'SQL' ||
 CREATE EXTENSION isomargin;
 CREATE TABLE instruments (symbol text PRIMARY KEY, mmr numeric NOT NULL :band_col);
 CREATE TABLE marks (symbol text PRIMARY KEY, mark_price numeric NOT NULL);
-CREATE TABLE positions (id int PRIMARY KEY, symbol text NOT NULL, size numeric NOT NULL,
-                        entry_price numeric NOT NULL, margin numeric NOT NULL);
+CREATE TABLE positions (id int, symbol text NOT NULL, size numeric NOT NULL,
+                        entry_price numeric NOT NULL, margin numeric NOT NULL,
+                        PRIMARY KEY (:pk)) :part;
+:parts
 INSERT INTO instruments VALUES ('BTC', 0.004 :band_val);
 INSERT INTO marks VALUES ('BTC', 29500);
 -- liquidation price 20000 + 0.9 i: margin = 30000 - 0.996 * lp
@@ -90,16 +108,31 @@ base=$(count_instructions book "SELECT 1") || cluster_die "start-up run failed"
 # nothing (the highest threshold is a margin-call price near 29029); then
 # 29031, 29022, ... 28590 cross the margin-call prices and, three steps later,
 # the liquidation prices of about 10 positions each (0.9 apart).
+# The ratio column: per update, against the same moves on the first book.
+declare -A per_update
 run()
 {
-	local db=$1 name=$2 from=$3 step=$4 n
+	local db=$1 name=$2 from=$3 step=$4 n per ratio=
 	n=$(count_instructions "$db" "$(updates "$from" "$step")") || cluster_die "$name failed"
-	printf '%-58s %14s %12s\n' "$name" "$n" $(( (n - base) / 50 ))
+	per=$(( (n - base) / 50 ))
+	per_update[$db,$step]=$per
+	[ "$db" != book ] && ratio=$(awk -v a="$per" -v b="${per_update[book,$step]}" 'BEGIN { printf "%.3f", a / b }')
+	printf '%-58s %14s %12s %8s\n' "$name" "$n" "$per" "$ratio"
 }
-printf '\n%-58s %14s %12s\n' "case" "instructions" "per update"
+printf '\n%-58s %14s %12s %8s\n' "case" "instructions" "per update" "ratio"
 run book "crossing nothing" 29500 0.01
 run book "crossing about 10 each" 29040 -9
 run bandnull "crossing nothing, price_band column (NULL)" 29500 0.01
 run bandnull "crossing about 10 each, price_band column (NULL)" 29040 -9
 run band50 "crossing nothing, price_band 0.5" 29500 0.01
 run band50 "crossing about 10 each, price_band 0.5" 29040 -9
+run list4 "crossing nothing, LIST (symbol), 4 partitions" 29500 0.01
+run list4 "crossing about 10 each, LIST (symbol), 4 partitions" 29040 -9
+run hash4 "crossing nothing, HASH (id), 4 partitions" 29500 0.01
+run hash4 "crossing about 10 each, HASH (id), 4 partitions" 29040 -9
+# What a crossing costs: (crossing about 10 each - crossing nothing) / 10, per book.
+echo
+for db in book list4 hash4; do
+	printf '%-58s %12s\n' "one crossing, $db" \
+		$(( (per_update[$db,-9] - per_update[$db,0.01]) / 10 ))
+done

@@ -148,6 +148,29 @@ BEGIN
             USING ERRCODE = '22023',
                   HINT = 'Run isomargin.unenforce() on it first.';
     END IF;
+    -- A partitioned table's enforcement covers its partitions: neither it
+    -- nor one of its partitions is enforced on its own besides.
+    SELECT x.positions::text, x.inner_table INTO dup, bad FROM (
+        SELECT e.positions, false AS inner_table FROM @extschema@.enforcement e
+         WHERE e.positions IN (SELECT a.relid FROM pg_partition_ancestors(pos) a WHERE a.relid <> pos)
+        UNION ALL
+        SELECT e.positions, true FROM @extschema@.enforcement e
+         WHERE e.positions IN (SELECT t.relid FROM pg_partition_tree(pos) t WHERE t.relid <> pos)) x
+     ORDER BY x.positions::text LIMIT 1;
+    IF dup IS NOT NULL THEN
+        IF bad::boolean THEN
+            RAISE EXCEPTION 'partition % of table "%" is enforced', dup, pos
+                USING ERRCODE = '0A000',
+                      DETAIL = 'Enforcement of a partitioned table covers its partitions.',
+                      HINT = format('Run SELECT isomargin.unenforce(%L); first.', dup);
+        END IF;
+        RAISE EXCEPTION 'table "%" is a partition of enforced table %', pos, dup
+            USING ERRCODE = '0A000',
+                  DETAIL = 'Enforcement of a partitioned table covers its partitions.',
+                  HINT = 'Its positions are enforced already, through the partitioned table.';
+    END IF;
+    bad := NULL;
+    dup := NULL;
     -- What the positions owner needs: the triggers and the copy of the
     -- marks run as it (the contract reads the marks as it too).  A missing grant
     -- is named here, before anything else.

@@ -16,6 +16,7 @@
  *	 enforce_lock.c		 a mark or instrument pass's locks, taken without deadlock
  *	 enforce_drop.c		 the sql_drop event trigger: enforced tables are not dropped
  *	 enforce_recheck.c	 the operator functions: confirm_mark, recheck
+ *	 enforce_partition.c a partitioned positions table: partitions, row addresses
  *	 enforce_*_trigger.c the trigger functions themselves
  *
  * Every trigger locks the instrument's row of the attachment's state table
@@ -110,6 +111,14 @@ typedef struct EnforceAttachment
 	int32		id;
 	EnforceRole role;
 	Oid			positions;
+	/*
+	 * The table the trigger fires on: its role's table, or a partition of it
+	 * (a row trigger of a partitioned table is cloned to each partition),
+	 * whose columns may lie at other attnums; InvalidOid for an operator
+	 * function's attachment.
+	 */
+	Oid			relation;
+	bool		partitioned;	/* positions is partitioned: rows are (tableoid, ctid) */
 	Oid			marks;
 	Oid			instruments;
 	Oid			state;
@@ -152,7 +161,8 @@ typedef struct EnforceAttachment
 	FmgrInfo	sym_out;
 	/* positions' primary key */
 	int			npk;
-	AttrNumber *pk_attnums;
+	AttrNumber *pk_attnums;		/* in the trigger's relation */
+	char	  **pk_names;
 	Oid		   *pk_types;
 	char	   *pk_order;		/* p."a", p."b" */
 	char	   *pk_key;			/* jsonb_build_object('a', p."a", ...) */
@@ -337,6 +347,24 @@ extern void enforce_events_write_audited(EnforceAttachment *att, EnforceEvents *
 /* enforce_xact_cache.c: an instrument's state lock, mark and rule, once per transaction */
 extern const EnforceInstrument *enforce_instrument_locked(EnforceAttachment *a, Datum symbol,
 														  bool *has_mark, Dec *mark, bool *spi);
+
+/* enforce_partition.c: a partitioned positions table */
+typedef struct EnforceRows
+{
+	int			n;
+	Datum	   *tid;
+	Datum	   *rel;			/* partitioned: each row's partition */
+} EnforceRows;
+
+extern bool enforce_is_partition_of(Oid rel, Oid ancestor);
+extern void enforce_partition_attnums(EnforceAttachment *a);
+extern void enforce_rows_init(EnforceRows *rows, int cap);
+extern void enforce_rows_add(EnforceRows *rows, EnforceAttachment *a, HeapTuple t, TupleDesc d);
+extern void enforce_rows_args(EnforceRows *rows, EnforceAttachment *a, Datum *args, int nargs);
+extern void enforce_move_note(EnforceAttachment *a, HeapTuple oldt, HeapTuple newt, TupleDesc d);
+extern bool enforce_move_arrived(EnforceAttachment *a, HeapTuple newt, TupleDesc d);
+extern void enforce_partitions_attached(Node *parsetree, const char *qnsp, Oid config,
+										bool compute);
 
 /* enforce_bypass.c: no BEFORE ROW trigger fires after the positions trigger */
 extern void enforce_check_trigger_order(TriggerData *td);

@@ -131,14 +131,29 @@ find_bypasses(const char *qnsp, Oid config, Datum tables)
 	sql = psprintf("WITH e AS (SELECT e.id, e.positions, e.marks, e.instruments FROM %1$s.enforcement e "
 				   " WHERE e.positions::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) "
 				   "    OR e.marks::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) "
-				   "    OR e.instruments::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)), "
+				   "    OR e.instruments::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) "
+				   "    OR e.positions::pg_catalog.oid OPERATOR(pg_catalog.=) ANY (ARRAY("
+				   "       SELECT a.relid::pg_catalog.oid FROM pg_catalog.unnest($1) AS x(r), "
+				   "       LATERAL pg_catalog.pg_partition_ancestors(x.r::pg_catalog.regclass) a)) "
+				   "    OR e.instruments::pg_catalog.oid OPERATOR(pg_catalog.=) ANY (ARRAY("
+				   "       SELECT a.relid::pg_catalog.oid FROM pg_catalog.unnest($1) AS x(r), "
+				   "       LATERAL pg_catalog.pg_partition_ancestors(x.r::pg_catalog.regclass) a))), "
+				   /* the positions and instruments tables and their partitions */
+				   "pt AS (SELECT e.id, e.positions::pg_catalog.oid AS rel FROM e "
+				   " UNION SELECT e.id, t.relid::pg_catalog.oid FROM e, "
+				   "       LATERAL pg_catalog.pg_partition_tree(e.positions) t "
+				   " UNION SELECT e.id, e.instruments::pg_catalog.oid FROM e "
+				   " UNION SELECT e.id, e.marks::pg_catalog.oid FROM e "
+				   " UNION SELECT e.id, t.relid::pg_catalog.oid FROM e, "
+				   "       LATERAL pg_catalog.pg_partition_tree(e.instruments) t), "
 				   "f AS (SELECT p.oid FROM pg_catalog.pg_proc p "
 				   " WHERE p.pronamespace OPERATOR(pg_catalog.=) '%1$s'::pg_catalog.regnamespace "
 				   "   AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['enforce_positions_trigger', "
 				   "       'enforce_marks_trigger', 'enforce_instruments_trigger']::pg_catalog.name[])) "
-				   "SELECT 'order', t.tgname::pg_catalog.text, e.positions::pg_catalog.text, "
+				   "SELECT 'order', t.tgname::pg_catalog.text, o.tgrelid::pg_catalog.regclass::pg_catalog.text, "
 				   "       o.tgname::pg_catalog.text, NULL::pg_catalog.text "
-				   "  FROM e JOIN pg_catalog.pg_trigger o ON o.tgrelid OPERATOR(pg_catalog.=) e.positions "
+				   "  FROM e JOIN pt ON pt.id OPERATOR(pg_catalog.=) e.id "
+				   "  JOIN pg_catalog.pg_trigger o ON o.tgrelid OPERATOR(pg_catalog.=) pt.rel "
 				   "   AND o.tgfoid OPERATOR(pg_catalog.=) '%1$s.enforce_positions_trigger()'::pg_catalog.regprocedure "
 				   "  JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) o.tgrelid "
 				   "   AND t.oid OPERATOR(pg_catalog.<>) o.oid "
@@ -150,8 +165,8 @@ find_bypasses(const char *qnsp, Oid config, Datum tables)
 				   "SELECT t.tgenabled::pg_catalog.text, t.tgname::pg_catalog.text, "
 				   "       t.tgrelid::pg_catalog.regclass::pg_catalog.text, e.positions::pg_catalog.text, "
 				   "       t.tgfoid::pg_catalog.regproc::pg_catalog.text "
-				   "  FROM e JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) ANY "
-				   "       (ARRAY[e.positions, e.marks, e.instruments]::pg_catalog.oid[]) "
+				   "  FROM e JOIN pt ON pt.id OPERATOR(pg_catalog.=) e.id "
+				   "  JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) pt.rel "
 				   "   AND t.tgfoid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT f.oid FROM f)) "
 				   "   AND pg_catalog.encode(t.tgargs, 'escape') OPERATOR(pg_catalog.=) "
 				   "       (e.id::pg_catalog.text OPERATOR(pg_catalog.||) E'\\\\000') "
@@ -191,6 +206,9 @@ enforcement_ddl_check(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* a table enforced on its own cannot become a partition of an enforced one */
+	enforce_partitions_attached(trig->parsetree, quote_identifier(get_namespace_name(nsp)), config,
+								false);
 	tables = touched_tables(&n);
 	if (n > 0)
 		find_bypasses(quote_identifier(get_namespace_name(nsp)), config, tables);
@@ -219,6 +237,9 @@ enforcement_ddl_check(PG_FUNCTION_ARGS)
 				 errhint("Enable it (ALTER TABLE %s ENABLE TRIGGER %s), then run SELECT * FROM isomargin.verify(%s, repair => true);",
 						 table, quote_identifier(name), quote_literal_cstr(other))));
 	}
+	/* the rows of an attached partition, computed once it passed the checks above */
+	enforce_partitions_attached(trig->parsetree, quote_identifier(get_namespace_name(nsp)), config,
+								true);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

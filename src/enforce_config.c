@@ -17,6 +17,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_index.h"
@@ -59,7 +60,6 @@ enforce_cache_invalidate(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS status;
 	EnforceCacheEntry *e;
-
 	HTAB	   *caches[2] = {enforce_cache, enforce_cache_of};
 
 	for (int i = 0; i < (int) lengthof(caches); i++)
@@ -74,7 +74,8 @@ enforce_cache_invalidate(Datum arg, Oid relid)
 			if (a == NULL || !a->valid)
 				continue;
 			if (relid == InvalidOid || relid == a->positions || relid == a->marks ||
-				relid == a->instruments || relid == a->state || relid == a->events)
+				relid == a->instruments || relid == a->state || relid == a->events ||
+				relid == a->relation)
 				a->valid = false;
 		}
 	}
@@ -276,6 +277,7 @@ resolve_primary_key(EnforceAttachment *a)
 	index = (Form_pg_index) GETSTRUCT(tup);
 	a->npk = index->indnkeyatts;
 	a->pk_attnums = palloc(sizeof(AttrNumber) * a->npk);
+	a->pk_names = palloc(sizeof(char *) * a->npk);
 	a->pk_types = palloc(sizeof(Oid) * a->npk);
 	initStringInfo(&order);
 	initStringInfo(&key);
@@ -286,6 +288,7 @@ resolve_primary_key(EnforceAttachment *a)
 		const char *name = NameStr(TupleDescAttr(RelationGetDescr(rel), att - 1)->attname);
 
 		a->pk_attnums[i] = att;
+		a->pk_names[i] = pstrdup(name);
 		a->pk_types[i] = TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid;
 		appendStringInfo(&order, "%sp.%s", i ? ", " : "", quote_identifier(name));
 		appendStringInfo(&key, "%s%s, p.%s", i ? ", " : "", quote_literal_cstr(name),
@@ -523,12 +526,18 @@ fill_attachment(EnforceAttachment *a, Oid nsp, TriggerData *td)
 	MemoryContextSwitchTo(a->cxt);
 
 	check_tables_exist(a);
-	if (td != NULL && RelationGetRelid(td->tg_relation) != table_of(a, role))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("trigger \"%s\" fired on table \"%s\", which is not the %s table of isomargin enforcement %d",
-						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation),
-						enforce_role_names[role], a->id)));
+	if (td != NULL)
+	{
+		a->relation = RelationGetRelid(td->tg_relation);
+		if (a->relation != table_of(a, role) &&
+			!enforce_is_partition_of(a->relation, table_of(a, role)))
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("trigger \"%s\" fired on table \"%s\", which is not the %s table of isomargin enforcement %d",
+							td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation),
+							enforce_role_names[role], a->id)));
+	}
+	a->partitioned = get_rel_relkind(a->positions) == RELKIND_PARTITIONED_TABLE;
 
 	a->owner = enforce_rel_owner(a->positions);
 	a->positions_name = get_rel_name(a->positions);
@@ -543,6 +552,8 @@ fill_attachment(EnforceAttachment *a, Oid nsp, TriggerData *td)
 	resolve_symbol(a);
 	resolve_time(a);
 	resolve_primary_key(a);
+	if (OidIsValid(a->relation) && a->relation != table_of(a, role))
+		enforce_partition_attnums(a);
 	check_owner_rights(a);
 }
 

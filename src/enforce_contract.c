@@ -389,11 +389,11 @@ contract_check_tables(Contract *c)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("positions, marks and instruments must be three different tables")));
-	if (relkind_of(t[0]) != RELKIND_RELATION)
+	if (relkind_of(t[0]) != RELKIND_RELATION && relkind_of(t[0]) != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" is not an ordinary table", contract_rel_name(t[0])),
-				 errdetail("Enforcement attaches to an ordinary (not partitioned) positions table.")));
+				 errmsg("\"%s\" is not a table", contract_rel_name(t[0])),
+				 errdetail("Enforcement attaches to an ordinary or a partitioned positions table.")));
 	for (int i = 1; i < 3; i++)
 		if (relkind_of(t[i]) != RELKIND_RELATION && relkind_of(t[i]) != RELKIND_PARTITIONED_TABLE)
 			ereport(ERROR,

@@ -73,8 +73,8 @@ static void
 rewrite_positions(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, bool has_mark,
 				  Dec mark, SPITupleTable *rows, uint64 n)
 {
-	Datum	   *tid,
-			   *lp,
+	EnforceRows tid;
+	Datum	   *lp,
 			   *mcp,
 			   *bp,
 			   *st,
@@ -84,9 +84,9 @@ rewrite_positions(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, bo
 			   *bpn;
 	Datum		symbol_text = CStringGetTextDatum(enforce_symbol_text(a, symbol));
 	EnforceEvents ev;
-	Datum		args[6];
+	Datum		args[7];
 
-	tid = palloc(sizeof(Datum) * n);
+	enforce_rows_init(&tid, (int) n);
 	lp = palloc(sizeof(Datum) * n);
 	mcp = palloc(sizeof(Datum) * n);
 	bp = palloc(sizeof(Datum) * n);
@@ -109,7 +109,7 @@ rewrite_positions(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, bo
 		enforce_read_pass_row(a, t, d, &row);
 		enforce_position_figures(a, ins, row.size, row.entry, row.margin, has_mark, mark, &f);
 		next = enforce_next_status(row.has_status, row.status, f.check, true);
-		tid[r] = SPI_getbinval(t, d, 2, &isnull);
+		enforce_rows_add(&tid, a, t, d);
 		lp[r] = enforce_price_datum(f.has_lp, f.lp, &lpn[r]);
 		mcp[r] = enforce_price_datum(f.has_mcp, f.mcp, &mcpn[r]);
 		bp[r] = enforce_price_datum(f.has_bp, f.bp, &bpn[r]);
@@ -121,7 +121,7 @@ rewrite_positions(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, bo
 							   row.size, row.entry, row.margin);
 	}
 
-	args[0] = enforce_array(tid, NULL, (int) n, TIDOID);
+	enforce_rows_args(&tid, a, args, 6);
 	args[1] = enforce_array(lp, lpn, (int) n, NUMERICOID);
 	args[2] = enforce_array(mcp, mcpn, (int) n, NUMERICOID);
 	args[3] = enforce_array(bp, bpn, (int) n, NUMERICOID);

@@ -110,36 +110,57 @@ enforce_execute_nowait(EnforceAttachment *att, EnforcePlanId id, Datum *values, 
 	return rc;
 }
 
-/* The tids in column 1 of the last result, sorted. */
-static ItemPointerData *
-result_tids(int *n)
+/* A row of positions: its tid, and its partition (enforce_partition.c) or 0. */
+typedef struct RowAddress
 {
-	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
+	Oid			rel;
+	ItemPointerData tid;
+} RowAddress;
+
+static int
+address_cmp(const void *x, const void *y)
+{
+	const RowAddress *a = x;
+	const RowAddress *b = y;
+
+	if (a->rel != b->rel)
+		return a->rel < b->rel ? -1 : 1;
+	return ItemPointerCompare((ItemPointer) &a->tid, (ItemPointer) &b->tid);
+}
+
+/* The rows of the last result (tid in column 1, partition in column 2), sorted. */
+static RowAddress *
+result_rows(EnforceAttachment *att, int *n)
+{
+	RowAddress *rows = palloc(sizeof(RowAddress) * Max(SPI_processed, 1));
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
 
-		ItemPointerCopy((ItemPointer) DatumGetPointer(d), &tids[i]);
+		ItemPointerCopy((ItemPointer) DatumGetPointer(d), &rows[i].tid);
+		rows[i].rel = att->partitioned ?
+			DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull)) :
+			InvalidOid;
 	}
 	*n = (int) SPI_processed;
-	qsort(tids, *n, sizeof(ItemPointerData), (int (*) (const void *, const void *)) ItemPointerCompare);
-	return tids;
+	qsort(rows, *n, sizeof(RowAddress), address_cmp);
+	return rows;
 }
 
 /*
  * Run a locking statement in a subtransaction that is then rolled back: the
- * locks it took are released at once.  Returns the tids of column 1 when
- * tids is not NULL.  A serialization failure (REPEATABLE READ: the row's
+ * locks it took are released at once.  Returns the rows it locked when
+ * ntids is not NULL.  A serialization failure (REPEATABLE READ: the row's
  * holder changed it and committed) only means the wait is over.
  */
-static ItemPointerData *
+static RowAddress *
 lock_and_release(EnforceAttachment *att, EnforcePlanId id, Datum *values, bool latest, int *ntids)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	ItemPointerData *volatile tids = NULL;
+	RowAddress *volatile tids = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
@@ -147,7 +168,7 @@ lock_and_release(EnforceAttachment *att, EnforcePlanId id, Datum *values, bool l
 	{
 		enforce_execute(att, id, values, NULL, latest, 0);
 		if (ntids)
-			tids = result_tids(ntids);
+			tids = result_rows(att, ntids);
 		roll_back(cxt, owner);
 	}
 	PG_CATCH();
@@ -173,32 +194,34 @@ lock_and_release(EnforceAttachment *att, EnforcePlanId id, Datum *values, bool l
  * lock at once (SKIP LOCKED), in a subtransaction rolled back at once.  The
  * others belong to transactions still running: lock each in turn, again
  * released at once, which waits for its holder to end.  Both statements
- * return ctid as their first column and take the same values.
+ * return ctid as their first column (and, for a partitioned table,
+ * tableoid as their second) and take the same values.
  */
 void
 enforce_wait_busy(EnforceAttachment *att, EnforcePlanId peek, EnforcePlanId skip,
 				  Datum *values, bool latest)
 {
-	ItemPointerData *all,
+	RowAddress *all,
 			   *lockable;
 	int			nall,
 				nlockable,
 				j = 0;
 
 	enforce_execute(att, peek, values, NULL, latest, 0);
-	all = result_tids(&nall);
+	all = result_rows(att, &nall);
 	if (nall == 0)
 		return;
 	lockable = lock_and_release(att, skip, values, latest, &nlockable);
 	for (int i = 0; i < nall; i++)
 	{
-		Datum		tid;
+		Datum		row[2];
 
-		while (j < nlockable && ItemPointerCompare(&lockable[j], &all[i]) < 0)
+		while (j < nlockable && address_cmp(&lockable[j], &all[i]) < 0)
 			j++;
-		if (j < nlockable && ItemPointerCompare(&lockable[j], &all[i]) == 0)
+		if (j < nlockable && address_cmp(&lockable[j], &all[i]) == 0)
 			continue;
-		tid = PointerGetDatum(&all[i]);
-		lock_and_release(att, PLAN_WAIT_ROW, &tid, latest, NULL);
+		row[0] = PointerGetDatum(&all[i].tid);
+		row[1] = ObjectIdGetDatum(all[i].rel);
+		lock_and_release(att, PLAN_WAIT_ROW, row, latest, NULL);
 	}
 }

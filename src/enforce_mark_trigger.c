@@ -261,17 +261,18 @@ load_instruments(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved)
 
 /*
  * Columns of a candidate row (PLAN_CANDIDATES, PLAN_POSITIONS_OF):
- * ord, ctid, key, size, entry, margin, status.
+ * ord, ctid, key, size, entry, margin, status (, tableoid).
  */
 static void
 check_candidates(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved,
 				 SPITupleTable *cand, uint64 ncand, bool loaded)
 {
-	Datum	   *tids = palloc(sizeof(Datum) * Max(ncand, 1));
+	EnforceRows tids;
 	Datum	   *statuses = palloc(sizeof(Datum) * Max(ncand, 1));
 	int			nchanged = 0;
 	EnforceEvents ev;
 
+	enforce_rows_init(&tids, (int) ncand);
 	enforce_events_init(&ev, (int) Min(ncand, 1024), CAUSE_MARK);
 	for (uint64 r = 0; r < ncand; r++)
 	{
@@ -298,7 +299,7 @@ check_candidates(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved,
 		next = enforce_next_status(true, old, f.check, true);
 		if (next == old)
 			continue;
-		tids[nchanged] = SPI_getbinval(t, d, 2, &isnull);
+		enforce_rows_add(&tids, a, t, d);
 		statuses[nchanged] = ObjectIdGetDatum(a->status_oid[next]);
 		nchanged++;
 		if (!m->symbol_text)
@@ -308,9 +309,9 @@ check_candidates(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved,
 	}
 	if (nchanged > 0)
 	{
-		Datum		args[2];
+		Datum		args[3];
 
-		args[0] = enforce_array(tids, NULL, nchanged, TIDOID);
+		enforce_rows_args(&tids, a, args, 2);
 		args[1] = enforce_array(statuses, NULL, nchanged, a->status_type);
 		enforce_execute(a, PLAN_SET_STATUS, args, NULL, true, 0);
 		enforce_events_write(a, &ev);

@@ -127,6 +127,7 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	HeapTuple	newtup,
 				oldtup = NULL;
 	bool		is_update;
+	bool		moved = false;	/* the insert half of a move between partitions */
 	PositionRow new,
 				old;
 	bool		inputs_changed = true;
@@ -156,6 +157,13 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	enforce_check_trigger_order(td);
 	if (is_update && enforce_internal_writes > 0 && same_inputs(a, oldtup, newtup, desc))
 		return PointerGetDatum(newtup);
+	if (!is_update && a->partitioned && enforce_move_arrived(a, newtup, desc))
+	{
+		/* the row as its update half priced it: an update that changed nothing */
+		moved = true;
+		is_update = true;
+		oldtup = newtup;
+	}
 	enforce_become(a->owner, &save);
 
 	read_row(a, newtup, desc, &new);
@@ -202,6 +210,8 @@ enforce_positions_trigger(PG_FUNCTION_ARGS)
 	else
 		vals[4] = heap_getattr(oldtup, cols[4], desc, &nulls[4]);
 	newtup = heap_modify_tuple_by_cols(newtup, desc, 5, cols, vals, nulls);
+	if (a->partitioned && is_update && !moved)
+		enforce_move_note(a, oldtup, newtup, desc);
 
 	/* an event for every change, and for a new row that is not ok */
 	if (has_mark && status_changed &&

@@ -99,8 +99,8 @@ recheck_attempt(void *arg)
 	EnforceInstrumentRow irow;
 	SPITupleTable *rows;
 	uint64		n;
-	Datum	   *tids,
-			   *statuses;
+	EnforceRows tids;
+	Datum	   *statuses;
 	Datum		symbol_text = CStringGetTextDatum(enforce_symbol_text(a, l->symbol));
 	EnforceEvents ev;
 	int			k = 0;
@@ -124,7 +124,7 @@ recheck_attempt(void *arg)
 	n = SPI_processed;
 	if (n == 0)
 		return true;
-	tids = palloc(sizeof(Datum) * n);
+	enforce_rows_init(&tids, (int) n);
 	statuses = palloc(sizeof(Datum) * n);
 	enforce_events_init(&ev, (int) Min(n, 1024), CAUSE_OPERATOR);
 	for (uint64 r = 0; r < n; r++)
@@ -138,7 +138,7 @@ recheck_attempt(void *arg)
 		enforce_position_figures(a, &ins, row.size, row.entry, row.margin, true, mark, &f);
 		if (!row.has_status || f.check >= row.status)
 			continue;
-		tids[k] = SPI_getbinval(t, rows->tupdesc, 2, &isnull);
+		enforce_rows_add(&tids, a, t, rows->tupdesc);
 		statuses[k] = ObjectIdGetDatum(a->status_oid[f.check]);
 		k++;
 		enforce_events_add(&ev, a, SPI_getbinval(t, rows->tupdesc, 3, &isnull), symbol_text,
@@ -146,9 +146,9 @@ recheck_attempt(void *arg)
 	}
 	if (k > 0)
 	{
-		Datum		args[2];
+		Datum		args[3];
 
-		args[0] = enforce_array(tids, NULL, k, TIDOID);
+		enforce_rows_args(&tids, a, args, 2);
 		args[1] = enforce_array(statuses, NULL, k, a->status_type);
 		enforce_execute(a, PLAN_SET_STATUS, args, NULL, true, 0);
 		enforce_events_write_audited(a, &ev, l->actor, l->reason);

@@ -57,13 +57,33 @@ instrument_columns(StringInfo s, EnforceAttachment *a)
 						 col_or_null(a, "i", enforce_instrument_cols[i]));
 }
 
-/* ctid, key, size, entry, margin, status: what a pass over positions reads */
+/*
+ * ctid, key, size, entry, margin, status: what a pass over positions reads;
+ * and tableoid, for a partitioned table (enforce_partition.c)
+ */
 static void
 position_columns(StringInfo s, EnforceAttachment *a)
 {
-	appendStringInfo(s, "p.ctid, %s, p.%s, p.%s, p.%s, p.%s",
+	appendStringInfo(s, "p.ctid, %s, p.%s, p.%s, p.%s, p.%s%s",
 					 a->pk_key, col(a, COL_POS_SIZE), col(a, COL_POS_ENTRY),
-					 col(a, COL_POS_MARGIN), col(a, COL_POS_STATUS));
+					 col(a, COL_POS_MARGIN), col(a, COL_POS_STATUS),
+					 a->partitioned ? ", p.tableoid" : "");
+}
+
+/* A row's address: ctid, and tableoid for a partitioned table. */
+static const char *
+row_address(EnforceAttachment *a, const char *alias)
+{
+	return a->partitioned ? psprintf("%s.ctid, %s.tableoid", alias, alias) : psprintf("%s.ctid", alias);
+}
+
+/* The row of positions p at u.t (and u.r, its partition). */
+static const char *
+row_match(EnforceAttachment *a)
+{
+	return a->partitioned ?
+		"p.ctid OPERATOR(pg_catalog.=) u.t AND p.tableoid OPERATOR(pg_catalog.=) u.r" :
+		"p.ctid OPERATOR(pg_catalog.=) u.t";
 }
 
 static void
@@ -182,7 +202,7 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			{
 				argtypes[i] = a->pk_types[i];
 				appendStringInfo(&s, "%s$%d AS %s", i ? ", " : "", i + 1,
-								 quote_identifier(get_attname(a->positions, a->pk_attnums[i], false)));
+								 quote_identifier(a->pk_names[i]));
 			}
 			appendStringInfoString(&s, ") p");
 			break;
@@ -255,7 +275,9 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			argtypes[0] = a->sym_array;
 			argtypes[1] = NUMERICARRAYOID;
 			argtypes[2] = NUMERICARRAYOID;
-			appendStringInfoString(&s, id == PLAN_CANDIDATES ? "SELECT m.ord, c.*" : "SELECT c.ctid");
+			appendStringInfoString(&s, id == PLAN_CANDIDATES ? "SELECT m.ord, c.*" : "SELECT ");
+			if (id != PLAN_CANDIDATES)
+				appendStringInfoString(&s, row_address(a, "c"));
 			appendStringInfoString(&s,
 								   " FROM ROWS FROM (pg_catalog.unnest($1), "
 								   "pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY "
@@ -263,7 +285,7 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			if (id == PLAN_CANDIDATES)
 				position_columns(&s, a);
 			else
-				appendStringInfoString(&s, "p.ctid");
+				appendStringInfoString(&s, row_address(a, "p"));
 			candidate_where(&s, a, "m.sym", "m.lo", "m.hi");
 			appendStringInfo(&s, "%s) c", lock_clause(id, "p"));
 			break;
@@ -312,14 +334,17 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			break;
 
 		case PLAN_SET_STATUS:
-			*nargs = 2;
+			*nargs = a->partitioned ? 3 : 2;
 			argtypes[0] = TIDARRAYOID;
 			argtypes[1] = get_array_type(a->status_type);
+			argtypes[2] = OIDARRAYOID;
 			appendStringInfo(&s,
 							 "UPDATE %s p SET %s = u.st, %s = pg_catalog.now() FROM ROWS FROM "
-							 "(pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(t, st) "
-							 "WHERE p.ctid OPERATOR(pg_catalog.=) u.t",
-							 a->qpositions, col(a, COL_POS_STATUS), col(a, COL_POS_CHANGED_AT));
+							 "(pg_catalog.unnest($1), pg_catalog.unnest($2)%s) AS u(t, st%s) "
+							 "WHERE %s",
+							 a->qpositions, col(a, COL_POS_STATUS), col(a, COL_POS_CHANGED_AT),
+							 a->partitioned ? ", pg_catalog.unnest($3)" : "",
+							 a->partitioned ? ", r" : "", row_match(a));
 			break;
 
 		case PLAN_STATE_SET_MARKS:
@@ -402,7 +427,7 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 				position_columns(&s, a);
 			}
 			else
-				appendStringInfoString(&s, "SELECT p.ctid");
+				appendStringInfo(&s, "SELECT %s", row_address(a, "p"));
 			appendStringInfo(&s, " FROM %s p WHERE p.%s %s ($1%s)",
 							 a->qpositions, col(a, COL_POS_SYMBOL), eq, coll);
 			if (id == PLAN_FLAGGED_OF || id == PLAN_FLAGGED_OF_SKIP || id == PLAN_FLAGGED_OF_PEEK)
@@ -412,32 +437,37 @@ enforce_plan_sql(EnforceAttachment *a, EnforcePlanId id, int *nargs, Oid *argtyp
 			break;
 
 		case PLAN_WAIT_ROW:
-			*nargs = 1;
+			*nargs = a->partitioned ? 2 : 1;
 			argtypes[0] = TIDOID;
+			argtypes[1] = OIDOID;
 			appendStringInfo(&s,
-							 "SELECT 1 FROM %s p WHERE p.ctid OPERATOR(pg_catalog.=) $1 "
+							 "SELECT 1 FROM %s p WHERE p.ctid OPERATOR(pg_catalog.=) $1%s "
 							 "FOR NO KEY UPDATE OF p",
-							 a->qpositions);
+							 a->qpositions,
+							 a->partitioned ? " AND p.tableoid OPERATOR(pg_catalog.=) $2" : "");
 			break;
 
 		case PLAN_SET_FIGURES:
-			*nargs = 6;
+			*nargs = a->partitioned ? 7 : 6;
 			argtypes[0] = TIDARRAYOID;
 			argtypes[1] = NUMERICARRAYOID;
 			argtypes[2] = NUMERICARRAYOID;
 			argtypes[3] = NUMERICARRAYOID;
 			argtypes[4] = get_array_type(a->status_type);
 			argtypes[5] = BOOLARRAYOID;
+			argtypes[6] = OIDARRAYOID;
 			appendStringInfo(&s,
 							 "UPDATE %s p SET %s = u.lp, %s = u.mcp, %s = u.bp, %s = u.st, "
 							 "%s = CASE WHEN u.ch THEN pg_catalog.now() ELSE p.%s END "
 							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
 							 "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
-							 "pg_catalog.unnest($6)) AS u(t, lp, mcp, bp, st, ch) "
-							 "WHERE p.ctid OPERATOR(pg_catalog.=) u.t",
+							 "pg_catalog.unnest($6)%s) AS u(t, lp, mcp, bp, st, ch%s) "
+							 "WHERE %s",
 							 a->qpositions, col(a, COL_POS_LP), col(a, COL_POS_MCP),
 							 col(a, COL_POS_BP), col(a, COL_POS_STATUS),
-							 col(a, COL_POS_CHANGED_AT), col(a, COL_POS_CHANGED_AT));
+							 col(a, COL_POS_CHANGED_AT), col(a, COL_POS_CHANGED_AT),
+							 a->partitioned ? ", pg_catalog.unnest($7)" : "",
+							 a->partitioned ? ", r" : "", row_match(a));
 			break;
 
 		default:
