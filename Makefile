@@ -89,6 +89,7 @@ REGRESS = \
 	dynamic_figures \
 	dynamic_backtest \
 	dynamic_enforce \
+	dynamic_reports \
 	venues_examples \
 	venues_conventions \
 	venues_tiers \
