@@ -747,18 +747,29 @@ FT_FN(max_removable_margin) (const FT_T(Position) *p, const FT_T(Schedule) *s, F
 	u = FT_MUL(p->s, FT_SUB(mark, p->entry));
 	if (FT_SIGN(u) > 0)
 		u = FT_INT(0);
+	/*
+	 * Nothing can be removed, whatever the maintenance bound, when the
+	 * initial-margin bound is not positive (before or after its rounding).
+	 */
 	if (p->inverse)
 	{
 		d = FT_MUL(p->entry, mark);
 		held = FT_SUB(FT_MUL(leverage, FT_ADD(FT_MUL(p->margin, d), u)), FT_MUL(p->a, p->entry));
+		if (FT_SIGN(held) <= 0)
+			return FT_INT(0);
 		by_initial = FT_DIV(held, FT_MUL(leverage, d), MARGIN_QUOTIENT_SCALE, false);
 	}
 	else
 	{
 		d = FT_INT(1);
 		held = FT_SUB(FT_MUL(leverage, FT_ADD(p->margin, u)), FT_MUL(p->a, mark));
+		if (FT_SIGN(held) <= 0)
+			return FT_INT(0);
 		by_initial = FT_DIV(held, leverage, MARGIN_QUOTIENT_SCALE, false);
 	}
+	if (FT_SIGN(by_initial) <= 0)
+		return FT_INT(0);
+
 	/*
 	 * by_initial is a multiple of 10^-16, so it is at most the largest one
 	 * below (Q - MM)/d exactly when by_initial*d < Q*d - MM*d: the second
