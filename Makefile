@@ -93,6 +93,7 @@ REGRESS = \
 	dynamic_figures \
 	dynamic_backtest \
 	dynamic_enforce \
+	dynamic_reports \
 	venues_examples \
 	venues_conventions \
 	venues_tiers \

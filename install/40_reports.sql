@@ -36,9 +36,18 @@ RETURN GREATEST(CAST(0 AS pg_catalog.numeric),
 -- (isomargin._attachment_contract).  Positions whose status column, when
 -- the table has one, says liquidate or bankrupt are left out: the
 -- liquidation engine has them already.
+-- When the instruments have an add-on rate column (addon_rate, or as mapped:
+-- doc/dynamic.md), the book carries it as addon_rate, figure_prefix is
+-- 'dynamic_' and convention_args passes it (", addon_rate => b.addon_rate")
+-- to the dynamic_* figures, so that a report charges what enforcement
+-- stores; otherwise figure_prefix is ''.  No figure function takes both an
+-- add-on and venue conventions: with figures => true (the reports) such an
+-- attachment is refused (0A000), as verify refuses it.
 CREATE FUNCTION @extschema@._report_book(
     positions regclass, marks regclass, instruments regclass, columns jsonb,
-    OUT book_sql text, OUT market_sql text, OUT risk_arg text, OUT convention_args text)
+    figures boolean DEFAULT false,
+    OUT book_sql text, OUT market_sql text, OUT risk_arg text, OUT convention_args text,
+    OUT figure_prefix text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -46,9 +55,26 @@ DECLARE
     contract jsonb := @extschema@._attachment_contract(positions, marks, instruments, columns, 'report');
     c jsonb := contract -> 'columns';
     rd jsonb := contract -> 'read';
+    book_cols text := rd ->> 'conventions';
 BEGIN
     risk_arg := rd ->> 'rate_arg';
     convention_args := rd ->> 'convention_args';
+    figure_prefix := '';
+    IF rd ->> 'addon' IS NOT NULL THEN
+        IF figures AND (c #>> '{instruments,mm_basis}' IS NOT NULL
+                        OR c #>> '{instruments,fee_basis}' IS NOT NULL
+                        OR c #>> '{instruments,tier_basis}' IS NOT NULL
+                        OR c #>> '{instruments,bracket_basis}' IS NOT NULL
+                        OR c #>> '{instruments,maintenance_amount}' IS NOT NULL) THEN
+            RAISE EXCEPTION 'the reports do not support instruments with both addon_rate and a venue convention'
+                USING ERRCODE = '0A000',
+                      DETAIL = format('Table "%s" has an add-on rate column and venue convention columns; no figure function computes both.',
+                                      instruments);
+        END IF;
+        figure_prefix := 'dynamic_';
+        convention_args := ', addon_rate => b.addon_rate';
+        book_cols := book_cols || ', ' || (rd ->> 'addon') || ' AS addon_rate';
+    END IF;
     market_sql := format(
         'SELECT i.%1$I AS symbol, m.mark_price
            FROM %2$s i JOIN (%3$s) m ON m.symbol OPERATOR(pg_catalog.=) i.%1$I',
@@ -65,7 +91,7 @@ BEGIN
         rd ->> 'size', rd ->> 'entry_price', rd ->> 'margin',
         rd ->> 'kind', rd ->> 'contract_size', rd ->> 'fee_rate', rd ->> 'rate',
         positions, instruments, c #>> '{instruments,symbol}', contract ->> 'current_marks',
-        rd ->> 'conventions');
+        book_cols);
     IF rd ->> 'status' IS NOT NULL THEN
         book_sql := book_sql || format(
             ' WHERE %1$s IS NULL OR %1$s OPERATOR(pg_catalog.<) CAST(''liquidate'' AS @extschema@.margin_status)',
@@ -101,6 +127,7 @@ AS $fn$
 #variable_conflict use_column
 DECLARE
     src record;
+    mm text;
 BEGIN
     IF move = 'NaN' OR move IN ('Infinity', '-Infinity') OR move <= -1 THEN
         RAISE EXCEPTION 'move must be a finite number greater than -1'
@@ -108,20 +135,31 @@ BEGIN
                   DETAIL = format('move is %s.', move),
                   HINT = 'move is a relative price change: -0.2 is a 20% fall.';
     END IF;
-    src := @extschema@._report_book(positions, marks, instruments, columns);
+    src := @extschema@._report_book(positions, marks, instruments, columns, figures => true);
+    -- the maintenance margin at the shocked price: assess's, which takes the
+    -- conventions, or with an add-on dynamic_maintenance_margin's
+    mm := CASE src.figure_prefix
+        WHEN '' THEN format(
+            '(@extschema@.assess(size => b.size, entry_price => b.entry_price,
+                                mark_price => b.shocked_price, margin => b.margin,
+                                %1$s b.risk, contract_size => b.contract_size,
+                                kind => b.kind, fee_rate => b.fee_rate%2$s)).maintenance_margin',
+            src.risk_arg, src.convention_args)
+        ELSE format(
+            '@extschema@.dynamic_maintenance_margin(size => b.size, mark_price => b.shocked_price,
+                                %1$s b.risk, contract_size => b.contract_size,
+                                kind => b.kind, fee_rate => b.fee_rate%2$s)',
+            src.risk_arg, src.convention_args) END;
     RETURN QUERY EXECUTE format(
         'SELECT b.position_key, CAST(b.symbol AS pg_catalog.text), b.kind, b.size,
                 b.entry_price, b.margin, b.mark_price, b.shocked_price, b.status,
                 @extschema@.equity(b.size, b.entry_price, b.shocked_price, b.margin,
                                    b.contract_size, b.kind),
-                (@extschema@.assess(size => b.size, entry_price => b.entry_price,
-                                   mark_price => b.shocked_price, margin => b.margin,
-                                   %1$s b.risk, contract_size => b.contract_size,
-                                   kind => b.kind, fee_rate => b.fee_rate%3$s)).maintenance_margin,
+                %3$s,
                 @extschema@.shortfall(b.size, b.entry_price, b.shocked_price, b.margin,
                                       b.contract_size, b.kind)
            FROM (SELECT s.*,
-                        @extschema@.margin_status(size => s.size, entry_price => s.entry_price,
+                        @extschema@.%5$smargin_status(size => s.size, entry_price => s.entry_price,
                             mark_price => s.shocked_price, margin => s.margin, %1$s s.risk,
                             contract_size => s.contract_size, kind => s.kind,
                             fee_rate => s.fee_rate%4$s) AS status
@@ -130,8 +168,8 @@ BEGIN
                            FROM (%2$s) bk) s
                  OFFSET 0) b
           WHERE b.status OPERATOR(pg_catalog.>=) CAST(''liquidate'' AS @extschema@.margin_status)',
-        src.risk_arg, src.book_sql, src.convention_args,
-        replace(src.convention_args, '=> b.', '=> s.'))
+        src.risk_arg, src.book_sql, mm,
+        replace(src.convention_args, '=> b.', '=> s.'), src.figure_prefix)
     USING move;
 END
 $fn$;
@@ -176,11 +214,11 @@ BEGIN
         RAISE EXCEPTION 'buckets must be between 1 and 10000'
             USING ERRCODE = '22023', DETAIL = format('buckets is %s.', buckets);
     END IF;
-    src := @extschema@._report_book(positions, marks, instruments, columns);
+    src := @extschema@._report_book(positions, marks, instruments, columns, figures => true);
     RETURN QUERY EXECUTE format(
         'WITH lp AS (
              SELECT b.symbol, b.mark_price, b.size, b.contract_size, b.kind,
-                    @extschema@.liquidation_price(size => b.size, entry_price => b.entry_price,
+                    @extschema@.%5$sliquidation_price(size => b.size, entry_price => b.entry_price,
                         margin => b.margin, %1$s b.risk, contract_size => b.contract_size,
                         kind => b.kind, fee_rate => b.fee_rate%4$s) AS price
                FROM (%2$s) b
@@ -232,7 +270,7 @@ BEGIN
            LEFT JOIN totals t ON t.symbol OPERATOR(pg_catalog.=) g.symbol
                              AND t.bucket OPERATOR(pg_catalog.=) g.bucket
           ORDER BY 1, 3',
-        src.risk_arg, src.book_sql, src.market_sql, src.convention_args)
+        src.risk_arg, src.book_sql, src.market_sql, src.convention_args, src.figure_prefix)
     USING bucket_width, buckets;
 END
 $fn$;

@@ -142,3 +142,15 @@ GROUP BY a.fn_no, a.fn ORDER BY a.fn_no;
 SELECT isomargin.top_up_to_ok(1, 30000, 29000, NULL, 1.5) IS NULL AS null_and_bad_mmr,
        isomargin.max_size(NULL, 30000, 10, lot_size => -1) IS NULL AS null_and_bad_lot,
        isomargin.max_leverage_for_size(1, 1, NULL) IS NULL AS null_tiers;
+
+-- max_leverage and max_notional beyond the schedule (item 5): NULL in a query
+-- over many rows, which carries on; the strict form raises 22023 with the
+-- value in the detail.  T: {0..10000 mmr=0.005 max_leverage=100; 10000..100000
+-- mmr=0.01 max_leverage=50}.
+SELECT x, isomargin.max_leverage(t, x) AS max_leverage, isomargin.max_notional(t, x) AS max_notional
+FROM (SELECT '{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage=50}'::isomargin.tiers) s(t),
+     unnest(ARRAY[50, 100, 100.01, 100000, 100000.01]::numeric[]) x
+ORDER BY x;
+SELECT pg_temp.try($q$SELECT isomargin.max_leverage('{0..10000 mmr=0.005 max_leverage=100}', 10000.01, strict => true)::text$q$) AS strict_max_leverage,
+       pg_temp.try($q$SELECT isomargin.max_notional('{0..10000 mmr=0.005 max_leverage=100}', 100.01, strict => true)::text$q$) AS strict_max_notional,
+       pg_temp.try($q$SELECT isomargin.max_leverage('{0..10000 mmr=0.005 max_leverage=100}', 10000.01, strict => false)::text$q$) AS not_strict;

@@ -12,7 +12,8 @@
  *	 notes			 enforce(): what the caller should know (every instrument linear)
  *	 position_key	 SQL of a position's key as jsonb, over alias p
  *	 read			 reports: SQL of each value as the figure functions take it,
- *					 over aliases p (positions) and i (instruments); rate_arg
+ *					 over aliases p (positions) and i (instruments); rate_arg;
+ *					 addon (the instrument's add-on rate, null when absent)
  *	 current_marks	 SQL of the current mark of each symbol (columns symbol,
  *					 mark_price, and mark_time when mapped): the one definition
  *					 of the current mark (doc/enforcement.md, Marks)
@@ -174,6 +175,9 @@ read_json(StringInfo s, const Contract *c, const char *qnsp)
 	json_str(s, c->rate_is_tiers ? psprintf("i.%s", q(c, COL_INS_RATE)) :
 			 number_expr(c, "i", COL_INS_RATE, NULL));
 	appendStringInfo(s, ", \"rate_arg\": \"%s\"", c->rate_is_tiers ? "tiers => " : "mmr => ");
+	/* the dynamic add-on rate (doc/dynamic.md), null when the column is absent */
+	appendStringInfoString(s, ", \"addon\": ");
+	json_str(s, c->cols[COL_INS_ADDON].name ? number_expr(c, "i", COL_INS_ADDON, NULL) : NULL);
 	conventions_json(s, c, qnsp);
 	appendStringInfoChar(s, '}');
 }

@@ -740,31 +740,46 @@ FT_FN(max_removable_margin) (const FT_T(Position) *p, const FT_T(Schedule) *s, F
 				d,
 				held,
 				by_initial,
-				by_maintenance;
+				diff;
 
 	if (p->side == 0)
 		return p->margin;
 	u = FT_MUL(p->s, FT_SUB(mark, p->entry));
 	if (FT_SIGN(u) > 0)
 		u = FT_INT(0);
+	/*
+	 * Nothing can be removed, whatever the maintenance bound, when the
+	 * initial-margin bound is not positive (before or after its rounding).
+	 */
 	if (p->inverse)
 	{
 		d = FT_MUL(p->entry, mark);
 		held = FT_SUB(FT_MUL(leverage, FT_ADD(FT_MUL(p->margin, d), u)), FT_MUL(p->a, p->entry));
+		if (FT_SIGN(held) <= 0)
+			return FT_INT(0);
 		by_initial = FT_DIV(held, FT_MUL(leverage, d), MARGIN_QUOTIENT_SCALE, false);
 	}
 	else
 	{
 		d = FT_INT(1);
 		held = FT_SUB(FT_MUL(leverage, FT_ADD(p->margin, u)), FT_MUL(p->a, mark));
+		if (FT_SIGN(held) <= 0)
+			return FT_INT(0);
 		by_initial = FT_DIV(held, leverage, MARGIN_QUOTIENT_SCALE, false);
 	}
-	by_maintenance = FT_SUB(FT_DIV(FT_SUB(FT_FN(equity_numerator) (p, mark FT_CTX),
-										  FT_FN(maintenance_numerator) (p, s, mark FT_CTX)),
-								   d, MARGIN_QUOTIENT_SCALE, true),
+	if (FT_SIGN(by_initial) <= 0)
+		return FT_INT(0);
+
+	/*
+	 * by_initial is a multiple of 10^-16, so it is at most the largest one
+	 * below (Q - MM)/d exactly when by_initial*d < Q*d - MM*d: the second
+	 * quotient is only divided out when it binds.
+	 */
+	diff = FT_SUB(FT_FN(equity_numerator) (p, mark FT_CTX),
+				  FT_FN(maintenance_numerator) (p, s, mark FT_CTX));
+	if (FT_CMP(p->inverse ? FT_MUL(by_initial, d) : by_initial, diff) >= 0)
+		by_initial = FT_SUB(FT_DIV(diff, d, MARGIN_QUOTIENT_SCALE, true),
 							FT_UNIT(MARGIN_QUOTIENT_SCALE));
-	if (FT_CMP(by_maintenance, by_initial) < 0)
-		by_initial = by_maintenance;
 	return FT_SIGN(by_initial) > 0 ? by_initial : FT_INT(0);
 }
 

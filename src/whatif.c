@@ -372,14 +372,25 @@ enum
 };
 
 static Datum
-fill_row(FunctionCallInfo fcinfo, Numeric *v)
+fill_row(FunctionCallInfo fcinfo, Datum *values)
 {
-	Datum		values[F_NATTS];
 	bool		nulls[F_NATTS] = {0};
 
-	for (int i = 0; i < F_NATTS; i++)
-		values[i] = NumericGetDatum(v[i]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(figure_result_desc(fcinfo), values, nulls)));
+}
+
+/*
+ * A field of the fast route's row: the datum of argument `argno` when the
+ * value is that argument's, digit for digit and scale for scale (a size,
+ * entry, margin or price the fill leaves as it was), else a new numeric.
+ * Building a numeric is the largest part of the row after forming it.
+ */
+static pg_attribute_always_inline Datum
+fill_field(FunctionCallInfo fcinfo, Fix v, int argno, Fix arg)
+{
+	if (v.v == arg.v && v.s == arg.s)
+		return PG_GETARG_DATUM(argno);
+	return NumericGetDatum(numeric_codec_make(v.v, v.s));
 }
 
 static pg_noinline Datum
@@ -391,7 +402,7 @@ after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
 				fill_price,
 				added,
 				margin;
-	Numeric		v[F_NATTS];
+	Datum		v[F_NATTS];
 
 	EXACT_BEGIN("after_fill");
 	exact_position(fcinfo, r, 0, 1, 2, &p);
@@ -406,13 +417,13 @@ after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
 				 errmsg("margin_added must not take the margin below zero"),
 				 errdetail("The margin after the fill is %s and margin_added is %s.",
 						   dec_text(f.margin), dec_text(added))));
-	v[F_SIZE] = dec_to_numeric(f.size);
-	v[F_ENTRY] = dec_to_numeric(f.entry);
-	v[F_MARGIN] = dec_to_numeric(margin);
-	v[F_PNL] = dec_to_numeric(f.realized_pnl);
-	v[F_FEE] = dec_to_numeric(f.fee);
-	v[F_RELEASED] = dec_to_numeric(f.released);
-	v[F_CASH] = dec_to_numeric(f.cash);
+	v[F_SIZE] = NumericGetDatum(dec_to_numeric(f.size));
+	v[F_ENTRY] = NumericGetDatum(dec_to_numeric(f.entry));
+	v[F_MARGIN] = NumericGetDatum(dec_to_numeric(margin));
+	v[F_PNL] = NumericGetDatum(dec_to_numeric(f.realized_pnl));
+	v[F_FEE] = NumericGetDatum(dec_to_numeric(f.fee));
+	v[F_RELEASED] = NumericGetDatum(dec_to_numeric(f.released));
+	v[F_CASH] = NumericGetDatum(dec_to_numeric(f.cash));
 	dec_figure_pop(&figure_cb);
 	return fill_row(fcinfo, v);
 }
@@ -438,15 +449,17 @@ after_fill(PG_FUNCTION_ARGS)
 		margin = fix_add(f.margin, added, &ok);
 		if (ok && fix_sign(margin) >= 0)
 		{
-			Numeric		v[F_NATTS];
+			Datum		v[F_NATTS];
 
-			v[F_SIZE] = numeric_codec_make(f.size.v, f.size.s);
-			v[F_ENTRY] = numeric_codec_make(f.entry.v, f.entry.s);
-			v[F_MARGIN] = numeric_codec_make(margin.v, margin.s);
-			v[F_PNL] = numeric_codec_make(f.realized_pnl.v, f.realized_pnl.s);
-			v[F_FEE] = numeric_codec_make(f.fee.v, f.fee.s);
-			v[F_RELEASED] = numeric_codec_make(f.released.v, f.released.s);
-			v[F_CASH] = numeric_codec_make(f.cash.v, f.cash.s);
+			/* p holds the size, entry and margin arguments as read */
+			v[F_SIZE] = fill_field(fcinfo, f.size, 0, p.size);
+			v[F_ENTRY] = f.entry.v == fill_price.v && f.entry.s == fill_price.s ?
+				PG_GETARG_DATUM(4) : fill_field(fcinfo, f.entry, 1, p.entry);
+			v[F_MARGIN] = fill_field(fcinfo, margin, 2, p.margin);
+			v[F_PNL] = NumericGetDatum(numeric_codec_make(f.realized_pnl.v, f.realized_pnl.s));
+			v[F_FEE] = NumericGetDatum(numeric_codec_make(f.fee.v, f.fee.s));
+			v[F_RELEASED] = fill_field(fcinfo, f.released, 2, p.margin);
+			v[F_CASH] = NumericGetDatum(numeric_codec_make(f.cash.v, f.cash.s));
 			figure_route_calls[ROUTE_FAST]++;
 			return fill_row(fcinfo, v);
 		}
