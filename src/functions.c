@@ -487,17 +487,28 @@ enum
 	A_NOTIONAL, A_PNL, A_EQUITY, A_IM, A_MM, A_RATIO, A_STATUS, A_LP, A_MCP, A_BP, A_NATTS
 };
 
+/*
+ * A figure of the row, packed into `room` (NUMERIC_CODEC_PACKED_ROOM bytes
+ * from *used on) as heap_form_tuple stores a numeric of that size, so
+ * that the row's numerics take no allocation of their own.
+ */
 static pg_attribute_always_inline void
-fast_value(Datum *values, bool *nulls, int att, bool has, Fix v)
+fast_value(Datum *values, bool *nulls, int att, bool has, Fix v, char *room, int *used)
 {
+	int			n;
+
 	nulls[att] = !has;
-	if (has)
-		values[att] = NumericGetDatum(numeric_codec_make(v.v, v.s));
+	if (!has)
+		return;
+	n = numeric_codec_write_packed(v.v, v.s, room + *used);
+	values[att] = n > 0 ? PointerGetDatum(room + *used) :
+		NumericGetDatum(numeric_codec_make(v.v, v.s));
+	*used += n;
 }
 
 static pg_attribute_always_inline bool
 assess_fast_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, Datum *values,
-			   bool *nulls)
+			   bool *nulls, char *room)
 {
 	FastPosition p;
 	Fix			mark,
@@ -505,6 +516,7 @@ assess_fast_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, Da
 				v[A_NATTS];
 	bool		has[A_NATTS];
 	bool		ok = true;
+	int			used = 0;
 	MarginStatus status;
 
 	if (!fast_position(fcinfo, r, 0, 1, 3, &p, &ok) || !fast_price(fcinfo, 2, &mark) ||
@@ -527,7 +539,7 @@ assess_fast_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, Da
 	has[A_NOTIONAL] = has[A_PNL] = has[A_EQUITY] = has[A_MM] = true;
 	for (int i = 0; i < A_NATTS; i++)
 		if (i != A_STATUS)
-			fast_value(values, nulls, i, has[i], v[i]);
+			fast_value(values, nulls, i, has[i], v[i], room, &used);
 	values[A_STATUS] = ObjectIdGetDatum(status_oid(fcinfo, status));
 	nulls[A_STATUS] = false;
 	figure_route_calls[ROUTE_FAST]++;
@@ -535,21 +547,21 @@ assess_fast_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, Da
 }
 
 static pg_noinline bool
-assess_fast_conv(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls)
+assess_fast_conv(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls, char *room)
 {
-	return assess_fast_by(fcinfo, r, &r->f_schedule, values, nulls);
+	return assess_fast_by(fcinfo, r, &r->f_schedule, values, nulls, room);
 }
 
 /* Every figure by the fast route; false to decline (FIGURE_CONV_FUNCTION's way). */
 static pg_attribute_always_inline bool
-assess_fast(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls)
+assess_fast(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls, char *room)
 {
 	FastSchedule mark;
 
 	if (unlikely(r->f_schedule.conv != 0))
-		return assess_fast_conv(fcinfo, r, values, nulls);
+		return assess_fast_conv(fcinfo, r, values, nulls, room);
 	mark = fast_mark_schedule(r);
-	return assess_fast_by(fcinfo, r, &mark, values, nulls);
+	return assess_fast_by(fcinfo, r, &mark, values, nulls, room);
 }
 
 static pg_attribute_always_inline void
@@ -599,13 +611,14 @@ assess(PG_FUNCTION_ARGS)
 	const Rule *r;
 	Datum		values[A_NATTS];
 	bool		nulls[A_NATTS] = {0};
+	char		room[A_NATTS * NUMERIC_CODEC_PACKED_ROOM];	/* the fast route's numerics */
 
 	for (int i = 0; i < PG_NARGS(); i++)
 		if (i != 10 && PG_ARGISNULL(i))
 			PG_RETURN_NULL();
 	desc = figure_result_desc(fcinfo);
 	r = rule_of(fcinfo, &args);
-	if (!assess_fast(fcinfo, r, values, nulls))
+	if (!assess_fast(fcinfo, r, values, nulls, room))
 		assess_exact(fcinfo, r, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
