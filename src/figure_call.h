@@ -122,6 +122,49 @@ fast_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_ar
 	return *ok;
 }
 
+/*
+ * The rule's fast schedule on the mark basis: a local copy whose conv the
+ * compiler sees as 0, so that the conventions' branches of the formulas
+ * fold away where it is passed.  A figure that takes convention arguments
+ * sends a rule with conventions to an out-of-line copy of its fast route
+ * first (FIGURE_CONV_FUNCTION); one that takes none has conv 0 always.
+ */
+static pg_attribute_always_inline FastSchedule
+fast_mark_schedule(const Rule *r)
+{
+	/* the fee is read under conventions only */
+	FastSchedule s = {.nbrackets = r->f_schedule.nbrackets, .brackets = r->f_schedule.brackets};
+
+	return s;
+}
+
+/*
+ * A figure's SQL function whose fast route is written once as an
+ * always-inline `name_by(fcinfo, r, s)` of the schedule: the mark basis
+ * inline, with fast_mark_schedule, and a rule with conventions in an
+ * out-of-line copy (name_conv), so that the default path pays for them no
+ * more than one test.
+ */
+#define FIGURE_CONV_FUNCTION(name, rule_args) \
+	static pg_noinline Datum \
+	name##_conv(FunctionCallInfo fcinfo, const Rule *r) \
+	{ \
+		return name##_by(fcinfo, r, &r->f_schedule); \
+	} \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum \
+	name(PG_FUNCTION_ARGS) \
+	{ \
+		static const RuleArgs args = rule_args; \
+		const Rule *r = rule_of(fcinfo, &args); \
+		FastSchedule mark; \
+		\
+		if (unlikely(r->f_schedule.conv != 0)) \
+			return name##_conv(fcinfo, r); \
+		mark = fast_mark_schedule(r); \
+		return name##_by(fcinfo, r, &mark); \
+	}
+
 #define RETURN_FAST(v) \
 	do { \
 		figure_route_calls[ROUTE_FAST]++; \

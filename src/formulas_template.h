@@ -40,7 +40,10 @@
  * the conventions fold away and the mark basis costs what it did before
  * them, and with the schedule's conv.  Both inline: a call out of line
  * would take the address of the fast route's `ok` and of the result, and
- * keep them out of registers on the mark basis's path too.
+ * keep them out of registers on the mark basis's path too.  The SQL
+ * figures go further (FIGURE_CONV_FUNCTION, figure_call.h): their whole
+ * fast route is copied out of line for a rule with conventions, and the
+ * inline one is given a schedule whose conv the compiler sees as 0.
  */
 
 /*

@@ -263,12 +263,9 @@ maintenance_margin_exact(FunctionCallInfo fcinfo, const Rule *r)
 	EXACT_RETURN(margin_maintenance(&p, &r->schedule, mark));
 }
 
-PG_FUNCTION_INFO_V1(maintenance_margin);
-Datum
-maintenance_margin(PG_FUNCTION_ARGS)
+static pg_attribute_always_inline Datum
+maintenance_margin_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s)
 {
-	static const RuleArgs args = RULE_ARGS_SOME_CONV(3, 4, 2, 5, -1, -1, 6, 0x0b);
-	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			mark,
 				v;
@@ -276,12 +273,14 @@ maintenance_margin(PG_FUNCTION_ARGS)
 
 	if (fast_position(fcinfo, r, 0, -1, -1, &p, &ok) && fast_price(fcinfo, 1, &mark))
 	{
-		v = fast_maintenance(&p, &r->f_schedule, mark, &ok);
+		v = fast_maintenance(&p, s, mark, &ok);
 		if (ok)
 			RETURN_FAST(v);
 	}
 	return maintenance_margin_exact(fcinfo, r);
 }
+
+FIGURE_CONV_FUNCTION(maintenance_margin, RULE_ARGS_SOME_CONV(3, 4, 2, 5, -1, -1, 6, 0x0b))
 
 static pg_noinline Datum
 margin_ratio_exact(FunctionCallInfo fcinfo, const Rule *r)
@@ -298,12 +297,9 @@ margin_ratio_exact(FunctionCallInfo fcinfo, const Rule *r)
 	EXACT_RETURN(ratio);
 }
 
-PG_FUNCTION_INFO_V1(margin_ratio);
-Datum
-margin_ratio(PG_FUNCTION_ARGS)
+static pg_attribute_always_inline Datum
+margin_ratio_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s)
 {
-	static const RuleArgs args = RULE_ARGS_CONV(5, 6, 4, 7, -1, -1, 8);
-	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			mark,
 				v;
@@ -312,12 +308,14 @@ margin_ratio(PG_FUNCTION_ARGS)
 
 	if (fast_position(fcinfo, r, 0, 1, 3, &p, &ok) && fast_price(fcinfo, 2, &mark))
 	{
-		has = fast_ratio_at(&p, &r->f_schedule, mark, &v, &ok);
+		has = fast_ratio_at(&p, s, mark, &v, &ok);
 		if (ok)
 			RETURN_FAST_PRICE(has, v);
 	}
 	return margin_ratio_exact(fcinfo, r);
 }
+
+FIGURE_CONV_FUNCTION(margin_ratio, RULE_ARGS_CONV(5, 6, 4, 7, -1, -1, 8))
 
 /*
  * okx_margin_ratio: the margin ratio the other way up, equity over the
@@ -338,12 +336,9 @@ okx_margin_ratio_exact(FunctionCallInfo fcinfo, const Rule *r)
 	EXACT_RETURN(ratio);
 }
 
-PG_FUNCTION_INFO_V1(okx_margin_ratio);
-Datum
-okx_margin_ratio(PG_FUNCTION_ARGS)
+static pg_attribute_always_inline Datum
+okx_margin_ratio_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s)
 {
-	static const RuleArgs args = RULE_ARGS_CONV(5, 6, 4, 7, -1, -1, 8);
-	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			mark,
 				v;
@@ -352,12 +347,14 @@ okx_margin_ratio(PG_FUNCTION_ARGS)
 
 	if (fast_position(fcinfo, r, 0, 1, 3, &p, &ok) && fast_price(fcinfo, 2, &mark))
 	{
-		has = fast_equity_over_maintenance(&p, &r->f_schedule, mark, &v, &ok);
+		has = fast_equity_over_maintenance(&p, s, mark, &v, &ok);
 		if (ok)
 			RETURN_FAST_PRICE(has, v);
 	}
 	return okx_margin_ratio_exact(fcinfo, r);
 }
+
+FIGURE_CONV_FUNCTION(okx_margin_ratio, RULE_ARGS_CONV(5, 6, 4, 7, -1, -1, 8))
 
 static pg_noinline Datum
 margin_status_exact(FunctionCallInfo fcinfo, const Rule *r)
@@ -374,12 +371,9 @@ margin_status_exact(FunctionCallInfo fcinfo, const Rule *r)
 	PG_RETURN_OID(status_oid(fcinfo, status));
 }
 
-PG_FUNCTION_INFO_V1(margin_status);
-Datum
-margin_status(PG_FUNCTION_ARGS)
+static pg_attribute_always_inline Datum
+margin_status_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s)
 {
-	static const RuleArgs args = RULE_ARGS_CONV(5, 6, 4, 7, -1, 8, 9);
-	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			mark;
 	bool		ok = true;
@@ -387,7 +381,7 @@ margin_status(PG_FUNCTION_ARGS)
 
 	if (fast_position(fcinfo, r, 0, 1, 3, &p, &ok) && fast_price(fcinfo, 2, &mark))
 	{
-		status = fast_check(&p, &r->f_schedule, mark, r->f_call_ratio, &ok);
+		status = fast_check(&p, s, mark, r->f_call_ratio, &ok);
 		if (ok)
 		{
 			figure_route_calls[ROUTE_FAST]++;
@@ -396,6 +390,8 @@ margin_status(PG_FUNCTION_ARGS)
 	}
 	return margin_status_exact(fcinfo, r);
 }
+
+FIGURE_CONV_FUNCTION(margin_status, RULE_ARGS_CONV(5, 6, 4, 7, -1, 8, 9))
 
 /* The liquidation price (c = 1) and the margin-call price (c = the rule's). */
 static pg_noinline Datum
@@ -412,12 +408,10 @@ threshold_price_exact(FunctionCallInfo fcinfo, const Rule *r, bool liquidation)
 	EXACT_RETURN(price);
 }
 
-PG_FUNCTION_INFO_V1(liquidation_price);
-Datum
-liquidation_price(PG_FUNCTION_ARGS)
+/* the liquidation price (c = 1) or the margin-call price (c = the rule's) */
+static pg_attribute_always_inline Datum
+threshold_price_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, bool liquidation)
 {
-	static const RuleArgs args = RULE_ARGS_CONV(4, 5, 3, 6, 7, -1, 8);
-	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	Fix			v;
 	bool		ok = true,
@@ -425,32 +419,29 @@ liquidation_price(PG_FUNCTION_ARGS)
 
 	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok))
 	{
-		has = fast_threshold_price(&p, &r->f_schedule, fix_make(1, 0), r->f_tick, &v, &ok);
+		has = fast_threshold_price(&p, s, liquidation ? fix_make(1, 0) : r->f_call_ratio,
+								   r->f_tick, &v, &ok);
 		if (ok)
 			RETURN_FAST_PRICE(has, v);
 	}
-	return threshold_price_exact(fcinfo, r, true);
+	return threshold_price_exact(fcinfo, r, liquidation);
 }
 
-PG_FUNCTION_INFO_V1(margin_call_price);
-Datum
-margin_call_price(PG_FUNCTION_ARGS)
+static pg_attribute_always_inline Datum
+liquidation_price_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s)
 {
-	static const RuleArgs args = RULE_ARGS_CONV(4, 5, 3, 6, 8, 7, 9);
-	const Rule *r = rule_of(fcinfo, &args);
-	FastPosition p;
-	Fix			v;
-	bool		ok = true,
-				has;
-
-	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok))
-	{
-		has = fast_threshold_price(&p, &r->f_schedule, r->f_call_ratio, r->f_tick, &v, &ok);
-		if (ok)
-			RETURN_FAST_PRICE(has, v);
-	}
-	return threshold_price_exact(fcinfo, r, false);
+	return threshold_price_by(fcinfo, r, s, true);
 }
+
+FIGURE_CONV_FUNCTION(liquidation_price, RULE_ARGS_CONV(4, 5, 3, 6, 7, -1, 8))
+
+static pg_attribute_always_inline Datum
+margin_call_price_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s)
+{
+	return threshold_price_by(fcinfo, r, s, false);
+}
+
+FIGURE_CONV_FUNCTION(margin_call_price, RULE_ARGS_CONV(4, 5, 3, 6, 8, 7, 9))
 
 static pg_noinline Datum
 bankruptcy_price_exact(FunctionCallInfo fcinfo, const Rule *r)
@@ -496,16 +487,28 @@ enum
 	A_NOTIONAL, A_PNL, A_EQUITY, A_IM, A_MM, A_RATIO, A_STATUS, A_LP, A_MCP, A_BP, A_NATTS
 };
 
+/*
+ * A figure of the row, packed into `room` (NUMERIC_CODEC_PACKED_ROOM bytes
+ * from *used on) as heap_form_tuple stores a numeric of that size, so
+ * that the row's numerics take no allocation of their own.
+ */
 static pg_attribute_always_inline void
-fast_value(Datum *values, bool *nulls, int att, bool has, Fix v)
+fast_value(Datum *values, bool *nulls, int att, bool has, Fix v, char *room, int *used)
 {
+	int			n;
+
 	nulls[att] = !has;
-	if (has)
-		values[att] = NumericGetDatum(numeric_codec_make(v.v, v.s));
+	if (!has)
+		return;
+	n = numeric_codec_write_packed(v.v, v.s, room + *used);
+	values[att] = n > 0 ? PointerGetDatum(room + *used) :
+		NumericGetDatum(numeric_codec_make(v.v, v.s));
+	*used += n;
 }
 
-static bool
-assess_fast(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls)
+static pg_attribute_always_inline bool
+assess_fast_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, Datum *values,
+			   bool *nulls, char *room)
 {
 	FastPosition p;
 	Fix			mark,
@@ -513,6 +516,7 @@ assess_fast(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls)
 				v[A_NATTS];
 	bool		has[A_NATTS];
 	bool		ok = true;
+	int			used = 0;
 	MarginStatus status;
 
 	if (!fast_position(fcinfo, r, 0, 1, 3, &p, &ok) || !fast_price(fcinfo, 2, &mark) ||
@@ -524,22 +528,40 @@ assess_fast(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls)
 	has[A_IM] = !PG_ARGISNULL(10);
 	if (has[A_IM])
 		v[A_IM] = fast_initial(&p, p.entry, leverage, &ok);
-	v[A_MM] = fast_maintenance(&p, &r->f_schedule, mark, &ok);
-	has[A_RATIO] = fast_ratio_at(&p, &r->f_schedule, mark, &v[A_RATIO], &ok);
-	status = fast_check(&p, &r->f_schedule, mark, r->f_call_ratio, &ok);
-	has[A_LP] = fast_threshold_price(&p, &r->f_schedule, fix_make(1, 0), r->f_tick, &v[A_LP], &ok);
-	has[A_MCP] = fast_threshold_price(&p, &r->f_schedule, r->f_call_ratio, r->f_tick, &v[A_MCP], &ok);
+	v[A_MM] = fast_maintenance(&p, s, mark, &ok);
+	has[A_RATIO] = fast_ratio_at(&p, s, mark, &v[A_RATIO], &ok);
+	status = fast_check(&p, s, mark, r->f_call_ratio, &ok);
+	has[A_LP] = fast_threshold_price(&p, s, fix_make(1, 0), r->f_tick, &v[A_LP], &ok);
+	has[A_MCP] = fast_threshold_price(&p, s, r->f_call_ratio, r->f_tick, &v[A_MCP], &ok);
 	has[A_BP] = fast_bankruptcy_price(&p, r->f_tick, &v[A_BP], &ok);
 	if (!ok)
 		return false;
 	has[A_NOTIONAL] = has[A_PNL] = has[A_EQUITY] = has[A_MM] = true;
 	for (int i = 0; i < A_NATTS; i++)
 		if (i != A_STATUS)
-			fast_value(values, nulls, i, has[i], v[i]);
+			fast_value(values, nulls, i, has[i], v[i], room, &used);
 	values[A_STATUS] = ObjectIdGetDatum(status_oid(fcinfo, status));
 	nulls[A_STATUS] = false;
 	figure_route_calls[ROUTE_FAST]++;
 	return true;
+}
+
+static pg_noinline bool
+assess_fast_conv(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls, char *room)
+{
+	return assess_fast_by(fcinfo, r, &r->f_schedule, values, nulls, room);
+}
+
+/* Every figure by the fast route; false to decline (FIGURE_CONV_FUNCTION's way). */
+static pg_attribute_always_inline bool
+assess_fast(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls, char *room)
+{
+	FastSchedule mark;
+
+	if (unlikely(r->f_schedule.conv != 0))
+		return assess_fast_conv(fcinfo, r, values, nulls, room);
+	mark = fast_mark_schedule(r);
+	return assess_fast_by(fcinfo, r, &mark, values, nulls, room);
 }
 
 static pg_attribute_always_inline void
@@ -589,13 +611,14 @@ assess(PG_FUNCTION_ARGS)
 	const Rule *r;
 	Datum		values[A_NATTS];
 	bool		nulls[A_NATTS] = {0};
+	char		room[A_NATTS * NUMERIC_CODEC_PACKED_ROOM];	/* the fast route's numerics */
 
 	for (int i = 0; i < PG_NARGS(); i++)
 		if (i != 10 && PG_ARGISNULL(i))
 			PG_RETURN_NULL();
 	desc = figure_result_desc(fcinfo);
 	r = rule_of(fcinfo, &args);
-	if (!assess_fast(fcinfo, r, values, nulls))
+	if (!assess_fast(fcinfo, r, values, nulls, room))
 		assess_exact(fcinfo, r, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

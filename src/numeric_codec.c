@@ -279,14 +279,16 @@ numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale)
 }
 
 /*
- * numeric_codec_make for a coefficient below 2^64 once aligned to whole
- * digit groups, in numeric's short format: five groups computed whatever the
- * value, counted with comparisons and copied as one block, so that the
- * number of digits (which varies from row to row) takes no branch.  false
- * when the value does not qualify.
+ * A value whose coefficient is below 2^64 once aligned to whole digit
+ * groups, in numeric's short format: its header, and its groups, most
+ * significant first, at all[5 - nd .. 4] with zeros after them (all[]
+ * zeroed by the caller: five computed whatever the value and counted with
+ * comparisons, so that the number of digits, which varies from row to row,
+ * takes no branch); *n of them are stored (trailing zero groups are not).
+ * Returns nd, or -1 when the value does not qualify.
  */
-static pg_attribute_always_inline bool
-make_short64(int128 coef, int scale, Numeric *out)
+static pg_attribute_always_inline int
+short64_layout(int128 coef, int scale, uint16 *hdr, uint16 *all, int *n)
 {
 	uint128		u = coef < 0 ? -(uint128) coef : (uint128) coef;
 	int			frac_groups = (int) (((unsigned) scale + 3) / 4);
@@ -295,42 +297,71 @@ make_short64(int128 coef, int scale, Numeric *out)
 				high;
 	uint32		mid,
 				low;
-	uint16		groups[10] = {0};	/* most significant first, then zeros */
 	int			nd,
-				n,
 				weight;
-	uint16		hdr;
-	Numeric		result;
 
 	/* x < 10^19, aligned: at most five groups, and the weight fits the short header */
 	if (scale > NC_SHORT_DSCALE_MAX || u >= (uint128) isomargin_pow10[19 - pad])
-		return false;
+		return -1;
 	x = (uint64) u * (uint64) isomargin_pow10_64[pad];
 	/* two 64-bit steps by 10^8, then 32-bit ones by 10^4 */
 	high = x / UINT64CONST(100000000);
 	low = (uint32) (x % UINT64CONST(100000000));
 	mid = (uint32) (high % UINT64CONST(100000000));
-	groups[0] = (uint16) (high / UINT64CONST(100000000));
-	groups[1] = (uint16) (mid / NC_NBASE);
-	groups[2] = (uint16) (mid % NC_NBASE);
-	groups[3] = (uint16) (low / NC_NBASE);
-	groups[4] = (uint16) (low % NC_NBASE);
+	all[0] = (uint16) (high / UINT64CONST(100000000));
+	all[1] = (uint16) (mid / NC_NBASE);
+	all[2] = (uint16) (mid % NC_NBASE);
+	all[3] = (uint16) (low / NC_NBASE);
+	all[4] = (uint16) (low % NC_NBASE);
 	nd = (x >= 1) + (x >= UINT64CONST(10000)) + (x >= UINT64CONST(100000000)) +
 		(x >= UINT64CONST(1000000000000)) + (x >= UINT64CONST(10000000000000000));
-	n = nd;
-	while (unlikely(n > 0 && groups[4 - nd + n] == 0))
-		n--;					/* trailing zero groups are not stored */
+	*n = nd;
+	while (unlikely(*n > 0 && all[4 - nd + *n] == 0))
+		(*n)--;
 	weight = nd > 0 ? nd - 1 - frac_groups : 0;
-	hdr = NC_SHORT | (coef < 0 && n > 0 ? NC_SHORT_SIGN_MASK : 0) |
+	*hdr = NC_SHORT | (coef < 0 && *n > 0 ? NC_SHORT_SIGN_MASK : 0) |
 		(scale << NC_SHORT_DSCALE_SHIFT) |
 		(weight < 0 ? NC_SHORT_WEIGHT_SIGN_MASK : 0) | (weight & NC_SHORT_WEIGHT_MASK);
+	return nd;
+}
+
+/* numeric_codec_make by short64_layout, false when the value does not qualify */
+static pg_attribute_always_inline bool
+make_short64(int128 coef, int scale, Numeric *out)
+{
+	uint16		hdr,
+				all[10] = {0};
+	int			n,
+				nd = short64_layout(coef, scale, &hdr, all, &n);
+	Numeric		result;
+
+	if (nd < 0)
+		return false;
 	/* room for all five groups, whatever n: the block copy writes them all */
 	result = (Numeric) palloc(VARHDRSZ + sizeof(uint16) + 5 * sizeof(int16));
 	SET_VARSIZE(result, VARHDRSZ + sizeof(uint16) + n * sizeof(int16));
 	memcpy((char *) result + VARHDRSZ, &hdr, sizeof(hdr));
-	memcpy((char *) result + VARHDRSZ + sizeof(hdr), &groups[5 - nd], 5 * sizeof(int16));
+	memcpy((char *) result + VARHDRSZ + sizeof(hdr), &all[5 - nd], 5 * sizeof(int16));
 	*out = result;
 	return true;
+}
+
+int
+numeric_codec_write_packed(int128 coef, int scale, char *dst)
+{
+	uint16		hdr,
+				all[10] = {0};
+	int			n,
+				size,
+				nd = short64_layout(coef, scale, &hdr, all, &n);
+
+	if (nd < 0)
+		return 0;
+	size = VARHDRSZ_SHORT + sizeof(uint16) + n * sizeof(int16);
+	SET_VARSIZE_SHORT(dst, size);
+	memcpy(dst + VARHDRSZ_SHORT, &hdr, sizeof(hdr));
+	memcpy(dst + VARHDRSZ_SHORT + sizeof(hdr), &all[5 - nd], 5 * sizeof(int16));
+	return size;
 }
 
 /* numeric_codec_make for any value */

@@ -37,6 +37,16 @@ extern NumericKind numeric_codec_read_any(Datum d, int128 *coef, int *scale, boo
 extern Numeric numeric_codec_make(int128 coef, int scale);
 
 /*
+ * The same value as numeric_codec_make's, as a row stores it: a 1-byte
+ * varlena header (packed, unaligned), written at dst, which has room for
+ * NUMERIC_CODEC_PACKED_ROOM bytes.  Its size; 0 when the value takes the
+ * general form (more than 19 digits once aligned, or more than 63 decimals):
+ * then numeric_codec_make.
+ */
+#define NUMERIC_CODEC_PACKED_ROOM 13
+extern int	numeric_codec_write_packed(int128 coef, int scale, char *dst);
+
+/*
  * Decode a numeric datum by its value alone, whatever its display scale:
  * for a finite value, *coef * 10^-*scale with no trailing zero in the
  * fraction (so 1.500 and 1.5 read alike) and *fits = true when the value
