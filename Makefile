@@ -35,7 +35,8 @@ OBJS = \
 	src/enforce_checked_mark.o \
 	src/enforce_bypass.o \
 	src/enforce_xact_cache.o \
-	src/enforce_partition.o
+	src/enforce_partition.o \
+	src/enforce_partition_route.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
