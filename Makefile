@@ -83,6 +83,7 @@ REGRESS = \
 	enforce_ddl \
 	enforce_verify \
 	enforce_partitioned \
+	enforce_partition_route \
 	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \

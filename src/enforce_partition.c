@@ -93,16 +93,29 @@ enforce_rows_add(EnforceRows *rows, EnforceAttachment *a, HeapTuple t, TupleDesc
 	rows->n++;
 }
 
-/* The rows idx[0..n-1]: statement id's arguments (the tids, then each column), then run it. */
+/*
+ * The rows idx[0..n-1] (all of them when idx is NULL): statement id's
+ * arguments (the tids, then each column), then run it.
+ */
 static void
 rows_run(EnforceRows *rows, EnforceAttachment *a, EnforcePlanId id, Oid partition,
 		 const int *idx, int n, int ncols, Datum **values, bool **nulls, const Oid *types)
 {
 	Datum		args[8];
-	Datum	   *v = palloc(sizeof(Datum) * n);
-	bool	   *vn = palloc(sizeof(bool) * n);
+	Datum	   *v;
+	bool	   *vn;
 
 	Assert(ncols + 1 < (int) lengthof(args));
+	if (idx == NULL)
+	{
+		args[0] = enforce_array(rows->tid, NULL, n, TIDOID);
+		for (int j = 0; j < ncols; j++)
+			args[j + 1] = enforce_array(values[j], nulls[j], n, types[j]);
+		enforce_execute(a, id, args, NULL, true, 0);
+		return;
+	}
+	v = palloc(sizeof(Datum) * n);
+	vn = palloc(sizeof(bool) * n);
 	for (int k = 0; k < n; k++)
 		v[k] = rows->tid[idx[k]];
 	args[0] = enforce_array(v, NULL, n, TIDOID);
@@ -152,19 +165,22 @@ void
 enforce_rows_write(EnforceRows *rows, EnforceAttachment *a, EnforcePlanId id,
 				   int ncols, Datum **values, bool **nulls, const Oid *types)
 {
-	int		   *idx = palloc(sizeof(int) * Max(rows->n, 1));
+	int		   *idx;
 	int			start = 0;
-	bool		direct = a->partitioned;
+	bool		direct = true;
 
+	if (!a->partitioned)
+	{
+		rows_run(rows, a, id, InvalidOid, NULL, rows->n, ncols, values, nulls, types);
+		return;
+	}
+	idx = palloc(sizeof(int) * Max(rows->n, 1));
 	for (int i = 0; i < rows->n; i++)
 		idx[i] = i;
-	if (direct)
-	{
-		qsort_arg(idx, rows->n, sizeof(int), rows_cmp, rows->rel);
-		for (int i = 0; i < rows->n && direct; i++)
-			if (i == 0 || rows->rel[idx[i]] != rows->rel[idx[i - 1]])
-				direct = enforce_partition_direct(a, DatumGetObjectId(rows->rel[idx[i]]));
-	}
+	qsort_arg(idx, rows->n, sizeof(int), rows_cmp, rows->rel);
+	for (int i = 0; i < rows->n && direct; i++)
+		if (i == 0 || rows->rel[idx[i]] != rows->rel[idx[i - 1]])
+			direct = enforce_partition_direct(a, DatumGetObjectId(rows->rel[idx[i]]));
 	if (!direct)
 	{
 		rows_run(rows, a, id, InvalidOid, idx, rows->n, ncols, values, nulls, types);
