@@ -37,7 +37,7 @@ SELECT g AS id, (ARRAY['BTC', 'ETH', 'SOL'])[1 + g % 3] AS symbol,
        (ARRAY[30000, 2000, 100])[1 + g % 3] AS entry_price,
        round((1 + g % 4) * (ARRAY[30000, 2000, 100])[1 + g % 3] / (10.0 + 10 * (g % 5)), 2) AS margin
   FROM generate_series(1, 30) g;
-SELECT isomargin.enforce(t, 'pr.marks', 'pr.instruments') ->> 'positions' AS enforced
+SELECT t AS positions, isomargin.enforce(t, 'pr.marks', 'pr.instruments') IS NOT NULL AS enforced
   FROM unnest(ARRAY['pr.flat', 'pr.by_sym']::regclass[]) t;
 INSERT INTO pr.flat SELECT * FROM pr.book;
 INSERT INTO pr.by_sym SELECT * FROM pr.book;
