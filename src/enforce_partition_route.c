@@ -83,11 +83,15 @@ enforce_partition_plan(EnforceAttachment *a, EnforcePlanId id, Oid partition)
 		return pp->plan;
 	if (pp == NULL)
 	{
+		MemoryContext old;
+
 		pp = MemoryContextAllocZero(a->cxt, sizeof(PartitionPlan));
 		pp->partition = partition;
 		pp->id = id;
 		pp->plan = partition_prepare(a, id, partition);
+		old = MemoryContextSwitchTo(a->cxt);
 		a->part_plans = lappend(a->part_plans, pp);
+		MemoryContextSwitchTo(old);
 		return pp->plan;
 	}
 	if (pp->plan != NULL)
