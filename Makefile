@@ -36,7 +36,8 @@ OBJS = \
 	src/enforce_bypass.o \
 	src/enforce_xact_cache.o \
 	src/enforce_partition.o \
-	src/liquidation_position.o
+	src/liquidation_position.o \
+	src/enforce_partition_route.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -83,6 +84,7 @@ REGRESS = \
 	enforce_ddl \
 	enforce_verify \
 	enforce_partitioned \
+	enforce_partition_route \
 	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \

@@ -175,6 +175,9 @@ typedef struct EnforceAttachment
 	Oid			cause_type;
 	Oid			cause_oid[ENFORCE_NCAUSES];
 	SPIPlanPtr	plans[ENFORCE_NPLANS];
+	/* partitioned: plans addressed to one partition (enforce_partition_route.c) */
+	List	   *part_plans;
+	int			route_by_symbol;	/* 0 not known yet, 1 LIST (symbol), -1 not */
 } EnforceAttachment;
 
 /*
@@ -231,6 +234,7 @@ typedef struct EnforcePassRow
 /* enforce_config.c */
 extern EnforceAttachment *enforce_attachment(FunctionCallInfo fcinfo, EnforceRole role);
 extern SPIPlanPtr enforce_plan(EnforceAttachment *att, EnforcePlanId id);
+extern SPIPlanPtr enforce_plan_prepare(EnforceAttachment *att, EnforcePlanId id);
 extern void enforce_check_trigger(FunctionCallInfo fcinfo, const char *funcname,
 								  EnforceRole role);
 extern EnforceAttachment *enforce_attachment_of(Oid positions, Oid nsp, EnforceRole role);
@@ -277,6 +281,8 @@ extern void enforce_become(Oid role, EnforceUser *save);
 extern void enforce_restore(const EnforceUser *save);
 extern int	enforce_execute(EnforceAttachment *att, EnforcePlanId id, Datum *values,
 							const char *nulls, bool latest, long tcount);
+extern int	enforce_execute_on(EnforceAttachment *att, EnforcePlanId id, Oid partition,
+							   Datum *values, const char *nulls, bool latest, long tcount);
 extern bool enforce_lock_state(EnforceAttachment *att, EnforcePlanId plan, Datum symbol,
 							   Dec *mark, MemoryContext keep);
 extern Datum enforce_symbol_input(EnforceAttachment *att, const char *s);
@@ -303,6 +309,8 @@ typedef enum EnforceAttemptResult
 extern EnforceAttemptResult enforce_attempt(EnforceAttemptFn fn, void *arg);
 extern int	enforce_execute_nowait(EnforceAttachment *att, EnforcePlanId id, Datum *values,
 								   bool latest);
+extern int	enforce_execute_nowait_on(EnforceAttachment *att, EnforcePlanId id, Oid partition,
+									  Datum *values, bool latest);
 extern void enforce_wait_busy(EnforceAttachment *att, EnforcePlanId peek, EnforcePlanId skip,
 							  Datum *values, bool latest);
 
@@ -360,9 +368,15 @@ extern bool enforce_is_partition_of(Oid rel, Oid ancestor);
 extern void enforce_partition_attnums(EnforceAttachment *a);
 extern void enforce_rows_init(EnforceRows *rows, int cap);
 extern void enforce_rows_add(EnforceRows *rows, EnforceAttachment *a, HeapTuple t, TupleDesc d);
-extern void enforce_rows_args(EnforceRows *rows, EnforceAttachment *a, Datum *args, int nargs);
+extern void enforce_rows_write(EnforceRows *rows, EnforceAttachment *a, EnforcePlanId id,
+							   int ncols, Datum **values, bool **nulls, const Oid *types);
 extern void enforce_move_note(EnforceAttachment *a, HeapTuple oldt, HeapTuple newt, TupleDesc d);
 extern bool enforce_move_arrived(EnforceAttachment *a, HeapTuple newt, TupleDesc d);
+/* enforce_partition_route.c: statements addressed to one partition */
+extern SPIPlanPtr enforce_partition_plan(EnforceAttachment *a, EnforcePlanId id, Oid partition);
+extern void enforce_partition_plans_free(EnforceAttachment *a);
+extern bool enforce_partition_direct(EnforceAttachment *a, Oid partition);
+extern Oid	enforce_symbol_partition(EnforceAttachment *a, Datum symbol);
 extern void enforce_partitions_attached(Node *parsetree, const char *qnsp, Oid config,
 										bool compute);
 

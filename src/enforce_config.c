@@ -98,6 +98,7 @@ enforce_attachment_free(EnforceAttachment *a)
 	for (int i = 0; i < ENFORCE_NPLANS; i++)
 		if (a->plans[i])
 			SPI_freeplan(a->plans[i]);
+	enforce_partition_plans_free(a);
 	MemoryContextDelete(a->cxt);
 }
 
@@ -688,23 +689,28 @@ enforce_attachment(FunctionCallInfo fcinfo, EnforceRole role)
 	return e->att;
 }
 
+/* Statement id of att prepared and kept (the caller stores it). */
+SPIPlanPtr
+enforce_plan_prepare(EnforceAttachment *att, EnforcePlanId id)
+{
+	Oid			argtypes[16];
+	int			nargs = 0;
+	char	   *sql = enforce_plan_sql(att, id, &nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, enforce_plan_options(id));
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
 SPIPlanPtr
 enforce_plan(EnforceAttachment *att, EnforcePlanId id)
 {
 	if (att->plans[id] == NULL)
-	{
-		Oid			argtypes[16];
-		int			nargs = 0;
-		char	   *sql = enforce_plan_sql(att, id, &nargs, argtypes);
-		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, enforce_plan_options(id));
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		att->plans[id] = plan;
-	}
+		att->plans[id] = enforce_plan_prepare(att, id);
 	return att->plans[id];
 }
 

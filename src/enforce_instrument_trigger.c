@@ -84,7 +84,9 @@ rewrite_positions(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, bo
 			   *bpn;
 	Datum		symbol_text = CStringGetTextDatum(enforce_symbol_text(a, symbol));
 	EnforceEvents ev;
-	Datum		args[7];
+	Datum	   *cols[5];
+	bool	   *colnulls[5];
+	Oid			types[5] = {NUMERICOID, NUMERICOID, NUMERICOID, InvalidOid, BOOLOID};
 
 	enforce_rows_init(&tid, (int) n);
 	lp = palloc(sizeof(Datum) * n);
@@ -121,13 +123,17 @@ rewrite_positions(EnforceAttachment *a, Datum symbol, EnforceInstrument *ins, bo
 							   row.size, row.entry, row.margin);
 	}
 
-	enforce_rows_args(&tid, a, args, 6);
-	args[1] = enforce_array(lp, lpn, (int) n, NUMERICOID);
-	args[2] = enforce_array(mcp, mcpn, (int) n, NUMERICOID);
-	args[3] = enforce_array(bp, bpn, (int) n, NUMERICOID);
-	args[4] = enforce_array(st, NULL, (int) n, a->status_type);
-	args[5] = enforce_array(ch, NULL, (int) n, BOOLOID);
-	enforce_execute(a, PLAN_SET_FIGURES, args, NULL, true, 0);
+	cols[0] = lp;
+	cols[1] = mcp;
+	cols[2] = bp;
+	cols[3] = st;
+	cols[4] = ch;
+	colnulls[0] = lpn;
+	colnulls[1] = mcpn;
+	colnulls[2] = bpn;
+	colnulls[3] = colnulls[4] = NULL;
+	types[3] = a->status_type;
+	enforce_rows_write(&tid, a, PLAN_SET_FIGURES, 5, cols, colnulls, types);
 	enforce_events_write(a, &ev);
 }
 

@@ -102,10 +102,17 @@ enforce_attempt(EnforceAttemptFn fn, void *arg)
 int
 enforce_execute_nowait(EnforceAttachment *att, EnforcePlanId id, Datum *values, bool latest)
 {
+	return enforce_execute_nowait_on(att, id, InvalidOid, values, latest);
+}
+
+int
+enforce_execute_nowait_on(EnforceAttachment *att, EnforcePlanId id, Oid partition,
+						  Datum *values, bool latest)
+{
 	int			rc;
 
 	enforce_in_nowait = true;
-	rc = enforce_execute(att, id, values, NULL, latest, 0);
+	rc = enforce_execute_on(att, id, partition, values, NULL, latest, 0);
 	enforce_in_nowait = false;
 	return rc;
 }

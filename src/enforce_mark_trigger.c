@@ -309,11 +309,9 @@ check_candidates(EnforceAttachment *a, MarkRow *rows, int *moved, int nmoved,
 	}
 	if (nchanged > 0)
 	{
-		Datum		args[3];
+		bool	   *nonulls = NULL;
 
-		enforce_rows_args(&tids, a, args, 2);
-		args[1] = enforce_array(statuses, NULL, nchanged, a->status_type);
-		enforce_execute(a, PLAN_SET_STATUS, args, NULL, true, 0);
+		enforce_rows_write(&tids, a, PLAN_SET_STATUS, 1, &statuses, &nonulls, &a->status_type);
 		enforce_events_write(a, &ev);
 	}
 }
@@ -560,10 +558,14 @@ mark_attempt(void *arg)
 	candidate_ranges(l);
 	if (l->nmoved == 1)
 	{
-		/* one instrument moved: the scalar statement, cheaper to start and run */
+		/*
+		 * one instrument moved: the scalar statement, cheaper to start and
+		 * run, on the partition that holds the symbol if one does
+		 */
 		Datum		one[3] = {l->rows[l->moved[0]].symbol, l->lo[0], l->hi[0]};
 
-		enforce_execute_nowait(l->a, PLAN_CANDIDATES_ONE, one, true);
+		enforce_execute_nowait_on(l->a, PLAN_CANDIDATES_ONE,
+								  enforce_symbol_partition(l->a, one[0]), one, true);
 		if (SPI_processed > 0)
 			check_candidates(l->a, l->rows, l->moved, l->nmoved, SPI_tuptable, SPI_processed,
 							 l->loaded);

@@ -12,9 +12,9 @@
  *
  * A tid names a row only within one partition, so the passes over positions
  * address a row of a partitioned table by (tableoid, ctid): the statements
- * of enforce_sql.c read p.tableoid as their last column and match it with
- * the tid, and the tid scan of each partition stays what it is on an
- * ordinary table.
+ * of enforce_sql.c read p.tableoid as their last column, and the writes
+ * back go to each row's partition by its tid (enforce_rows_write,
+ * enforce_partition_route.c).
  */
 #include "postgres.h"
 
@@ -94,15 +94,106 @@ enforce_rows_add(EnforceRows *rows, EnforceAttachment *a, HeapTuple t, TupleDesc
 }
 
 /*
- * The statement arguments naming the rows: args[0] the tids, and for a
- * partitioned table args[nargs] their partitions.
+ * The rows idx[0..n-1] (all of them when idx is NULL): statement id's
+ * arguments (the tids, then each column), then run it.
+ */
+static void
+rows_run(EnforceRows *rows, EnforceAttachment *a, EnforcePlanId id, Oid partition,
+		 const int *idx, int n, int ncols, Datum **values, bool **nulls, const Oid *types)
+{
+	Datum		args[8];
+	Datum	   *v;
+	bool	   *vn;
+
+	Assert(ncols + 1 < (int) lengthof(args));
+	if (idx == NULL)
+	{
+		args[0] = enforce_array(rows->tid, NULL, n, TIDOID);
+		for (int j = 0; j < ncols; j++)
+			args[j + 1] = enforce_array(values[j], nulls[j], n, types[j]);
+		enforce_execute(a, id, args, NULL, true, 0);
+		return;
+	}
+	v = palloc(sizeof(Datum) * n);
+	vn = palloc(sizeof(bool) * n);
+	for (int k = 0; k < n; k++)
+		v[k] = rows->tid[idx[k]];
+	args[0] = enforce_array(v, NULL, n, TIDOID);
+	for (int j = 0; j < ncols; j++)
+	{
+		for (int k = 0; k < n; k++)
+		{
+			v[k] = values[j][idx[k]];
+			vn[k] = nulls[j] ? nulls[j][idx[k]] : false;
+		}
+		args[j + 1] = enforce_array(v, vn, n, types[j]);
+	}
+	if (a->partitioned && !OidIsValid(partition))
+	{
+		/* through the partitioned table: each row's partition too */
+		for (int k = 0; k < n; k++)
+			v[k] = rows->rel[idx[k]];
+		args[ncols + 1] = enforce_array(v, NULL, n, OIDOID);
+	}
+	enforce_execute_on(a, id, partition, args, NULL, true, 0);
+}
+
+static int
+rows_cmp(const void *x, const void *y, void *arg)
+{
+	const Datum *rel = arg;
+	Oid			rx = DatumGetObjectId(rel[*(const int *) x]);
+	Oid			ry = DatumGetObjectId(rel[*(const int *) y]);
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return *(const int *) x - *(const int *) y;
+}
+
+/*
+ * Write the rows with statement id (PLAN_SET_STATUS, PLAN_SET_FIGURES):
+ * values[j][i] (nulls[j][i], or none when nulls[j] is NULL) is column j of
+ * row i, of type types[j].  On a partitioned table the rows go to each
+ * partition they were read from, one statement per partition in OID order
+ * (enforce_partition_route.c): every row is already locked by the pass that
+ * read it, so the order decides no wait.  Unless a partition has another
+ * owner than the partitioned table (the triggers run as the latter, with
+ * its rights, which a statement on the partitioned table checks on it
+ * alone): then one statement on the partitioned table writes them all.
  */
 void
-enforce_rows_args(EnforceRows *rows, EnforceAttachment *a, Datum *args, int nargs)
+enforce_rows_write(EnforceRows *rows, EnforceAttachment *a, EnforcePlanId id,
+				   int ncols, Datum **values, bool **nulls, const Oid *types)
 {
-	args[0] = enforce_array(rows->tid, NULL, rows->n, TIDOID);
-	if (a->partitioned)
-		args[nargs] = enforce_array(rows->rel, NULL, rows->n, OIDOID);
+	int		   *idx;
+	int			start = 0;
+	bool		direct = true;
+
+	if (!a->partitioned)
+	{
+		rows_run(rows, a, id, InvalidOid, NULL, rows->n, ncols, values, nulls, types);
+		return;
+	}
+	idx = palloc(sizeof(int) * Max(rows->n, 1));
+	for (int i = 0; i < rows->n; i++)
+		idx[i] = i;
+	qsort_arg(idx, rows->n, sizeof(int), rows_cmp, rows->rel);
+	for (int i = 0; i < rows->n && direct; i++)
+		if (i == 0 || rows->rel[idx[i]] != rows->rel[idx[i - 1]])
+			direct = enforce_partition_direct(a, DatumGetObjectId(rows->rel[idx[i]]));
+	if (!direct)
+	{
+		rows_run(rows, a, id, InvalidOid, idx, rows->n, ncols, values, nulls, types);
+		return;
+	}
+	for (int i = 1; i <= rows->n; i++)
+	{
+		if (i < rows->n && rows->rel[idx[i]] == rows->rel[idx[start]])
+			continue;
+		rows_run(rows, a, id, DatumGetObjectId(rows->rel[idx[start]]), idx + start, i - start,
+				 ncols, values, nulls, types);
+		start = i;
+	}
 }
 
 /*

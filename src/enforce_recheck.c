@@ -146,11 +146,9 @@ recheck_attempt(void *arg)
 	}
 	if (k > 0)
 	{
-		Datum		args[3];
+		bool	   *nonulls = NULL;
 
-		enforce_rows_args(&tids, a, args, 2);
-		args[1] = enforce_array(statuses, NULL, k, a->status_type);
-		enforce_execute(a, PLAN_SET_STATUS, args, NULL, true, 0);
+		enforce_rows_write(&tids, a, PLAN_SET_STATUS, 1, &statuses, &nonulls, &a->status_type);
 		enforce_events_write_audited(a, &ev, l->actor, l->reason);
 	}
 	l->stepped = k;

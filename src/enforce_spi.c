@@ -85,7 +85,16 @@ int
 enforce_execute(EnforceAttachment *att, EnforcePlanId id, Datum *values,
 				const char *nulls, bool latest, long tcount)
 {
-	SPIPlanPtr	plan = enforce_plan(att, id);
+	return enforce_execute_on(att, id, InvalidOid, values, nulls, latest, tcount);
+}
+
+/* Statement id on one partition of positions, or on the table itself (InvalidOid). */
+int
+enforce_execute_on(EnforceAttachment *att, EnforcePlanId id, Oid partition, Datum *values,
+				   const char *nulls, bool latest, long tcount)
+{
+	SPIPlanPtr	plan = OidIsValid(partition) ? enforce_partition_plan(att, id, partition) :
+		enforce_plan(att, id);
 	int			rc;
 	int			nest = -1;
 	bool		writes_state = id == PLAN_STATE_ENSURE || id == PLAN_STATE_ENSURE_MANY ||
