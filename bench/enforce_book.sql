@@ -1,5 +1,6 @@
 -- bench/enforce_book.sql: one instrument holding :n open positions, for
--- bench/enforce_latency.sh.  psql variables: n (positions, >= 4000).
+-- bench/enforce_latency.sh.  psql variables: n (positions, >= 4000);
+-- hash_partitions (optional): the positions table partitioned by HASH (id).
 --
 -- Every position is long 1 contract at 30000 on a linear instrument with a
 -- flat mmr of 5% (margin-call ratio 0.8), so its margin-call price is
@@ -20,8 +21,17 @@ CREATE TABLE instruments (symbol text PRIMARY KEY, kind isomargin.contract_kind 
                           contract_size numeric NOT NULL DEFAULT 1, mmr numeric NOT NULL,
                           fee_rate numeric NOT NULL DEFAULT 0);
 CREATE TABLE marks (symbol text PRIMARY KEY, mark_price numeric NOT NULL);
+\if :{?hash_partitions}
+-- the same book in a table partitioned by HASH (id) into :hash_partitions partitions
+CREATE TABLE positions (id bigint PRIMARY KEY, symbol text NOT NULL, size numeric NOT NULL,
+                        entry_price numeric NOT NULL, margin numeric NOT NULL) PARTITION BY HASH (id);
+SELECT format('CREATE TABLE positions_p%s PARTITION OF positions FOR VALUES WITH (MODULUS %s, REMAINDER %s)',
+              r, :hash_partitions, r)
+  FROM generate_series(0, :hash_partitions - 1) r \gexec
+\else
 CREATE TABLE positions (id bigint PRIMARY KEY, symbol text NOT NULL, size numeric NOT NULL,
                         entry_price numeric NOT NULL, margin numeric NOT NULL);
+\endif
 INSERT INTO instruments (symbol, mmr) VALUES ('BTC', 0.05);
 INSERT INTO marks VALUES ('BTC', 30000);
 SELECT isomargin.enforce('positions', 'marks', 'instruments') ->> 'id' AS attachment \gset

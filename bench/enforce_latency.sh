@@ -18,8 +18,9 @@
 # instrument's mark that flag exactly k positions (median of --reps, with
 # synchronous_commit and fsync on), checks the event count, then detaches
 # enforcement and times the naive trigger (bench/enforce_naive.sql) on the
-# same book and moves.  It shows, with plan_cache_mode = force_generic_plan
-# and auto_explain, the plan the trigger's candidate search really runs at
+# same book and moves; then times the same moves on the same book in a
+# positions table partitioned by HASH (id) into 4 (issue 15 item 5).  It
+# shows, with plan_cache_mode = force_generic_plan and auto_explain, the plan the trigger's candidate search really runs at
 # the smallest and the largest N.  Then pgbench: mark updates per second over
 # 100 instruments of 1,000 positions each, and one statement moving all 100
 # marks, enforcement against the naive trigger.  Output is kept in bench/out/.
@@ -147,7 +148,7 @@ show_plans()
 	fi
 }
 
-declare -A ours naive
+declare -A ours naive hashed
 status=0
 for n in $sizes; do
 	db=book_$n
@@ -187,6 +188,25 @@ for n in $sizes; do
 		fi
 	done <<<"$moves"
 	psql_run -c "DROP DATABASE $db"
+
+	# the same book and moves, the positions table partitioned by HASH (id) into 4
+	db=book_${n}_hash
+	psql_run -c "CREATE DATABASE $db" && psql_run -d "$db" -c "CREATE EXTENSION isomargin" ||
+		cluster_die "cannot create $db"
+	cluster_log "N = $n: loading the book partitioned by HASH (id) into 4"
+	psql_run -d "$db" -v n="$n" -v hash_partitions=4 -f "$BENCH_DIR/enforce_book.sql" >/dev/null ||
+		cluster_die "loading the partitioned book failed"
+	while read -r name down up k; do
+		set_mark "$db" "$up"
+		before=$(events "$db")
+		hashed[$n,$name]=$(time_moves "$db" "$down" "$up" "$reps" | median)
+		got=$(( $(events "$db") - before ))
+		if [ "$got" -ne $(( 2 * k * reps )) ]; then
+			echo "FAIL: HASH-partitioned, N = $n, $name: $got events, expected $(( 2 * k * reps ))" | tee -a "$out"
+			status=1
+		fi
+	done <<<"$moves"
+	psql_run -c "DROP DATABASE $db"
 done
 
 {
@@ -197,6 +217,15 @@ done
 		while read -r name down up k; do
 			printf '%10s %6s %12.3f %12.3f %8.0fx\n' "$n" "$k" "${ours[$n,$name]}" "${naive[$n,$name]}" \
 				"$(awk -v a="${naive[$n,$name]}" -v b="${ours[$n,$name]}" 'BEGIN { print a / b }')"
+		done <<<"$moves"
+	done
+	echo
+	echo "the same, the positions table partitioned by HASH (id) into 4 (ms; ratio to the ordinary table)"
+	printf '%10s %6s %12s %12s %9s\n' N k ordinary partitioned ratio
+	for n in $sizes; do
+		while read -r name down up k; do
+			printf '%10s %6s %12.3f %12.3f %8.2fx\n' "$n" "$k" "${ours[$n,$name]}" "${hashed[$n,$name]}" \
+				"$(awk -v a="${hashed[$n,$name]}" -v b="${ours[$n,$name]}" 'BEGIN { print a / b }')"
 		done <<<"$moves"
 	done
 	first=${sizes%% *}
