@@ -149,6 +149,25 @@ show_plans()
 }
 
 declare -A ours naive hashed
+
+# time_all DB N RESULTS REPS LABEL: every move on DB, its median into
+# RESULTS[N,move]; fails the run when a move did not flag exactly k positions.
+time_all()
+{
+	local db=$1 n=$2 reps=$4 label=$5 name down up k before got
+	local -n into=$3
+	while read -r name down up k; do
+		set_mark "$db" "$up"
+		before=$(events "$db")
+		into[$n,$name]=$(time_moves "$db" "$down" "$up" "$reps" | median)
+		got=$(( $(events "$db") - before ))
+		if [ "$got" -ne $(( 2 * k * reps )) ]; then
+			echo "FAIL: ${label}N = $n, $name: $got events from $reps round trips, expected $(( 2 * k * reps ))" |
+				tee -a "$out"
+			status=1
+		fi
+	done <<<"$moves"
+}
 status=0
 for n in $sizes; do
 	db=book_$n
@@ -160,33 +179,14 @@ for n in $sizes; do
 	cluster_log "N = $n: loaded in $((SECONDS - start)) s"
 	show_plans "$db" "$n" | tee -a "$out" || status=1
 
-	while read -r name down up k; do
-		set_mark "$db" "$up"
-		before=$(events "$db")
-		ours[$n,$name]=$(time_moves "$db" "$down" "$up" "$reps" | median)
-		got=$(( $(events "$db") - before ))
-		want=$(( 2 * k * reps ))
-		if [ "$got" -ne "$want" ]; then
-			echo "FAIL: N = $n, $name: $got events from $reps round trips, expected $want" | tee -a "$out"
-			status=1
-		fi
-	done <<<"$moves"
+	time_all "$db" "$n" ours "$reps" ""
 
 	psql_run -d "$db" -c "SELECT isomargin.unenforce('positions')" -f "$BENCH_DIR/enforce_naive.sql" >/dev/null ||
 		cluster_die "installing the naive trigger failed"
 	nreps=$reps
 	[ "$n" -ge 1000000 ] && nreps=5
 	[ "$n" -ge 100000 ] && [ "$nreps" -gt 9 ] && nreps=9
-	while read -r name down up k; do
-		set_mark "$db" "$up"
-		before=$(events "$db")
-		naive[$n,$name]=$(time_moves "$db" "$down" "$up" "$nreps" | median)
-		got=$(( $(events "$db") - before ))
-		if [ "$got" -ne $(( 2 * k * nreps )) ]; then
-			echo "FAIL: naive, N = $n, $name: $got events, expected $(( 2 * k * nreps ))" | tee -a "$out"
-			status=1
-		fi
-	done <<<"$moves"
+	time_all "$db" "$n" naive "$nreps" "naive, "
 	psql_run -c "DROP DATABASE $db"
 
 	# the same book and moves, the positions table partitioned by HASH (id) into 4
@@ -196,16 +196,7 @@ for n in $sizes; do
 	cluster_log "N = $n: loading the book partitioned by HASH (id) into 4"
 	psql_run -d "$db" -v n="$n" -v hash_partitions=4 -f "$BENCH_DIR/enforce_book.sql" >/dev/null ||
 		cluster_die "loading the partitioned book failed"
-	while read -r name down up k; do
-		set_mark "$db" "$up"
-		before=$(events "$db")
-		hashed[$n,$name]=$(time_moves "$db" "$down" "$up" "$reps" | median)
-		got=$(( $(events "$db") - before ))
-		if [ "$got" -ne $(( 2 * k * reps )) ]; then
-			echo "FAIL: HASH-partitioned, N = $n, $name: $got events, expected $(( 2 * k * reps ))" | tee -a "$out"
-			status=1
-		fi
-	done <<<"$moves"
+	time_all "$db" "$n" hashed "$reps" "HASH-partitioned, "
 	psql_run -c "DROP DATABASE $db"
 done
 
