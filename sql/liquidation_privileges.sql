@@ -84,6 +84,22 @@ SELECT fund, balance FROM isomargin.insurance_funds ORDER BY positions;
 SELECT positions, position_key ->> 'id' AS pos, new_status, claimed_by, acked_at IS NOT NULL AS acked
   FROM isomargin.events ORDER BY id;
 
+-- checked_mark's bad inputs: a table that is not enforced, an instrument the
+-- book does not have (no state row is made for it); NULL in, NULL out (STRICT).
+SELECT isomargin.checked_mark('lq.marks', 'BTC');
+\echo :LAST_ERROR_SQLSTATE
+SELECT isomargin.checked_mark('lq.book', 'ETH');
+\echo :LAST_ERROR_SQLSTATE
+SELECT isomargin.checked_mark('lq.book', NULL) IS NULL AS null_in_null_out;
+DO $$
+DECLARE n bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM %s WHERE symbol = %L',
+                   (SELECT e.state_table FROM isomargin.enforcement e
+                     WHERE e.positions = 'lq.book'::regclass), 'ETH') INTO n;
+    RAISE NOTICE 'state rows for ETH: %', n;
+END $$;
+
 SELECT isomargin.unenforce('lq.book'), isomargin.unenforce('lq.book2');
 SET client_min_messages = warning;
 DROP SCHEMA lq CASCADE;

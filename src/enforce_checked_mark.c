@@ -16,6 +16,7 @@
 #include "fmgr.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 
 #include "enforce.h"
@@ -42,7 +43,29 @@ checked_mark(PG_FUNCTION_ARGS)
 	a = enforce_attachment_kept(positions, get_func_namespace(fcinfo->flinfo->fn_oid));
 	sym = enforce_symbol_input(a, symbol);
 	enforce_become(a->owner, &save);
-	has_mark = enforce_lock_state(a, PLAN_STATE_SHARE, sym, &mark, caller);
+	/* an instrument the book does not have gets no state row */
+	enforce_execute(a, PLAN_STATE_SHARE, &sym, NULL, false, 0);
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		has_mark = !isnull;
+		if (has_mark)
+		{
+			MemoryContextSwitchTo(caller);
+			mark = enforce_read_mark(a, datumCopy(d, false, -1));
+		}
+	}
+	else
+	{
+		enforce_execute(a, PLAN_INSTRUMENT, &sym, NULL, false, 0);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("instrument %s is not in \"%s\"", symbol, get_rel_name(a->instruments))));
+		has_mark = enforce_lock_state(a, PLAN_STATE_SHARE, sym, &mark, caller);
+	}
 	enforce_restore(&save);
 	SPI_finish();
 	if (!has_mark)
