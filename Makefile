@@ -37,7 +37,8 @@ OBJS = \
 	src/enforce_xact_cache.o \
 	src/enforce_partition.o \
 	src/liquidation_position.o \
-	src/enforce_partition_route.o
+	src/enforce_partition_route.o \
+	src/enforce_probe.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))

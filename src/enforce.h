@@ -17,6 +17,7 @@
  *	 enforce_drop.c		 the sql_drop event trigger: enforced tables are not dropped
  *	 enforce_recheck.c	 the operator functions: confirm_mark, recheck
  *	 enforce_partition.c a partitioned positions table: partitions, row addresses
+ *	 enforce_probe.c	 whether a mark's candidate search may find anything
  *	 enforce_*_trigger.c the trigger functions themselves
  *
  * Every trigger locks the instrument's row of the attachment's state table
@@ -178,6 +179,7 @@ typedef struct EnforceAttachment
 	/* partitioned: plans addressed to one partition (enforce_partition_route.c) */
 	List	   *part_plans;
 	int			route_by_symbol;	/* 0 not known yet, 1 LIST (symbol), -1 not */
+	List	   *probe_tables;	/* the partial indexes of each partition (enforce_probe.c) */
 } EnforceAttachment;
 
 /*
@@ -377,6 +379,9 @@ extern SPIPlanPtr enforce_partition_plan(EnforceAttachment *a, EnforcePlanId id,
 extern void enforce_partition_plans_free(EnforceAttachment *a);
 extern bool enforce_partition_direct(EnforceAttachment *a, Oid partition);
 extern Oid	enforce_symbol_partition(EnforceAttachment *a, Datum symbol);
+
+/* enforce_probe.c: whether a candidate search may find anything */
+extern bool enforce_candidates_may_exist(EnforceAttachment *a, Datum sym, Datum lo, Datum hi);
 extern void enforce_partitions_attached(Node *parsetree, const char *qnsp, Oid config,
 										bool compute);
 

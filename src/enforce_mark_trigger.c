@@ -563,10 +563,12 @@ mark_attempt(void *arg)
 		 * run, on the partition that holds the symbol if one does
 		 */
 		Datum		one[3] = {l->rows[l->moved[0]].symbol, l->lo[0], l->hi[0]};
+		Oid			part = enforce_symbol_partition(l->a, one[0]);
 
-		enforce_execute_nowait_on(l->a, PLAN_CANDIDATES_ONE,
-								  enforce_symbol_partition(l->a, one[0]), one, true);
-		if (SPI_processed > 0)
+		/* on every partition: only if one may hold a candidate (enforce_probe.c) */
+		if ((OidIsValid(part) || enforce_candidates_may_exist(l->a, one[0], one[1], one[2])) &&
+			enforce_execute_nowait_on(l->a, PLAN_CANDIDATES_ONE, part, one, true) > 0 &&
+			SPI_processed > 0)
 			check_candidates(l->a, l->rows, l->moved, l->nmoved, SPI_tuptable, SPI_processed,
 							 l->loaded);
 	}
