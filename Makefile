@@ -86,6 +86,7 @@ REGRESS = \
 	enforce_verify \
 	enforce_partitioned \
 	enforce_partition_route \
+	enforce_partition_probe \
 	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \
