@@ -152,7 +152,9 @@ done
 # its 40 positions (every partition written to, every statement prepared); the
 # count of a backend that runs the warm-up alone is subtracted.  ETH's index
 # entries lie apart from BTC's (symbol leads the key), so the rolled-back rows
-# are not in BTC's way.  Cases: nothing, about 10, about 100 crossings each.
+# are not in BTC's way.  Cases: nothing, about 10, about 100 crossings each,
+# then moves of 0.45 that cross one threshold or none or two (about 1 each:
+# under HASH (id) mostly in one partition).
 warm="BEGIN
 UPDATE marks SET mark_price = 1000 WHERE symbol = 'ETH'
 ROLLBACK"
@@ -178,6 +180,7 @@ for db in book_w list4_w hash4_w; do
 	run_steady $db "crossing nothing, $label" 29500 0.01
 	run_steady $db "crossing about 10 each, $label" 29040 -9
 	run_steady $db "crossing about 100 each, $label" 28590 -90
+	run_steady $db "crossing about 1 each, $label" 24090 -0.45
 done
 # A crossing: (about 10 - nothing) / 10, and at the margin (about 100 - about 10) / 90.
 echo

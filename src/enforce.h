@@ -180,6 +180,7 @@ typedef struct EnforceAttachment
 	List	   *part_plans;
 	int			route_by_symbol;	/* 0 not known yet, 1 LIST (symbol), -1 not */
 	List	   *probe_tables;	/* the partial indexes of each partition (enforce_probe.c) */
+	bool		probe_rests;	/* the last candidate search found rows: no probe */
 } EnforceAttachment;
 
 /*
@@ -382,6 +383,7 @@ extern Oid	enforce_symbol_partition(EnforceAttachment *a, Datum symbol);
 
 /* enforce_probe.c: whether a candidate search may find anything */
 extern bool enforce_candidates_may_exist(EnforceAttachment *a, Datum sym, Datum lo, Datum hi);
+extern void enforce_candidates_found(EnforceAttachment *a, bool found);
 extern void enforce_partitions_attached(Node *parsetree, const char *qnsp, Oid config,
 										bool compute);
 

@@ -566,11 +566,16 @@ mark_attempt(void *arg)
 		Oid			part = enforce_symbol_partition(l->a, one[0]);
 
 		/* on every partition: only if one may hold a candidate (enforce_probe.c) */
-		if ((OidIsValid(part) || enforce_candidates_may_exist(l->a, one[0], one[1], one[2])) &&
-			enforce_execute_nowait_on(l->a, PLAN_CANDIDATES_ONE, part, one, true) > 0 &&
-			SPI_processed > 0)
-			check_candidates(l->a, l->rows, l->moved, l->nmoved, SPI_tuptable, SPI_processed,
-							 l->loaded);
+		if (OidIsValid(part) || enforce_candidates_may_exist(l->a, one[0], one[1], one[2]))
+		{
+			enforce_execute_nowait_on(l->a, PLAN_CANDIDATES_ONE, part, one, true);
+			enforce_candidates_found(l->a, SPI_processed > 0);
+			if (SPI_processed > 0)
+				check_candidates(l->a, l->rows, l->moved, l->nmoved, SPI_tuptable,
+								 SPI_processed, l->loaded);
+		}
+		else
+			enforce_candidates_found(l->a, false);
 	}
 	else if (l->nmoved > 1)
 	{

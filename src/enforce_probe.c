@@ -317,7 +317,10 @@ table_may_hold(EnforceAttachment *a, Oid relid, ScanKey keys, Snapshot snap)
  * (PLAN_CANDIDATES_ONE on the partitioned table) may return a row: false
  * only when no partition's partial indexes hold an entry of the symbol in
  * range whose row the search would see.  The caller holds the instrument's
- * state row.
+ * state row.  Not asked (true) after a search that found rows, until one
+ * finds none (enforce_candidates_found): while a mark keeps crossing
+ * positions, as in a crash, the probe would find entries every time and only
+ * add its cost to the search's.
  */
 bool
 enforce_candidates_may_exist(EnforceAttachment *a, Datum sym, Datum lo, Datum hi)
@@ -330,7 +333,7 @@ enforce_candidates_may_exist(EnforceAttachment *a, Datum sym, Datum lo, Datum hi
 	int			nparts;
 	bool		maybe = false;
 
-	if (!a->partitioned ||
+	if (!a->partitioned || a->probe_rests ||
 		pg_class_aclcheck(a->positions, GetUserId(), ACL_SELECT | ACL_UPDATE) != ACLCHECK_OK)
 		return true;
 	parent = relation_open(a->positions, RowShareLock);
@@ -361,4 +364,11 @@ enforce_candidates_may_exist(EnforceAttachment *a, Datum sym, Datum lo, Datum hi
 	UnregisterSnapshot(snap);
 	relation_close(parent, NoLock);
 	return maybe;
+}
+
+/* What the candidate search found: whether the next one is probed first. */
+void
+enforce_candidates_found(EnforceAttachment *a, bool found)
+{
+	a->probe_rests = found;
 }
