@@ -14,7 +14,11 @@
 # nothing (+0.01 each), and moves of -9 that cross about 10 positions'
 # thresholds each.  Two more databases hold the first book in a partitioned
 # positions table (LIST (symbol), HASH (id)); the ratio column compares each
-# case with the same moves on the first book, in the same run.
+# case with the same moves on the first book, in the same run.  Then the
+# steady state of the ordinary, LIST and HASH books (each run after a
+# rolled-back warm-up, whose own count is subtracted), with moves crossing
+# about 100 and about 1 each too (bench/README.md, "Partitioned positions
+# tables").
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
