@@ -774,6 +774,16 @@ FT_FN(max_removable_margin) (const FT_T(Position) *p, const FT_T(Schedule) *s, F
 		return FT_INT(0);
 
 	/*
+	 * With L*(r + f) < 1 for the last bracket's rate, the highest (rates do
+	 * not decrease; no amount is negative: tiers.c, rule.c), the first bound
+	 * keeps Q - x > MM in every bracket (doc/whatif.md): the second need not
+	 * be computed.
+	 */
+	if (s->conv == 0 &&
+		FT_CMP(FT_MUL(leverage, FT_RATE_FEE(p, &s->brackets[s->nbrackets - 1])), FT_INT(1)) < 0)
+		return by_initial;
+
+	/*
 	 * by_initial is a multiple of 10^-16, so it is at most the largest one
 	 * below (Q - MM)/d exactly when by_initial*d < Q*d - MM*d: the second
 	 * quotient is only divided out when it binds.

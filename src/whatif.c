@@ -90,6 +90,28 @@ whatif_exact(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
 	EXACT_RETURN(v);
 }
 
+/*
+ * numeric 0 at scale 0, built once a backend in TopMemoryContext: the answer
+ * of most rows of a book to max_removable_margin and top_up_to_ok, returned
+ * without a palloc or a conversion.  A function's result is read, never
+ * written or freed, by its callers (as a Const's value or an argument
+ * passed through is).
+ */
+static Datum
+zero_datum(void)
+{
+	static Numeric zero = NULL;
+
+	if (unlikely(zero == NULL))
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		zero = numeric_codec_make(0, 0);
+		MemoryContextSwitchTo(old);
+	}
+	return NumericGetDatum(zero);
+}
+
 /* Inlined where `w` is a constant: the switch folds to the one figure. */
 static pg_attribute_always_inline Datum
 whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
@@ -132,7 +154,14 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 				break;
 		}
 		if (ok)
+		{
+			if (has && v.v == 0 && v.s == 0)
+			{
+				figure_route_calls[ROUTE_FAST]++;
+				return zero_datum();
+			}
 			RETURN_FAST_PRICE(has, v);
+		}
 	}
 	return whatif_exact(fcinfo, r, w);
 }
