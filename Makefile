@@ -90,6 +90,7 @@ REGRESS = \
 	whatif_routes \
 	whatif_boundaries \
 	whatif_errors \
+	whatif_after_fill_price \
 	dynamic_volatility \
 	dynamic_liquidity \
 	dynamic_figures \
