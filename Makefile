@@ -90,7 +90,6 @@ REGRESS = \
 	whatif_routes \
 	whatif_boundaries \
 	whatif_errors \
-	whatif_after_fill_price \
 	dynamic_volatility \
 	dynamic_liquidity \
 	dynamic_figures \

@@ -177,32 +177,6 @@ RETURNS @extschema@.fill_result
 AS 'MODULE_PATHNAME', 'after_fill'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- liquidation_price of the position after_fill leaves, as one scalar figure
--- (the order form's "liquidation price after this order"; doc/whatif.md).
-CREATE FUNCTION @extschema@.liquidation_price_after_fill(
-    size numeric, entry_price numeric, margin numeric, fill_size numeric, fill_price numeric,
-    mmr numeric,
-    contract_size numeric DEFAULT 1,
-    kind @extschema@.contract_kind DEFAULT 'linear',
-    fee_rate numeric DEFAULT 0,
-    margin_added numeric DEFAULT 0,
-    tick_size numeric DEFAULT 0)
-RETURNS numeric
-AS 'MODULE_PATHNAME', 'liquidation_price_after_fill'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION @extschema@.liquidation_price_after_fill(
-    size numeric, entry_price numeric, margin numeric, fill_size numeric, fill_price numeric,
-    tiers @extschema@.tiers,
-    contract_size numeric DEFAULT 1,
-    kind @extschema@.contract_kind DEFAULT 'linear',
-    fee_rate numeric DEFAULT 0,
-    margin_added numeric DEFAULT 0,
-    tick_size numeric DEFAULT 0)
-RETURNS numeric
-AS 'MODULE_PATHNAME', 'liquidation_price_after_fill'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
 -- max_leverage and max_notional answer NULL beyond the schedule (a report
 -- over a whole book carries on); with strict => true they raise the error.
 CREATE FUNCTION @extschema@.max_leverage(

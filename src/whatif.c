@@ -424,63 +424,33 @@ fill_field(FunctionCallInfo fcinfo, Fix v, int argno, Fix arg)
 	return NumericGetDatum(numeric_codec_make(v.v, v.s));
 }
 
-/*
- * The fill of after_fill and liquidation_price_after_fill: the position in
- * arguments 0 to 2, the fill in 3 (size) and 4 (price), margin_added in
- * added_arg and added to the fill's margin.  The fast route's: false to
- * decline (and for a margin taken below zero, which the exact route refuses).
- */
-static pg_attribute_always_inline bool
-fill_fast(FunctionCallInfo fcinfo, const Rule *r, int added_arg, FastPosition *p,
-		  Fix *fill_price, FastFill *f, bool *ok)
-{
-	Fix			fill_size,
-				added;
-
-	if (!fast_position(fcinfo, r, 0, 1, 2, p, ok) || !fast_arg(fcinfo, 3, &fill_size) ||
-		!fast_price(fcinfo, 4, fill_price) || !fast_arg(fcinfo, added_arg, &added))
-		return false;
-	fast_after_fill(p, fill_size, *fill_price, r->f_schedule.fee, f, ok);
-	f->margin = fix_add(f->margin, added, ok);
-	return *ok && fix_sign(f->margin) >= 0;
-}
-
-/* ... and the exact route's, each argument checked */
-static void
-fill_exact(FunctionCallInfo fcinfo, const Rule *r, int added_arg, MarginFill *f)
+static pg_noinline Datum
+after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
 {
 	MarginPosition p;
+	MarginFill	f;
 	Dec			fill_size,
 				fill_price,
 				added,
 				margin;
+	Datum		v[F_NATTS];
 
+	EXACT_BEGIN("after_fill");
 	exact_position(fcinfo, r, 0, 1, 2, &p);
 	fill_size = arg_finite(fcinfo, 3, "fill_size");
 	fill_price = arg_positive(fcinfo, 4, "fill_price");
-	added = arg_finite(fcinfo, added_arg, "margin_added");
-	margin_after_fill(&p, fill_size, fill_price, r->schedule.fee, f);
-	margin = dec_add(f->margin, added);
+	added = arg_finite(fcinfo, 8, "margin_added");
+	margin_after_fill(&p, fill_size, fill_price, r->schedule.fee, &f);
+	margin = dec_add(f.margin, added);
 	if (dec_sign(margin) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("margin_added must not take the margin below zero"),
 				 errdetail("The margin after the fill is %s and margin_added is %s.",
-						   dec_text(f->margin), dec_text(added))));
-	f->margin = margin;
-}
-
-static pg_noinline Datum
-after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
-{
-	MarginFill	f;
-	Datum		v[F_NATTS];
-
-	EXACT_BEGIN("after_fill");
-	fill_exact(fcinfo, r, 8, &f);
+						   dec_text(f.margin), dec_text(added))));
 	v[F_SIZE] = NumericGetDatum(dec_to_numeric(f.size));
 	v[F_ENTRY] = NumericGetDatum(dec_to_numeric(f.entry));
-	v[F_MARGIN] = NumericGetDatum(dec_to_numeric(f.margin));
+	v[F_MARGIN] = NumericGetDatum(dec_to_numeric(margin));
 	v[F_PNL] = NumericGetDatum(dec_to_numeric(f.realized_pnl));
 	v[F_FEE] = NumericGetDatum(dec_to_numeric(f.fee));
 	v[F_RELEASED] = NumericGetDatum(dec_to_numeric(f.released));
@@ -497,70 +467,33 @@ after_fill(PG_FUNCTION_ARGS)
 	const Rule *r = rule_of(fcinfo, &args);
 	FastPosition p;
 	FastFill	f;
-	Fix			fill_price;
+	Fix			fill_size,
+				fill_price,
+				added,
+				margin;
 	bool		ok = true;
 
-	if (fill_fast(fcinfo, r, 8, &p, &fill_price, &f, &ok))
+	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok) && fast_arg(fcinfo, 3, &fill_size) &&
+		fast_price(fcinfo, 4, &fill_price) && fast_arg(fcinfo, 8, &added))
 	{
-		Datum		v[F_NATTS];
+		fast_after_fill(&p, fill_size, fill_price, r->f_schedule.fee, &f, &ok);
+		margin = fix_add(f.margin, added, &ok);
+		if (ok && fix_sign(margin) >= 0)
+		{
+			Datum		v[F_NATTS];
 
-		/* p holds the size, entry and margin arguments as read */
-		v[F_SIZE] = fill_field(fcinfo, f.size, 0, p.size);
-		v[F_ENTRY] = f.entry.v == fill_price.v && f.entry.s == fill_price.s ?
-			PG_GETARG_DATUM(4) : fill_field(fcinfo, f.entry, 1, p.entry);
-		v[F_MARGIN] = fill_field(fcinfo, f.margin, 2, p.margin);
-		v[F_PNL] = NumericGetDatum(numeric_codec_make(f.realized_pnl.v, f.realized_pnl.s));
-		v[F_FEE] = NumericGetDatum(numeric_codec_make(f.fee.v, f.fee.s));
-		v[F_RELEASED] = fill_field(fcinfo, f.released, 2, p.margin);
-		v[F_CASH] = NumericGetDatum(numeric_codec_make(f.cash.v, f.cash.s));
-		figure_route_calls[ROUTE_FAST]++;
-		return fill_row(fcinfo, v);
+			/* p holds the size, entry and margin arguments as read */
+			v[F_SIZE] = fill_field(fcinfo, f.size, 0, p.size);
+			v[F_ENTRY] = f.entry.v == fill_price.v && f.entry.s == fill_price.s ?
+				PG_GETARG_DATUM(4) : fill_field(fcinfo, f.entry, 1, p.entry);
+			v[F_MARGIN] = fill_field(fcinfo, margin, 2, p.margin);
+			v[F_PNL] = NumericGetDatum(numeric_codec_make(f.realized_pnl.v, f.realized_pnl.s));
+			v[F_FEE] = NumericGetDatum(numeric_codec_make(f.fee.v, f.fee.s));
+			v[F_RELEASED] = fill_field(fcinfo, f.released, 2, p.margin);
+			v[F_CASH] = NumericGetDatum(numeric_codec_make(f.cash.v, f.cash.s));
+			figure_route_calls[ROUTE_FAST]++;
+			return fill_row(fcinfo, v);
+		}
 	}
 	return after_fill_exact(fcinfo, r);
-}
-
-/*
- * liquidation_price_after_fill(size, entry_price, margin, fill_size,
- * fill_price, mmr | tiers, contract_size, kind, fee_rate, margin_added,
- * tick_size): liquidation_price of the position after_fill leaves, in one
- * scalar call (doc/whatif.md).
- */
-static pg_noinline Datum
-liquidation_price_after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
-{
-	MarginFill	f;
-	MarginPosition after;
-	Dec			price;
-
-	EXACT_BEGIN("liquidation_price_after_fill");
-	fill_exact(fcinfo, r, 9, &f);
-	margin_position_init(&after, f.size, f.entry, f.margin, r->contract_size, r->inverse);
-	if (!margin_threshold_price(&after, &r->schedule, dec_from_int(1), r->tick, &price))
-		EXACT_RETURN_NULL();
-	EXACT_RETURN(price);
-}
-
-PG_FUNCTION_INFO_V1(liquidation_price_after_fill);
-Datum
-liquidation_price_after_fill(PG_FUNCTION_ARGS)
-{
-	static const RuleArgs args = RULE_ARGS(6, 7, 5, 8, 10, -1);
-	const Rule *r = rule_of(fcinfo, &args);
-	const FastSchedule s = fast_mark_schedule(r);	/* no convention arguments */
-	FastPosition p,
-				after;
-	FastFill	f;
-	Fix			fill_price,
-				v;
-	bool		ok = true,
-				has;
-
-	if (fill_fast(fcinfo, r, 9, &p, &fill_price, &f, &ok))
-	{
-		fast_position_init(&after, f.size, f.entry, f.margin, r->f_contract_size, r->inverse, &ok);
-		has = fast_threshold_price(&after, &s, fix_make(1, 0), r->f_tick, &v, &ok);
-		if (ok)
-			RETURN_FAST_PRICE(has, v);
-	}
-	return liquidation_price_after_fill_exact(fcinfo, r);
 }
