@@ -92,8 +92,9 @@ whatif_exact(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
 
 /*
  * numeric 0 at scale 0, built once a backend in TopMemoryContext: the answer
- * of most rows of a book to max_removable_margin and top_up_to_ok, returned
- * without a palloc or a conversion.  A function's result is read, never
+ * of most rows of a book to max_removable_margin and top_up_to_ok, and two
+ * fields of after_fill's row for an increase, returned (or copied into the
+ * row) without a palloc or a conversion.  A function's result is read, never
  * written or freed, by its callers (as a Const's value or an argument
  * passed through is).
  */
@@ -418,9 +419,12 @@ fill_row(FunctionCallInfo fcinfo, Datum *values)
 static pg_attribute_always_inline Datum
 fill_value(Fix v, char *room, int *used)
 {
-	int			n = numeric_codec_write_packed(v.v, v.s, room + *used);
+	int			n;
 	Datum		d;
 
+	if (v.v == 0 && v.s == 0)
+		return zero_datum();	/* the PnL and released margin of an increase */
+	n = numeric_codec_write_packed(v.v, v.s, room + *used);
 	if (n == 0)
 		return NumericGetDatum(numeric_codec_make(v.v, v.s));
 	d = PointerGetDatum(room + *used);
