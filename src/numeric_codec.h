@@ -215,17 +215,7 @@ numeric_codec_read_int64(Datum d, int64 *coef, int *scale)
 	/* last digit group: 0..3 (len < 4 wraps around and is refused) */
 	last = (len - 2 * (uint32) sizeof(uint16)) / (uint32) sizeof(int16);
 	if (unlikely((hdr & NC_SIGN_MASK) != NC_SHORT || last > 3))
-	{
-		/* zero has no digit group (a defaulted argument's 0, say) */
-		if (len == sizeof(uint16) && (hdr & NC_SIGN_MASK) == NC_SHORT &&
-			((hdr & NC_SHORT_DSCALE_MASK) >> NC_SHORT_DSCALE_SHIFT) <= 18)
-		{
-			*coef = 0;
-			*scale = (hdr & NC_SHORT_DSCALE_MASK) >> NC_SHORT_DSCALE_SHIFT;
-			return true;
-		}
 		return numeric_codec_read_int64_any(d, coef, scale);
-	}
 	p += sizeof(uint16);
 	layout = &numeric_codec_layout[last];
 	acc = numeric_codec_u16(p) * UINT64CONST(1000000000000) +

@@ -253,6 +253,23 @@ leverage_cap(const Tiers *t, Dec leverage, Dec *cap)
 	return true;
 }
 
+/* leverage_cap by the fast route: the brackets' stored coefficients as Fix */
+static pg_attribute_always_inline bool
+fast_leverage_cap(const Tiers *t, Fix leverage, Fix *cap, bool *ok)
+{
+	for (int i = t->nbrackets - 1; i >= 0; i--)
+	{
+		const TiersBracket *b = &t->brackets[i];
+
+		if (fix_cmp(fix_make(b->coef[TIERS_LEVERAGE], b->scale[TIERS_LEVERAGE]), leverage, ok) >= 0)
+		{
+			*cap = fix_make(b->coef[TIERS_CAP], b->scale[TIERS_CAP]);
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * max_size(collateral, price, leverage, contract_size, kind, fee_rate,
  * lot_size) and its tiers overload, which takes the schedule at tiers_arg
@@ -290,7 +307,6 @@ max_size_call(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
 				lot,
 				v,
 				cap = fix_make(0, 0);
-	Dec			dcap;
 	bool		ok = true,
 				has_cap = tiers_arg >= 0;
 
@@ -298,15 +314,10 @@ max_size_call(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
 		fast_price(fcinfo, 1, &price) && fast_price(fcinfo, 2, &leverage) &&
 		fast_arg(fcinfo, lot_arg, &lot) && lot.v >= 0)
 	{
-		if (has_cap)
+		if (has_cap && !fast_leverage_cap(PG_GETARG_TIERS_P(tiers_arg), leverage, &cap, &ok) && ok)
 		{
-			if (!leverage_cap(PG_GETARG_TIERS_P(tiers_arg), dec_make(leverage.v, leverage.s),
-							  &dcap))
-			{
-				figure_route_calls[ROUTE_FAST]++;
-				PG_RETURN_NULL();
-			}
-			cap = fix_make(dcap.coef, dcap.scale);
+			figure_route_calls[ROUTE_FAST]++;
+			PG_RETURN_NULL();
 		}
 		v = fast_max_size(collateral, price, leverage, r->f_schedule.fee, r->f_contract_size,
 						  r->inverse, has_cap, cap, lot, &ok);
