@@ -774,6 +774,19 @@ FT_FN(max_removable_margin) (const FT_T(Position) *p, const FT_T(Schedule) *s, F
 		return FT_INT(0);
 
 	/*
+	 * With L*(r + f) < 1 for the bracket at the mark the first bound keeps
+	 * Q - x > MM (doc/whatif.md; no amount is negative: tiers.c, rule.c): the
+	 * second need not be computed.  The last bracket's rate, the highest
+	 * (rates do not decrease), is tried before the bracket is looked up.
+	 */
+	if (s->conv == 0 &&
+		(FT_CMP(FT_MUL(leverage, FT_RATE_FEE(p, &s->brackets[s->nbrackets - 1])), FT_INT(1)) < 0 ||
+		 (s->nbrackets > 1 &&
+		  FT_CMP(FT_MUL(leverage, FT_RATE_FEE(p, &s->brackets[FT_FN(bracket_at) (p, s, mark, 0 FT_CTX)])),
+				 FT_INT(1)) < 0)))
+		return by_initial;
+
+	/*
 	 * by_initial is a multiple of 10^-16, so it is at most the largest one
 	 * below (Q - MM)/d exactly when by_initial*d < Q*d - MM*d: the second
 	 * quotient is only divided out when it binds.

@@ -270,7 +270,22 @@ numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale)
 {
 	int128		c;
 	bool		fits;
+	const struct varlena *v = (const struct varlena *) DatumGetPointer(d);
 
+	/* zero, which has no digit group (a defaulted argument's 0, say): at once */
+	if (!VARATT_IS_EXTERNAL(v) && !VARATT_IS_COMPRESSED(v) &&
+		VARSIZE_ANY_EXHDR(v) == sizeof(uint16))
+	{
+		uint16		hdr = read_u16(VARDATA_ANY(v));
+		int			dscale = (hdr & NC_SHORT_DSCALE_MASK) >> NC_SHORT_DSCALE_SHIFT;
+
+		if ((hdr & NC_SIGN_MASK) == NC_SHORT && dscale <= 18)
+		{
+			*coef = 0;
+			*scale = dscale;
+			return true;
+		}
+	}
 	if (numeric_codec_read(d, &c, scale, &fits) != NUMKIND_FINITE || !fits ||
 		c != (int128) (int64) c || *scale > 18)
 		return false;

@@ -90,6 +90,29 @@ whatif_exact(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
 	EXACT_RETURN(v);
 }
 
+/*
+ * numeric 0 at scale 0, built once a backend in TopMemoryContext: the answer
+ * of most rows of a book to max_removable_margin and top_up_to_ok, and two
+ * fields of after_fill's row for an increase, returned (or copied into the
+ * row) without a palloc or a conversion.  A function's result is read, never
+ * written or freed, by its callers (as a Const's value or an argument
+ * passed through is).
+ */
+static Datum
+zero_datum(void)
+{
+	static Numeric zero = NULL;
+
+	if (unlikely(zero == NULL))
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		zero = numeric_codec_make(0, 0);
+		MemoryContextSwitchTo(old);
+	}
+	return NumericGetDatum(zero);
+}
+
 /* Inlined where `w` is a constant: the switch folds to the one figure. */
 static pg_attribute_always_inline Datum
 whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
@@ -132,7 +155,14 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 				break;
 		}
 		if (ok)
+		{
+			if (has && v.v == 0 && v.s == 0)
+			{
+				figure_route_calls[ROUTE_FAST]++;
+				return zero_datum();
+			}
 			RETURN_FAST_PRICE(has, v);
+		}
 	}
 	return whatif_exact(fcinfo, r, w);
 }
@@ -223,6 +253,23 @@ leverage_cap(const Tiers *t, Dec leverage, Dec *cap)
 	return true;
 }
 
+/* leverage_cap by the fast route: the brackets' stored coefficients as Fix */
+static pg_attribute_always_inline bool
+fast_leverage_cap(const Tiers *t, Fix leverage, Fix *cap, bool *ok)
+{
+	for (int i = t->nbrackets - 1; i >= 0; i--)
+	{
+		const TiersBracket *b = &t->brackets[i];
+
+		if (fix_cmp(fix_make(b->coef[TIERS_LEVERAGE], b->scale[TIERS_LEVERAGE]), leverage, ok) >= 0)
+		{
+			*cap = fix_make(b->coef[TIERS_CAP], b->scale[TIERS_CAP]);
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * max_size(collateral, price, leverage, contract_size, kind, fee_rate,
  * lot_size) and its tiers overload, which takes the schedule at tiers_arg
@@ -260,7 +307,6 @@ max_size_call(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
 				lot,
 				v,
 				cap = fix_make(0, 0);
-	Dec			dcap;
 	bool		ok = true,
 				has_cap = tiers_arg >= 0;
 
@@ -268,15 +314,10 @@ max_size_call(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
 		fast_price(fcinfo, 1, &price) && fast_price(fcinfo, 2, &leverage) &&
 		fast_arg(fcinfo, lot_arg, &lot) && lot.v >= 0)
 	{
-		if (has_cap)
+		if (has_cap && !fast_leverage_cap(PG_GETARG_TIERS_P(tiers_arg), leverage, &cap, &ok) && ok)
 		{
-			if (!leverage_cap(PG_GETARG_TIERS_P(tiers_arg), dec_make(leverage.v, leverage.s),
-							  &dcap))
-			{
-				figure_route_calls[ROUTE_FAST]++;
-				PG_RETURN_NULL();
-			}
-			cap = fix_make(dcap.coef, dcap.scale);
+			figure_route_calls[ROUTE_FAST]++;
+			PG_RETURN_NULL();
 		}
 		v = fast_max_size(collateral, price, leverage, r->f_schedule.fee, r->f_contract_size,
 						  r->inverse, has_cap, cap, lot, &ok);
@@ -382,17 +423,38 @@ fill_row(FunctionCallInfo fcinfo, Datum *values)
 }
 
 /*
+ * A new numeric of the fast route's row, packed into `room`
+ * (NUMERIC_CODEC_PACKED_ROOM bytes from *used on) as heap_form_tuple stores
+ * it, which copies it as it is: no allocation of its own (as assess's).
+ */
+static pg_attribute_always_inline Datum
+fill_value(Fix v, char *room, int *used)
+{
+	int			n;
+	Datum		d;
+
+	if (v.v == 0 && v.s == 0)
+		return zero_datum();	/* the PnL and released margin of an increase */
+	n = numeric_codec_write_packed(v.v, v.s, room + *used);
+	if (n == 0)
+		return NumericGetDatum(numeric_codec_make(v.v, v.s));
+	d = PointerGetDatum(room + *used);
+	*used += n;
+	return d;
+}
+
+/*
  * A field of the fast route's row: the datum of argument `argno` when the
  * value is that argument's, digit for digit and scale for scale (a size,
  * entry, margin or price the fill leaves as it was), else a new numeric.
  * Building a numeric is the largest part of the row after forming it.
  */
 static pg_attribute_always_inline Datum
-fill_field(FunctionCallInfo fcinfo, Fix v, int argno, Fix arg)
+fill_field(FunctionCallInfo fcinfo, Fix v, int argno, Fix arg, char *room, int *used)
 {
 	if (v.v == arg.v && v.s == arg.s)
 		return PG_GETARG_DATUM(argno);
-	return NumericGetDatum(numeric_codec_make(v.v, v.s));
+	return fill_value(v, room, used);
 }
 
 static pg_noinline Datum
@@ -452,16 +514,18 @@ after_fill(PG_FUNCTION_ARGS)
 		if (ok && fix_sign(margin) >= 0)
 		{
 			Datum		v[F_NATTS];
+			char		room[F_NATTS * NUMERIC_CODEC_PACKED_ROOM];
+			int			used = 0;
 
 			/* p holds the size, entry and margin arguments as read */
-			v[F_SIZE] = fill_field(fcinfo, f.size, 0, p.size);
+			v[F_SIZE] = fill_field(fcinfo, f.size, 0, p.size, room, &used);
 			v[F_ENTRY] = f.entry.v == fill_price.v && f.entry.s == fill_price.s ?
-				PG_GETARG_DATUM(4) : fill_field(fcinfo, f.entry, 1, p.entry);
-			v[F_MARGIN] = fill_field(fcinfo, margin, 2, p.margin);
-			v[F_PNL] = NumericGetDatum(numeric_codec_make(f.realized_pnl.v, f.realized_pnl.s));
-			v[F_FEE] = NumericGetDatum(numeric_codec_make(f.fee.v, f.fee.s));
-			v[F_RELEASED] = fill_field(fcinfo, f.released, 2, p.margin);
-			v[F_CASH] = NumericGetDatum(numeric_codec_make(f.cash.v, f.cash.s));
+				PG_GETARG_DATUM(4) : fill_field(fcinfo, f.entry, 1, p.entry, room, &used);
+			v[F_MARGIN] = fill_field(fcinfo, margin, 2, p.margin, room, &used);
+			v[F_PNL] = fill_value(f.realized_pnl, room, &used);
+			v[F_FEE] = fill_value(f.fee, room, &used);
+			v[F_RELEASED] = fill_field(fcinfo, f.released, 2, p.margin, room, &used);
+			v[F_CASH] = fill_value(f.cash, room, &used);
 			figure_route_calls[ROUTE_FAST]++;
 			return fill_row(fcinfo, v);
 		}
