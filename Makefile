@@ -11,6 +11,7 @@ OBJS = \
 	src/args.o \
 	src/rule.o \
 	src/functions.o \
+	src/figure_support.o \
 	src/whatif.o \
 	src/dynamic.o \
 	src/tiers.o \
@@ -100,6 +101,7 @@ REGRESS = \
 	venues_conventions \
 	venues_tiers \
 	venues_enforce \
+	figure_support \
 	liquidation_close \
 	liquidation_size \
 	liquidation_worker \
