@@ -97,11 +97,10 @@ figure_result_desc(FunctionCallInfo fcinfo)
 static const char *const status_labels[] = {"ok", "margin_call", "liquidate", "bankrupt"};
 
 /* The OID of a margin_status label, for the function's own schema. */
-static Oid
+static pg_attribute_always_inline Oid
 status_oid(FunctionCallInfo fcinfo, MarginStatus status)
 {
-	return figure_label_oid(fcinfo, "margin_status", status_labels, lengthof(status_labels),
-							status);
+	return figure_label(fcinfo, "margin_status", status_labels, lengthof(status_labels), status);
 }
 
 void

@@ -496,6 +496,9 @@ rule_of_call_slow(FunctionCallInfo fcinfo, RuleCache **cachep, const RuleArgs *a
 		return &slot->rule;
 	}
 	slot = &c->slot[rule_slot_of(args, key)];
+	/* the partner slot when it is free; else the first slot is taken over */
+	if (slot->filled && !rule_partner_slot(c, slot)->filled)
+		slot = rule_partner_slot(c, slot);
 	slot->filled = false;
 	if (read_rule(fcinfo, c, args, slot))
 	{

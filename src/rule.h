@@ -113,7 +113,9 @@ extern void rule_build(const RuleInput *in, const RuleNames *names, Rule *out,
  * The rules seen at a call site, by the bytes of the arguments that vary
  * from call to call: a book holds a handful of instruments, and comparing a
  * few machine words costs less than reading and checking three numerics.
- * Direct-mapped; a slot holds the rule of the last key that hashed there.
+ * Two-way: a key's rule is in the slot its hash names or in that slot's
+ * partner (index ^ 1), so that two instruments of a book whose keys hash to
+ * one slot do not take each other's place row after row.
  */
 #define RULE_SLOTS 64
 
@@ -283,6 +285,13 @@ rule_slot_of(const RuleArgs *args, const uint64 *key)
 	return (int) (h >> (64 - 6));
 }
 
+/* The other slot of a slot's pair. */
+static pg_attribute_always_inline RuleSlot *
+rule_partner_slot(RuleCache *c, RuleSlot *slot)
+{
+	return &c->slot[(slot - c->slot) ^ 1];
+}
+
 extern const Rule *rule_of_call_slow(FunctionCallInfo fcinfo, RuleCache **cache,
 									 const RuleArgs *args);
 extern bool rule_same_tiers_value(const RuleSlot *slot, Datum d);
@@ -315,15 +324,21 @@ rule_of_call(FunctionCallInfo fcinfo, RuleCache **cache, const RuleArgs *args)
 	if (unlikely(c == NULL) || unlikely(!rule_keys(fcinfo, c, args, key)))
 		return rule_of_call_slow(fcinfo, cache, args);
 	slot = &c->slot[rule_slot_of(args, key)];
+	for (int way = 0;; way++)
+	{
 #define RULE_DIFF(k) (diff |= slot->key[k] ^ key[k])
-	RULE_EACH_TAKEN(args, RULE_DIFF);
+		RULE_EACH_TAKEN(args, RULE_DIFF);
 #undef RULE_DIFF
-	/* an empty slot is not filled; a varying tiers value is compared in full */
-	if (likely(diff == 0 && slot->filled) &&
-		(!c->rate_is_tiers || !(c->varies & (1 << RULE_KEY_RATE)) ||
-		 (args->rate >= 0 && rule_same_tiers_value(slot, PG_GETARG_DATUM(args->rate)))))
-		return &slot->rule;
-	return rule_of_call_slow(fcinfo, cache, args);
+		/* an empty slot is not filled; a varying tiers value is compared in full */
+		if (likely(diff == 0 && slot->filled) &&
+			(!c->rate_is_tiers || !(c->varies & (1 << RULE_KEY_RATE)) ||
+			 (args->rate >= 0 && rule_same_tiers_value(slot, PG_GETARG_DATUM(args->rate)))))
+			return &slot->rule;
+		if (way == 1)
+			return rule_of_call_slow(fcinfo, cache, args);
+		slot = rule_partner_slot(c, slot);
+		diff = 0;
+	}
 }
 
 #endif
