@@ -12,6 +12,7 @@ OBJS = \
 	src/rule.o \
 	src/functions.o \
 	src/figure_support.o \
+	src/figure_row.o \
 	src/whatif.o \
 	src/dynamic.o \
 	src/tiers.o \
@@ -102,6 +103,7 @@ REGRESS = \
 	venues_tiers \
 	venues_enforce \
 	figure_support \
+	assess_row \
 	liquidation_close \
 	liquidation_size \
 	liquidation_worker \

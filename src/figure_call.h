@@ -21,6 +21,7 @@
 #include "access/tupdesc.h"
 
 #include "args.h"
+#include "figure_row.h"
 #include "numeric_codec.h"
 #include "rule.h"
 
@@ -45,6 +46,7 @@ typedef struct CallSite
 	RuleCache  *rules;
 	Oid			label_oids[4];	/* an enum result's labels, by index (figure_label_oid) */
 	TupleDesc	result_desc;	/* a composite result: the blessed row type */
+	FigureRow	row;			/* ... and how its rows are formed (figure_row.h) */
 } CallSite;
 
 static pg_attribute_always_inline CallSite *

@@ -496,6 +496,8 @@ rule_of_call_slow(FunctionCallInfo fcinfo, RuleCache **cachep, const RuleArgs *a
 		return &slot->rule;
 	}
 	slot = &c->slot[rule_slot_of(args, key)];
+	if (rule_slot_holds(fcinfo, c, args, rule_partner_slot(c, slot), key))
+		return &rule_partner_slot(c, slot)->rule;
 	/* the partner slot when it is free; else the first slot is taken over */
 	if (slot->filled && !rule_partner_slot(c, slot)->filled)
 		slot = rule_partner_slot(c, slot);
