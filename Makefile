@@ -11,6 +11,8 @@ OBJS = \
 	src/args.o \
 	src/rule.o \
 	src/functions.o \
+	src/figure_support.o \
+	src/figure_row.o \
 	src/whatif.o \
 	src/dynamic.o \
 	src/tiers.o \
@@ -102,6 +104,8 @@ REGRESS = \
 	venues_conventions \
 	venues_tiers \
 	venues_enforce \
+	figure_support \
+	assess_row \
 	liquidation_close \
 	liquidation_size \
 	liquidation_worker \

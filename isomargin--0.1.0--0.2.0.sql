@@ -3414,3 +3414,64 @@ BEGIN
 END
 $fn$;
 -- ---- end of the reports' add-on block ----
+
+-- ---- The figures' planner support function (issue 14 item 8; install/29_figure_support.sql) ----
+CREATE FUNCTION @extschema@._figure_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'figure_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+ALTER FUNCTION @extschema@.maintenance_margin(numeric, numeric, numeric, numeric,
+    @extschema@.contract_kind, numeric, numeric)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.maintenance_margin(numeric, numeric, @extschema@.tiers, numeric,
+    @extschema@.contract_kind, numeric, @extschema@.tier_basis)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.margin_ratio(numeric, numeric, numeric, numeric, numeric, numeric,
+    @extschema@.contract_kind, numeric, @extschema@.mm_basis, @extschema@.fee_basis, numeric)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.margin_ratio(numeric, numeric, numeric, numeric, @extschema@.tiers,
+    numeric, @extschema@.contract_kind, numeric, @extschema@.mm_basis, @extschema@.fee_basis,
+    @extschema@.tier_basis, @extschema@.bracket_basis)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.okx_margin_ratio(numeric, numeric, numeric, numeric, numeric, numeric,
+    @extschema@.contract_kind, numeric, @extschema@.mm_basis, @extschema@.fee_basis, numeric)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.okx_margin_ratio(numeric, numeric, numeric, numeric, @extschema@.tiers,
+    numeric, @extschema@.contract_kind, numeric, @extschema@.mm_basis, @extschema@.fee_basis,
+    @extschema@.tier_basis, @extschema@.bracket_basis)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.margin_status(numeric, numeric, numeric, numeric, numeric, numeric,
+    @extschema@.contract_kind, numeric, numeric, @extschema@.mm_basis, @extschema@.fee_basis,
+    numeric)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.margin_status(numeric, numeric, numeric, numeric, @extschema@.tiers,
+    numeric, @extschema@.contract_kind, numeric, numeric, @extschema@.mm_basis,
+    @extschema@.fee_basis, @extschema@.tier_basis, @extschema@.bracket_basis)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.liquidation_price(numeric, numeric, numeric, numeric, numeric,
+    @extschema@.contract_kind, numeric, numeric, @extschema@.mm_basis, @extschema@.fee_basis,
+    numeric)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.liquidation_price(numeric, numeric, numeric, @extschema@.tiers,
+    numeric, @extschema@.contract_kind, numeric, numeric, @extschema@.mm_basis,
+    @extschema@.fee_basis, @extschema@.tier_basis, @extschema@.bracket_basis)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.margin_call_price(numeric, numeric, numeric, numeric, numeric,
+    @extschema@.contract_kind, numeric, numeric, numeric, @extschema@.mm_basis,
+    @extschema@.fee_basis, numeric)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.margin_call_price(numeric, numeric, numeric, @extschema@.tiers,
+    numeric, @extschema@.contract_kind, numeric, numeric, numeric, @extschema@.mm_basis,
+    @extschema@.fee_basis, @extschema@.tier_basis, @extschema@.bracket_basis)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.assess(numeric, numeric, numeric, numeric, numeric, numeric,
+    @extschema@.contract_kind, numeric, numeric, numeric, numeric, @extschema@.mm_basis,
+    @extschema@.fee_basis, numeric)
+    SUPPORT @extschema@._figure_support;
+ALTER FUNCTION @extschema@.assess(numeric, numeric, numeric, numeric, @extschema@.tiers,
+    numeric, @extschema@.contract_kind, numeric, numeric, numeric, numeric,
+    @extschema@.mm_basis, @extschema@.fee_basis, @extschema@.tier_basis,
+    @extschema@.bracket_basis)
+    SUPPORT @extschema@._figure_support;
+-- ---- end of the figures' planner support block ----

@@ -158,8 +158,8 @@ dynamic_margin_status_exact(FunctionCallInfo fcinfo, const Rule *r)
 	margin_position_addon(&p, exact_addon(fcinfo, r, 4, true));
 	status = margin_check(&p, &r->schedule, mark, r->call_ratio);
 	dec_figure_pop(&figure_cb);
-	PG_RETURN_OID(figure_label_oid(fcinfo, "margin_status", status_labels,
-								   lengthof(status_labels), status));
+	PG_RETURN_OID(figure_label(fcinfo, "margin_status", status_labels,
+							   lengthof(status_labels), status));
 }
 
 PG_FUNCTION_INFO_V1(dynamic_margin_status);
@@ -181,8 +181,8 @@ dynamic_margin_status(PG_FUNCTION_ARGS)
 		if (ok)
 		{
 			figure_route_calls[ROUTE_FAST]++;
-			PG_RETURN_OID(figure_label_oid(fcinfo, "margin_status", status_labels,
-										   lengthof(status_labels), status));
+			PG_RETURN_OID(figure_label(fcinfo, "margin_status", status_labels,
+									   lengthof(status_labels), status));
 		}
 	}
 	return dynamic_margin_status_exact(fcinfo, r);

@@ -21,6 +21,7 @@
 #include "access/tupdesc.h"
 
 #include "args.h"
+#include "figure_row.h"
 #include "numeric_codec.h"
 #include "rule.h"
 
@@ -45,6 +46,7 @@ typedef struct CallSite
 	RuleCache  *rules;
 	Oid			label_oids[4];	/* an enum result's labels, by index (figure_label_oid) */
 	TupleDesc	result_desc;	/* a composite result: the blessed row type */
+	FigureRow	row;			/* ... and how its rows are formed (figure_row.h) */
 } CallSite;
 
 static pg_attribute_always_inline CallSite *
@@ -78,6 +80,18 @@ rule_of(FunctionCallInfo fcinfo, const RuleArgs *args)
  */
 extern Oid	figure_label_oid(FunctionCallInfo fcinfo, const char *typname,
 							 const char *const *labels, int nlabels, int label);
+
+/* figure_label_oid with the call site's cached OID inline */
+static pg_attribute_always_inline Oid
+figure_label(FunctionCallInfo fcinfo, const char *typname, const char *const *labels,
+			 int nlabels, int label)
+{
+	Oid			oid = call_site(fcinfo)->label_oids[label];
+
+	if (likely(OidIsValid(oid)))
+		return oid;
+	return figure_label_oid(fcinfo, typname, labels, nlabels, label);
+}
 
 /* The function's composite result type, blessed once per call site. */
 extern TupleDesc figure_result_desc(FunctionCallInfo fcinfo);

@@ -97,11 +97,10 @@ figure_result_desc(FunctionCallInfo fcinfo)
 static const char *const status_labels[] = {"ok", "margin_call", "liquidate", "bankrupt"};
 
 /* The OID of a margin_status label, for the function's own schema. */
-static Oid
+static pg_attribute_always_inline Oid
 status_oid(FunctionCallInfo fcinfo, MarginStatus status)
 {
-	return figure_label_oid(fcinfo, "margin_status", status_labels, lengthof(status_labels),
-							status);
+	return figure_label(fcinfo, "margin_status", status_labels, lengthof(status_labels), status);
 }
 
 void
@@ -487,81 +486,110 @@ enum
 	A_NOTIONAL, A_PNL, A_EQUITY, A_IM, A_MM, A_RATIO, A_STATUS, A_LP, A_MCP, A_BP, A_NATTS
 };
 
-/*
- * A figure of the row, packed into `room` (NUMERIC_CODEC_PACKED_ROOM bytes
- * from *used on) as heap_form_tuple stores a numeric of that size, so
- * that the row's numerics take no allocation of their own.
- */
-static pg_attribute_always_inline void
-fast_value(Datum *values, bool *nulls, int att, bool has, Fix v, char *room, int *used)
+/* The fast route's figures of the row. */
+typedef struct AssessFast
 {
-	int			n;
-
-	nulls[att] = !has;
-	if (!has)
-		return;
-	n = numeric_codec_write_packed(v.v, v.s, room + *used);
-	values[att] = n > 0 ? PointerGetDatum(room + *used) :
-		NumericGetDatum(numeric_codec_make(v.v, v.s));
-	*used += n;
-}
+	Fix			v[A_NATTS];
+	bool		has[A_NATTS];
+	MarginStatus status;
+} AssessFast;
 
 static pg_attribute_always_inline bool
-assess_fast_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, Datum *values,
-			   bool *nulls, char *room)
+assess_fast_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, AssessFast *a)
 {
 	FastPosition p;
 	Fix			mark,
-				leverage,
-				v[A_NATTS];
-	bool		has[A_NATTS];
+				leverage;
 	bool		ok = true;
-	int			used = 0;
-	MarginStatus status;
 
 	if (!fast_position(fcinfo, r, 0, 1, 3, &p, &ok) || !fast_price(fcinfo, 2, &mark) ||
 		(!PG_ARGISNULL(10) && !fast_price(fcinfo, 10, &leverage)))
 		return false;
-	v[A_NOTIONAL] = fast_notional(&p, mark, &ok);
-	v[A_PNL] = fast_unrealized_pnl(&p, mark, &ok);
-	v[A_EQUITY] = fast_equity(&p, mark, &ok);
-	has[A_IM] = !PG_ARGISNULL(10);
-	if (has[A_IM])
-		v[A_IM] = fast_initial(&p, p.entry, leverage, &ok);
-	v[A_MM] = fast_maintenance(&p, s, mark, &ok);
-	has[A_RATIO] = fast_ratio_at(&p, s, mark, &v[A_RATIO], &ok);
-	status = fast_check(&p, s, mark, r->f_call_ratio, &ok);
-	has[A_LP] = fast_threshold_price(&p, s, fix_make(1, 0), r->f_tick, &v[A_LP], &ok);
-	has[A_MCP] = fast_threshold_price(&p, s, r->f_call_ratio, r->f_tick, &v[A_MCP], &ok);
-	has[A_BP] = fast_bankruptcy_price(&p, r->f_tick, &v[A_BP], &ok);
+	a->v[A_NOTIONAL] = fast_notional(&p, mark, &ok);
+	a->v[A_PNL] = fast_unrealized_pnl(&p, mark, &ok);
+	a->v[A_EQUITY] = fast_equity(&p, mark, &ok);
+	a->has[A_IM] = !PG_ARGISNULL(10);
+	if (a->has[A_IM])
+		a->v[A_IM] = fast_initial(&p, p.entry, leverage, &ok);
+	a->v[A_MM] = fast_maintenance(&p, s, mark, &ok);
+	a->has[A_RATIO] = fast_ratio_at(&p, s, mark, &a->v[A_RATIO], &ok);
+	a->status = fast_check(&p, s, mark, r->f_call_ratio, &ok);
+	a->has[A_LP] = fast_threshold_price(&p, s, fix_make(1, 0), r->f_tick, &a->v[A_LP], &ok);
+	a->has[A_MCP] = fast_threshold_price(&p, s, r->f_call_ratio, r->f_tick, &a->v[A_MCP], &ok);
+	a->has[A_BP] = fast_bankruptcy_price(&p, r->f_tick, &a->v[A_BP], &ok);
 	if (!ok)
 		return false;
-	has[A_NOTIONAL] = has[A_PNL] = has[A_EQUITY] = has[A_MM] = true;
-	for (int i = 0; i < A_NATTS; i++)
-		if (i != A_STATUS)
-			fast_value(values, nulls, i, has[i], v[i], room, &used);
-	values[A_STATUS] = ObjectIdGetDatum(status_oid(fcinfo, status));
-	nulls[A_STATUS] = false;
+	a->has[A_NOTIONAL] = a->has[A_PNL] = a->has[A_EQUITY] = a->has[A_MM] = true;
+	a->has[A_STATUS] = true;
 	figure_route_calls[ROUTE_FAST]++;
 	return true;
 }
 
 static pg_noinline bool
-assess_fast_conv(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls, char *room)
+assess_fast_conv(FunctionCallInfo fcinfo, const Rule *r, AssessFast *a)
 {
-	return assess_fast_by(fcinfo, r, &r->f_schedule, values, nulls, room);
+	return assess_fast_by(fcinfo, r, &r->f_schedule, a);
 }
 
 /* Every figure by the fast route; false to decline (FIGURE_CONV_FUNCTION's way). */
 static pg_attribute_always_inline bool
-assess_fast(FunctionCallInfo fcinfo, const Rule *r, Datum *values, bool *nulls, char *room)
+assess_fast(FunctionCallInfo fcinfo, const Rule *r, AssessFast *a)
 {
 	FastSchedule mark;
 
 	if (unlikely(r->f_schedule.conv != 0))
-		return assess_fast_conv(fcinfo, r, values, nulls, room);
+		return assess_fast_conv(fcinfo, r, a);
 	mark = fast_mark_schedule(r);
-	return assess_fast_by(fcinfo, r, &mark, values, nulls, room);
+	return assess_fast_by(fcinfo, r, &mark, a);
+}
+
+/*
+ * The fast route's row by heap_form_tuple, its numerics packed into one
+ * buffer (`room`, NUMERIC_CODEC_PACKED_ROOM bytes each) as heap_form_tuple
+ * stores them, so that they take no allocation of their own.
+ */
+static pg_noinline HeapTuple
+assess_fast_tuple(FunctionCallInfo fcinfo, const AssessFast *a, Oid status)
+{
+	Datum		values[A_NATTS];
+	bool		nulls[A_NATTS];
+	char		room[A_NATTS * NUMERIC_CODEC_PACKED_ROOM];
+	int			used = 0;
+
+	for (int i = 0; i < A_NATTS; i++)
+	{
+		int			n;
+
+		nulls[i] = !a->has[i];
+		if (i == A_STATUS)
+			values[i] = ObjectIdGetDatum(status);
+		else if (a->has[i])
+		{
+			n = numeric_codec_write_packed(a->v[i].v, a->v[i].s, room + used);
+			values[i] = n > 0 ? PointerGetDatum(room + used) :
+				NumericGetDatum(numeric_codec_make(a->v[i].v, a->v[i].s));
+			used += n;
+		}
+	}
+	return heap_form_tuple(figure_result_desc(fcinfo), values, nulls);
+}
+
+/* The fast route's row: formed in place once the call site has checked that way. */
+static pg_attribute_always_inline Datum
+assess_fast_row(FunctionCallInfo fcinfo, const AssessFast *a)
+{
+	FigureRow  *fr = &call_site(fcinfo)->row;
+	Oid			status = status_oid(fcinfo, a->status);
+	HeapTuple	tuple;
+	Datum		d;
+
+	if (likely(fr->state > 0) &&
+		(d = figure_row_form(fr, A_NATTS, a->v, a->has, A_STATUS, status)) != (Datum) 0)
+		return d;
+	tuple = assess_fast_tuple(fcinfo, a, status);
+	if (fr->state == 0)
+		figure_row_learn(fr, tuple->t_data, A_NATTS, a->v, a->has, A_STATUS, status);
+	return HeapTupleGetDatum(tuple);
 }
 
 static pg_attribute_always_inline void
@@ -607,20 +635,19 @@ Datum
 assess(PG_FUNCTION_ARGS)
 {
 	static const RuleArgs args = RULE_ARGS_CONV(5, 6, 4, 7, 9, 8, 11);
-	TupleDesc	desc;
 	const Rule *r;
+	AssessFast	a;
 	Datum		values[A_NATTS];
 	bool		nulls[A_NATTS] = {0};
-	char		room[A_NATTS * NUMERIC_CODEC_PACKED_ROOM];	/* the fast route's numerics */
 
 	for (int i = 0; i < PG_NARGS(); i++)
 		if (i != 10 && PG_ARGISNULL(i))
 			PG_RETURN_NULL();
-	desc = figure_result_desc(fcinfo);
 	r = rule_of(fcinfo, &args);
-	if (!assess_fast(fcinfo, r, values, nulls, room))
-		assess_exact(fcinfo, r, values, nulls);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+	if (assess_fast(fcinfo, r, &a))
+		PG_RETURN_DATUM(assess_fast_row(fcinfo, &a));
+	assess_exact(fcinfo, r, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(figure_result_desc(fcinfo), values, nulls)));
 }
 
 /*

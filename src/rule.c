@@ -297,9 +297,14 @@ conv_nargs(const RuleCache *c)
 	return c->rate_is_tiers ? RULE_CONV_NARGS : RULE_CONV_AMOUNT + 1;
 }
 
-/* The argument number of convention place j, or -1 when the function does not take it. */
+/*
+ * The argument number of convention place j, or -1 when the function does
+ * not take it or this call leaves it out: figure_support (planner support)
+ * drops trailing convention arguments equal to their defaults, which the
+ * rule then reads as those defaults.
+ */
 static int
-conv_argno(const RuleArgs *args, int j)
+conv_argno(FunctionCallInfo fcinfo, const RuleArgs *args, int j)
 {
 	int			n = args->conv;
 
@@ -308,7 +313,7 @@ conv_argno(const RuleArgs *args, int j)
 	for (int k = 0; k < j; k++)
 		if (!(args->conv_absent & (1 << k)))
 			n++;
-	return n;
+	return n < PG_NARGS() ? n : -1;
 }
 
 /*
@@ -331,7 +336,7 @@ rule_conv_key(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args)
 			continue;
 		if (!c->rate_is_tiers && j == RULE_CONV_AMOUNT)
 			return 0;
-		v = PG_GETARG_OID(conv_argno(args, j));
+		v = PG_GETARG_OID(conv_argno(fcinfo, args, j));
 		for (k = 0; k < 2; k++)
 			if (v == c->conv_oids[j][k] && OidIsValid(v))
 				break;
@@ -352,7 +357,7 @@ read_conventions(FunctionCallInfo fcinfo, RuleCache *c, const RuleArgs *args, Ru
 		return;
 	for (int j = 0; j < conv_nargs(c); j++)
 	{
-		int			argno = conv_argno(args, j);
+		int			argno = conv_argno(fcinfo, args, j);
 
 		if (argno < 0)
 			continue;
@@ -391,7 +396,8 @@ cache_create(FunctionCallInfo fcinfo, const RuleArgs *args)
 			c->varies |= 1 << k;
 	if (args->conv >= 0)
 		for (int j = 0; j < conv_nargs(c); j++)
-			if (conv_argno(args, j) >= 0 && !arg_is_const(fcinfo, conv_argno(args, j)))
+			if (conv_argno(fcinfo, args, j) >= 0 &&
+				!arg_is_const(fcinfo, conv_argno(fcinfo, args, j)))
 				c->conv_varies |= 1 << j;
 	if (c->conv_varies)
 		c->varies |= RULE_VARIES_CONV;
@@ -490,6 +496,11 @@ rule_of_call_slow(FunctionCallInfo fcinfo, RuleCache **cachep, const RuleArgs *a
 		return &slot->rule;
 	}
 	slot = &c->slot[rule_slot_of(args, key)];
+	if (rule_slot_holds(fcinfo, c, args, rule_partner_slot(c, slot), key))
+		return &rule_partner_slot(c, slot)->rule;
+	/* the partner slot when it is free; else the first slot is taken over */
+	if (slot->filled && !rule_partner_slot(c, slot)->filled)
+		slot = rule_partner_slot(c, slot);
 	slot->filled = false;
 	if (read_rule(fcinfo, c, args, slot))
 	{

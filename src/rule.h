@@ -113,7 +113,10 @@ extern void rule_build(const RuleInput *in, const RuleNames *names, Rule *out,
  * The rules seen at a call site, by the bytes of the arguments that vary
  * from call to call: a book holds a handful of instruments, and comparing a
  * few machine words costs less than reading and checking three numerics.
- * Direct-mapped; a slot holds the rule of the last key that hashed there.
+ * Two-way: a key's rule is in the slot its hash names or, when that one
+ * was taken, in its partner (index ^ 1), looked at out of line, so that two
+ * instruments of a book whose keys hash to one slot do not take each other's
+ * place row after row (each time reading and checking the rule again).
  */
 #define RULE_SLOTS 64
 
@@ -283,9 +286,33 @@ rule_slot_of(const RuleArgs *args, const uint64 *key)
 	return (int) (h >> (64 - 6));
 }
 
+extern bool rule_same_tiers_value(const RuleSlot *slot, Datum d);
+
+/* Does the slot hold the rule of this call's key? */
+static pg_attribute_always_inline bool
+rule_slot_holds(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args,
+				const RuleSlot *slot, const uint64 *key)
+{
+	uint64		diff = 0;
+
+#define RULE_DIFF(k) (diff |= slot->key[k] ^ key[k])
+	RULE_EACH_TAKEN(args, RULE_DIFF);
+#undef RULE_DIFF
+	/* an empty slot is not filled; a varying tiers value is compared in full */
+	return diff == 0 && slot->filled &&
+		(!c->rate_is_tiers || !(c->varies & (1 << RULE_KEY_RATE)) ||
+		 (args->rate >= 0 && rule_same_tiers_value(slot, PG_GETARG_DATUM(args->rate))));
+}
+
+/* The other slot of a slot's pair. */
+static pg_attribute_always_inline RuleSlot *
+rule_partner_slot(RuleCache *c, RuleSlot *slot)
+{
+	return &c->slot[(slot - c->slot) ^ 1];
+}
+
 extern const Rule *rule_of_call_slow(FunctionCallInfo fcinfo, RuleCache **cache,
 									 const RuleArgs *args);
-extern bool rule_same_tiers_value(const RuleSlot *slot, Datum d);
 
 /*
  * The MARGIN_CONV_* bit a convention enum value sets ("mm_basis",
@@ -307,7 +334,6 @@ rule_of_call(FunctionCallInfo fcinfo, RuleCache **cache, const RuleArgs *args)
 {
 	RuleCache  *c = *cache;
 	uint64		key[RULE_NARGS];
-	uint64		diff = 0;
 	RuleSlot   *slot;
 
 	if (likely(c != NULL && c->kept))
@@ -315,13 +341,7 @@ rule_of_call(FunctionCallInfo fcinfo, RuleCache **cache, const RuleArgs *args)
 	if (unlikely(c == NULL) || unlikely(!rule_keys(fcinfo, c, args, key)))
 		return rule_of_call_slow(fcinfo, cache, args);
 	slot = &c->slot[rule_slot_of(args, key)];
-#define RULE_DIFF(k) (diff |= slot->key[k] ^ key[k])
-	RULE_EACH_TAKEN(args, RULE_DIFF);
-#undef RULE_DIFF
-	/* an empty slot is not filled; a varying tiers value is compared in full */
-	if (likely(diff == 0 && slot->filled) &&
-		(!c->rate_is_tiers || !(c->varies & (1 << RULE_KEY_RATE)) ||
-		 (args->rate >= 0 && rule_same_tiers_value(slot, PG_GETARG_DATUM(args->rate)))))
+	if (likely(rule_slot_holds(fcinfo, c, args, slot, key)))
 		return &slot->rule;
 	return rule_of_call_slow(fcinfo, cache, args);
 }
