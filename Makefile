@@ -37,6 +37,7 @@ OBJS = \
 	src/enforce_xact_cache.o \
 	src/enforce_partition.o \
 	src/liquidation_position.o \
+	src/liquidation_next.o \
 	src/enforce_partition_route.o
 
 # The install script is assembled from one piece per feature, in order.
