@@ -49,7 +49,9 @@ typedef enum LiqPlanId
 	LP_SIZE,					/* liquidation_size_rule */
 	LP_SETTLE,					/* liquidation_settlement */
 	LP_SIZE_SETTLE,				/* both in one statement, for a policy without a cooldown */
-	LP_BOOK,					/* liquidation_book */
+	LP_FUND,					/* the fund's row locked: does it cover the step? */
+	LP_BOOK_COVERED,			/* a step the fund covers: its ledger row and balance */
+	LP_BOOK,					/* liquidation_book: the others */
 	LP_NPLANS
 } LiqPlanId;
 
@@ -222,6 +224,27 @@ liq_prepare_shared(Oid nsp, Oid ident)
 		"SELECT k, st, st.size, st.margin FROM %1$s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS k, "
 		"%1$s.liquidation_settlement($1, $2, $4, k, $3, $7, $8, "
 		"($10 OPERATOR(pg_catalog.->>) 'liquidation_fee_rate')::pg_catalog.numeric) AS st", s), 10, rule);
+	/* liquidation_book's test, its fund row locked as it locks it */
+	plans[LP_FUND] = liquidation_prepare(psprintf(
+		"SELECT ($3).to_fund OPERATOR(pg_catalog.>=) 0 "
+		"OR f.balance OPERATOR(pg_catalog.+) ($3).to_fund OPERATOR(pg_catalog.>=) 0 "
+		"FROM %s.insurance_funds AS f WHERE f.positions OPERATOR(pg_catalog.=) $1 "
+		"AND f.fund OPERATOR(pg_catalog.=) $2 FOR UPDATE", s), 3,
+		(Oid[]) {REGCLASSOID, TEXTOID, settle});
+	/* liquidation_book's row when the fund covers the step, and insurance_append's balance */
+	plans[LP_BOOK_COVERED] = liquidation_prepare(psprintf(
+		"WITH l AS (INSERT INTO %1$s.insurance_ledger (positions, fund, entry, amount, symbol, "
+		"position_key, event_id, worker, method, mark_price, size_before, entry_price, margin_before, "
+		"closed_size, bankruptcy_price, released_margin, realized_pnl, settlement, liquidation_fee, "
+		"adl_size, shortfall, size_after, margin_after) "
+		"VALUES ($1, $2, 'liquidation', ($12).to_fund, $3, $4, $5, $6, $7 OPERATOR(pg_catalog.->>) 'method', "
+		"$8, $9, $10, $11, ($12).closed_size, ($12).bankruptcy_price, ($12).released_margin, "
+		"($12).realized_pnl, ($12).to_fund OPERATOR(pg_catalog.-) ($12).liquidation_fee, "
+		"($12).liquidation_fee, 0, 0, ($12).size, ($12).margin) RETURNING 1) "
+		"UPDATE %1$s.insurance_funds AS f SET balance = f.balance OPERATOR(pg_catalog.+) ($12).to_fund "
+		"WHERE f.positions OPERATOR(pg_catalog.=) $1 AND f.fund OPERATOR(pg_catalog.=) $2", s), 12,
+		(Oid[]) {REGCLASSOID, TEXTOID, TEXTOID, JSONBOID, INT8OID, TEXTOID, JSONBOID,
+		NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, settle});
 	plans[LP_BOOK] = liquidation_prepare(psprintf(
 		"SELECT %s.liquidation_book($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", s), 12, book);
 
@@ -503,7 +526,22 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 			char		n[12] = {' ', mkt_nulls[6], ' ', ' ', has_event ? ' ' : 'n', ' ', ' ',
 				' ', ' ', rule_nulls[1], rule_nulls[3], st_null ? 'n' : ' '};
 
-			liq_run(liq_shared.plans[LP_BOOK], b, n);
+			Datum		f[3] = {ObjectIdGetDatum(e->positions), mkt[6], st};
+			bool		covered = false;
+
+			/* the usual step: the fund exists and covers it (else liquidation_book decides) */
+			if (mkt_nulls[6] != 'n' && !st_null)
+			{
+				liq_run(liq_shared.plans[LP_FUND], f, NULL);
+				covered = DatumGetBool(liq_col(1, &isnull)) && !isnull;
+			}
+			if (covered)
+			{
+				b[0] = ObjectIdGetDatum(e->positions);
+				liq_run(liq_shared.plans[LP_BOOK_COVERED], b, n);
+			}
+			else
+				liq_run(liq_shared.plans[LP_BOOK], b, n);
 		}
 		pos[1] = st_size;
 		pos_nulls[1] = size_null;
