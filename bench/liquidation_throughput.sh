@@ -88,6 +88,22 @@ ms=$(($(now_ms) - t0))
 cpu_ms=$((($(cat "$CLUSTER_DIR/cpu1") - $(cat "$CLUSTER_DIR/cpu0")) * 1000 / $(getconf CLK_TCK)))
 q -v ms="$ms" -v cpu_ms="$cpu_ms" -f "$BENCH_DIR/liquidation_cost.sql"
 
+echo
+echo "== one worker's cost over the run: its backend's CPU time per liquidation, by sixths of the book"
+load
+flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
+chunk=$(((flagged + 5) / 6))
+{
+	echo "SELECT pg_backend_pid() AS pid \\gset"
+	echo "\\setenv PID :pid"
+	for i in 1 2 3 4 5 6; do
+		echo "\\! awk '{print \$14 + \$15}' /proc/\$PID/stat > \"\$CLUSTER_DIR/cpu0\""
+		echo "CALL isomargin.liquidation_worker('w1', $chunk);"
+		echo "\\! awk '{print \$14 + \$15}' /proc/\$PID/stat > \"\$CLUSTER_DIR/cpu1\"; echo \"   sixth $i: \$(( (\$(cat \$CLUSTER_DIR/cpu1) - \$(cat \$CLUSTER_DIR/cpu0)) * 1000000 / $(getconf CLK_TCK) / $chunk )) us a liquidation\""
+	done
+} >"$CLUSTER_DIR/sixths.sql"
+q -f "$CLUSTER_DIR/sixths.sql"
+
 for workers in 1 2; do
 	load
 	flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
@@ -128,11 +144,14 @@ feed()
 			print line
 		}'
 }
-# workers:nice -- one worker leaves a core to the feed; two take both; nice +19 gives the
-# feed's backend the core first (the workers' backends reniced once they run)
-for run in 0:0 1:0 1:19 2:0 2:19 0:0; do
+# workers:nice:pin -- one worker leaves a core to the feed; two take both; nice +19 gives
+# the feed's backend the core first (the workers' backends reniced once they run); pin 1
+# keeps the workers' backends on the second core (taskset), leaving the first to the feed
+for run in 0:0:0 1:0:0 1:19:0 1:19:1 0:0:0 2:0:0 2:19:0 0:0:0; do
 	n=${run%%:*}
 	nice=${run#*:}
+	pin=${nice#*:}
+	nice=${nice%%:*}
 	load
 	if [ "$n" -eq 0 ]; then
 		feed "alone"
@@ -150,8 +169,11 @@ for run in 0:0 1:0 1:19 2:0 2:19 0:0; do
 			sleep 0.02
 		done
 		renice -n "$nice" -p $backends >/dev/null
+		if [ "$pin" -eq 1 ]; then
+			for b in $backends; do taskset -cp 1 "$b" >/dev/null; done
+		fi
 	fi
-	feed "while $n worker(s) run at nice $nice"
+	feed "while $n worker(s) run at nice $nice$([ "$pin" -eq 1 ] && echo ", on core 1")"
 	running=0
 	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
 	echo "   liquidated during the run: $(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'"); workers still running at its end: $running of $n"
