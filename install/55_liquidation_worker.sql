@@ -283,10 +283,7 @@ SET search_path = pg_catalog, pg_temp;
 -- same transaction (so the same outcome): the fund's row, locked by the
 -- booking, is then held for less until the commit.  false when there was
 -- none.  Call it once per transaction (liquidation_worker does).  In C
--- (src/liquidation_next.c): a session's claims of a table start after the
--- event it claimed last (and from the oldest every 64th claim, or when that
--- finds nothing), so that they do not walk the index entries of every event
--- claimed since the last vacuum.
+-- (src/liquidation_next.c).
 CREATE FUNCTION @extschema@.liquidate_next(worker text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'liquidate_next'

@@ -660,7 +660,7 @@ revoke_events(PG_FUNCTION_ARGS)
 
 /*
  * Claims and acknowledges, as $1, the unclaimed events of table $2 that
- * filter selects ($3 its parameter), oldest first, up to limit (0: every
+ * filter selects ($3 its parameter, if type is valid), oldest first, up to limit (0: every
  * one), FOR UPDATE SKIP LOCKED, in one statement: what claim_events and
  * then ack_events did in one transaction.  The caller must be allowed to
  * claim the table's events (42501 otherwise).  SPI left connected.
@@ -682,18 +682,18 @@ claim_and_ack(Queue *q, Oid positions, Datum worker, const char *filter, Oid typ
 						  "ORDER BY u.id %3$s FOR UPDATE SKIP LOCKED)) "
 						  "RETURNING e.id, e.position_key",
 						  q->qnsp, filter, limit > 0 ? psprintf("LIMIT %d", limit) : ""),
-			  3, types, values, NULL, false);
+			  OidIsValid(type) ? 3 : 2, types, values, NULL, false);
 }
 
 /*
  * For the liquidation worker (enforce.h): the oldest unclaimed event of
- * positions with new_status >= min_status and an id above after_id,
- * claimed and acknowledged by worker.  false when there is none; else *id
+ * positions with new_status >= min_status, claimed and acknowledged by
+ * worker.  false when there is none; else *id
  * and *position_key (in the caller's memory context).
  */
 bool
 enforce_claim_next(Oid nsp, Oid positions, Datum worker, const char *min_status,
-				   int64 after_id, int64 *id, Datum *position_key)
+				   int64 *id, Datum *position_key)
 {
 	Queue		q;
 	bool		found = false;
@@ -701,10 +701,9 @@ enforce_claim_next(Oid nsp, Oid positions, Datum worker, const char *min_status,
 	queue_open_in(nsp, &q);
 	/* the filter of events_unclaimed_liquidation, written as its predicate */
 	claim_and_ack(&q, positions, worker,
-				  psprintf("u.new_status OPERATOR(pg_catalog.>=) %s::%s.margin_status "
-						   "AND u.id OPERATOR(pg_catalog.>) $3",
+				  psprintf("u.new_status OPERATOR(pg_catalog.>=) %s::%s.margin_status",
 						   quote_literal_cstr(min_status), q.qnsp),
-				  INT8OID, Int64GetDatum(after_id), 1);
+				  InvalidOid, (Datum) 0, 1);
 	if (SPI_processed > 0)
 	{
 		bool		isnull;

@@ -8,12 +8,7 @@
  * The claim takes the event and acknowledges it in one statement of the
  * queue (enforce_claim_next: what claim_events and ack_events did in the
  * same transaction), after the caller's claim grant (kept for the
- * transaction).  A claim's index scan walks the entries of the events
- * claimed since the events table was last vacuumed, which all sit before
- * the unclaimed ones (ids grow): so a session's claim of a table starts
- * after the event it claimed last, and from the oldest every
- * CLAIM_RESCAN-th claim and whenever that finds nothing (an event committed
- * out of order, or a claim rolled back, waits for at most that).
+ * transaction).
  */
 #include "postgres.h"
 
@@ -29,37 +24,10 @@
 PG_FUNCTION_INFO_V1(liquidate_next);
 PG_FUNCTION_INFO_V1(liquidation_ack);
 
-#define CLAIM_RESCAN 64
-#define CLAIM_HINTS 16
-
-/* Where a session's last claim of a table was (the id before it: a rolled back claim is seen again). */
-typedef struct ClaimHint
-{
-	Oid			positions;
-	int64		after_id;
-} ClaimHint;
-
-static ClaimHint claim_hints[CLAIM_HINTS];
-static int	claim_hints_n = 0;
-static uint32 claims = 0;
-
 /* The statements, for one extension schema (a new extension: new ones). */
 static Oid	next_nsp = InvalidOid;
 static SPIPlanPtr next_tables = NULL;
 static SPIPlanPtr next_followup = NULL;
-
-static ClaimHint *
-claim_hint(Oid positions)
-{
-	for (int i = 0; i < claim_hints_n; i++)
-		if (claim_hints[i].positions == positions)
-			return &claim_hints[i];
-	if (claim_hints_n == CLAIM_HINTS)
-		claim_hints_n = 0;		/* more tables than that: start over */
-	claim_hints[claim_hints_n].positions = positions;
-	claim_hints[claim_hints_n].after_id = 0;
-	return &claim_hints[claim_hints_n++];
-}
 
 static void
 next_prepare_all(Oid nsp)
@@ -85,22 +53,6 @@ next_prepare_all(Oid nsp)
 		"AND f.position_key OPERATOR(pg_catalog.=) c.position_key "
 		"RETURNING f.positions::pg_catalog.oid, f.position_key", s), 0, NULL);
 	next_nsp = nsp;
-}
-
-/* The oldest unclaimed liquidate or bankrupt event of positions, claimed and acknowledged. */
-static bool
-claim_event(Oid nsp, Oid positions, Datum worker, int64 *id, Datum *key)
-{
-	ClaimHint  *h = claim_hint(positions);
-	int64		after = (claims++ % CLAIM_RESCAN == 0) ? 0 : h->after_id;
-	bool		found;
-
-	found = enforce_claim_next(nsp, positions, worker, "liquidate", after, id, key);
-	if (!found && after > 0)
-		found = enforce_claim_next(nsp, positions, worker, "liquidate", 0, id, key);
-	h = claim_hint(positions);
-	h->after_id = found ? *id - 1 : 0;
-	return found;
 }
 
 /*
@@ -137,7 +89,7 @@ liquidate_next(PG_FUNCTION_ARGS)
 
 		if (!enforce_may_claim(nsp, tables[i]))
 			continue;
-		if (claim_event(nsp, tables[i], worker, &id, &key))
+		if (enforce_claim_next(nsp, tables[i], worker, "liquidate", &id, &key))
 		{
 			liquidation_run(nsp, tables[i], key, worker, true, Int64GetDatum(id));
 			SPI_finish();
