@@ -130,11 +130,24 @@ SQL
 chmod a+rx "$CLUSTER_DIR"
 # one run of the feed: its updates a second, and the average and percentiles of their
 # latencies (pgbench -l: one line per update, the latency in its third field)
+# (with $2 = 0: pgbench and its backend kept on core 0, taskset)
 feed()
 {
+	local fp pin=() b
 	rm -f "$CLUSTER_DIR"/feedlog*
-	pgbench -n -M prepared -c 1 -T "$seconds" -l --log-prefix="$CLUSTER_DIR/feedlog" \
-		-f "$CLUSTER_DIR/feed.sql" bench >/dev/null 2>&1 || cluster_die "pgbench failed"
+	[ -n "${2:-}" ] && pin=(taskset -c "$2")
+	"${pin[@]}" pgbench -n -M prepared -c 1 -T "$seconds" -l --log-prefix="$CLUSTER_DIR/feedlog" \
+		-f "$CLUSTER_DIR/feed.sql" bench >/dev/null 2>&1 &
+	fp=$!
+	if [ -n "${2:-}" ]; then
+		for i in $(seq 1 50); do
+			b=$(q -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'")
+			[ -n "$b" ] && break
+			sleep 0.01
+		done
+		[ -n "$b" ] && taskset -cp "$2" "$b" >/dev/null
+	fi
+	wait "$fp" || cluster_die "pgbench failed"
 	cut -d' ' -f3 "$CLUSTER_DIR"/feedlog* | sort -n | awk -v s="$seconds" -v label="$1" '
 		{ v[NR] = $1; sum += $1 }
 		END {
@@ -146,7 +159,8 @@ feed()
 }
 # workers:nice:pin -- one worker leaves a core to the feed; two take both; nice +19 gives
 # the feed's backend the core first (the workers' backends reniced once they run); pin 1
-# keeps the workers' backends on the second core (taskset), leaving the first to the feed
+# keeps the workers' backends on the second core and the feed (pgbench and its backend) on
+# the first (taskset)
 for run in 0:0:0 1:0:0 1:19:0 1:19:1 0:0:0 2:0:0 2:19:0 0:0:0; do
 	n=${run%%:*}
 	nice=${run#*:}
@@ -173,7 +187,11 @@ for run in 0:0:0 1:0:0 1:19:0 1:19:1 0:0:0 2:0:0 2:19:0 0:0:0; do
 			for b in $backends; do taskset -cp 1 "$b" >/dev/null; done
 		fi
 	fi
-	feed "while $n worker(s) run at nice $nice$([ "$pin" -eq 1 ] && echo ", on core 1")"
+	if [ "$pin" -eq 1 ]; then
+		feed "while $n worker(s) run at nice $nice, on core 1" 0
+	else
+		feed "while $n worker(s) run at nice $nice"
+	fi
 	running=0
 	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
 	echo "   liquidated during the run: $(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'"); workers still running at its end: $running of $n"
