@@ -39,6 +39,7 @@ OBJS = \
 	src/enforce_xact_cache.o \
 	src/enforce_partition.o \
 	src/liquidation_position.o \
+	src/liquidation_next.o \
 	src/enforce_partition_route.o \
 	src/enforce_probe.o
 

@@ -2826,72 +2826,17 @@ CREATE INDEX events_unclaimed_liquidation ON @extschema@.events (positions, id)
 CREATE INDEX events_unclaimed_position ON @extschema@.events (positions, position_key)
     WHERE claimed_at IS NULL;
 
--- The next piece of work: the oldest unclaimed liquidate or bankrupt event
--- (claim_events) of a table with liquidation settings whose events the
--- caller may claim, the tables visited in random order so that none starves
--- another; else the earliest due follow-up (taken out of its table).  All
--- NULL when there is none.
-CREATE FUNCTION @extschema@.liquidation_claim(
-    worker text, OUT event_id int8, OUT positions regclass, OUT position_key jsonb)
-RETURNS record
-LANGUAGE plpgsql VOLATILE STRICT
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-#variable_conflict use_column
-DECLARE
-    t regclass;
-BEGIN
-    FOR t IN
-        SELECT s.positions FROM @extschema@.liquidation_settings AS s
-          JOIN pg_class AS c ON c.oid = s.positions
-         WHERE pg_has_role(c.relowner, 'USAGE')
-            OR EXISTS (SELECT 1 FROM @extschema@.event_grants AS g
-                        WHERE g.positions = s.positions AND g.can_claim
-                          AND pg_has_role(g.grantee, 'USAGE'))
-         ORDER BY random()
-    LOOP
-        SELECT e.id, e.positions, e.position_key
-          INTO liquidation_claim.event_id, liquidation_claim.positions, liquidation_claim.position_key
-          FROM @extschema@.claim_events(liquidation_claim.worker, 1, positions => t,
-                                        statuses => '{liquidate,bankrupt}') AS e;
-        IF FOUND THEN
-            RETURN;
-        END IF;
-    END LOOP;
-    DELETE FROM @extschema@.liquidation_followups AS f
-     USING (SELECT u.positions, u.position_key FROM @extschema@.liquidation_followups AS u
-             WHERE u.due_at <= clock_timestamp()
-             ORDER BY u.due_at
-             LIMIT 1
-             FOR UPDATE SKIP LOCKED) AS c
-     WHERE f.positions = c.positions AND f.position_key = c.position_key
-    RETURNING f.positions, f.position_key
-         INTO liquidation_claim.positions, liquidation_claim.position_key;
-END
-$fn$;
-
 -- Claims and acknowledges, as '<worker> (settled)', every unclaimed event of a
 -- position the worker has just settled: the events its own update produced (a
 -- liquidate -> ok, say) and any earlier ones its settlement superseded.  No
 -- worker claims them after that; they stay for the record.  Returns how many.
+-- In C (src/liquidation_next.c): one statement of the queue, as claim_events
+-- with position_keys and then ack_events would do, after the same grant check.
 CREATE FUNCTION @extschema@.liquidation_ack(positions regclass, position_key jsonb, worker text)
 RETURNS int
-LANGUAGE plpgsql VOLATILE STRICT
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    settled text := worker || ' (settled)';
-    ids     int8[];
-BEGIN
-    SELECT array_agg(e.id) INTO ids
-      FROM @extschema@.claim_events(settled, 2147483647, positions => liquidation_ack.positions,
-                                    position_keys => ARRAY[liquidation_ack.position_key]) AS e;
-    IF ids IS NULL THEN
-        RETURN 0;
-    END IF;
-    RETURN @extschema@.ack_events(settled, ids);
-END
-$fn$;
+AS 'MODULE_PATHNAME', 'liquidation_ack'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
 
 -- ---------------------------------------------------------------- an attachment's statements
 
@@ -3142,31 +3087,21 @@ AS 'MODULE_PATHNAME', 'liquidate_position'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
--- One piece of work in the caller's transaction: claims it
--- (liquidation_claim), liquidates its position and acknowledges the event.  false when there was
--- none.  Call it once per transaction (liquidation_worker does).  The event
--- is acknowledged before the liquidation, in the same transaction (so the
--- same outcome): the fund's row, locked by the booking, is then held for
--- less until the commit, and two workers of one fund wait less for it.
+-- One piece of work in the caller's transaction: claims the oldest unclaimed
+-- liquidate or bankrupt event of a table with liquidation settings whose
+-- events the caller may claim (the tables in random order, so that none
+-- starves another), or else the earliest due follow-up (taken out of its
+-- table), and liquidates its position (liquidate_position).  The event is
+-- claimed and acknowledged in one statement, before the liquidation, in the
+-- same transaction (so the same outcome): the fund's row, locked by the
+-- booking, is then held for less until the commit.  false when there was
+-- none.  Call it once per transaction (liquidation_worker does).  In C
+-- (src/liquidation_next.c).
 CREATE FUNCTION @extschema@.liquidate_next(worker text)
 RETURNS boolean
-LANGUAGE plpgsql VOLATILE STRICT
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    w record;
-BEGIN
-    w := @extschema@.liquidation_claim(worker);
-    IF w.positions IS NULL THEN
-        RETURN false;
-    END IF;
-    IF w.event_id IS NOT NULL THEN
-        PERFORM @extschema@.ack_events(worker, ARRAY[w.event_id]);
-    END IF;
-    PERFORM @extschema@.liquidate_position(w.positions, w.position_key, worker, w.event_id);
-    RETURN true;
-END
-$fn$;
+AS 'MODULE_PATHNAME', 'liquidate_next'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
 
 -- The worker: liquidate_next and COMMIT, one transaction per position, until
 -- no work is left (or max_positions were handled).  Safe in several sessions

@@ -20,10 +20,12 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -46,11 +48,11 @@ typedef struct Queue
 } Queue;
 
 static void
-queue_open(FunctionCallInfo fcinfo, Queue *q)
+queue_open_in(Oid nsp, Queue *q)
 {
 	Oid			events;
 
-	q->nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	q->nsp = nsp;
 	q->qnsp = quote_identifier(get_namespace_name(q->nsp));
 	events = get_relname_relid("events", q->nsp);
 	if (!OidIsValid(events))
@@ -59,6 +61,12 @@ queue_open(FunctionCallInfo fcinfo, Queue *q)
 	q->caller = GetUserId();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+}
+
+static void
+queue_open(FunctionCallInfo fcinfo, Queue *q)
+{
+	queue_open_in(get_func_namespace(fcinfo->flinfo->fn_oid), q);
 }
 
 /*
@@ -210,15 +218,96 @@ granted_tables(Queue *q, bool claim, char *null)
 	return d;
 }
 
+/*
+ * The answers of may_claim, kept for the rest of the transaction: a
+ * liquidation worker asks for one table up to four times a transaction (its
+ * claim, checked_mark, the settled events).  Forgotten at the end of the
+ * transaction, and at once when grant_events or revoke_events runs, a
+ * role's membership or attributes change, or a relation's cache entry is
+ * invalidated (a table's new owner): the processing of these invalidations
+ * at each command boundary covers the session's own changes too.  So a
+ * grant revoked by another session holds back a worker from its next
+ * transaction on, as a revoked table privilege holds back statements.
+ */
+typedef struct ClaimGrant
+{
+	Oid			caller;
+	Oid			positions;
+	bool		ok;
+} ClaimGrant;
+
+#define CLAIM_GRANTS_KEPT 8
+
+static ClaimGrant claim_grants[CLAIM_GRANTS_KEPT];
+static int	claim_grants_n = 0;
+static LocalTransactionId claim_grants_lxid = InvalidLocalTransactionId;
+static bool claim_grants_callbacks = false;
+
+static void
+claim_grants_forget(void)
+{
+	claim_grants_n = 0;
+	claim_grants_lxid = InvalidLocalTransactionId;
+}
+
+static void
+claim_grants_syscache_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	claim_grants_forget();
+}
+
+static void
+claim_grants_relcache_changed(Datum arg, Oid relid)
+{
+	claim_grants_forget();
+}
+
+static ClaimGrant *
+claim_grant_kept(Oid caller, Oid positions)
+{
+	if (!claim_grants_callbacks)
+	{
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, claim_grants_syscache_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, claim_grants_syscache_changed, (Datum) 0);
+		CacheRegisterRelcacheCallback(claim_grants_relcache_changed, (Datum) 0);
+		claim_grants_callbacks = true;
+	}
+	if (claim_grants_lxid != MyProc->lxid)
+	{
+		claim_grants_n = 0;
+		claim_grants_lxid = MyProc->lxid;
+	}
+	for (int i = 0; i < claim_grants_n; i++)
+		if (claim_grants[i].caller == caller && claim_grants[i].positions == positions)
+			return &claim_grants[i];
+	return NULL;
+}
+
+static bool
+claim_grant_keep(Oid caller, Oid positions, bool ok)
+{
+	if (claim_grants_lxid == MyProc->lxid && claim_grants_n < CLAIM_GRANTS_KEPT)
+	{
+		claim_grants[claim_grants_n].caller = caller;
+		claim_grants[claim_grants_n].positions = positions;
+		claim_grants[claim_grants_n].ok = ok;
+		claim_grants_n++;
+	}
+	return ok;
+}
+
 /* May the caller claim the events of this positions table? */
 static bool
 may_claim(Queue *q, Oid positions)
 {
 	Oid			types[3] = {OIDOID, OIDOID, OIDOID};
 	Datum		values[3];
+	ClaimGrant *kept = claim_grant_kept(q->caller, positions);
 
+	if (kept != NULL)
+		return kept->ok;
 	if (has_privs_of_role(q->caller, table_owner_checked(positions)))
-		return true;
+		return claim_grant_keep(q->caller, positions, true);
 	values[0] = ObjectIdGetDatum(q->caller);
 	values[1] = ObjectIdGetDatum(positions);
 	queue_run(q, psprintf("SELECT 1 FROM %s.event_grants g WHERE g.can_claim "
@@ -226,7 +315,7 @@ may_claim(Queue *q, Oid positions)
 						  "AND pg_catalog.pg_has_role($1, g.grantee::pg_catalog.oid, 'USAGE')",
 						  q->qnsp),
 			  2, types, values, NULL, true);
-	return SPI_processed > 0;
+	return claim_grant_keep(q->caller, positions, SPI_processed > 0);
 }
 
 static void
@@ -253,12 +342,31 @@ enforce_check_claim_grant(FunctionCallInfo fcinfo, Oid positions)
 {
 	Queue		q;
 	bool		ok;
+	ClaimGrant *kept = claim_grant_kept(GetUserId(), positions);
 
+	if (kept != NULL && kept->ok)
+		return;
 	queue_open(fcinfo, &q);
 	ok = may_claim(&q, positions);
 	SPI_finish();
 	if (!ok)
 		no_grant(positions, q.caller);
+}
+
+/* May the caller claim the events of positions (enforce.h)?  Kept for the transaction. */
+bool
+enforce_may_claim(Oid nsp, Oid positions)
+{
+	Queue		q;
+	bool		ok;
+	ClaimGrant *kept = claim_grant_kept(GetUserId(), positions);
+
+	if (kept != NULL)
+		return kept->ok;
+	queue_open_in(nsp, &q);
+	ok = may_claim(&q, positions);
+	SPI_finish();
+	return ok;
 }
 
 static void
@@ -520,6 +628,7 @@ grant_events(PG_FUNCTION_ARGS)
 						   q.qnsp),
 			  3, types, values, NULL, false);
 	SPI_finish();
+	claim_grants_forget();
 	PG_RETURN_VOID();
 }
 
@@ -545,5 +654,84 @@ revoke_events(PG_FUNCTION_ARGS)
 			  2, types, values, NULL, false);
 	n = SPI_processed;
 	SPI_finish();
+	claim_grants_forget();
 	PG_RETURN_BOOL(n > 0);
+}
+
+/*
+ * Claims and acknowledges, as $1, the unclaimed events of table $2 that
+ * filter selects ($3 its parameter, if type is valid), oldest first, up to limit (0: every
+ * one), FOR UPDATE SKIP LOCKED, in one statement: what claim_events and
+ * then ack_events did in one transaction.  The caller must be allowed to
+ * claim the table's events (42501 otherwise).  SPI left connected.
+ */
+static void
+claim_and_ack(Queue *q, Oid positions, Datum worker, const char *filter, Oid type, Datum value,
+			  int limit)
+{
+	Oid			types[3] = {TEXTOID, OIDOID, type};
+	Datum		values[3] = {worker, ObjectIdGetDatum(positions), value};
+
+	if (!may_claim(q, positions))
+		no_grant(positions, q->caller);
+	queue_run(q, psprintf("UPDATE %1$s.events AS e SET claimed_by = $1, "
+						  "claimed_at = pg_catalog.clock_timestamp(), acked_at = pg_catalog.clock_timestamp() "
+						  "WHERE e.id OPERATOR(pg_catalog.=) ANY (ARRAY("
+						  "SELECT u.id FROM %1$s.events AS u WHERE u.claimed_at IS NULL "
+						  "AND u.positions::pg_catalog.oid OPERATOR(pg_catalog.=) $2 AND %2$s "
+						  "ORDER BY u.id %3$s FOR UPDATE SKIP LOCKED)) "
+						  "RETURNING e.id, e.position_key",
+						  q->qnsp, filter, limit > 0 ? psprintf("LIMIT %d", limit) : ""),
+			  OidIsValid(type) ? 3 : 2, types, values, NULL, false);
+}
+
+/*
+ * For the liquidation worker (enforce.h): the oldest unclaimed event of
+ * positions with new_status >= min_status, claimed and acknowledged by
+ * worker.  false when there is none; else *id
+ * and *position_key (in the caller's memory context).
+ */
+bool
+enforce_claim_next(Oid nsp, Oid positions, Datum worker, const char *min_status,
+				   int64 *id, Datum *position_key)
+{
+	Queue		q;
+	bool		found = false;
+
+	queue_open_in(nsp, &q);
+	/* the filter of events_unclaimed_liquidation, written as its predicate */
+	claim_and_ack(&q, positions, worker,
+				  psprintf("u.new_status OPERATOR(pg_catalog.>=) %s::%s.margin_status",
+						   quote_literal_cstr(min_status), q.qnsp),
+				  InvalidOid, (Datum) 0, 1);
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		Datum		k;
+
+		*id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		k = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		*position_key = SPI_datumTransfer(k, false, -1);
+		found = true;
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * For the liquidation worker (enforce.h): claims and acknowledges, as
+ * worker, every unclaimed event of one position.  Returns how many.
+ */
+uint64
+enforce_settle_events(Oid nsp, Oid positions, Datum position_key, Datum worker)
+{
+	Queue		q;
+	uint64		n;
+
+	queue_open_in(nsp, &q);
+	claim_and_ack(&q, positions, worker, "u.position_key OPERATOR(pg_catalog.=) $3", JSONBOID,
+				  position_key, 0);
+	n = SPI_processed;
+	SPI_finish();
+	return n;
 }

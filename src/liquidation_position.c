@@ -34,6 +34,9 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
+#include "enforce.h"
+#include "liquidation.h"
+
 PG_FUNCTION_INFO_V1(liquidate_position);
 
 typedef enum LiqPlanId
@@ -45,15 +48,17 @@ typedef enum LiqPlanId
 	LP_FOLLOWUP,				/* a cooldown: the follow-up row */
 	LP_SIZE,					/* liquidation_size_rule */
 	LP_SETTLE,					/* liquidation_settlement */
-	LP_BOOK,					/* liquidation_book */
-	LP_ACK,						/* liquidation_ack */
+	LP_SIZE_SETTLE,				/* both in one statement, for a policy without a cooldown */
+	LP_FUND,					/* the fund's row locked: does it cover the step? */
+	LP_BOOK_COVERED,			/* a step the fund covers: its ledger row and balance */
+	LP_BOOK,					/* liquidation_book: the others */
 	LP_NPLANS
 } LiqPlanId;
 
 /* The statements every attachment shares, for one extension schema. */
 typedef struct LiqShared
 {
-	Oid			fn_oid;			/* of liquidate_position: a new one means a new extension */
+	Oid			ident;			/* liquidation_attachment's type: a new one means a new extension */
 	SPIPlanPtr	plans[LP_NPLANS];
 } LiqShared;
 
@@ -62,7 +67,7 @@ typedef struct LiqAttachment
 {
 	Oid			positions;		/* hash key */
 	bool		valid;
-	Oid			fn_oid;
+	Oid			ident;
 	Oid			instruments;
 	char	   *fund_column;	/* NULL: a fund per symbol */
 	Datum		att;			/* the liquidation_attachment row, for liquidation_book */
@@ -115,8 +120,9 @@ liq_free(LiqAttachment *e)
 	e->att = e->policy_in = e->policy = (Datum) 0;
 }
 
-static SPIPlanPtr
-liq_prepare(const char *sql, int nargs, Oid *types)
+/* A statement prepared and kept for the session (liquidation.h). */
+SPIPlanPtr
+liquidation_prepare(const char *sql, int nargs, Oid *types)
 {
 	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
 
@@ -165,9 +171,8 @@ liq_type(const char *name, Oid nsp)
 }
 
 static void
-liq_prepare_shared(Oid fn_oid)
+liq_prepare_shared(Oid nsp, Oid ident)
 {
-	Oid			nsp = get_func_namespace(fn_oid);
 	const char *s = quote_identifier(get_namespace_name(nsp));
 	Oid			kind = liq_type("contract_kind", nsp);
 	Oid			tiers = liq_type("tiers", nsp);
@@ -176,7 +181,6 @@ liq_prepare_shared(Oid fn_oid)
 	/* size, entry, mark, margin, mmr, tiers, contract size, kind, fee rate, policy */
 	Oid			rule[10] = {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, tiers,
 		NUMERICOID, kind, NUMERICOID, JSONBOID};
-	Oid			key[3] = {REGCLASSOID, JSONBOID, TEXTOID};
 	Oid			book[12] = {att, TEXTOID, TEXTOID, JSONBOID, INT8OID, TEXTOID, JSONBOID,
 		NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, settle};
 	Oid			one[1] = {REGCLASSOID};
@@ -184,19 +188,19 @@ liq_prepare_shared(Oid fn_oid)
 	Oid			followup[3] = {REGCLASSOID, JSONBOID, JSONBOID};
 	SPIPlanPtr	plans[LP_NPLANS];
 
-	plans[LP_SETTINGS] = liq_prepare(psprintf(
+	plans[LP_SETTINGS] = liquidation_prepare(psprintf(
 		"SELECT s.policy, s.symbol_policies, s.fund_column, en.instruments::pg_catalog.oid "
 		"FROM %1$s.liquidation_settings AS s JOIN %1$s.enforcement AS en "
 		"ON en.positions OPERATOR(pg_catalog.=) s.positions "
 		"WHERE s.positions OPERATOR(pg_catalog.=) $1", s), 1, one);
-	plans[LP_POLICY_CHECK] = liq_prepare(psprintf(
+	plans[LP_POLICY_CHECK] = liquidation_prepare(psprintf(
 		"SELECT p, (p OPERATOR(pg_catalog.->>) 'cooldown')::pg_catalog.numeric OPERATOR(pg_catalog.>) 0 "
 		"FROM %s.liquidation_policy_check($1) AS p", s), 1, pol);
-	plans[LP_ASSESS] = liq_prepare(psprintf(
+	plans[LP_ASSESS] = liquidation_prepare(psprintf(
 		"SELECT a.status OPERATOR(pg_catalog.>=) 'liquidate', a.status OPERATOR(pg_catalog.=) 'bankrupt' "
 		"FROM %s.assess_rule($1, $2, $3, $4, $5, $6, $7, $8, $9) AS a", s), 9, rule);
 	/* a cooldown ($3 the policy): when the position's next step is due, and whether that is later */
-	plans[LP_LAST_STEP] = liq_prepare(psprintf(
+	plans[LP_LAST_STEP] = liquidation_prepare(psprintf(
 		"SELECT x.due, x.due OPERATOR(pg_catalog.>) pg_catalog.now() FROM ("
 		"SELECT pg_catalog.max(l.created_at) OPERATOR(pg_catalog.+) "
 		"(($3 OPERATOR(pg_catalog.->>) 'cooldown')::pg_catalog.numeric::pg_catalog.float8 "
@@ -204,20 +208,45 @@ liq_prepare_shared(Oid fn_oid)
 		"FROM %s.insurance_ledger AS l "
 		"WHERE l.positions OPERATOR(pg_catalog.=) $1 AND l.position_key OPERATOR(pg_catalog.=) $2 "
 		"AND l.entry OPERATOR(pg_catalog.=) 'liquidation') AS x", s), 3, followup);
-	plans[LP_FOLLOWUP] = liq_prepare(psprintf(
+	plans[LP_FOLLOWUP] = liquidation_prepare(psprintf(
 		"INSERT INTO %s.liquidation_followups AS f (positions, position_key, due_at) "
 		"VALUES ($1, $2, $3) ON CONFLICT (positions, position_key) DO UPDATE SET due_at = EXCLUDED.due_at",
 		s), 3, (Oid[]) {REGCLASSOID, JSONBOID, TIMESTAMPTZOID});
-	plans[LP_SIZE] = liq_prepare(psprintf(
+	plans[LP_SIZE] = liquidation_prepare(psprintf(
 		"SELECT %s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", s), 10, rule);
 	/* the settlement at the fill ($3), the liquidation fee rate from the policy */
-	plans[LP_SETTLE] = liq_prepare(psprintf(
+	plans[LP_SETTLE] = liquidation_prepare(psprintf(
 		"SELECT st, st.size, st.margin FROM %s.liquidation_settlement($1, $2, $4, $5, $3, $6, $7, "
 		"($8 OPERATOR(pg_catalog.->>) 'liquidation_fee_rate')::pg_catalog.numeric) AS st", s),
 		8, (Oid[]) {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, kind, JSONBOID});
-	plans[LP_BOOK] = liq_prepare(psprintf(
+	/* the rule's arguments; no close (0) when the exact check says ok or margin_call */
+	plans[LP_SIZE_SETTLE] = liquidation_prepare(psprintf(
+		"SELECT k, st, st.size, st.margin FROM %1$s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS k, "
+		"%1$s.liquidation_settlement($1, $2, $4, k, $3, $7, $8, "
+		"($10 OPERATOR(pg_catalog.->>) 'liquidation_fee_rate')::pg_catalog.numeric) AS st", s), 10, rule);
+	/* liquidation_book's test, its fund row locked as it locks it */
+	plans[LP_FUND] = liquidation_prepare(psprintf(
+		"SELECT ($3).to_fund OPERATOR(pg_catalog.>=) 0 "
+		"OR f.balance OPERATOR(pg_catalog.+) ($3).to_fund OPERATOR(pg_catalog.>=) 0 "
+		"FROM %s.insurance_funds AS f WHERE f.positions OPERATOR(pg_catalog.=) $1 "
+		"AND f.fund OPERATOR(pg_catalog.=) $2 FOR UPDATE", s), 3,
+		(Oid[]) {REGCLASSOID, TEXTOID, settle});
+	/* liquidation_book's row when the fund covers the step, and insurance_append's balance */
+	plans[LP_BOOK_COVERED] = liquidation_prepare(psprintf(
+		"WITH l AS (INSERT INTO %1$s.insurance_ledger (positions, fund, entry, amount, symbol, "
+		"position_key, event_id, worker, method, mark_price, size_before, entry_price, margin_before, "
+		"closed_size, bankruptcy_price, released_margin, realized_pnl, settlement, liquidation_fee, "
+		"adl_size, shortfall, size_after, margin_after) "
+		"VALUES ($1, $2, 'liquidation', ($12).to_fund, $3, $4, $5, $6, $7 OPERATOR(pg_catalog.->>) 'method', "
+		"$8, $9, $10, $11, ($12).closed_size, ($12).bankruptcy_price, ($12).released_margin, "
+		"($12).realized_pnl, ($12).to_fund OPERATOR(pg_catalog.-) ($12).liquidation_fee, "
+		"($12).liquidation_fee, 0, 0, ($12).size, ($12).margin) RETURNING 1) "
+		"UPDATE %1$s.insurance_funds AS f SET balance = f.balance OPERATOR(pg_catalog.+) ($12).to_fund "
+		"WHERE f.positions OPERATOR(pg_catalog.=) $1 AND f.fund OPERATOR(pg_catalog.=) $2", s), 12,
+		(Oid[]) {REGCLASSOID, TEXTOID, TEXTOID, JSONBOID, INT8OID, TEXTOID, JSONBOID,
+		NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, settle});
+	plans[LP_BOOK] = liquidation_prepare(psprintf(
 		"SELECT %s.liquidation_book($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", s), 12, book);
-	plans[LP_ACK] = liq_prepare(psprintf("SELECT %s.liquidation_ack($1, $2, $3)", s), 3, key);
 
 	for (int i = 0; i < LP_NPLANS; i++)
 	{
@@ -225,14 +254,13 @@ liq_prepare_shared(Oid fn_oid)
 			SPI_freeplan(liq_shared.plans[i]);
 		liq_shared.plans[i] = plans[i];
 	}
-	liq_shared.fn_oid = fn_oid;
+	liq_shared.ident = ident;
 }
 
 /* The attachment's statements, from liquidation_attachment, prepared and kept. */
 static void
-liq_build(LiqAttachment *e, Oid fn_oid)
+liq_build(LiqAttachment *e, Oid nsp, Oid ident)
 {
-	Oid			nsp = get_func_namespace(fn_oid);
 	Oid			one[1] = {REGCLASSOID};
 	Datum		arg[1] = {ObjectIdGetDatum(e->positions)};
 	char	   *sql[3];
@@ -255,13 +283,13 @@ liq_build(LiqAttachment *e, Oid fn_oid)
 	}
 	if (isnull || sql[0] == NULL || sql[1] == NULL || sql[2] == NULL)
 		elog(ERROR, "liquidation_attachment gave no statements for table %u", e->positions);
-	e->read_position = liq_prepare(sql[0], 1, (Oid[]) {JSONBOID});
-	e->read_market = liq_prepare(sql[1], 1, (Oid[]) {TEXTOID});
-	e->write_position = liq_prepare(sql[2], 3, (Oid[]) {JSONBOID, NUMERICOID, NUMERICOID});
+	e->read_position = liquidation_prepare(sql[0], 1, (Oid[]) {JSONBOID});
+	e->read_market = liquidation_prepare(sql[1], 1, (Oid[]) {TEXTOID});
+	e->write_position = liquidation_prepare(sql[2], 3, (Oid[]) {JSONBOID, NUMERICOID, NUMERICOID});
 	old = MemoryContextSwitchTo(liq_cxt);
 	e->att = datumCopy(att, false, -1);
 	MemoryContextSwitchTo(old);
-	e->fn_oid = fn_oid;
+	e->ident = ident;
 }
 
 static bool
@@ -278,8 +306,9 @@ jsonb_same(Datum a, Datum b)
 
 /* The attachment of positions, its statements prepared (SPI connected). */
 static LiqAttachment *
-liq_attachment(Oid positions, Oid fn_oid, Datum *policy, Datum *symbol_policies)
+liq_attachment(Oid positions, Oid nsp, Datum *policy, Datum *symbol_policies)
 {
+	Oid			ident = liq_type("liquidation_attachment", nsp);
 	Datum		arg[1] = {ObjectIdGetDatum(positions)};
 	LiqAttachment *e;
 	bool		found;
@@ -302,8 +331,8 @@ liq_attachment(Oid positions, Oid fn_oid, Datum *policy, Datum *symbol_policies)
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		CacheRegisterRelcacheCallback(liq_invalidate, (Datum) 0);
 	}
-	if (liq_shared.fn_oid != fn_oid)
-		liq_prepare_shared(fn_oid);
+	if (liq_shared.ident != ident)
+		liq_prepare_shared(nsp, ident);
 
 	/* the settings, read on every call: the policy may have changed */
 	liq_run(liq_shared.plans[LP_SETTINGS], arg, NULL);
@@ -325,14 +354,14 @@ liq_attachment(Oid positions, Oid fn_oid, Datum *policy, Datum *symbol_policies)
 		memset(((char *) e) + sizeof(Oid), 0, sizeof(LiqAttachment) - sizeof(Oid));
 		e->positions = positions;
 	}
-	if (e->valid && e->fn_oid == fn_oid && e->instruments == instruments &&
+	if (e->valid && e->ident == ident && e->instruments == instruments &&
 		(fc == NULL) == (e->fund_column == NULL) &&
 		(fc == NULL || strcmp(fc, e->fund_column) == 0))
 		return e;
 
 	liq_free(e);
 	e->valid = false;
-	liq_build(e, fn_oid);
+	liq_build(e, nsp, ident);
 	e->instruments = instruments;
 	if (fc != NULL)
 		e->fund_column = MemoryContextStrdup(liq_cxt, fc);
@@ -382,15 +411,12 @@ liq_policy(LiqAttachment *e, Datum policy, Datum symbol_policies, Datum symbol)
 }
 
 /*
- * liquidate_position(positions regclass, position_key jsonb, worker text,
- * event_id int8 DEFAULT NULL) → int: the steps taken (doc/liquidation.md).
+ * One position liquidated (doc/liquidation.md, "The worker"), SPI connected:
+ * the steps taken.  The event, when there is one, is recorded in the ledger.
  */
-Datum
-liquidate_position(PG_FUNCTION_ARGS)
+int32
+liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event, Datum event_id)
 {
-	Oid			fn_oid = fcinfo->flinfo->fn_oid;
-	Datum		key = PG_GETARG_DATUM(1);
-	Datum		worker = PG_GETARG_DATUM(2);
 	LiqAttachment *e;
 	Datum		policy,
 				symbol_policies;
@@ -402,13 +428,7 @@ liquidate_position(PG_FUNCTION_ARGS)
 	char		mkt_nulls[7];
 	Datum		pol = (Datum) 0;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("positions, position_key and worker must not be null")));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	e = liq_attachment(PG_GETARG_OID(0), fn_oid, &policy, &symbol_policies);
+	e = liq_attachment(positions, nsp, &policy, &symbol_policies);
 
 	/* read_position: the position, locked FOR UPDATE */
 	liq_run(e->read_position, &key, NULL);
@@ -434,7 +454,6 @@ liquidate_position(PG_FUNCTION_ARGS)
 		mkt[3], pol};
 		char		rule_nulls[10] = {' ', pos_nulls[2] ? 'n' : ' ', ' ', pos_nulls[3] ? 'n' : ' ',
 			mkt_nulls[4], mkt_nulls[5], mkt_nulls[2], mkt_nulls[1], mkt_nulls[3], ' '};
-		bool		bankrupt;
 		Datum		k;
 		Datum		st,
 					st_size,
@@ -443,40 +462,56 @@ liquidate_position(PG_FUNCTION_ARGS)
 		bool		size_null;
 		bool		margin_null;
 
-		liq_run(liq_shared.plans[LP_ASSESS], rule, rule_nulls);
-		if (!DatumGetBool(liq_col(1, &isnull)) || isnull)
-			break;
-		bankrupt = DatumGetBool(liq_col(2, &isnull)) && !isnull;
-		if (e->cooldown && !bankrupt)
+		if (!e->cooldown)
 		{
-			Datum		a[3] = {ObjectIdGetDatum(e->positions), key, pol};
-			Datum		due;
-			bool		later;
-
-			liq_run(liq_shared.plans[LP_LAST_STEP], a, NULL);
-			due = liq_col(1, &isnull);
-			later = !isnull && DatumGetBool(liq_col(2, &isnull)) && !isnull;
-			if (later)
-			{
-				a[2] = due;
-				liq_run(liq_shared.plans[LP_FOLLOWUP], a, NULL);
+			/* the size is 0 exactly when the check at the mark does not say liquidate or bankrupt */
+			liq_run(liq_shared.plans[LP_SIZE_SETTLE], rule, rule_nulls);
+			k = liq_col(1, &isnull);
+			if (SPI_processed == 0 || (!isnull && numeric_is_zero(k)))
 				break;
-			}
+			st = liq_col(2, &st_null);
+			st_size = liq_col(3, &size_null);
+			st_margin = liq_col(4, &margin_null);
 		}
-		liq_run(liq_shared.plans[LP_SIZE], rule, rule_nulls);
-		k = liq_col(1, &isnull);
-		if (!isnull && numeric_is_zero(k))
-			break;
+		else
 		{
-			/* size, entry, mark, margin, close, contract size, kind, policy */
-			Datum		a[8] = {pos[1], pos[2], mkt[0], pos[3], k, mkt[2], mkt[1], pol};
-			char		n[8] = {' ', rule_nulls[1], ' ', rule_nulls[3], isnull ? 'n' : ' ',
-				mkt_nulls[2], mkt_nulls[1], ' '};
+			bool		bankrupt;
 
-			liq_run(liq_shared.plans[LP_SETTLE], a, n);
-			st = liq_col(1, &st_null);
-			st_size = liq_col(2, &size_null);
-			st_margin = liq_col(3, &margin_null);
+			liq_run(liq_shared.plans[LP_ASSESS], rule, rule_nulls);
+			if (!DatumGetBool(liq_col(1, &isnull)) || isnull)
+				break;
+			bankrupt = DatumGetBool(liq_col(2, &isnull)) && !isnull;
+			if (!bankrupt)
+			{
+				Datum		a[3] = {ObjectIdGetDatum(e->positions), key, pol};
+				Datum		due;
+				bool		later;
+
+				liq_run(liq_shared.plans[LP_LAST_STEP], a, NULL);
+				due = liq_col(1, &isnull);
+				later = !isnull && DatumGetBool(liq_col(2, &isnull)) && !isnull;
+				if (later)
+				{
+					a[2] = due;
+					liq_run(liq_shared.plans[LP_FOLLOWUP], a, NULL);
+					break;
+				}
+			}
+			liq_run(liq_shared.plans[LP_SIZE], rule, rule_nulls);
+			k = liq_col(1, &isnull);
+			if (!isnull && numeric_is_zero(k))
+				break;
+			{
+				/* size, entry, mark, margin, close, contract size, kind, policy */
+				Datum		a[8] = {pos[1], pos[2], mkt[0], pos[3], k, mkt[2], mkt[1], pol};
+				char		n[8] = {' ', rule_nulls[1], ' ', rule_nulls[3], isnull ? 'n' : ' ',
+					mkt_nulls[2], mkt_nulls[1], ' '};
+
+				liq_run(liq_shared.plans[LP_SETTLE], a, n);
+				st = liq_col(1, &st_null);
+				st_size = liq_col(2, &size_null);
+				st_margin = liq_col(3, &margin_null);
+			}
 		}
 		{
 			Datum		w[3] = {key, st_size, st_margin};
@@ -486,13 +521,27 @@ liquidate_position(PG_FUNCTION_ARGS)
 		}
 		{
 			/* att, fund, symbol, key, event, worker, policy, mark, size, entry, margin, settlement */
-			Datum		b[12] = {e->att, mkt[6], pos[0], key,
-				PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3), worker, pol, mkt[0], pos[1],
-			pos[2], pos[3], st};
-			char		n[12] = {' ', mkt_nulls[6], ' ', ' ', PG_ARGISNULL(3) ? 'n' : ' ', ' ', ' ',
+			Datum		b[12] = {e->att, mkt[6], pos[0], key, has_event ? event_id : (Datum) 0,
+				worker, pol, mkt[0], pos[1], pos[2], pos[3], st};
+			char		n[12] = {' ', mkt_nulls[6], ' ', ' ', has_event ? ' ' : 'n', ' ', ' ',
 				' ', ' ', rule_nulls[1], rule_nulls[3], st_null ? 'n' : ' '};
 
-			liq_run(liq_shared.plans[LP_BOOK], b, n);
+			Datum		f[3] = {ObjectIdGetDatum(e->positions), mkt[6], st};
+			bool		covered = false;
+
+			/* the usual step: the fund exists and covers it (else liquidation_book decides) */
+			if (mkt_nulls[6] != 'n' && !st_null)
+			{
+				liq_run(liq_shared.plans[LP_FUND], f, NULL);
+				covered = DatumGetBool(liq_col(1, &isnull)) && !isnull;
+			}
+			if (covered)
+			{
+				b[0] = ObjectIdGetDatum(e->positions);
+				liq_run(liq_shared.plans[LP_BOOK_COVERED], b, n);
+			}
+			else
+				liq_run(liq_shared.plans[LP_BOOK], b, n);
 		}
 		pos[1] = st_size;
 		pos_nulls[1] = size_null;
@@ -500,11 +549,28 @@ liquidate_position(PG_FUNCTION_ARGS)
 		pos_nulls[3] = margin_null;
 		steps++;
 	}
-	{
-		Datum		a[3] = {ObjectIdGetDatum(e->positions), key, worker};
+	liquidation_settle_events(nsp, e->positions, key, worker);
+	return steps;
+}
 
-		liq_run(liq_shared.plans[LP_ACK], a, NULL);
-	}
+/*
+ * liquidate_position(positions regclass, position_key jsonb, worker text,
+ * event_id int8 DEFAULT NULL) → int: the steps taken (doc/liquidation.md).
+ */
+Datum
+liquidate_position(PG_FUNCTION_ARGS)
+{
+	int32		steps;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("positions, position_key and worker must not be null")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	steps = liquidation_run(get_func_namespace(fcinfo->flinfo->fn_oid), PG_GETARG_OID(0),
+							PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), !PG_ARGISNULL(3),
+							PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3));
 	SPI_finish();
 	PG_RETURN_INT32(steps);
 }
