@@ -13,6 +13,7 @@ OBJS = \
 	src/functions.o \
 	src/whatif.o \
 	src/dynamic.o \
+	src/liquidity_curve.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
