@@ -96,6 +96,7 @@ REGRESS = \
 	dynamic_figures \
 	dynamic_backtest \
 	dynamic_enforce \
+	dynamic_enforce_liquidity \
 	dynamic_reports \
 	venues_examples \
 	venues_conventions \
