@@ -126,6 +126,7 @@ ISOLATION = \
 	enforce_write_cache \
 	enforce_notify \
 	enforce_partition_race \
+	enforce_liquidity_race \
 	liquidation_workers \
 	liquidation_mark_race \
 	liquidation_margin_race \
