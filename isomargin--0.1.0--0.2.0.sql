@@ -3754,16 +3754,16 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     wid int4;
+    op text;
 BEGIN
     DELETE FROM @extschema@.liquidity_watches x WHERE x.book = unwatch_liquidity.book
     RETURNING x.id INTO wid;
     IF wid IS NULL THEN
         RAISE EXCEPTION 'table % is not watched', book USING ERRCODE = '22023';
     END IF;
-    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_liquidity_' || wid || '_insert', book);
-    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_liquidity_' || wid || '_update', book);
-    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_liquidity_' || wid || '_delete', book);
-    EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_liquidity_' || wid || '_truncate', book);
+    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', 'isomargin_liquidity_' || wid || '_' || op, book);
+    END LOOP;
 END
 $fn$;
 -- ---- end of the liquidity add-on block ----
