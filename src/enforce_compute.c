@@ -205,9 +205,10 @@ instrument_curve(EnforceAttachment *a, EnforceInstrument *ins, Datum value, bool
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s is not a liquidity curve of the instrument's kind",
 						column_phrase(a, COL_INS_LIQUIDITY)),
-				 errdetail("The curve is %s and the instrument is %s%s.",
-						   ins->curve.inverse ? "inverse" : "linear",
-						   ins->rule.inverse ? "inverse" : "linear", instrument_source(ins)),
+				 errdetail("Instrument %s is %s and the curve %s.",
+						   enforce_symbol_text(a, ins->symbol),
+						   ins->rule.inverse ? "inverse" : "linear",
+						   ins->curve.inverse ? "inverse" : "linear"),
 				 errhint("Build the curve with the instrument's kind.")));
 }
 
