@@ -80,13 +80,13 @@ BEGIN
         -- the instrument's add-on plus, with a liquidity curve, the position's
         -- liquidity add-on by its size (NULL curve: none; a bad size: y says so)
         ext_cols := format(', %s OPERATOR(pg_catalog.+) %s AS addon',
-                           coalesce(format('CAST(i.%I AS pg_catalog.numeric)', c #>> '{instruments,addon_rate}'),
-                                    'CAST(0 AS pg_catalog.numeric)'),
-                           coalesce(format('COALESCE(CASE WHEN CAST(p.%2$I AS pg_catalog.numeric) OPERATOR(pg_catalog.>) ''-Infinity''
-                                                           AND CAST(p.%2$I AS pg_catalog.numeric) OPERATOR(pg_catalog.<) ''Infinity''
-                                                          THEN @extschema@.liquidity_curve_addon(i.%1$I, CAST(p.%2$I AS pg_catalog.numeric)) END, 0)',
-                                           c #>> '{instruments,liquidity_curve}', c #>> '{positions,size}'),
-                                    'CAST(0 AS pg_catalog.numeric)'));
+                           CASE WHEN c #>> '{instruments,addon_rate}' IS NULL THEN 'CAST(0 AS pg_catalog.numeric)'
+                                ELSE format('CAST(i.%I AS pg_catalog.numeric)', c #>> '{instruments,addon_rate}') END,
+                           CASE WHEN c #>> '{instruments,liquidity_curve}' IS NULL THEN 'CAST(0 AS pg_catalog.numeric)'
+                                ELSE format('COALESCE(CASE WHEN CAST(p.%2$I AS pg_catalog.numeric) OPERATOR(pg_catalog.>) ''-Infinity''
+                                                            AND CAST(p.%2$I AS pg_catalog.numeric) OPERATOR(pg_catalog.<) ''Infinity''
+                                                           THEN @extschema@.liquidity_curve_addon(i.%1$I, CAST(p.%2$I AS pg_catalog.numeric)) END, 0)',
+                                            c #>> '{instruments,liquidity_curve}', c #>> '{positions,size}') END);
         ext_args := ', addon_rate => x.addon';
     ELSE
         ext_cols := format(', COALESCE(%s, ''mark'') AS mb, COALESCE(%s, ''mark'') AS fb',
