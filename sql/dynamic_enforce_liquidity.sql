@@ -167,4 +167,18 @@ SELECT isomargin.unwatch_liquidity('liq.book');
 UPDATE liq.instruments SET liquidity_curve = NULL WHERE symbol = 'BTC';
 SELECT id, liquidation_price, status FROM liq.positions WHERE symbol = 'BTC' ORDER BY id;
 SELECT isomargin.unenforce('liq.positions');
+
+-- 7. The contract's line: a liquidity_curve column of another type is refused
+-- (22023), and another name is mapped with the key liquidity_curve.
+CREATE TABLE liq.instruments2 (symbol text PRIMARY KEY, mmr numeric NOT NULL, liquidity_curve text);
+SELECT pg_temp.try($$SELECT isomargin.enforce('liq.positions', 'liq.marks', 'liq.instruments2')$$);
+ALTER TABLE liq.instruments2 DROP COLUMN liquidity_curve, ADD COLUMN depth jsonb;
+INSERT INTO liq.instruments2 VALUES ('BTC', 0.004, isomargin.liquidity_curve(27300, '{27190.8}', '{1}', '{}', '{}', 0.01)),
+                                    ('INV', 0.005, NULL);
+DELETE FROM liq.positions WHERE symbol = 'INV';
+SELECT isomargin.enforce('liq.positions', 'liq.marks', 'liq.instruments2',
+                         '{"liquidity_curve": "depth"}') -> 'id' IS NOT NULL AS enforced;
+-- #1: c = 0.004 (no addon_rate column): LP 27000 / (1 - 0.008) = 27217.74193549
+SELECT id, liquidation_price FROM liq.positions WHERE id = 1;
+SELECT isomargin.unenforce('liq.positions');
 DROP SCHEMA liq CASCADE;
