@@ -98,7 +98,10 @@ LANGUAGE sql AS $$
                    CASE WHEN p.size > 0 THEN b.bp ELSE b.ap END,
                    CASE WHEN p.size > 0 THEN b.bs ELSE b.az END, 0.01, i.kind) AS c
           FROM liq.positions p JOIN liq.instruments i USING (symbol)
-          JOIN liq.marks m USING (symbol) JOIN b USING (symbol))
+          JOIN liq.marks m USING (symbol)
+          LEFT JOIN (SELECT * FROM b UNION ALL
+                     SELECT s, '{}', '{}', '{}', '{}' FROM unnest('{BTC,INV}'::text[]) s
+                      WHERE s NOT IN (SELECT symbol FROM b)) b USING (symbol))
     SELECT x.id, w.what FROM x CROSS JOIN LATERAL (
         SELECT 'liquidation_price' WHERE x.liquidation_price IS DISTINCT FROM
                isomargin.dynamic_liquidation_price(x.size, x.entry_price, x.margin, x.c, x.mmr,
@@ -133,6 +136,13 @@ SELECT * FROM liq.disagreements('{"BTC": 27300, "INV": 20000}');
 -- curve does not change; the sticky liquidate of #1 and #3 stays.
 UPDATE liq.book SET price = 27795, size = 0.5 WHERE symbol = 'BTC' AND side = 'ask';
 SELECT id, liquidation_price, margin_call_price, status FROM liq.positions ORDER BY id;
+-- a position written under the curve takes it by its own size (the positions
+-- trigger): #7, a long of 2 (1 at 59.2, 1 beyond at 59.2 + 272.5: 390.9 / 54500
+-- = 0.007173 at 27250); #4 grows to 12 contracts (2 beyond the bid's depth)
+INSERT INTO liq.positions VALUES (7, 'BTC', 2, 30000, 6000);
+UPDATE liq.positions SET size = 12, margin = 0.006 WHERE id = 4;
+SELECT p.id, p.size, isomargin.liquidity_curve_addon(i.liquidity_curve, p.size) AS liquidity, p.liquidation_price
+  FROM liq.positions p JOIN liq.instruments i USING (symbol) WHERE p.id IN (4, 7) ORDER BY p.id;
 SELECT position_key, old_status, new_status, cause, maintenance_margin
   FROM isomargin.events WHERE positions = 'liq.positions'::regclass ORDER BY id;
 SELECT symbol, cause ->> 'mark_price' AS mark_price, cause -> 'curve' -> 'ask' AS ask_pieces
@@ -162,7 +172,22 @@ SELECT pg_temp.try($$SELECT isomargin.liquidity_curve_addon('{"kind": "linear", 
 SELECT pg_temp.try($$SELECT isomargin.watch_liquidity('liq.positions', 'liq.book', 0.01)$$);
 SELECT count(*) AS changes FROM isomargin.addon_changes WHERE instruments = 'liq.instruments'::regclass;
 
--- 6. A curve set to NULL stops charging the liquidity add-on (#6 back to ok).
+-- 5b. Deleting INV's asks leaves its curve the empty side's (the short of 10
+-- all at the penalty: 0.01); truncating the book rebuilds every curve as an
+-- empty book's, each at its current mark (#6: 0.002 + 0.01, MM 436 < 680:
+-- back to ok).  Each rebuilt curve is one addon_changes row.
+DELETE FROM liq.book WHERE symbol = 'INV' AND side = 'ask';
+SELECT id, isomargin.liquidity_curve_addon(i.liquidity_curve, p.size) AS liquidity, liquidation_price
+  FROM liq.positions p JOIN liq.instruments i USING (symbol) WHERE p.id = 5;
+SELECT * FROM liq.disagreements('{"BTC": 27250, "INV": 20000}');
+TRUNCATE liq.book;
+SELECT id, status FROM liq.positions ORDER BY id;
+SELECT * FROM liq.disagreements('{"BTC": 27250, "INV": 20000}');
+SELECT symbol, cause ->> 'mark_price' AS mark_price, cause ->> 'bid_levels' AS bids,
+       cause ->> 'ask_levels' AS asks
+  FROM isomargin.addon_changes WHERE instruments = 'liq.instruments'::regclass ORDER BY id;
+
+-- 6. A curve set to NULL stops charging the liquidity add-on.
 SELECT isomargin.unwatch_liquidity('liq.book');
 UPDATE liq.instruments SET liquidity_curve = NULL WHERE symbol = 'BTC';
 SELECT id, liquidation_price, status FROM liq.positions WHERE symbol = 'BTC' ORDER BY id;
