@@ -15,6 +15,7 @@ OBJS = \
 	src/figure_row.o \
 	src/whatif.o \
 	src/dynamic.o \
+	src/liquidity_curve.o \
 	src/tiers.o \
 	src/tiers_io.o \
 	src/tiers_json.o \
@@ -100,6 +101,7 @@ REGRESS = \
 	dynamic_figures \
 	dynamic_backtest \
 	dynamic_enforce \
+	dynamic_enforce_liquidity \
 	dynamic_reports \
 	venues_examples \
 	venues_conventions \
@@ -131,6 +133,7 @@ ISOLATION = \
 	enforce_write_cache \
 	enforce_notify \
 	enforce_partition_race \
+	enforce_liquidity_race \
 	liquidation_workers \
 	liquidation_mark_race \
 	liquidation_margin_race \

@@ -13,8 +13,10 @@
 # SELECT 1 is subtracted and the rest divided by 50.  Cases: moves that cross
 # nothing (+0.01 each), and moves of -9 that cross about 10 positions'
 # thresholds each.  Two more databases hold the first book in a partitioned
-# positions table (LIST (symbol), HASH (id)); the ratio column compares each
-# case with the same moves on the first book, in the same run.  Then the
+# positions table (LIST (symbol), HASH (id)), and one more the first book with
+# a liquidity curve of 20 bid levels on its instrument (each position's
+# liquidity add-on, issue 18 item 3); the ratio column compares each case
+# with the same moves on the first book, in the same run.  Then the
 # steady state of the ordinary, LIST and HASH books (each run after a
 # rolled-back warm-up, whose own count is subtracted), with moves crossing
 # about 100 and about 1 each too (bench/README.md, "Partitioned positions
@@ -46,7 +48,7 @@ psql_run()
 # HASH (id) into 4 partitions that share the book.
 # The same three again with a second instrument, ETH, for the steady-state runs
 # (book_w, list4_w, hash4_w; below).
-for db in book bandnull band50 list4 hash4 book_w list4_w hash4_w; do
+for db in book bandnull band50 list4 hash4 liq book_w list4_w hash4_w; do
 	psql_run -c "CREATE DATABASE $db" || cluster_die "CREATE DATABASE failed"
 	part= ; parts= ; pk="id" ; eth="SET client_min_messages = warning"
 	case $db in *_w)
@@ -63,6 +65,8 @@ INSERT INTO positions SELECT $rows + i, 'ETH', 1, 2000, 2000 - 0.996 * (1500 + 1
 CREATE TABLE positions_eth PARTITION OF positions FOR VALUES IN ('ETH');
 CREATE TABLE positions_sol PARTITION OF positions FOR VALUES IN ('SOL');
 CREATE TABLE positions_xrp PARTITION OF positions FOR VALUES IN ('XRP');" ;;
+		liq) band_col=", liquidity_curve jsonb"
+			band_val=", isomargin.liquidity_curve(29500, ARRAY(SELECT 29500 - k FROM generate_series(1, 20) k), array_fill(0.5::numeric, ARRAY[20]), '{}', '{}', 0.01)" ;;
 		hash4) band_col= ; band_val= ; part="PARTITION BY HASH (id)"
 			parts=$(for r in 0 1 2 3; do
 				echo "CREATE TABLE positions_$r PARTITION OF positions FOR VALUES WITH (MODULUS 4, REMAINDER $r);"
@@ -142,9 +146,11 @@ run list4 "crossing nothing, LIST (symbol), 4 partitions" 29500 0.01
 run list4 "crossing about 10 each, LIST (symbol), 4 partitions" 29040 -9
 run hash4 "crossing nothing, HASH (id), 4 partitions" 29500 0.01
 run hash4 "crossing about 10 each, HASH (id), 4 partitions" 29040 -9
+run liq "crossing nothing, liquidity_curve (20 bid levels)" 29500 0.01
+run liq "crossing about 10 each, liquidity_curve (20 bid levels)" 29040 -9
 # What a crossing costs: (crossing about 10 each - crossing nothing) / 10, per book.
 echo
-for db in book list4 hash4; do
+for db in book list4 hash4 liq; do
 	printf '%-58s %12s\n' "one crossing, $db" \
 		$(( (per_update[$db,-9] - per_update[$db,0.01]) / 10 ))
 done

@@ -140,13 +140,13 @@ CREATE TABLE @extschema@.addon_changes (
     instruments pg_catalog.regclass NOT NULL,
     symbol      pg_catalog.text NOT NULL,
     old_rate    pg_catalog.numeric,
-    new_rate    pg_catalog.numeric NOT NULL,
+    new_rate    pg_catalog.numeric,              -- NULL: a liquidity curve changed (cause holds it)
     cause       pg_catalog.jsonb NOT NULL,
     changed_at  pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 ALTER SEQUENCE @extschema@.addon_changes_id_seq OWNED BY @extschema@.addon_changes.id;
 COMMENT ON TABLE @extschema@.addon_changes IS
-    'isomargin dynamic requirements: each change of an instrument''s add-on rate and its cause';
+    'isomargin dynamic requirements: each change of an instrument''s add-on rate or liquidity curve and its cause';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.addon_changes', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.addon_changes_id_seq', '');
 

@@ -66,7 +66,7 @@ BEGIN
     -- named arguments: an absent column or a NULL takes the default; with
     -- mmr tier_basis and bracket_basis change nothing, with tiers
     -- maintenance_amount is not read).  No figure function takes both.
-    IF c #>> '{instruments,addon_rate}' IS NOT NULL THEN
+    IF c #>> '{instruments,addon_rate}' IS NOT NULL OR c #>> '{instruments,liquidity_curve}' IS NOT NULL THEN
         IF c #>> '{instruments,mm_basis}' IS NOT NULL OR c #>> '{instruments,fee_basis}' IS NOT NULL
            OR c #>> '{instruments,tier_basis}' IS NOT NULL
            OR c #>> '{instruments,bracket_basis}' IS NOT NULL
@@ -77,7 +77,16 @@ BEGIN
                                       verify.positions);
         END IF;
         fig := 'dynamic_';
-        ext_cols := format(', CAST(i.%I AS pg_catalog.numeric) AS addon', c #>> '{instruments,addon_rate}');
+        -- the instrument's add-on plus, with a liquidity curve, the position's
+        -- liquidity add-on by its size (NULL curve: none; a bad size: y says so)
+        ext_cols := format(', %s OPERATOR(pg_catalog.+) %s AS addon',
+                           CASE WHEN c #>> '{instruments,addon_rate}' IS NULL THEN 'CAST(0 AS pg_catalog.numeric)'
+                                ELSE format('CAST(i.%I AS pg_catalog.numeric)', c #>> '{instruments,addon_rate}') END,
+                           CASE WHEN c #>> '{instruments,liquidity_curve}' IS NULL THEN 'CAST(0 AS pg_catalog.numeric)'
+                                ELSE format('COALESCE(CASE WHEN CAST(p.%2$I AS pg_catalog.numeric) OPERATOR(pg_catalog.>) ''-Infinity''
+                                                            AND CAST(p.%2$I AS pg_catalog.numeric) OPERATOR(pg_catalog.<) ''Infinity''
+                                                           THEN @extschema@.liquidity_curve_addon(i.%1$I, CAST(p.%2$I AS pg_catalog.numeric)) END, 0)',
+                                            c #>> '{instruments,liquidity_curve}', c #>> '{positions,size}') END);
         ext_args := ', addon_rate => x.addon';
     ELSE
         ext_cols := format(', COALESCE(%s, ''mark'') AS mb, COALESCE(%s, ''mark'') AS fb',

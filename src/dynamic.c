@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "figure_call.h"
+#include "liquidity_curve.h"
 
 /*
  * The add-on must leave every bracket's r_i + f + c below 1 (a requirement
@@ -248,4 +249,20 @@ dynamic_margin_call_price(PG_FUNCTION_ARGS)
 			RETURN_FAST_PRICE(has, v);
 	}
 	return dynamic_threshold_exact(fcinfo, r, false);
+}
+
+/*
+ * liquidity_curve_addon(curve jsonb, size numeric): the liquidity add-on of
+ * a position of `size` contracts from its instrument's liquidity curve
+ * (src/liquidity_curve.c), the digits of liquidity_addon at the curve's mark.
+ */
+PG_FUNCTION_INFO_V1(liquidity_curve_addon);
+Datum
+liquidity_curve_addon(PG_FUNCTION_ARGS)
+{
+	LiquidityCurve curve;
+	Dec			size = arg_finite(fcinfo, 1, "size");
+
+	liquidity_curve_read(PG_GETARG_JSONB_P(0), "curve", "", &curve);
+	PG_RETURN_NUMERIC(dec_to_numeric(liquidity_curve_rate(&curve, size)));
 }

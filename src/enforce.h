@@ -39,6 +39,7 @@
 #include "fmgr.h"
 
 #include "enforce_contract.h"
+#include "liquidity_curve.h"
 #include "rule.h"
 
 /*
@@ -187,7 +188,7 @@ typedef struct EnforceAttachment
  * The instrument columns enforcement reads, in the order the instrument
  * plans select them and EnforceInstrumentRow holds them (enforce_compute.c).
  */
-#define ENFORCE_NINS 11
+#define ENFORCE_NINS 12
 extern const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS];
 
 /* One instrument's row as read: values[i] of enforce_instrument_cols[i]. */
@@ -207,6 +208,8 @@ typedef struct EnforceInstrument
 	bool		has_band;		/* price_band: the largest relative move of a mark */
 	Dec			band;
 	Dec			addon;			/* addon_rate: the dynamic add-on rate, 0 when absent (doc/dynamic.md) */
+	bool		has_curve;		/* liquidity_curve: each position's liquidity add-on by its size */
+	LiquidityCurve curve;
 } EnforceInstrument;
 
 /* A position's inputs and what enforcement stores for it. */

@@ -14,6 +14,7 @@
 #include "utils/lsyscache.h"
 
 #include "args.h"
+#include "liquidity_curve.h"
 #include "enforce.h"
 #include "numeric_codec.h"
 #include "tiers.h"
@@ -134,7 +135,9 @@ const EnforceColumnId enforce_instrument_cols[ENFORCE_NINS] = {
 	COL_INS_KIND, COL_INS_CS, COL_INS_RATE, COL_INS_FEE, COL_INS_BAND, COL_INS_ADDON,
 	/* venue conventions (doc/venues.md) */
 	COL_INS_MM_BASIS, COL_INS_FEE_BASIS, COL_INS_TIER_BASIS, COL_INS_BRACKET_BASIS,
-	COL_INS_MAINT_AMOUNT
+	COL_INS_MAINT_AMOUNT,
+	/* each position's liquidity add-on (doc/dynamic.md) */
+	COL_INS_LIQUIDITY
 };
 
 /* An instrument plan's row, its columns from the first-th on. */
@@ -182,6 +185,55 @@ instrument_addon(EnforceAttachment *a, EnforceInstrument *ins, Datum value, bool
 				 errdetail("margin_call_ratio is %s and the highest bracket's mmr + fee_rate + addon_rate is %s%s.",
 						   dec_text(ins->rule.call_ratio), dec_text(top), instrument_source(ins)),
 				 errhint("At or above it the margin ratio would stand above the threshold at every price.")));
+}
+
+/*
+ * The instrument's liquidity curve (doc/dynamic.md), an optional jsonb
+ * column; NULL: no liquidity add-on.  It must have been built for the
+ * instrument's kind (the slippage of an inverse contract is another rate).
+ */
+static void
+instrument_curve(EnforceAttachment *a, EnforceInstrument *ins, Datum value, bool isnull)
+{
+	ins->has_curve = a->c.cols[COL_INS_LIQUIDITY].name != NULL && !isnull;
+	if (!ins->has_curve)
+		return;
+	liquidity_curve_read(DatumGetJsonbP(value), column_phrase(a, COL_INS_LIQUIDITY),
+						 instrument_source(ins), &ins->curve);
+	if (ins->curve.inverse != ins->rule.inverse)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is not a liquidity curve of the instrument's kind",
+						column_phrase(a, COL_INS_LIQUIDITY)),
+				 errdetail("Instrument %s is %s and the curve %s.",
+						   enforce_symbol_text(a, ins->symbol),
+						   ins->rule.inverse ? "inverse" : "linear",
+						   ins->curve.inverse ? "inverse" : "linear"),
+				 errhint("Build the curve with the instrument's kind.")));
+}
+
+/*
+ * A position's add-on with a liquidity curve: the instrument's add-on plus
+ * the curve's rate for the position's size, the add-on dynamic_* figures
+ * take; as for the instrument's, the margin-call price must exist.
+ */
+static pg_noinline Dec
+position_addon(const EnforceInstrument *ins, Dec size)
+{
+	const MarginSchedule *s = &ins->rule.schedule;
+	Dec			liquidity = liquidity_curve_rate(&ins->curve, size);
+	Dec			addon = dec_add(ins->addon, liquidity);
+	Dec			top = dec_add(s->brackets[s->nbrackets - 1].rate_fee, addon);
+
+	if (dec_cmp(ins->rule.call_ratio, top) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("margin_call_ratio must be greater than mmr + fee_rate + addon_rate"),
+				 errdetail("margin_call_ratio is %s and the highest bracket's mmr + fee_rate + addon_rate is %s, with the liquidity add-on %s of a position of size %s%s.",
+						   dec_text(ins->rule.call_ratio), dec_text(top), dec_text(liquidity),
+						   dec_text(size), instrument_source((void *) ins)),
+				 errhint("A thinner book or a larger penalty_rate raises the liquidity add-on.")));
+	return addon;
 }
 
 /*
@@ -287,6 +339,8 @@ enforce_instrument_from_row(EnforceAttachment *a, EnforceInstrument *ins, Datum 
 	names.source_arg = ins;
 	rule_build(&in, &names, &ins->rule, brackets, f_brackets);
 	instrument_addon(a, ins, row->values[ins_slot(COL_INS_ADDON)], row->nulls[ins_slot(COL_INS_ADDON)]);
+	instrument_curve(a, ins, row->values[ins_slot(COL_INS_LIQUIDITY)],
+					 row->nulls[ins_slot(COL_INS_LIQUIDITY)]);
 }
 
 void
@@ -299,7 +353,7 @@ enforce_position_figures(EnforceAttachment *a, const EnforceInstrument *ins,
 	ErrorContextCallback figure;
 
 	margin_position_init(&p, size, entry, margin, r->contract_size, r->inverse);
-	margin_position_addon(&p, ins->addon);
+	margin_position_addon(&p, unlikely(ins->has_curve) ? position_addon(ins, size) : ins->addon);
 	dec_figure_push(&figure, "liquidation_price");
 	out->has_lp = margin_threshold_price(&p, &r->schedule, dec_from_int(1), r->tick, &out->lp);
 	dec_figure_pop(&figure);

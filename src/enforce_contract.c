@@ -288,6 +288,10 @@ check_type(Contract *c, EnforceColumnId id)
 			if (!OidIsValid(t) || t != type_in(c->nsp, spec[id].key))
 				column_type_error(c, id, psprintf("isomargin.%s", spec[id].key));
 			break;
+		case CT_JSONB:
+			if (t != JSONBOID)
+				column_type_error(c, id, "jsonb");
+			break;
 		case CT_RATE:
 			if (c->rate_is_tiers && (!OidIsValid(c->tiers_type) || t != c->tiers_type))
 				column_type_error(c, id, "isomargin.tiers");

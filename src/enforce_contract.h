@@ -39,6 +39,7 @@ typedef enum EnforceRole
 #define CT_ORDERED		0x20	/* any type with a default btree operator class */
 #define CT_RATE			0x40	/* numeric-like (mmr) or isomargin.tiers */
 #define CT_CONVENTION	0x80	/* the convention enum named like the key (isomargin.mm_basis, ...) */
+#define CT_JSONB		0x100	/* jsonb (the liquidity curve) */
 
 /* Whether a column may be absent, and what then. */
 typedef enum ContractUse
@@ -78,7 +79,8 @@ typedef enum ContractUse
 	X(COL_INS_FEE_BASIS, "fee_basis", ENFORCE_INSTRUMENTS, CT_CONVENTION, CU_OPTIONAL, true) \
 	X(COL_INS_TIER_BASIS, "tier_basis", ENFORCE_INSTRUMENTS, CT_CONVENTION, CU_OPTIONAL, true) \
 	X(COL_INS_BRACKET_BASIS, "bracket_basis", ENFORCE_INSTRUMENTS, CT_CONVENTION, CU_OPTIONAL, true) \
-	X(COL_INS_MAINT_AMOUNT, "maintenance_amount", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, true)
+	X(COL_INS_MAINT_AMOUNT, "maintenance_amount", ENFORCE_INSTRUMENTS, CT_NUMBER, CU_OPTIONAL, true) \
+	X(COL_INS_LIQUIDITY, "liquidity_curve", ENFORCE_INSTRUMENTS, CT_JSONB, CU_OPTIONAL, true)
 
 #define CONTRACT_ID(id, key, table, types, use, reports) id,
 typedef enum EnforceColumnId

@@ -13,7 +13,9 @@
  *	 position_key	 SQL of a position's key as jsonb, over alias p
  *	 read			 reports: SQL of each value as the figure functions take it,
  *					 over aliases p (positions) and i (instruments); rate_arg;
- *					 addon (the instrument's add-on rate, null when absent)
+ *					 addon (the instrument's add-on rate plus the position's
+ *					 liquidity add-on from the instrument's curve, null when
+ *					 both are absent)
  *	 current_marks	 SQL of the current mark of each symbol (columns symbol,
  *					 mark_price, and mark_time when mapped): the one definition
  *					 of the current mark (doc/enforcement.md, Marks)
@@ -175,9 +177,18 @@ read_json(StringInfo s, const Contract *c, const char *qnsp)
 	json_str(s, c->rate_is_tiers ? psprintf("i.%s", q(c, COL_INS_RATE)) :
 			 number_expr(c, "i", COL_INS_RATE, NULL));
 	appendStringInfo(s, ", \"rate_arg\": \"%s\"", c->rate_is_tiers ? "tiers => " : "mmr => ");
-	/* the dynamic add-on rate (doc/dynamic.md), null when the column is absent */
+	/*
+	 * the dynamic add-on rate (doc/dynamic.md): the instrument's, plus the
+	 * position's liquidity add-on from the instrument's curve (none when it is
+	 * NULL); null when both columns are absent
+	 */
 	appendStringInfoString(s, ", \"addon\": ");
-	json_str(s, c->cols[COL_INS_ADDON].name ? number_expr(c, "i", COL_INS_ADDON, NULL) : NULL);
+	if (c->cols[COL_INS_LIQUIDITY].name == NULL)
+		json_str(s, c->cols[COL_INS_ADDON].name ? number_expr(c, "i", COL_INS_ADDON, NULL) : NULL);
+	else
+		json_str(s, psprintf("(%s OPERATOR(pg_catalog.+) COALESCE(%s.liquidity_curve_addon(i.%s, %s), 0))",
+							 number_expr(c, "i", COL_INS_ADDON, "0"), qnsp,
+							 q(c, COL_INS_LIQUIDITY), number_expr(c, "p", COL_POS_SIZE, NULL)));
 	conventions_json(s, c, qnsp);
 	appendStringInfoChar(s, '}');
 }
