@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# bench/liquidation_feed_latency.sh: does a price feed's mark update wait for
+# the liquidation workers, or only for a core?
+#
+#   bash bench/liquidation_feed_latency.sh [--positions N] [--seconds S] [--rate U] [--rounds R]
+#
+#   --positions N   positions in the crashed book (default 32000; three in four flagged)
+#   --seconds S     length of each feed run (default 5; the workers must outlast it)
+#   --rate U        the feed's updates a second (pgbench -R; default 1000; 0: as fast
+#                   as it can, not with the real-time runs: they would be throttled)
+#   --rounds R      times the nine runs are repeated (default 1)
+#
+# One fresh cluster (synchronous_commit off, fsync on), the book of
+# bench/liquidation_book.sql loaded again before every run.  A run is the feed
+# (pgbench, one client, prepared single-row mark updates of an instrument that
+# crosses nothing, U a second: its latency counts from each update's scheduled
+# start) alone, while one worker empties the book, or while two do; unpinned
+# (the OS places every process), pinned (taskset: the feed's pgbench and
+# backend on core 0, the postmaster and every other server process, workers,
+# background processes and autovacuum alike, on core 1), or pinned with the
+# feed's two processes at real-time priority (chrt -f: on core 0 nothing of
+# the other helpers' work, or of anything else, runs before them, so what
+# is left of a rise is not CPU contention).  In a window
+# of S - 1 seconds (the first half second left out, while the backend is pinned)
+# it reports the feed's updates a second and latency (average, p50, p90, p99,
+# p99.9 from pgbench -l), where an update's wall time went (from
+# /proc/PID/schedstat of the feed's backend and of pgbench: time on a core,
+# time runnable but waiting for a core, the rest: asleep, waiting for a lock,
+# an LWLock, I/O or the other process of the pair), how often the feed's
+# backend was preempted, the machine's CPU use by processes other than the feed
+# and the workers, the liquidations a second in the window, the feed's lock
+# waits over 1 ms (log_lock_waits with deadlock_timeout = 1ms in the feed's
+# session), and its backend's states sampled every millisecond from
+# pg_stat_activity (bench/liquidation_feed_sample.sql).  After the window, the
+# workers' liquidations a second over the whole book.  Output: bench/out/.
+set -u -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$BENCH_DIR/../test/lib/cluster.sh"
+
+positions=32000
+seconds=5
+rate=1000
+rounds=1
+while [ $# -gt 0 ]; do
+	case $1 in
+		--positions) positions=${2:-}; shift ;;
+		--positions=*) positions=${1#*=} ;;
+		--seconds) seconds=${2:-}; shift ;;
+		--seconds=*) seconds=${1#*=} ;;
+		--rate) rate=${2:-}; shift ;;
+		--rate=*) rate=${1#*=} ;;
+		--rounds) rounds=${2:-}; shift ;;
+		--rounds=*) rounds=${1#*=} ;;
+		-h|--help) sed -n '5,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+		*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ $positions =~ ^[1-9][0-9]*$ ]] || cluster_die "--positions must be a positive whole number"
+[[ $seconds =~ ^[2-9]$|^[1-9][0-9]+$ ]] || cluster_die "--seconds must be a whole number of at least 2"
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || cluster_die "--rounds must be a positive whole number"
+[[ $rate =~ ^(0|[1-9][0-9]*)$ ]] || cluster_die "--rate must be a whole number"
+[ "$(nproc)" -ge 2 ] || cluster_die "needs 2 cores (the pinned runs use cores 0 and 1)"
+
+cluster_prereqs </dev/null
+cluster_lock
+cluster_build || cluster_die "build failed"
+cluster_start -c fsync=on -c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB \
+	-c log_lock_waits=on
+mkdir -p "$BENCH_DIR/out"
+OUT="$BENCH_DIR/out/liquidation-feed-$(date -u +%Y%m%dT%H%M%SZ).txt"
+exec > >(tee "$OUT") 2>&1
+chmod a+rx "$CLUSTER_DIR"
+POSTMASTER=$(head -n 1 "$CLUSTER_DIR/data/postmaster.pid")
+TICK=$(getconf CLK_TCK)
+
+q()
+{
+	"${CLIENT_PIN[@]}" psql -X -q -v ON_ERROR_STOP=1 -d bench "$@"
+}
+now_us()
+{
+	echo $(($(date +%s%N) / 1000))
+}
+# the server's processes (the postmaster and its children) on the cores $1
+pin_server()
+{
+	local p
+	for p in $POSTMASTER $(pgrep -P "$POSTMASTER"); do
+		taskset -a -cp "$1" "$p" >/dev/null 2>&1
+	done
+}
+# the pid of the one backend whose pg_stat_activity matches the condition $1, when it shows
+backend_of()
+{
+	local b i
+	for i in $(seq 1 200); do
+		b=$(q -At -c "SELECT pid FROM pg_stat_activity WHERE $1 AND pid <> pg_backend_pid()")
+		[ -n "$b" ] && { echo "$b"; return 0; }
+		sleep 0.005
+	done
+	return 1
+}
+# CPU ticks (user + system) of the processes $@ (0 for a process gone)
+ticks()
+{
+	local p t=0 s
+	for p in "$@"; do
+		s=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) && t=$((t + s))
+	done
+	echo "$t"
+}
+# busy ticks of the whole machine (all cores: user, nice, system, irq, softirq), and
+# steal: time the hypervisor gave the VM's cores to something else
+busy()
+{
+	awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8}' /proc/stat
+}
+steal()
+{
+	awk '$1 == "cpu" {print $9}' /proc/stat
+}
+
+CLIENT_PIN=()
+q -d postgres -c "CREATE DATABASE bench" || cluster_die "cannot create the database"
+q -c "CREATE EXTENSION isomargin"
+echo "commit $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(psql -X -At -d bench -c 'SHOW server_version'), $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "book: $positions positions on 4 instruments crashed to 90 (three in four flagged), 10,000 on QUIET, the feed's; synchronous_commit off, fsync on"
+echo "feed: $([ "$rate" -gt 0 ] && echo "$rate updates a second" || echo "as fast as it can"), ${seconds} s a run, measured over the $((seconds - 1)) s after its first half second"
+
+cat >"$CLUSTER_DIR/feed.sql" <<'SQL'
+\set p random(0, 1)
+UPDATE marks SET mark_price = 100 + :p * 0.01 WHERE symbol = 'QUIET';
+SQL
+
+# run LABEL WORKERS PINNED (0: no, 1: yes, 2: and the feed at real-time priority)
+run()
+{
+	local label=$1 n=$2 pinned=$3 feed_pin=() rt=() throttle=() wpids=() w fp be pg t0 ta tb la lb
+	local running sa sb pa pb ia ib ba bb sta stb wa wb wbackends lw flagged left done_us sp liquidated
+	CLIENT_PIN=()
+	if [ "$pinned" -ge 1 ]; then
+		pin_server 1
+		CLIENT_PIN=(taskset -c 1)
+		feed_pin=(taskset -c 0)
+		[ "$pinned" -eq 2 ] && rt=(chrt -f 50)
+	else
+		pin_server 0-1
+	fi
+	q -v n="$positions" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
+	flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
+	t0=$(now_us)
+	for w in $(seq 1 "$n"); do
+		q -c "CALL isomargin.liquidation_worker('w$w')" &
+		wpids+=($!)
+	done
+	wbackends=
+	if [ "$n" -gt 0 ]; then
+		for w in $(seq 1 200); do
+			wbackends=$(q -At -c "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CALL isomargin.liquidation_worker%' AND pid <> pg_backend_pid()")
+			[ "$(echo "$wbackends" | grep -c .)" -eq "$n" ] && break
+			sleep 0.005
+		done
+	fi
+	rm -f "$CLUSTER_DIR"/feedlog*
+	[ "$rate" -gt 0 ] && throttle=(-R "$rate")
+	PGOPTIONS="-c deadlock_timeout=1ms" "${rt[@]}" "${feed_pin[@]}" pgbench -n -M prepared -c 1 -T "$seconds" -l "${throttle[@]}" \
+		--log-prefix="$CLUSTER_DIR/feedlog" -f "$CLUSTER_DIR/feed.sql" bench >/dev/null 2>&1 &
+	fp=$!
+	be=$(backend_of "application_name = 'pgbench'") || cluster_die "the feed's backend did not show"
+	pg=$(pgrep -P "$fp" pgbench || echo "$fp")   # taskset execs pgbench: the same pid
+	[ "$pinned" -ge 1 ] && taskset -cp 0 "$be" >/dev/null
+	[ "$pinned" -eq 2 ] && chrt -f -p 50 "$be"
+	sleep 0.5
+	ta=$(now_us); sa=$(cat "/proc/$be/schedstat"); pa=$(cat "/proc/$pg/schedstat")
+	ia=$(awk '/^nonvoluntary_ctxt_switches/ {print $2}' "/proc/$be/status")
+	ba=$(busy); sta=$(steal); wa=$(ticks $wbackends)
+	la=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
+	q -v feed="$be" -v ms="$(((seconds - 1) * 1000 - 300))" -f "$BENCH_DIR/liquidation_feed_sample.sql" \
+		>"$CLUSTER_DIR/samples.txt" 2>&1 &
+	sp=$!
+	sleep "$((seconds - 1))"
+	tb=$(now_us); sb=$(cat "/proc/$be/schedstat"); pb=$(cat "/proc/$pg/schedstat")
+	ib=$(awk '/^nonvoluntary_ctxt_switches/ {print $2}' "/proc/$be/status")
+	bb=$(busy); stb=$(steal); wb=$(ticks $wbackends)
+	lb=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
+	running=0
+	for w in "${wpids[@]}"; do kill -0 "$w" 2>/dev/null && running=$((running + 1)); done
+	wait "$fp" || cluster_die "pgbench failed"
+	wait "$sp"
+	lw=$(grep -c "process $be still waiting" "$CLUSTER_DIR/server.log")
+
+	echo
+	echo "== $label (load average $load)"
+	[ "$n" -gt 0 ] && echo "   workers still running at the window's end: $running of $n"
+	# pgbench -l: client, transaction, latency us, script, end time s, end time us
+	awk -v a="$ta" -v b="$tb" '{ t = $5 * 1000000 + $6; if (t >= a && t <= b) print $3 }' "$CLUSTER_DIR"/feedlog* |
+		sort -n | awk -v us="$((tb - ta))" \
+		-v sa="$sa" -v sb="$sb" -v pa="$pa" -v pb="$pb" -v ia="$ia" -v ib="$ib" \
+		-v others="$(( (bb - ba - (wb - wa)) * 1000000 / TICK ))" -v liq="$((lb - la))" -v lw="$lw" \
+		-v steal="$(((stb - sta) * 1000000 / TICK))" '
+		{ v[NR] = $1; sum += $1 }
+		END {
+			if (NR == 0) { print "   no feed updates in the window"; exit }
+			split(sa, s0, " "); split(sb, s1, " "); split(pa, p0, " "); split(pb, p1, " ")
+			k50 = int(NR * 0.5); k90 = int(NR * 0.9); k99 = int(NR * 0.99); k999 = int(NR * 0.999)
+			if (k50 < 1) k50 = 1; if (k90 < 1) k90 = 1; if (k99 < 1) k99 = 1; if (k999 < 1) k999 = 1
+			printf "   feed: %d updates/s  avg %d  p50 %d  p90 %d  p99 %d  p99.9 %d us\n",
+				NR * 1000000 / us, sum / NR, v[k50], v[k90], v[k99], v[k999]
+			be_cpu = (s1[1] - s0[1]) / 1000 / NR; be_rq = (s1[2] - s0[2]) / 1000 / NR
+			pg_cpu = (p1[1] - p0[1]) / 1000 / NR; pg_rq = (p1[2] - p0[2]) / 1000 / NR
+			avg = sum / NR
+			printf "   an update, us: avg %.1f = backend on a core %.1f + waiting for a core %.1f; pgbench on a core %.1f + waiting for a core %.1f; the rest (asleep: locks, LWLocks, I/O; less where the two overlap) %.1f\n",
+				avg, be_cpu, be_rq, pg_cpu, pg_rq, avg - be_cpu - be_rq - pg_cpu - pg_rq
+			printf "   feed backend preempted %.1f times per 1,000 updates; lock waits over 1 ms: %d\n", (ib - ia) * 1000 / NR, lw
+			printf "   CPU of everything but the feed and the workers: %d ms/s (the machine has 2,000), stolen by the hypervisor %d ms/s; liquidations in the window: %d/s\n",
+				(others / 1000 - (s1[1] - s0[1] + p1[1] - p0[1]) / 1000000) * 1000000 / us, steal * 1000 / us, liq * 1000000 / us
+		}'
+	sed 's/^/   /' "$CLUSTER_DIR/samples.txt"
+	if [ "$n" -gt 0 ]; then
+		wait "${wpids[@]}"
+		done_us=$(now_us)
+		left=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
+		liquidated=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
+		echo "   workers: $flagged flagged, $liquidated liquidated in $(((done_us - t0) / 1000)) ms: $((liquidated * 1000000 / (done_us - t0))) per second; left flagged: $left"
+	fi
+}
+
+for r in $(seq 1 "$rounds"); do
+	for spec in 0:0 1:0 2:0 0:1 1:1 2:1 0:2 1:2 2:2; do
+		[ "$rate" -eq 0 ] && [ "${spec#*:}" -eq 2 ] && continue
+		n=${spec%%:*}
+		pinned=${spec#*:}
+		label="round $r: feed alone"
+		[ "$n" -gt 0 ] && label="round $r: feed while $n worker(s) run"
+		if [ "$pinned" -eq 2 ]; then
+			label="$label, pinned, the feed at real-time priority"
+		elif [ "$pinned" -eq 1 ]; then
+			label="$label, pinned (feed on core 0, the server on core 1)"
+		else
+			label="$label, unpinned"
+		fi
+		run "$label" "$n" "$pinned"
+	done
+done
+pin_server 0-1
+echo
+echo "output kept in $OUT"
