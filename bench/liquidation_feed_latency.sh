@@ -20,19 +20,21 @@
 # background processes and autovacuum alike, on core 1), or pinned with the
 # feed's two processes at real-time priority (chrt -f: on core 0 nothing of
 # the other helpers' work, or of anything else, runs before them, so what
-# is left of a rise is not CPU contention).  In a window
-# of S - 1 seconds (the first half second left out, while the backend is pinned)
-# it reports the feed's updates a second and latency (average, p50, p90, p99,
-# p99.9 from pgbench -l), where an update's wall time went (from
+# is left of a rise is not CPU contention).  In a window from half a second
+# after the feed's start (while its backend is pinned) to 0.3 s before its
+# end it reports the feed's updates a second and latency (average, p50, p90,
+# p99, p99.9 from pgbench -l; with a rate, the part before each update started,
+# behind the ones before it), where an update's time went (from
 # /proc/PID/schedstat of the feed's backend and of pgbench: time on a core,
 # time runnable but waiting for a core, the rest: asleep, waiting for a lock,
 # an LWLock, I/O or the other process of the pair), how often the feed's
-# backend was preempted, the machine's CPU use by processes other than the feed
-# and the workers, the liquidations a second in the window, the feed's lock
-# waits over 1 ms (log_lock_waits with deadlock_timeout = 1ms in the feed's
-# session), and its backend's states sampled every millisecond from
-# pg_stat_activity (bench/liquidation_feed_sample.sql).  After the window, the
-# workers' liquidations a second over the whole book.  Output: bench/out/.
+# backend was preempted, the machine's CPU use by processes other than the
+# feed and the workers, the liquidations a second in the window and the
+# workers' CPU a liquidation, the feed's lock waits over 1 ms (log_lock_waits
+# with deadlock_timeout = 1ms in the feed's session), and its backend's states
+# sampled every millisecond from pg_stat_activity
+# (bench/liquidation_feed_sample.sql).  After the window, the workers'
+# liquidations a second over the whole book.  Output: bench/out/.
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -83,6 +85,12 @@ now_us()
 {
 	echo $(($(date +%s%N) / 1000))
 }
+# sleep until the time $1 (microseconds since the epoch)
+sleep_until()
+{
+	local d=$(($1 - $(now_us)))
+	[ "$d" -gt 0 ] && sleep "$(printf '%d.%06d' $((d / 1000000)) $((d % 1000000)))"
+}
 # the server's processes (the postmaster and its children) on the cores $1
 pin_server()
 {
@@ -111,6 +119,17 @@ ticks()
 	done
 	echo "$t"
 }
+# CPU ticks of the server's processes but the pids $@ (those that live through the window:
+# the sampler's backend, the background processes)
+server_ticks()
+{
+	local skip=" $* " p t=0
+	for p in $(pgrep -P "$POSTMASTER"); do
+		case $skip in *" $p "*) continue ;; esac
+		t=$((t + $(ticks "$p")))
+	done
+	echo "$t"
+}
 # busy ticks of the whole machine (all cores: user, nice, system, irq, softirq), and
 # steal: time the hypervisor gave the VM's cores to something else
 busy()
@@ -127,7 +146,7 @@ q -d postgres -c "CREATE DATABASE bench" || cluster_die "cannot create the datab
 q -c "CREATE EXTENSION isomargin"
 echo "commit $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(psql -X -At -d bench -c 'SHOW server_version'), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "book: $positions positions on 4 instruments crashed to 90 (three in four flagged), 10,000 on QUIET, the feed's; synchronous_commit off, fsync on"
-echo "feed: $([ "$rate" -gt 0 ] && echo "$rate updates a second" || echo "as fast as it can"), ${seconds} s a run, measured over the $((seconds - 1)) s after its first half second"
+echo "feed: $([ "$rate" -gt 0 ] && echo "$rate updates a second" || echo "as fast as it can"), ${seconds} s a run, measured from 0.5 s after its start to 0.3 s before its end"
 
 cat >"$CLUSTER_DIR/feed.sql" <<'SQL'
 \set p random(0, 1)
@@ -138,7 +157,7 @@ SQL
 run()
 {
 	local label=$1 n=$2 pinned=$3 feed_pin=() rt=() throttle=() wpids=() w fp be pg t0 ta tb la lb
-	local running sa sb pa pb ia ib ba bb sta stb wa wb wbackends lw flagged left done_us sp liquidated
+	local tf running sva svb sa sb pa pb ia ib ba bb sta stb wa wb wbackends lw flagged left done_us sp liquidated
 	CLIENT_PIN=()
 	if [ "$pinned" -ge 1 ]; then
 		pin_server 1
@@ -166,6 +185,7 @@ run()
 	fi
 	rm -f "$CLUSTER_DIR"/feedlog*
 	[ "$rate" -gt 0 ] && throttle=(-R "$rate")
+	tf=$(now_us)
 	PGOPTIONS="-c deadlock_timeout=1ms" "${rt[@]}" "${feed_pin[@]}" pgbench -n -M prepared -c 1 -T "$seconds" -l "${throttle[@]}" \
 		--log-prefix="$CLUSTER_DIR/feedlog" -f "$CLUSTER_DIR/feed.sql" bench >/dev/null 2>&1 &
 	fp=$!
@@ -173,18 +193,19 @@ run()
 	pg=$(pgrep -P "$fp" pgbench || echo "$fp")   # taskset execs pgbench: the same pid
 	[ "$pinned" -ge 1 ] && taskset -cp 0 "$be" >/dev/null
 	[ "$pinned" -eq 2 ] && chrt -f -p 50 "$be"
-	sleep 0.5
+	# the window: from half a second after the feed's start to 0.3 s before its end
+	sleep_until $((tf + 500000))
 	ta=$(now_us); sa=$(cat "/proc/$be/schedstat"); pa=$(cat "/proc/$pg/schedstat")
 	ia=$(awk '/^nonvoluntary_ctxt_switches/ {print $2}' "/proc/$be/status")
-	ba=$(busy); sta=$(steal); wa=$(ticks $wbackends)
+	ba=$(busy); sta=$(steal); wa=$(ticks $wbackends); sva=$(server_ticks "$be" $wbackends)
 	la=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
-	q -v feed="$be" -v ms="$(((seconds - 1) * 1000 - 300))" -f "$BENCH_DIR/liquidation_feed_sample.sql" \
+	q -v feed="$be" -v ms="$(((tf + seconds * 1000000 - 400000 - $(now_us)) / 1000))" -f "$BENCH_DIR/liquidation_feed_sample.sql" \
 		>"$CLUSTER_DIR/samples.txt" 2>&1 &
 	sp=$!
-	sleep "$((seconds - 1))"
+	sleep_until $((tf + seconds * 1000000 - 300000))
 	tb=$(now_us); sb=$(cat "/proc/$be/schedstat"); pb=$(cat "/proc/$pg/schedstat")
 	ib=$(awk '/^nonvoluntary_ctxt_switches/ {print $2}' "/proc/$be/status")
-	bb=$(busy); stb=$(steal); wb=$(ticks $wbackends)
+	bb=$(busy); stb=$(steal); wb=$(ticks $wbackends); svb=$(server_ticks "$be" $wbackends)
 	lb=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
 	running=0
 	for w in "${wpids[@]}"; do kill -0 "$w" 2>/dev/null && running=$((running + 1)); done
@@ -196,12 +217,14 @@ run()
 	echo "== $label (load average $load)"
 	[ "$n" -gt 0 ] && echo "   workers still running at the window's end: $running of $n"
 	# pgbench -l: client, transaction, latency us, script, end time s, end time us
-	awk -v a="$ta" -v b="$tb" '{ t = $5 * 1000000 + $6; if (t >= a && t <= b) print $3 }' "$CLUSTER_DIR"/feedlog* |
+	# (with --rate, a seventh: the schedule lag, the part of the latency before it started)
+	awk -v a="$ta" -v b="$tb" '{ t = $5 * 1000000 + $6; if (t >= a && t <= b) print $3, ($7 == "" ? 0 : $7) }' "$CLUSTER_DIR"/feedlog* |
 		sort -n | awk -v us="$((tb - ta))" \
 		-v sa="$sa" -v sb="$sb" -v pa="$pa" -v pb="$pb" -v ia="$ia" -v ib="$ib" \
 		-v others="$(( (bb - ba - (wb - wa)) * 1000000 / TICK ))" -v liq="$((lb - la))" -v lw="$lw" \
-		-v steal="$(((stb - sta) * 1000000 / TICK))" '
-		{ v[NR] = $1; sum += $1 }
+		-v steal="$(((stb - sta) * 1000000 / TICK))" -v server="$(((svb - sva) * 1000000 / TICK))" -v rate="$rate" \
+		-v wcpu="$(((wb - wa) * 1000000 / TICK))" '
+		{ v[NR] = $1; sum += $1; lag += $2 }
 		END {
 			if (NR == 0) { print "   no feed updates in the window"; exit }
 			split(sa, s0, " "); split(sb, s1, " "); split(pa, p0, " "); split(pb, p1, " ")
@@ -211,12 +234,16 @@ run()
 				NR * 1000000 / us, sum / NR, v[k50], v[k90], v[k99], v[k999]
 			be_cpu = (s1[1] - s0[1]) / 1000 / NR; be_rq = (s1[2] - s0[2]) / 1000 / NR
 			pg_cpu = (p1[1] - p0[1]) / 1000 / NR; pg_rq = (p1[2] - p0[2]) / 1000 / NR
-			avg = sum / NR
-			printf "   an update, us: avg %.1f = backend on a core %.1f + waiting for a core %.1f; pgbench on a core %.1f + waiting for a core %.1f; the rest (asleep: locks, LWLocks, I/O; less where the two overlap) %.1f\n",
-				avg, be_cpu, be_rq, pg_cpu, pg_rq, avg - be_cpu - be_rq - pg_cpu - pg_rq
+			avg = sum / NR; lag /= NR
+			if (rate > 0)
+				printf "   an update, us: avg %.1f = before it started (behind the updates before it) %.1f + from its start %.1f\n", avg, lag, avg - lag
+			printf "   from its start, us: backend on a core %.1f + waiting for a core %.1f; pgbench on a core %.1f + waiting for a core %.1f; the rest (asleep: locks, LWLocks, I/O; less where the two overlap) %.1f\n",
+				be_cpu, be_rq, pg_cpu, pg_rq, avg - lag - be_cpu - be_rq - pg_cpu - pg_rq
 			printf "   feed backend preempted %.1f times per 1,000 updates; lock waits over 1 ms: %d\n", (ib - ia) * 1000 / NR, lw
-			printf "   CPU of everything but the feed and the workers: %d ms/s (the machine has 2,000), stolen by the hypervisor %d ms/s; liquidations in the window: %d/s\n",
-				(others / 1000 - (s1[1] - s0[1] + p1[1] - p0[1]) / 1000000) * 1000000 / us, steal * 1000 / us, liq * 1000000 / us
+			printf "   CPU of everything but the feed and the workers: %d ms/s (the machine has 2,000; the server'"'"'s other processes, the sampler'"'"'s backend among them, %d), stolen by the hypervisor %d ms/s; liquidations in the window: %d/s\n",
+				(others / 1000 - (s1[1] - s0[1] + p1[1] - p0[1]) / 1000000) * 1000000 / us, server * 1000 / us, steal * 1000 / us, liq * 1000000 / us
+			if (liq > 0)
+				printf "   the workers'"'"' backends: %d ms/s of CPU, %d us a liquidation\n", wcpu * 1000 / us, wcpu / liq
 		}'
 	sed 's/^/   /' "$CLUSTER_DIR/samples.txt"
 	if [ "$n" -gt 0 ]; then
