@@ -8,7 +8,7 @@
 #   --seconds S     length of each feed run (default 5; the workers must outlast it)
 #   --rate U        the feed's updates a second (pgbench -R; default 1000; 0: as fast
 #                   as it can, not with the real-time runs: they would be throttled)
-#   --rounds R      times the nine runs are repeated (default 1)
+#   --rounds R      times the twelve runs are repeated (default 1)
 #
 # One fresh cluster (synchronous_commit off, fsync on), the book of
 # bench/liquidation_book.sql loaded again before every run.  A run is the feed
@@ -17,10 +17,11 @@
 # start) alone, while one worker empties the book, or while two do; unpinned
 # (the OS places every process), pinned (taskset: the feed's pgbench and
 # backend on core 0, the postmaster and every other server process, workers,
-# background processes and autovacuum alike, on core 1), or pinned with the
+# background processes and autovacuum alike, on core 1), pinned with the
 # feed's two processes at real-time priority (chrt -f: on core 0 nothing of
 # the other helpers' work, or of anything else, runs before them, so what
-# is left of a rise is not CPU contention).  In a window from half a second
+# is left of a rise is not CPU contention), or unpinned with the feed at
+# real-time priority (on whichever core it wakes, it runs first).  In a window from half a second
 # after the feed's start (while its backend is pinned) to 0.3 s before its
 # end it reports the feed's updates a second and latency (average, p50, p90,
 # p99, p99.9 from pgbench -l; with a rate, the part before each update started,
@@ -153,20 +154,21 @@ cat >"$CLUSTER_DIR/feed.sql" <<'SQL'
 UPDATE marks SET mark_price = 100 + :p * 0.01 WHERE symbol = 'QUIET';
 SQL
 
-# run LABEL WORKERS PINNED (0: no, 1: yes, 2: and the feed at real-time priority)
+# run LABEL WORKERS PLACEMENT (0: unpinned, 1: pinned, 2: pinned, the feed at real-time
+# priority, 3: unpinned, the feed at real-time priority)
 run()
 {
 	local label=$1 n=$2 pinned=$3 feed_pin=() rt=() throttle=() wpids=() w fp be pg t0 ta tb la lb
 	local tf running sva svb sa sb pa pb ia ib ba bb sta stb wa wb wbackends lw flagged left done_us sp liquidated
 	CLIENT_PIN=()
-	if [ "$pinned" -ge 1 ]; then
+	if [ "$pinned" -eq 1 ] || [ "$pinned" -eq 2 ]; then
 		pin_server 1
 		CLIENT_PIN=(taskset -c 1)
 		feed_pin=(taskset -c 0)
-		[ "$pinned" -eq 2 ] && rt=(chrt -f 50)
 	else
 		pin_server 0-1
 	fi
+	[ "$pinned" -ge 2 ] && rt=(chrt -f 50)
 	q -v n="$positions" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
 	flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -191,8 +193,8 @@ run()
 	fp=$!
 	be=$(backend_of "application_name = 'pgbench'") || cluster_die "the feed's backend did not show"
 	pg=$(pgrep -P "$fp" pgbench || echo "$fp")   # taskset execs pgbench: the same pid
-	[ "$pinned" -ge 1 ] && taskset -cp 0 "$be" >/dev/null
-	[ "$pinned" -eq 2 ] && chrt -f -p 50 "$be"
+	[ "${#feed_pin[@]}" -gt 0 ] && taskset -cp 0 "$be" >/dev/null
+	[ "${#rt[@]}" -gt 0 ] && chrt -f -p 50 "$be"
 	# the window: from half a second after the feed's start to 0.3 s before its end
 	sleep_until $((tf + 500000))
 	ta=$(now_us); sa=$(cat "/proc/$be/schedstat"); pa=$(cat "/proc/$pg/schedstat")
@@ -256,13 +258,15 @@ run()
 }
 
 for r in $(seq 1 "$rounds"); do
-	for spec in 0:0 1:0 2:0 0:1 1:1 2:1 0:2 1:2 2:2; do
-		[ "$rate" -eq 0 ] && [ "${spec#*:}" -eq 2 ] && continue
+	for spec in 0:0 1:0 2:0 0:1 1:1 2:1 0:2 1:2 2:2 0:3 1:3 2:3; do
+		[ "$rate" -eq 0 ] && [ "${spec#*:}" -ge 2 ] && continue
 		n=${spec%%:*}
 		pinned=${spec#*:}
 		label="round $r: feed alone"
 		[ "$n" -gt 0 ] && label="round $r: feed while $n worker(s) run"
-		if [ "$pinned" -eq 2 ]; then
+		if [ "$pinned" -eq 3 ]; then
+			label="$label, unpinned, the feed at real-time priority"
+		elif [ "$pinned" -eq 2 ]; then
 			label="$label, pinned, the feed at real-time priority"
 		elif [ "$pinned" -eq 1 ]; then
 			label="$label, pinned (feed on core 0, the server on core 1)"
