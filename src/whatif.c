@@ -17,6 +17,7 @@
 #include "funcapi.h"
 
 #include "figure_call.h"
+#include "whatif_distance.h"
 
 /* ---- figures of one position at a price ---- */
 
@@ -138,11 +139,20 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 				has = fast_return_on_equity(&p, price, &v, &ok);
 				break;
 			case WI_DISTANCE:
-				/* the rule's own schedule: measured cheaper here than the mark copy */
-				has = fast_liquidation_distance(&p, &r->f_schedule, price, r->f_tick, &v, &ok);
-				break;
 			case WI_DISTANCE_RATIO:
-				has = fast_liquidation_distance_ratio(&p, &s, price, r->f_tick, &v, &ok);
+				{
+					int			simple = DISTANCE_DECLINED;
+
+					if (distance_rule_is_simple(r))
+						simple = distance_simple(&p, r->f_schedule.brackets[0].rate_fee, price, &v);
+					if (simple != DISTANCE_DECLINED)
+						has = simple;
+					else
+						has = fast_liquidation_distance(&p, &s, price, r->f_tick, &v, &ok);
+					/* the ratio: fast_liquidation_distance_ratio's division */
+					if (w->which == WI_DISTANCE_RATIO && has && ok)
+						v = fix_div(v, price, MARGIN_QUOTIENT_SCALE, false, &ok);
+				}
 				break;
 			case WI_TOP_UP_TO_OK:
 				v = fast_top_up_to_ok(&p, &s, price, r->f_call_ratio, &ok);
@@ -253,21 +263,43 @@ leverage_cap(const Tiers *t, Dec leverage, Dec *cap)
 	return true;
 }
 
-/* leverage_cap by the fast route: the brackets' stored coefficients as Fix */
+/*
+ * leverage_cap by the fast route, over the brackets' stored coefficients:
+ * a leverage read by fast_price and a bracket's each have at most 18 digits
+ * and 18 decimals, so one int64 comparison when the scales agree (a whole
+ * leverage against whole maximum leverages, the usual schedule) and else
+ * one of two 64x64-bit products, which cannot overflow.
+ */
 static pg_attribute_always_inline bool
-fast_leverage_cap(const Tiers *t, Fix leverage, Fix *cap, bool *ok)
+fast_leverage_cap(const Tiers *t, Fix leverage, Fix *cap)
 {
+	int64		lv = (int64) leverage.v;
+
 	for (int i = t->nbrackets - 1; i >= 0; i--)
 	{
 		const TiersBracket *b = &t->brackets[i];
+		int64		bv = b->coef[TIERS_LEVERAGE];
+		int			bs = b->scale[TIERS_LEVERAGE];
 
-		if (fix_cmp(fix_make(b->coef[TIERS_LEVERAGE], b->scale[TIERS_LEVERAGE]), leverage, ok) >= 0)
+		if (likely(bs == leverage.s) ? bv >= lv :
+			(int128) bv * isomargin_pow10_64[leverage.s] >= (int128) lv * isomargin_pow10_64[bs])
 		{
 			*cap = fix_make(b->coef[TIERS_CAP], b->scale[TIERS_CAP]);
 			return true;
 		}
 	}
 	return false;
+}
+
+/* A tiers argument: its pointer as it is when it needs no detoasting. */
+static pg_attribute_always_inline const Tiers *
+tiers_of_arg(FunctionCallInfo fcinfo, int argno)
+{
+	Datum		d = PG_GETARG_DATUM(argno);
+
+	if (likely(!VARATT_IS_EXTENDED(DatumGetPointer(d))))
+		return (const Tiers *) DatumGetPointer(d);
+	return PG_GETARG_TIERS_P(argno);
 }
 
 /*
@@ -314,7 +346,7 @@ max_size_call(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
 		fast_price(fcinfo, 1, &price) && fast_price(fcinfo, 2, &leverage) &&
 		fast_arg(fcinfo, lot_arg, &lot) && lot.v >= 0)
 	{
-		if (has_cap && !fast_leverage_cap(PG_GETARG_TIERS_P(tiers_arg), leverage, &cap, &ok) && ok)
+		if (has_cap && !fast_leverage_cap(tiers_of_arg(fcinfo, tiers_arg), leverage, &cap))
 		{
 			figure_route_calls[ROUTE_FAST]++;
 			PG_RETURN_NULL();
