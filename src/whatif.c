@@ -114,6 +114,43 @@ zero_datum(void)
 	return NumericGetDatum(zero);
 }
 
+/*
+ * liquidation_distance and its ratio (size, entry_price, mark_price, margin,
+ * ...) under the most common rule, by whatif_distance.h: the four numerics
+ * read as int64 coefficients once, one numeric written.  DISTANCE_DECLINED:
+ * by the general fast route.
+ */
+static pg_attribute_always_inline int
+distance_call(FunctionCallInfo fcinfo, const Rule *r, bool ratio, Fix *v)
+{
+	int64		q,
+				e,
+				m,
+				p;
+	int			q_s,
+				e_s,
+				m_s,
+				p_s,
+				has;
+	bool		ok = true;
+
+	if (!figure_fast_route || !r->fast || !distance_rule_is_simple(r) ||
+		!numeric_codec_read_int64(PG_GETARG_DATUM(0), &q, &q_s) ||
+		!numeric_codec_read_int64(PG_GETARG_DATUM(1), &e, &e_s) || e <= 0 ||
+		!numeric_codec_read_int64(PG_GETARG_DATUM(2), &p, &p_s) || p <= 0 ||
+		!numeric_codec_read_int64(PG_GETARG_DATUM(3), &m, &m_s) || m < 0)
+		return DISTANCE_DECLINED;
+	has = distance_simple(q, q_s, e, e_s, m, m_s, p, p_s, r->f_contract_size,
+						  r->f_schedule.brackets[0].rate_fee, v);
+	if (has == 1 && ratio)
+	{
+		*v = distance_ratio(*v, p, p_s, &ok);
+		if (!ok)
+			return DISTANCE_DECLINED;
+	}
+	return has;
+}
+
 /* Inlined where `w` is a constant: the switch folds to the one figure. */
 static pg_attribute_always_inline Datum
 whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
@@ -127,6 +164,17 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 	bool		ok = true,
 				has = true;
 
+	if (w->which == WI_DISTANCE || w->which == WI_DISTANCE_RATIO)
+	{
+		int			simple = distance_call(fcinfo, r, w->which == WI_DISTANCE_RATIO, &v);
+
+		if (simple != DISTANCE_DECLINED)
+		{
+			if (simple == 0)
+				RETURN_FAST_PRICE(false, v);
+			RETURN_FAST_PRICE(true, v);
+		}
+	}
 	if (fast_position(fcinfo, r, 0, 1, w->margin, &p, &ok) && fast_price(fcinfo, w->price, &price) &&
 		(w->leverage < 0 || fast_price(fcinfo, w->leverage, &leverage)))
 	{
@@ -139,20 +187,10 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 				has = fast_return_on_equity(&p, price, &v, &ok);
 				break;
 			case WI_DISTANCE:
+				has = fast_liquidation_distance(&p, &s, price, r->f_tick, &v, &ok);
+				break;
 			case WI_DISTANCE_RATIO:
-				{
-					int			simple = DISTANCE_DECLINED;
-
-					if (distance_rule_is_simple(r))
-						simple = distance_simple(&p, r->f_schedule.brackets[0].rate_fee, price, &v);
-					if (simple != DISTANCE_DECLINED)
-						has = simple;
-					else
-						has = fast_liquidation_distance(&p, &s, price, r->f_tick, &v, &ok);
-					/* the ratio: fast_liquidation_distance_ratio's division */
-					if (w->which == WI_DISTANCE_RATIO && has && ok)
-						v = fix_div(v, price, MARGIN_QUOTIENT_SCALE, false, &ok);
-				}
+				has = fast_liquidation_distance_ratio(&p, &s, price, r->f_tick, &v, &ok);
 				break;
 			case WI_TOP_UP_TO_OK:
 				v = fast_top_up_to_ok(&p, &s, price, r->f_call_ratio, &ok);
@@ -303,6 +341,31 @@ tiers_of_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * fast_arg for an argument that is most often a defaulted 0 (lot_size): a
+ * numeric 0 has no digit group, which the inline reader leaves to the
+ * out-of-line one (a call, after the inline attempt); a Const's 0 is taken
+ * here at once.
+ */
+static pg_attribute_always_inline bool
+fast_arg_mostly_zero(FunctionCallInfo fcinfo, int argno, Fix *out)
+{
+	const char *v = DatumGetPointer(PG_GETARG_DATUM(argno));
+
+	if (VARATT_IS_4B_U(v) && VARSIZE(v) == VARHDRSZ + sizeof(uint16))
+	{
+		uint16		hdr = numeric_codec_u16(VARDATA(v));
+		int			dscale = (hdr & NC_SHORT_DSCALE_MASK) >> NC_SHORT_DSCALE_SHIFT;
+
+		if ((hdr & NC_SIGN_MASK) == NC_SHORT && dscale <= 18)
+		{
+			*out = fix_make(0, dscale);
+			return true;
+		}
+	}
+	return fast_arg(fcinfo, argno, out);
+}
+
+/*
  * max_size(collateral, price, leverage, contract_size, kind, fee_rate,
  * lot_size) and its tiers overload, which takes the schedule at tiers_arg
  * and the rest one place later.
@@ -344,7 +407,7 @@ max_size_call(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
 
 	if (figure_fast_route && r->fast && fast_arg(fcinfo, 0, &collateral) && collateral.v >= 0 &&
 		fast_price(fcinfo, 1, &price) && fast_price(fcinfo, 2, &leverage) &&
-		fast_arg(fcinfo, lot_arg, &lot) && lot.v >= 0)
+		fast_arg_mostly_zero(fcinfo, lot_arg, &lot) && lot.v >= 0)
 	{
 		if (has_cap && !fast_leverage_cap(tiers_of_arg(fcinfo, tiers_arg), leverage, &cap))
 		{

@@ -34,70 +34,93 @@ distance_rule_is_simple(const Rule *r)
 		r->f_schedule.brackets[0].amount.v == 0 && r->f_tick.v == 0;
 }
 
-/* x * 10^k (0 <= k <= 18) in an int64, false on overflow */
-static pg_attribute_always_inline bool
-distance_up(int64 x, int k, int64 *out)
-{
-	return !__builtin_mul_overflow(x, isomargin_pow10_64[k], out);
-}
-
 /*
- * The distance of p at the mark under a rule that distance_rule_is_simple
- * takes, r' = rate_fee: 1 with *out set, 0 when there is no liquidation
+ * The distance of the position (size q, entry E > 0, margin M >= 0, each
+ * the int64 coefficient and scale numeric_codec_read_int64 gives) at the
+ * mark P > 0, under a rule that distance_rule_is_simple takes (contract
+ * size cs, r' = rate_fee): 1 with *out set, 0 when there is no liquidation
  * price (NULL), DISTANCE_DECLINED for the general fast route.
  */
 static pg_attribute_always_inline int
-distance_simple(const FastPosition *p, Fix rate_fee, Fix mark, Fix *out)
+distance_simple(int64 q, int q_s, int64 e, int e_s, int64 m, int m_s, int64 p, int p_s,
+				Fix cs, Fix rate_fee, Fix *out)
 {
-	int64		s,
+	int64		s = q,
 				a,
 				se,
-				m,
 				num,
 				side_r,
 				den;
-	int			se_s = p->s.s + p->entry.s,
-				num_s = Max(se_s, p->margin.s),
-				den_s = p->a.s + rate_fee.s,
-				k = Max(MARGIN_PRICE_MIN_SCALE, p->entry.s),
-				e = k + den_s - num_s,
-				d_s = Max(k, mark.s);
+	int			side = (q > 0) - (q < 0),
+				s_s = q_s,
+				se_s,
+				num_s,
+				den_s,
+				k = Max(MARGIN_PRICE_MIN_SCALE, e_s),
+				x_e,
+				d_s = Max(k, p_s);
 	int128		x,
 				y,
 				lp;
 
-	/* entry, margin and mark are read as int64 coefficients; s and a are products */
-	if (unlikely(!scaled_fits64(p->s.v) || !scaled_fits64(p->a.v) ||
-				 !scaled_fits64(rate_fee.v) || rate_fee.s > 18 ||
-				 num_s - se_s > 18 || num_s - p->margin.s > 18 || e > 18 || e < -18))
+	/* s = q*cs (scale: the sum), a = |s|, as fast_position_init */
+	if (!(cs.v == 1 && cs.s == 0))
+	{
+		if (unlikely(!scaled_fits64(cs.v) || __builtin_mul_overflow(q, (int64) cs.v, &s)))
+			return DISTANCE_DECLINED;
+		s_s = q_s + cs.s;
+	}
+	se_s = s_s + e_s;
+	num_s = Max(se_s, m_s);
+	den_s = s_s + rate_fee.s;
+	x_e = k + den_s - num_s;
+	if (unlikely(s == PG_INT64_MIN || !scaled_fits64(rate_fee.v) || rate_fee.s > 18 ||
+				 num_s - se_s > 18 || num_s - m_s > 18 || x_e > 18 || x_e < -18))
 		return DISTANCE_DECLINED;
-	s = (int64) p->s.v;
-	a = (int64) p->a.v;
-	if (unlikely(__builtin_mul_overflow(s, (int64) p->entry.v, &se) ||
-				 !distance_up(se, num_s - se_s, &se) ||
-				 !distance_up((int64) p->margin.v, num_s - p->margin.s, &m) ||
+	a = s < 0 ? -s : s;
+	/* num = s*E - M, den = a*(side - r'): solve_price with c = 1 */
+	if (unlikely(__builtin_mul_overflow(s, e, &se) ||
+				 __builtin_mul_overflow(se, isomargin_pow10_64[num_s - se_s], &se) ||
+				 __builtin_mul_overflow(m, isomargin_pow10_64[num_s - m_s], &m) ||
 				 __builtin_sub_overflow(se, m, &num) ||
-				 __builtin_sub_overflow((int64) p->side * isomargin_pow10_64[rate_fee.s],
+				 __builtin_sub_overflow((int64) side * isomargin_pow10_64[rate_fee.s],
 										(int64) rate_fee.v, &side_r) ||
 				 __builtin_mul_overflow(a, side_r, &den)))
 		return DISTANCE_DECLINED;
 	/* no positive solution (a zero size among them): no liquidation price */
 	if (num == 0 || den == 0 || (num < 0) != (den < 0))
 		return 0;
+	/* round_price: to k decimals, up for a long, down for a short (fix_div) */
 	x = num;
 	y = den;
-	if (e > 0)
-		x = (int128) num * isomargin_pow10_64[e];
-	else if (e < 0)
-		y = (int128) den * isomargin_pow10_64[-e];
-	lp = fix_div_int128(x, y, p->side > 0);
-	/* |lp| < 2^127 / 10^18 when it fits an int64; the mark's coefficient is an int64 */
+	if (x_e > 0)
+		x = (int128) num * isomargin_pow10_64[x_e];
+	else if (x_e < 0)
+		y = (int128) den * isomargin_pow10_64[-x_e];
+	lp = fix_div_int128(x, y, side > 0);
 	if (unlikely(!scaled_fits64(lp)))
 		return DISTANCE_DECLINED;
+	/* P - LP (long) or LP - P (short) at max(k, scale of P): each term below 2^63 * 10^18 */
 	x = (int128) (int64) lp * isomargin_pow10_64[d_s - k];
-	y = (int128) (int64) mark.v * isomargin_pow10_64[d_s - mark.s];
-	*out = fix_make(p->side > 0 ? y - x : x - y, d_s);
+	y = (int128) p * isomargin_pow10_64[d_s - p_s];
+	*out = fix_make(side > 0 ? y - x : x - y, d_s);
 	return 1;
+}
+
+/*
+ * The distance d as a fraction of the mark P, down, to MARGIN_QUOTIENT_SCALE
+ * decimals (fast_liquidation_distance_ratio's division): one 64x64-bit
+ * product when d fits an int64, else fix_div.
+ */
+static pg_attribute_always_inline Fix
+distance_ratio(Fix d, int64 p, int p_s, bool *ok)
+{
+	int			x_e = MARGIN_QUOTIENT_SCALE + p_s - d.s;
+
+	if (likely(x_e >= 0 && x_e <= 18 && scaled_fits64(d.v)))
+		return fix_make(fix_div_int128((int128) (int64) d.v * isomargin_pow10_64[x_e], p, false),
+						MARGIN_QUOTIENT_SCALE);
+	return fix_div(d, fix_make(p, p_s), MARGIN_QUOTIENT_SCALE, false, ok);
 }
 
 #endif
