@@ -60,8 +60,11 @@ distance_simple(int64 q, int q_s, int64 e, int e_s, int64 m, int m_s, int64 p, i
 				x_e,
 				d_s = Max(k, p_s);
 	int128		x,
-				y,
-				lp;
+				y;
+	uint128		ux,
+				uy;
+	uint64		lp,
+				rem;
 
 	/* s = q*cs (scale: the sum), a = |s|, as fast_position_init */
 	if (!(cs.v == 1 && cs.s == 0))
@@ -90,18 +93,22 @@ distance_simple(int64 q, int q_s, int64 e, int e_s, int64 m, int m_s, int64 p, i
 	/* no positive solution (a zero size among them): no liquidation price */
 	if (num == 0 || den == 0 || (num < 0) != (den < 0))
 		return 0;
-	/* round_price: to k decimals, up for a long, down for a short (fix_div) */
-	x = num;
-	y = den;
+	/*
+	 * round_price: num/den > 0 to k decimals, up for a long, down for a
+	 * short (fix_div), over their absolute values
+	 */
+	ux = num < 0 ? -(uint128) num : (uint128) num;
+	uy = den < 0 ? -(uint128) den : (uint128) den;
 	if (x_e > 0)
-		x = (int128) num * isomargin_pow10_64[x_e];
+		ux *= (uint64) isomargin_pow10_64[x_e];
 	else if (x_e < 0)
-		y = (int128) den * isomargin_pow10_64[-x_e];
-	lp = fix_div_int128(x, y, side > 0);
-	if (unlikely(!scaled_fits64(lp)))
+		uy *= (uint64) isomargin_pow10_64[-x_e];
+	if (unlikely(uy > PG_UINT64_MAX || !fix_udiv64(ux, (uint64) uy, &lp, &rem) ||
+				 lp >= (uint64) PG_INT64_MAX))
 		return DISTANCE_DECLINED;
+	lp += side > 0 && rem != 0;
 	/* P - LP (long) or LP - P (short) at max(k, scale of P): each term below 2^63 * 10^18 */
-	x = (int128) (int64) lp * isomargin_pow10_64[d_s - k];
+	x = (int128) lp * isomargin_pow10_64[d_s - k];
 	y = (int128) p * isomargin_pow10_64[d_s - p_s];
 	*out = fix_make(side > 0 ? y - x : x - y, d_s);
 	return 1;
@@ -116,10 +123,15 @@ static pg_attribute_always_inline Fix
 distance_ratio(Fix d, int64 p, int p_s, bool *ok)
 {
 	int			x_e = MARGIN_QUOTIENT_SCALE + p_s - d.s;
+	bool		negative = d.v < 0;
+	uint64		q,
+				rem;
 
-	if (likely(x_e >= 0 && x_e <= 18 && scaled_fits64(d.v)))
-		return fix_make(fix_div_int128((int128) (int64) d.v * isomargin_pow10_64[x_e], p, false),
-						MARGIN_QUOTIENT_SCALE);
+	if (likely(x_e >= 0 && x_e <= 18 && scaled_fits64(d.v)) &&
+		fix_udiv64((uint128) (negative ? -(uint64) (int64) d.v : (uint64) (int64) d.v) *
+				   (uint64) isomargin_pow10_64[x_e], (uint64) p, &q, &rem) &&
+		likely(q < (uint64) PG_INT64_MAX))
+		return fix_make(negative ? -(int128) (q + (rem != 0)) : (int128) q, MARGIN_QUOTIENT_SCALE);
 	return fix_div(d, fix_make(p, p_s), MARGIN_QUOTIENT_SCALE, false, ok);
 }
 
