@@ -153,9 +153,8 @@ distance_call(FunctionCallInfo fcinfo, const Rule *r, bool ratio, Fix *v)
 
 /* Inlined where `w` is a constant: the switch folds to the one figure. */
 static pg_attribute_always_inline Datum
-whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
+whatif_fast(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
 {
-	const Rule *r = rule_of(fcinfo, &w->rule);
 	const FastSchedule s = fast_mark_schedule(r);	/* no convention arguments */
 	FastPosition p;
 	Fix			price,
@@ -164,17 +163,6 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 	bool		ok = true,
 				has = true;
 
-	if (w->which == WI_DISTANCE || w->which == WI_DISTANCE_RATIO)
-	{
-		int			simple = distance_call(fcinfo, r, w->which == WI_DISTANCE_RATIO, &v);
-
-		if (simple != DISTANCE_DECLINED)
-		{
-			if (simple == 0)
-				RETURN_FAST_PRICE(false, v);
-			RETURN_FAST_PRICE(true, v);
-		}
-	}
 	if (fast_position(fcinfo, r, 0, 1, w->margin, &p, &ok) && fast_price(fcinfo, w->price, &price) &&
 		(w->leverage < 0 || fast_price(fcinfo, w->leverage, &leverage)))
 	{
@@ -215,7 +203,7 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 	return whatif_exact(fcinfo, r, w);
 }
 
-/* One SQL function: its WhatIfArgs, then whatif_call. */
+/* One SQL function: its WhatIfArgs, then whatif_fast. */
 #define WHATIF_FUNCTION(name, which_, margin_, price_, price_name_, leverage_, rule_) \
 	PG_FUNCTION_INFO_V1(name); \
 	Datum \
@@ -223,7 +211,35 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 	{ \
 		static const WhatIfArgs w = {.which = which_, .figure = #name, .margin = margin_, \
 			.price = price_, .price_name = price_name_, .leverage = leverage_, .rule = rule_}; \
-		return whatif_call(fcinfo, &w); \
+		return whatif_fast(fcinfo, rule_of(fcinfo, &w.rule), &w); \
+	}
+
+/*
+ * liquidation_distance and its ratio: distance_call first, whatif_fast out
+ * of line for what it declines (its registers are then saved only there).
+ * (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind,
+ * fee_rate, tick_size)
+ */
+#define DISTANCE_FUNCTION(name, which_) \
+	static const WhatIfArgs name##_args = {.which = which_, .figure = #name, .margin = 3, \
+		.price = 2, .price_name = "mark_price", .leverage = -1, \
+		.rule = RULE_ARGS(5, 6, 4, 7, 8, -1)}; \
+	static pg_noinline Datum \
+	name##_general(FunctionCallInfo fcinfo, const Rule *r) \
+	{ \
+		return whatif_fast(fcinfo, r, &name##_args); \
+	} \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum \
+	name(PG_FUNCTION_ARGS) \
+	{ \
+		const Rule *r = rule_of(fcinfo, &name##_args.rule); \
+		Fix			v; \
+		int			simple = distance_call(fcinfo, r, which_ == WI_DISTANCE_RATIO, &v); \
+		\
+		if (likely(simple != DISTANCE_DECLINED)) \
+			RETURN_FAST_PRICE(simple == 1, v); \
+		return name##_general(fcinfo, r); \
 	}
 
 /* (size, entry_price, mark_price, margin, contract_size, kind) */
@@ -231,11 +247,8 @@ WHATIF_FUNCTION(effective_leverage, WI_EFFECTIVE_LEVERAGE, 3, 2, "mark_price", -
 				RULE_ARGS(4, 5, -1, -1, -1, -1))
 WHATIF_FUNCTION(return_on_equity, WI_RETURN_ON_EQUITY, 3, 2, "mark_price", -1,
 				RULE_ARGS(4, 5, -1, -1, -1, -1))
-/* (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind, fee_rate, tick_size) */
-WHATIF_FUNCTION(liquidation_distance, WI_DISTANCE, 3, 2, "mark_price", -1,
-				RULE_ARGS(5, 6, 4, 7, 8, -1))
-WHATIF_FUNCTION(liquidation_distance_ratio, WI_DISTANCE_RATIO, 3, 2, "mark_price", -1,
-				RULE_ARGS(5, 6, 4, 7, 8, -1))
+DISTANCE_FUNCTION(liquidation_distance, WI_DISTANCE)
+DISTANCE_FUNCTION(liquidation_distance_ratio, WI_DISTANCE_RATIO)
 /*
  * (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind, fee_rate,
  * margin_call_ratio)

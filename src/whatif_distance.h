@@ -97,12 +97,12 @@ distance_simple(int64 q, int q_s, int64 e, int e_s, int64 m, int m_s, int64 p, i
 	 * round_price: num/den > 0 to k decimals, up for a long, down for a
 	 * short (fix_div), over their absolute values
 	 */
-	ux = num < 0 ? -(uint128) num : (uint128) num;
-	uy = den < 0 ? -(uint128) den : (uint128) den;
+	ux = num < 0 ? -(uint64) num : (uint64) num;
+	uy = den < 0 ? -(uint64) den : (uint64) den;
 	if (x_e > 0)
-		ux *= (uint64) isomargin_pow10_64[x_e];
+		ux = (uint128) (uint64) ux * (uint64) isomargin_pow10_64[x_e];
 	else if (x_e < 0)
-		uy *= (uint64) isomargin_pow10_64[-x_e];
+		uy = (uint128) (uint64) uy * (uint64) isomargin_pow10_64[-x_e];
 	if (unlikely(uy > PG_UINT64_MAX || !fix_udiv64(ux, (uint64) uy, &lp, &rem) ||
 				 lp >= (uint64) PG_INT64_MAX))
 		return DISTANCE_DECLINED;
@@ -128,7 +128,7 @@ distance_ratio(Fix d, int64 p, int p_s, bool *ok)
 				rem;
 
 	if (likely(x_e >= 0 && x_e <= 18 && scaled_fits64(d.v)) &&
-		fix_udiv64((uint128) (negative ? -(uint64) (int64) d.v : (uint64) (int64) d.v) *
+		fix_udiv64((uint128) (negative ? -(uint64) d.v : (uint64) d.v) *
 				   (uint64) isomargin_pow10_64[x_e], (uint64) p, &q, &rem) &&
 		likely(q < (uint64) PG_INT64_MAX))
 		return fix_make(negative ? -(int128) (q + (rem != 0)) : (int128) q, MARGIN_QUOTIENT_SCALE);
