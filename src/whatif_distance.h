@@ -103,12 +103,10 @@ distance_simple(int64 q, int q_s, int64 e, int e_s, int64 m, int m_s, int64 p, i
 		ux = (uint128) (uint64) ux * (uint64) isomargin_pow10_64[x_e];
 	else if (x_e < 0)
 		uy = (uint128) (uint64) uy * (uint64) isomargin_pow10_64[-x_e];
-	if (unlikely(uy > PG_UINT64_MAX || !fix_udiv64(ux, (uint64) uy, &lp, &rem) ||
-				 lp >= (uint64) PG_INT64_MAX))
+	if (unlikely(uy > PG_UINT64_MAX || !fix_udiv64(ux, (uint64) uy, &lp, &rem)))
 		return DISTANCE_DECLINED;
-	lp += side > 0 && rem != 0;
-	/* P - LP (long) or LP - P (short) at max(k, scale of P): each term below 2^63 * 10^18 */
-	x = (int128) lp * isomargin_pow10_64[d_s - k];
+	/* P - LP (long) or LP - P (short) at max(k, scale of P): each term below 2^65 * 10^18 */
+	x = ((int128) lp + (side > 0 && rem != 0)) * isomargin_pow10_64[d_s - k];
 	y = (int128) p * isomargin_pow10_64[d_s - p_s];
 	*out = fix_make(side > 0 ? y - x : x - y, d_s);
 	return 1;
@@ -129,9 +127,8 @@ distance_ratio(Fix d, int64 p, int p_s, bool *ok)
 
 	if (likely(x_e >= 0 && x_e <= 18 && scaled_fits64(d.v)) &&
 		fix_udiv64((uint128) (negative ? -(uint64) d.v : (uint64) d.v) *
-				   (uint64) isomargin_pow10_64[x_e], (uint64) p, &q, &rem) &&
-		likely(q < (uint64) PG_INT64_MAX))
-		return fix_make(negative ? -(int128) (q + (rem != 0)) : (int128) q, MARGIN_QUOTIENT_SCALE);
+				   (uint64) isomargin_pow10_64[x_e], (uint64) p, &q, &rem))
+		return fix_make(negative ? -((int128) q + (rem != 0)) : (int128) q, MARGIN_QUOTIENT_SCALE);
 	return fix_div(d, fix_make(p, p_s), MARGIN_QUOTIENT_SCALE, false, ok);
 }
 
