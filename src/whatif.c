@@ -127,10 +127,12 @@ distance_call(FunctionCallInfo fcinfo, const Rule *r, bool ratio, Fix *v)
 				e,
 				m,
 				p;
+	int64		d;
 	int			q_s,
 				e_s,
 				m_s,
 				p_s,
+				d_s,
 				has;
 	bool		ok = true;
 
@@ -141,14 +143,18 @@ distance_call(FunctionCallInfo fcinfo, const Rule *r, bool ratio, Fix *v)
 		!numeric_codec_read_int64(PG_GETARG_DATUM(3), &m, &m_s) || m < 0)
 		return DISTANCE_DECLINED;
 	has = distance_simple(q, q_s, e, e_s, m, m_s, p, p_s, r->f_contract_size,
-						  r->f_schedule.brackets[0].rate_fee, v);
-	if (has == 1 && ratio)
+						  r->f_schedule.brackets[0].rate_fee, &d, &d_s);
+	if (has != 1)
+		return has;
+	if (!ratio)
+		*v = fix_make(d, d_s);
+	else
 	{
-		*v = distance_ratio(*v, p, p_s, &ok);
+		*v = distance_ratio(d, d_s, p, p_s, &ok);
 		if (!ok)
 			return DISTANCE_DECLINED;
 	}
-	return has;
+	return 1;
 }
 
 /* Inlined where `w` is a constant: the switch folds to the one figure. */

@@ -26,24 +26,31 @@
 
 #define DISTANCE_DECLINED (-1)
 
-/* the rule this route takes: a linear contract, one bracket, A = 0, mark basis, no tick */
+/*
+ * The rule this route takes: a linear contract, one bracket, the mark basis,
+ * no tick.  The one bracket has no maintenance amount: the distance figures
+ * take no maintenance_amount, and a schedule's first bracket has none
+ * (doc/tiers.md: A_1 = 0, or given with 0 <= A_1 <= F_1 * r_1 = 0).
+ */
 static pg_attribute_always_inline bool
 distance_rule_is_simple(const Rule *r)
 {
+	Assert(r->f_schedule.nbrackets != 1 || r->f_schedule.brackets[0].amount.v == 0);
 	return !r->inverse && r->f_schedule.nbrackets == 1 && r->f_schedule.conv == 0 &&
-		r->f_schedule.brackets[0].amount.v == 0 && r->f_tick.v == 0;
+		r->f_tick.v == 0;
 }
 
 /*
  * The distance of the position (size q, entry E > 0, margin M >= 0, each
  * the int64 coefficient and scale numeric_codec_read_int64 gives) at the
  * mark P > 0, under a rule that distance_rule_is_simple takes (contract
- * size cs, r' = rate_fee): 1 with *out set, 0 when there is no liquidation
- * price (NULL), DISTANCE_DECLINED for the general fast route.
+ * size cs, r' = rate_fee): 1 with the distance *d * 10^-*d_s, 0 when there
+ * is no liquidation price (NULL), DISTANCE_DECLINED for the general fast
+ * route.
  */
 static pg_attribute_always_inline int
 distance_simple(int64 q, int q_s, int64 e, int e_s, int64 m, int m_s, int64 p, int p_s,
-				Fix cs, Fix rate_fee, Fix *out)
+				Fix cs, Fix rate_fee, int64 *d, int *d_s)
 {
 	int64		s = q,
 				a,
@@ -57,19 +64,21 @@ distance_simple(int64 q, int q_s, int64 e, int e_s, int64 m, int m_s, int64 p, i
 				num_s,
 				den_s,
 				k = Max(MARGIN_PRICE_MIN_SCALE, e_s),
-				x_e,
-				d_s = Max(k, p_s);
-	int128		x,
-				y;
+				x_e;
+	int64		lp_d,
+				p_d;
 	uint128		ux,
 				uy;
 	uint64		lp,
 				rem;
 
+	*d_s = Max(k, p_s);
+
 	/* s = q*cs (scale: the sum), a = |s|, as fast_position_init */
 	if (!(cs.v == 1 && cs.s == 0))
 	{
-		if (unlikely(!scaled_fits64(cs.v) || __builtin_mul_overflow(q, (int64) cs.v, &s)))
+		if (unlikely(!scaled_fits64(cs.v) || __builtin_mul_overflow(q, (int64) cs.v, &s) ||
+					 s == PG_INT64_MIN))
 			return DISTANCE_DECLINED;
 		s_s = q_s + cs.s;
 	}
@@ -77,7 +86,8 @@ distance_simple(int64 q, int q_s, int64 e, int e_s, int64 m, int m_s, int64 p, i
 	num_s = Max(se_s, m_s);
 	den_s = s_s + rate_fee.s;
 	x_e = k + den_s - num_s;
-	if (unlikely(s == PG_INT64_MIN || !scaled_fits64(rate_fee.v) || rate_fee.s > 18 ||
+	/* |q| < 10^18 (numeric_codec_read_int64): s = q has a negation */
+	if (unlikely(!scaled_fits64(rate_fee.v) || rate_fee.s > 18 ||
 				 num_s - se_s > 18 || num_s - m_s > 18 || x_e > 18 || x_e < -18))
 		return DISTANCE_DECLINED;
 	a = s < 0 ? -s : s;
@@ -103,33 +113,36 @@ distance_simple(int64 q, int q_s, int64 e, int e_s, int64 m, int m_s, int64 p, i
 		ux = (uint128) (uint64) ux * (uint64) isomargin_pow10_64[x_e];
 	else if (x_e < 0)
 		uy = (uint128) (uint64) uy * (uint64) isomargin_pow10_64[-x_e];
-	if (unlikely(uy > PG_UINT64_MAX || !fix_udiv64(ux, (uint64) uy, &lp, &rem)))
+	if (unlikely(uy > PG_UINT64_MAX || !fix_udiv64(ux, (uint64) uy, &lp, &rem) ||
+				 lp >= (uint64) PG_INT64_MAX))
 		return DISTANCE_DECLINED;
-	/* P - LP (long) or LP - P (short) at max(k, scale of P): each term below 2^65 * 10^18 */
-	x = ((int128) lp + (side > 0 && rem != 0)) * isomargin_pow10_64[d_s - k];
-	y = (int128) p * isomargin_pow10_64[d_s - p_s];
-	*out = fix_make(side > 0 ? y - x : x - y, d_s);
+	lp += side > 0 && rem != 0;
+	/* P - LP (long) or LP - P (short) at max(k, scale of P) */
+	if (unlikely(__builtin_mul_overflow((int64) lp, isomargin_pow10_64[*d_s - k], &lp_d) ||
+				 __builtin_mul_overflow(p, isomargin_pow10_64[*d_s - p_s], &p_d) ||
+				 __builtin_sub_overflow(side > 0 ? p_d : lp_d, side > 0 ? lp_d : p_d, d)))
+		return DISTANCE_DECLINED;
 	return 1;
 }
 
 /*
- * The distance d as a fraction of the mark P, down, to MARGIN_QUOTIENT_SCALE
- * decimals (fast_liquidation_distance_ratio's division): one 64x64-bit
- * product when d fits an int64, else fix_div.
+ * The distance d * 10^-d_s as a fraction of the mark P, down, to
+ * MARGIN_QUOTIENT_SCALE decimals (fast_liquidation_distance_ratio's
+ * division): one 64x64-bit product and one divq, else fix_div.
  */
 static pg_attribute_always_inline Fix
-distance_ratio(Fix d, int64 p, int p_s, bool *ok)
+distance_ratio(int64 d, int d_s, int64 p, int p_s, bool *ok)
 {
-	int			x_e = MARGIN_QUOTIENT_SCALE + p_s - d.s;
-	bool		negative = d.v < 0;
+	int			x_e = MARGIN_QUOTIENT_SCALE + p_s - d_s;
+	bool		negative = d < 0;
 	uint64		q,
 				rem;
 
-	if (likely(x_e >= 0 && x_e <= 18 && scaled_fits64(d.v)) &&
-		fix_udiv64((uint128) (negative ? -(uint64) d.v : (uint64) d.v) *
+	if (likely(x_e >= 0 && x_e <= 18) &&
+		fix_udiv64((uint128) (negative ? -(uint64) d : (uint64) d) *
 				   (uint64) isomargin_pow10_64[x_e], (uint64) p, &q, &rem))
 		return fix_make(negative ? -((int128) q + (rem != 0)) : (int128) q, MARGIN_QUOTIENT_SCALE);
-	return fix_div(d, fix_make(p, p_s), MARGIN_QUOTIENT_SCALE, false, ok);
+	return fix_div(fix_make(d, d_s), fix_make(p, p_s), MARGIN_QUOTIENT_SCALE, false, ok);
 }
 
 #endif
