@@ -181,7 +181,8 @@ whatif_fast(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
 				has = fast_return_on_equity(&p, price, &v, &ok);
 				break;
 			case WI_DISTANCE:
-				has = fast_liquidation_distance(&p, &s, price, r->f_tick, &v, &ok);
+				/* the rule's own schedule: measured cheaper here than the mark copy */
+				has = fast_liquidation_distance(&p, &r->f_schedule, price, r->f_tick, &v, &ok);
 				break;
 			case WI_DISTANCE_RATIO:
 				has = fast_liquidation_distance_ratio(&p, &s, price, r->f_tick, &v, &ok);
