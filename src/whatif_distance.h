@@ -13,7 +13,8 @@
  * as fast_liquidation_distance gives.  The general fast route carries every
  * intermediate in an int128 (Fix) with its checks; here the numerator and
  * the denominator are int64 products of the int64 coefficients the readers
- * give, each checked, and the one division is fix_div_int128's.  Anything
+ * give, each checked, the price is one divq of their absolute values
+ * (fix_udiv64) and the distance an int64 (the ratio one more divq).  Anything
  * that does not fit (or a rule of another shape) declines to the general
  * fast route, which declines to the exact one: the answer does not depend
  * on the route (sql/whatif_routes.sql, sql/whatif_distance_routes.sql).
