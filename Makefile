@@ -96,6 +96,7 @@ REGRESS = \
 	whatif_routes \
 	whatif_boundaries \
 	whatif_errors \
+	whatif_distance_routes \
 	dynamic_volatility \
 	dynamic_liquidity \
 	dynamic_figures \

@@ -160,6 +160,28 @@ fix_div_int128(int128 x, int128 y, bool up)
 	return q + (int128) (inexact & (negative != up)) * (negative ? -1 : 1);
 }
 
+/*
+ * x / y and its remainder for x >= 0 and y > 0 when the quotient fits 64
+ * bits (x < y * 2^64): one divq; false when it does not.  For a caller that
+ * knows both signs already (fix_div_int128 works them out).
+ */
+static pg_attribute_always_inline bool
+fix_udiv64(uint128 x, uint64 y, uint64 *q, uint64 *r)
+{
+	uint64		lo = (uint64) x,
+				hi = (uint64) (x >> 64);
+
+	if (unlikely(hi >= y))
+		return false;
+#if defined(__x86_64__)
+	__asm__("divq %4" : "=a"(*q), "=d"(*r) : "a"(lo), "d"(hi), "rm"(y));
+#else
+	*q = (uint64) (x / y);
+	*r = (uint64) (x % y);
+#endif
+	return true;
+}
+
 /* num / den rounded to `scale` decimals, up or down (dec_div_round) */
 static pg_attribute_always_inline Fix
 fix_div(Fix num, Fix den, int scale, bool up, bool *ok)

@@ -17,6 +17,7 @@
 #include "funcapi.h"
 
 #include "figure_call.h"
+#include "whatif_distance.h"
 
 /* ---- figures of one position at a price ---- */
 
@@ -113,11 +114,53 @@ zero_datum(void)
 	return NumericGetDatum(zero);
 }
 
+/*
+ * liquidation_distance and its ratio (size, entry_price, mark_price, margin,
+ * ...) under the most common rule, by whatif_distance.h: the four numerics
+ * read as int64 coefficients once, one numeric written.  DISTANCE_DECLINED:
+ * by the general fast route.
+ */
+static pg_attribute_always_inline int
+distance_call(FunctionCallInfo fcinfo, const Rule *r, bool ratio, Fix *v)
+{
+	int64		q,
+				e,
+				m,
+				p;
+	int64		d;
+	int			q_s,
+				e_s,
+				m_s,
+				p_s,
+				d_s,
+				has;
+	bool		ok = true;
+
+	if (!figure_fast_route || !r->fast || !distance_rule_is_simple(r) ||
+		!numeric_codec_read_int64(PG_GETARG_DATUM(0), &q, &q_s) ||
+		!numeric_codec_read_int64(PG_GETARG_DATUM(1), &e, &e_s) || e <= 0 ||
+		!numeric_codec_read_int64(PG_GETARG_DATUM(2), &p, &p_s) || p <= 0 ||
+		!numeric_codec_read_int64(PG_GETARG_DATUM(3), &m, &m_s) || m < 0)
+		return DISTANCE_DECLINED;
+	has = distance_simple(q, q_s, e, e_s, m, m_s, p, p_s, r->f_contract_size,
+						  r->f_schedule.brackets[0].rate_fee, &d, &d_s);
+	if (has != 1)
+		return has;
+	if (!ratio)
+		*v = fix_make(d, d_s);
+	else
+	{
+		*v = distance_ratio(d, d_s, p, p_s, &ok);
+		if (!ok)
+			return DISTANCE_DECLINED;
+	}
+	return 1;
+}
+
 /* Inlined where `w` is a constant: the switch folds to the one figure. */
 static pg_attribute_always_inline Datum
-whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
+whatif_fast(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
 {
-	const Rule *r = rule_of(fcinfo, &w->rule);
 	const FastSchedule s = fast_mark_schedule(r);	/* no convention arguments */
 	FastPosition p;
 	Fix			price,
@@ -167,7 +210,7 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 	return whatif_exact(fcinfo, r, w);
 }
 
-/* One SQL function: its WhatIfArgs, then whatif_call. */
+/* One SQL function: its WhatIfArgs, then whatif_fast. */
 #define WHATIF_FUNCTION(name, which_, margin_, price_, price_name_, leverage_, rule_) \
 	PG_FUNCTION_INFO_V1(name); \
 	Datum \
@@ -175,7 +218,35 @@ whatif_call(FunctionCallInfo fcinfo, const WhatIfArgs *w)
 	{ \
 		static const WhatIfArgs w = {.which = which_, .figure = #name, .margin = margin_, \
 			.price = price_, .price_name = price_name_, .leverage = leverage_, .rule = rule_}; \
-		return whatif_call(fcinfo, &w); \
+		return whatif_fast(fcinfo, rule_of(fcinfo, &w.rule), &w); \
+	}
+
+/*
+ * liquidation_distance and its ratio: distance_call first, whatif_fast out
+ * of line for what it declines (its registers are then saved only there).
+ * (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind,
+ * fee_rate, tick_size)
+ */
+#define DISTANCE_FUNCTION(name, which_) \
+	static const WhatIfArgs name##_args = {.which = which_, .figure = #name, .margin = 3, \
+		.price = 2, .price_name = "mark_price", .leverage = -1, \
+		.rule = RULE_ARGS(5, 6, 4, 7, 8, -1)}; \
+	static pg_noinline Datum \
+	name##_general(FunctionCallInfo fcinfo, const Rule *r) \
+	{ \
+		return whatif_fast(fcinfo, r, &name##_args); \
+	} \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum \
+	name(PG_FUNCTION_ARGS) \
+	{ \
+		const Rule *r = rule_of(fcinfo, &name##_args.rule); \
+		Fix			v; \
+		int			simple = distance_call(fcinfo, r, which_ == WI_DISTANCE_RATIO, &v); \
+		\
+		if (likely(simple != DISTANCE_DECLINED)) \
+			RETURN_FAST_PRICE(simple == 1, v); \
+		return name##_general(fcinfo, r); \
 	}
 
 /* (size, entry_price, mark_price, margin, contract_size, kind) */
@@ -183,11 +254,8 @@ WHATIF_FUNCTION(effective_leverage, WI_EFFECTIVE_LEVERAGE, 3, 2, "mark_price", -
 				RULE_ARGS(4, 5, -1, -1, -1, -1))
 WHATIF_FUNCTION(return_on_equity, WI_RETURN_ON_EQUITY, 3, 2, "mark_price", -1,
 				RULE_ARGS(4, 5, -1, -1, -1, -1))
-/* (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind, fee_rate, tick_size) */
-WHATIF_FUNCTION(liquidation_distance, WI_DISTANCE, 3, 2, "mark_price", -1,
-				RULE_ARGS(5, 6, 4, 7, 8, -1))
-WHATIF_FUNCTION(liquidation_distance_ratio, WI_DISTANCE_RATIO, 3, 2, "mark_price", -1,
-				RULE_ARGS(5, 6, 4, 7, 8, -1))
+DISTANCE_FUNCTION(liquidation_distance, WI_DISTANCE)
+DISTANCE_FUNCTION(liquidation_distance_ratio, WI_DISTANCE_RATIO)
 /*
  * (size, entry_price, mark_price, margin, mmr | tiers, contract_size, kind, fee_rate,
  * margin_call_ratio)
@@ -253,21 +321,68 @@ leverage_cap(const Tiers *t, Dec leverage, Dec *cap)
 	return true;
 }
 
-/* leverage_cap by the fast route: the brackets' stored coefficients as Fix */
+/*
+ * leverage_cap by the fast route, over the brackets' stored coefficients:
+ * a leverage read by fast_price and a bracket's each have at most 18 digits
+ * and 18 decimals, so one int64 comparison when the scales agree (a whole
+ * leverage against whole maximum leverages, the usual schedule) and else
+ * one of two 64x64-bit products, which cannot overflow.
+ */
 static pg_attribute_always_inline bool
-fast_leverage_cap(const Tiers *t, Fix leverage, Fix *cap, bool *ok)
+fast_leverage_cap(const Tiers *t, Fix leverage, Fix *cap)
 {
+	int64		lv = (int64) leverage.v;
+
 	for (int i = t->nbrackets - 1; i >= 0; i--)
 	{
 		const TiersBracket *b = &t->brackets[i];
+		int64		bv = b->coef[TIERS_LEVERAGE];
+		int			bs = b->scale[TIERS_LEVERAGE];
 
-		if (fix_cmp(fix_make(b->coef[TIERS_LEVERAGE], b->scale[TIERS_LEVERAGE]), leverage, ok) >= 0)
+		if (likely(bs == leverage.s) ? bv >= lv :
+			(int128) bv * isomargin_pow10_64[leverage.s] >= (int128) lv * isomargin_pow10_64[bs])
 		{
 			*cap = fix_make(b->coef[TIERS_CAP], b->scale[TIERS_CAP]);
 			return true;
 		}
 	}
 	return false;
+}
+
+/* A tiers argument: its pointer as it is when it needs no detoasting. */
+static pg_attribute_always_inline const Tiers *
+tiers_of_arg(FunctionCallInfo fcinfo, int argno)
+{
+	Datum		d = PG_GETARG_DATUM(argno);
+
+	if (likely(!VARATT_IS_EXTENDED(DatumGetPointer(d))))
+		return (const Tiers *) DatumGetPointer(d);
+	return PG_GETARG_TIERS_P(argno);
+}
+
+/*
+ * fast_arg for an argument that is most often a defaulted 0 (lot_size): a
+ * numeric 0 has no digit group, which the inline reader leaves to the
+ * out-of-line one (a call, after the inline attempt); a Const's 0 is taken
+ * here at once.
+ */
+static pg_attribute_always_inline bool
+fast_arg_mostly_zero(FunctionCallInfo fcinfo, int argno, Fix *out)
+{
+	const char *v = DatumGetPointer(PG_GETARG_DATUM(argno));
+
+	if (VARATT_IS_4B_U(v) && VARSIZE(v) == VARHDRSZ + sizeof(uint16))
+	{
+		uint16		hdr = numeric_codec_u16(VARDATA(v));
+		int			dscale = (hdr & NC_SHORT_DSCALE_MASK) >> NC_SHORT_DSCALE_SHIFT;
+
+		if ((hdr & NC_SIGN_MASK) == NC_SHORT && dscale <= 18)
+		{
+			*out = fix_make(0, dscale);
+			return true;
+		}
+	}
+	return fast_arg(fcinfo, argno, out);
 }
 
 /*
@@ -312,9 +427,9 @@ max_size_call(FunctionCallInfo fcinfo, const Rule *r, int tiers_arg)
 
 	if (figure_fast_route && r->fast && fast_arg(fcinfo, 0, &collateral) && collateral.v >= 0 &&
 		fast_price(fcinfo, 1, &price) && fast_price(fcinfo, 2, &leverage) &&
-		fast_arg(fcinfo, lot_arg, &lot) && lot.v >= 0)
+		fast_arg_mostly_zero(fcinfo, lot_arg, &lot) && lot.v >= 0)
 	{
-		if (has_cap && !fast_leverage_cap(PG_GETARG_TIERS_P(tiers_arg), leverage, &cap, &ok) && ok)
+		if (has_cap && !fast_leverage_cap(tiers_of_arg(fcinfo, tiers_arg), leverage, &cap))
 		{
 			figure_route_calls[ROUTE_FAST]++;
 			PG_RETURN_NULL();
