@@ -51,12 +51,21 @@ SELECT p.id, p.status, a.status AS static_status, a.maintenance_margin AS static
 SELECT isomargin.liquidation_size(10, 20000, 9600, 104900, i.tiers,
                                   policy => '{"method": "smallest", "lot_size": 0.01}') AS static_2,
        isomargin.dynamic_margin_status(2.08, 20000, 9600, 104900 * 0.208, 0.002, i.tiers) AS static_rest_2_with_addon,
-       isomargin.liquidation_size_rule(10, 20000, 9600, 104900, NULL, i.tiers, 1, 'linear', 0,
-           isomargin.liquidation_policy_check('{"method": "smallest", "lot_size": 0.01}'), 0.002, NULL) AS dynamic_2,
+       isomargin.liquidation_size(10, 20000, 9600, 104900, i.tiers,
+                                  policy => '{"method": "smallest", "lot_size": 0.01}',
+                                  addon_rate => 0.002) AS dynamic_2,
        isomargin.liquidation_size(10, 20000, 9600, 105000, i.tiers,
                                   policy => '{"method": "smallest", "lot_size": 0.01}') AS static_1,
-       isomargin.liquidation_size_rule(10, 20000, 9600, 105000, NULL, i.tiers, 1, 'linear', 0,
-           isomargin.liquidation_policy_check('{"method": "smallest", "lot_size": 0.01}'), 0.002, NULL) AS dynamic_1
+       isomargin.liquidation_size(10, 20000, 9600, 105000, i.tiers,
+                                  policy => '{"method": "smallest", "lot_size": 0.01}',
+                                  addon_rate => 0.002) AS dynamic_1
+  FROM dyn.instruments i;
+-- The other policies see the same flag: whole closes all 10 of position 1 (statically 0);
+-- okx (tiers, two down; bracket 2 is at most two) closes it whole too.
+SELECT isomargin.liquidation_size(10, 20000, 9600, 105000, i.tiers, addon_rate => 0.002) AS whole_1,
+       isomargin.liquidation_size(10, 20000, 9600, 105000, i.tiers, policy => isomargin.liquidation_policy('okx'),
+                                  addon_rate => 0.002) AS okx_1,
+       isomargin.liquidation_size(10, 20000, 9600, 105000, i.tiers, policy => isomargin.liquidation_policy('okx')) AS okx_static_1
   FROM dyn.instruments i;
 
 CALL isomargin.liquidation_worker('w1');
@@ -147,6 +156,27 @@ SELECT p.id, p.size, p.margin, p.status,
                        CASE WHEN p.size > 0 THEN '{1, 1, 0.5}' ELSE '{2, 1}' END::numeric[], 0.01),
            0.01) AS recomputed
   FROM dyn.positions2 p ORDER BY p.id;
+-- The public sizing takes the same add-on and curve: 8.6 and 1.7 with lot 0.1; with lot 1
+-- (a rest of whole contracts) 9 and 2 (rests 1 and 2: rate 0.01 < 0.013); without the
+-- curve both positions are ok (0); a NULL curve is none; any other NULL gives NULL.
+SELECT isomargin.liquidation_size(10, 100, 100, 30, 0.01, policy => '{"method": "smallest", "lot_size": 0.1}',
+                                  addon_rate => 0.001, liquidity_curve => i.curve) AS long_1,
+       isomargin.liquidation_size(-4, 100, 100, 12, 0.01, policy => '{"method": "smallest", "lot_size": 0.1}',
+                                  addon_rate => 0.001, liquidity_curve => i.curve) AS short_2,
+       isomargin.liquidation_size(10, 100, 100, 30, 0.01, policy => '{"method": "smallest", "lot_size": 1}',
+                                  addon_rate => 0.001, liquidity_curve => i.curve) AS long_1_lot_1,
+       isomargin.liquidation_size(-4, 100, 100, 12, 0.01, policy => '{"method": "smallest", "lot_size": 1}',
+                                  addon_rate => 0.001, liquidity_curve => i.curve) AS short_2_lot_1,
+       isomargin.liquidation_size(10, 100, 100, 30, 0.01, policy => '{"method": "smallest", "lot_size": 0.1}',
+                                  addon_rate => 0.001) AS long_1_no_curve,
+       isomargin.liquidation_size(10, 100, 100, 30, 0.01, addon_rate => 0.001, liquidity_curve => NULL) AS null_curve,
+       isomargin.liquidation_size(10, 100, 100, 30, 0.01, addon_rate => NULL, liquidity_curve => i.curve) AS null_addon
+  FROM dyn.instruments2 i WHERE i.symbol = 'BTC';
+-- Refused: a negative add-on, a curve of the other kind (22023).
+SELECT isomargin.liquidation_size(10, 100, 100, 30, 0.01, addon_rate => -0.001);
+SELECT isomargin.liquidation_size(10, 100, 100, 30, 0.01, kind => 'inverse', liquidity_curve => i.curve)
+  FROM dyn.instruments2 i WHERE i.symbol = 'BTC';
+
 -- Smallest: one lot less closed would leave a flagged-or-thin rest (1: 8.5 leaves 1.5,
 -- 2: 1.6 leaves 2.4), as liquidation_rest_ok says with the rest's own add-on.
 SELECT isomargin.liquidation_rest_ok(10, 100, 100, 30, 8.5, 0.01, NULL, 1, 'linear', 0, 0, 0.25,
