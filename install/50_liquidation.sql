@@ -298,22 +298,11 @@ DECLARE
     c      numeric := addon_rate;   -- the position's add-on, at its size
     lo_k   numeric;
 BEGIN
-    IF addon_rate < 0 THEN
-        RAISE EXCEPTION 'addon_rate must not be negative'
-            USING ERRCODE = '22023', DETAIL = format('The value is %s.', addon_rate);
-    END IF;
-    IF liquidity_curve IS NOT NULL THEN
-        IF liquidity_curve->>'kind' IS DISTINCT FROM kind::text THEN
-            RAISE EXCEPTION 'liquidity_curve is not a liquidity curve of the position''s kind'
-                USING ERRCODE = '22023',
-                      DETAIL = format('The position is %s and the curve %s.', kind,
-                                      coalesce(liquidity_curve->>'kind', 'of no kind')),
-                      HINT = 'Build the curve with the instrument''s kind.';
-        END IF;
-        c := c + @extschema@.liquidity_curve_addon(liquidity_curve, size);
-    END IF;
     IF size = 0 THEN
         RETURN 0;
+    END IF;
+    IF liquidity_curve IS NOT NULL THEN
+        c := c + @extschema@.liquidity_curve_addon(liquidity_curve, size);
     END IF;
     a := @extschema@.assess_rule(size, entry_price, mark_price, margin, mmr, tiers,
                                  contract_size, kind, fee_rate, c);
@@ -450,6 +439,30 @@ BEGIN
 END
 $fn$;
 
+-- The add-on of liquidation_size, checked (the worker reads what enforcement
+-- checked): addon_rate >= 0 and a curve of the position's kind, or 22023.
+CREATE FUNCTION @extschema@.liquidation_addon_check(
+    addon_rate numeric, liquidity_curve jsonb, kind @extschema@.contract_kind)
+RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF addon_rate < 0 THEN
+        RAISE EXCEPTION 'addon_rate must not be negative'
+            USING ERRCODE = '22023', DETAIL = format('The value is %s.', addon_rate);
+    END IF;
+    IF liquidity_curve IS NOT NULL AND liquidity_curve->>'kind' IS DISTINCT FROM kind::text THEN
+        RAISE EXCEPTION 'liquidity_curve is not a liquidity curve of the position''s kind'
+            USING ERRCODE = '22023',
+                  DETAIL = format('The position is %s and the curve %s.', kind,
+                                  coalesce(liquidity_curve->>'kind', 'of no kind')),
+                  HINT = 'Build the curve with the instrument''s kind.';
+    END IF;
+    RETURN addon_rate;
+END
+$fn$;
+
 -- With the dynamic add-ons enforcement charges (doc/liquidation.md, "With
 -- dynamic add-ons"): the instrument's addon_rate, and its liquidity curve
 -- (NULL: none).  Not STRICT for that one NULL; any other NULL gives NULL.
@@ -467,7 +480,8 @@ AS $fn$
 SELECT CASE WHEN $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL OR $5 IS NULL OR $6 IS NULL
                  OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL THEN NULL
             ELSE @extschema@.liquidation_size_rule($1, $2, $3, $4, $5, NULL, $6, $7, $8,
-                     @extschema@.liquidation_policy_check($9), $10, $11) END
+                     @extschema@.liquidation_policy_check($9),
+                     @extschema@.liquidation_addon_check($10, $11, $7), $11) END
 $fn$;
 
 CREATE FUNCTION @extschema@.liquidation_size(
@@ -484,7 +498,8 @@ AS $fn$
 SELECT CASE WHEN $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL OR $5 IS NULL OR $6 IS NULL
                  OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL THEN NULL
             ELSE @extschema@.liquidation_size_rule($1, $2, $3, $4, NULL, $5, $6, $7, $8,
-                     @extschema@.liquidation_policy_check($9), $10, $11) END
+                     @extschema@.liquidation_policy_check($9),
+                     @extschema@.liquidation_addon_check($10, $11, $7), $11) END
 $fn$;
 
 -- ---------------------------------------------------------------- item 4: ADL ranking
