@@ -114,6 +114,7 @@ REGRESS = \
 	liquidation_size \
 	liquidation_worker \
 	liquidation_privileges \
+	liquidation_dynamic \
 	enforce_verify_columns \
 	zz_drop \
 	zz_upgrade

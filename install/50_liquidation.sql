@@ -235,17 +235,21 @@ BEGIN
 END
 $fn$;
 
--- The maintenance figures with the rule given as mmr or tiers (the other NULL).
+-- The maintenance figures with the rule given as mmr or tiers (the other NULL)
+-- and the position's dynamic add-on rate c (doc/dynamic.md; 0: none): every
+-- bracket's r_i + f taking r_i + f + c, as enforcement charges it.  assess
+-- with fee_rate f + c gives the digits of the dynamic_* figures with
+-- addon_rate c (sql/dynamic_figures.sql checks it), and the whole row.
 CREATE FUNCTION @extschema@.assess_rule(
     size numeric, entry_price numeric, mark_price numeric, margin numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
-    kind @extschema@.contract_kind, fee_rate numeric)
+    kind @extschema@.contract_kind, fee_rate numeric, addon_rate numeric)
 RETURNS @extschema@.assessment
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE WHEN $6 IS NULL
-            THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9)
-            ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9) END
+            THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9 OPERATOR(pg_catalog.+) $10)
+            ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9 OPERATOR(pg_catalog.+) $10) END
 $fn$;
 
 -- k rounded up (down) to a whole lot.
@@ -256,11 +260,16 @@ CREATE FUNCTION @extschema@.lot_down(k numeric, lot numeric)
 RETURNS numeric LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $fn$ SELECT pg_catalog.floor($1 OPERATOR(pg_catalog./) $2) OPERATOR(pg_catalog.*) $2 $fn$;
 
--- The policy comes checked and filled in (liquidation_policy_check).
+-- The policy comes checked and filled in (liquidation_policy_check).  The
+-- requirement is enforcement's: the instrument's addon_rate plus, with a
+-- liquidity curve, liquidity_curve_addon(curve, size) of the position, and
+-- of the rest for each rest it tries (doc/liquidation.md, "With dynamic
+-- add-ons").
 CREATE FUNCTION @extschema@.liquidation_size_rule(
     size numeric, entry_price numeric, mark_price numeric, margin numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
-    kind @extschema@.contract_kind, fee_rate numeric, policy jsonb)
+    kind @extschema@.contract_kind, fee_rate numeric, policy jsonb,
+    addon_rate numeric, liquidity_curve jsonb)
 RETURNS numeric
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -286,12 +295,17 @@ DECLARE
     k      numeric;
     cap    numeric;
     t      int;
+    c      numeric := addon_rate;   -- the position's add-on, at its size
+    lo_k   numeric;
 BEGIN
     IF size = 0 THEN
         RETURN 0;
     END IF;
+    IF liquidity_curve IS NOT NULL THEN
+        c := c + @extschema@.liquidity_curve_addon(liquidity_curve, size);
+    END IF;
     a := @extschema@.assess_rule(size, entry_price, mark_price, margin, mmr, tiers,
-                                 contract_size, kind, fee_rate);
+                                 contract_size, kind, fee_rate, c);
     IF a.status < 'liquidate' THEN
         RETURN 0;
     END IF;
@@ -324,7 +338,7 @@ BEGIN
         -- j - tiers_down; brackets up to tiers_down, and a position whose
         -- equity is below the first bracket's requirement, close whole.
         IF j <= (p->>'tiers_down')::int
-           OR a.equity <= a.notional * ((br->0->>'maintenanceMarginRate')::numeric + fee_rate) THEN
+           OR a.equity <= a.notional * ((br->0->>'maintenanceMarginRate')::numeric + fee_rate + c) THEN
             RETURN q;
         END IF;
         cap := (br->(j - 1 - (p->>'tiers_down')::int)->>'maxNotional')::numeric;
@@ -338,13 +352,40 @@ BEGIN
 
     -- smallest: the largest rest q_r (the smallest close) with
     -- equity' > (1 + buffer) x maintenance', equity' = q_r/|q| x Q.
-    -- Within a bracket both sides are linear in q_r, so each bracket from the
-    -- current one down proposes its root; the exact check decides on the lot
-    -- grid.
+    -- With a liquidity curve the rest's add-on falls with its size, so a
+    -- close can help even at a flat rate: the smallest close is searched for
+    -- by halves on the lot grid.  A larger close leaves a rest with the same
+    -- equity per contract and a requirement per contract no higher (the
+    -- brackets' rates and the curve's rate do not fall with the size), so the
+    -- closes that leave a healthy rest are all those from the smallest up.
+    IF liquidity_curve IS NOT NULL THEN
+        k := @extschema@.lot_up(q, lot) - lot;     -- the largest close below q
+        IF k <= 0 OR NOT @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k,
+                             mmr, tiers, contract_size, kind, fee_rate, lf, buf,
+                             addon_rate, liquidity_curve) THEN
+            RETURN q;
+        END IF;
+        lo_k := 0;
+        LOOP
+            cand := greatest(lo_k + lot, @extschema@.lot_down((lo_k + k) / 2, lot));
+            EXIT WHEN cand >= k;
+            IF @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, cand,
+                   mmr, tiers, contract_size, kind, fee_rate, lf, buf,
+                   addon_rate, liquidity_curve) THEN
+                k := cand;
+            ELSE
+                lo_k := cand;
+            END IF;
+        END LOOP;
+        RETURN k;
+    END IF;
+    -- Otherwise, within a bracket both sides are linear in q_r (the add-on c
+    -- a constant), so each bracket from the current one down proposes its
+    -- root; the exact check decides on the lot grid.
     n := @extschema@.notional(1, mark_price, contract_size, kind);
     FOR i IN REVERSE j .. 1 LOOP
         alpha := a.equity / q
-                 - (1 + buf) * n * ((br->(i - 1)->>'maintenanceMarginRate')::numeric + fee_rate);
+                 - (1 + buf) * n * ((br->(i - 1)->>'maintenanceMarginRate')::numeric + fee_rate + c);
         beta := (1 + buf) * (br->(i - 1)->>'maintenanceAmount')::numeric;
         lo := (br->(i - 1)->>'minNotional')::numeric / n;
         hi := least(q, (br->(i - 1)->>'maxNotional')::numeric / n);
@@ -355,13 +396,13 @@ BEGIN
         CONTINUE WHEN cand <= lo OR cand <= 0;
         k := greatest(lot, @extschema@.lot_up(q - cand, lot));
         IF k > lot AND @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k - lot,
-                           mmr, tiers, contract_size, kind, fee_rate, lf, buf) THEN
+                           mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL) THEN
             k := k - lot;
         END IF;
         FOR t IN 1 .. 3 LOOP
             EXIT WHEN k >= q;
             IF @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k,
-                   mmr, tiers, contract_size, kind, fee_rate, lf, buf) THEN
+                   mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL) THEN
                 RETURN k;
             END IF;
             k := k + lot;
@@ -372,11 +413,12 @@ END
 $fn$;
 
 -- Whether closing k leaves a rest with equity > (1 + buffer) x maintenance
--- (and not flagged), by the exact figures.
+-- (and not flagged), by the exact figures, with the rest's own add-on.
 CREATE FUNCTION @extschema@.liquidation_rest_ok(
     size numeric, entry_price numeric, mark_price numeric, margin numeric, k numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
-    kind @extschema@.contract_kind, fee_rate numeric, liquidation_fee_rate numeric, buffer numeric)
+    kind @extschema@.contract_kind, fee_rate numeric, liquidation_fee_rate numeric, buffer numeric,
+    addon_rate numeric, liquidity_curve jsonb)
 RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -384,26 +426,62 @@ AS $fn$
 DECLARE
     s @extschema@.liquidation_settlement;
     a @extschema@.assessment;
+    c numeric := addon_rate;
 BEGIN
     s := @extschema@.liquidation_settlement(size, entry_price, margin, k, mark_price, contract_size,
                                             kind, liquidation_fee_rate);
+    IF liquidity_curve IS NOT NULL THEN
+        c := c + @extschema@.liquidity_curve_addon(liquidity_curve, s.size);
+    END IF;
     a := @extschema@.assess_rule(s.size, s.entry_price, mark_price, s.margin, mmr, tiers,
-                                 contract_size, kind, fee_rate);
+                                 contract_size, kind, fee_rate, c);
     RETURN a.status < 'liquidate' AND a.equity > (1 + buffer) * a.maintenance_margin;
 END
 $fn$;
 
+-- The add-on of liquidation_size, checked (the worker reads what enforcement
+-- checked): addon_rate >= 0 and a curve of the position's kind, or 22023.
+CREATE FUNCTION @extschema@.liquidation_addon_check(
+    addon_rate numeric, liquidity_curve jsonb, kind @extschema@.contract_kind)
+RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF addon_rate < 0 THEN
+        RAISE EXCEPTION 'addon_rate must not be negative'
+            USING ERRCODE = '22023', DETAIL = format('The value is %s.', addon_rate);
+    END IF;
+    IF liquidity_curve IS NOT NULL AND liquidity_curve->>'kind' IS DISTINCT FROM kind::text THEN
+        RAISE EXCEPTION 'liquidity_curve is not a liquidity curve of the position''s kind'
+            USING ERRCODE = '22023',
+                  DETAIL = format('The position is %s and the curve %s.', kind,
+                                  coalesce(liquidity_curve->>'kind', 'of no kind')),
+                  HINT = 'Build the curve with the instrument''s kind.';
+    END IF;
+    RETURN addon_rate;
+END
+$fn$;
+
+-- With the dynamic add-ons enforcement charges (doc/liquidation.md, "With
+-- dynamic add-ons"): the instrument's addon_rate, and its liquidity curve
+-- (NULL: none).  Not STRICT for that one NULL; any other NULL gives NULL.
 CREATE FUNCTION @extschema@.liquidation_size(
     size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
     contract_size numeric DEFAULT 1,
     kind @extschema@.contract_kind DEFAULT 'linear',
     fee_rate numeric DEFAULT 0,
-    policy jsonb DEFAULT '{"method": "whole"}')
+    policy jsonb DEFAULT '{"method": "whole"}',
+    addon_rate numeric DEFAULT 0,
+    liquidity_curve jsonb DEFAULT NULL)
 RETURNS numeric
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT @extschema@.liquidation_size_rule($1, $2, $3, $4, $5, NULL, $6, $7, $8,
-                                        @extschema@.liquidation_policy_check($9))
+SELECT CASE WHEN $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL OR $5 IS NULL OR $6 IS NULL
+                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL THEN NULL
+            ELSE @extschema@.liquidation_size_rule($1, $2, $3, $4, $5, NULL, $6, $7, $8,
+                     @extschema@.liquidation_policy_check($9),
+                     @extschema@.liquidation_addon_check($10, $11, $7), $11) END
 $fn$;
 
 CREATE FUNCTION @extschema@.liquidation_size(
@@ -411,12 +489,17 @@ CREATE FUNCTION @extschema@.liquidation_size(
     contract_size numeric DEFAULT 1,
     kind @extschema@.contract_kind DEFAULT 'linear',
     fee_rate numeric DEFAULT 0,
-    policy jsonb DEFAULT '{"method": "whole"}')
+    policy jsonb DEFAULT '{"method": "whole"}',
+    addon_rate numeric DEFAULT 0,
+    liquidity_curve jsonb DEFAULT NULL)
 RETURNS numeric
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT @extschema@.liquidation_size_rule($1, $2, $3, $4, NULL, $5, $6, $7, $8,
-                                        @extschema@.liquidation_policy_check($9))
+SELECT CASE WHEN $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL OR $5 IS NULL OR $6 IS NULL
+                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL THEN NULL
+            ELSE @extschema@.liquidation_size_rule($1, $2, $3, $4, NULL, $5, $6, $7, $8,
+                     @extschema@.liquidation_policy_check($9),
+                     @extschema@.liquidation_addon_check($10, $11, $7), $11) END
 $fn$;
 
 -- ---------------------------------------------------------------- item 4: ADL ranking

@@ -41,7 +41,7 @@ CREATE TYPE @extschema@.liquidation_attachment AS (
     status          text,
     symtype         text,
     read_position   text,   -- $1 key -> symbol::text, size, entry, margin; FOR UPDATE
-    read_market     text,   -- $1 symbol -> mark (checked_mark: the state row FOR SHARE), kind, contract_size, fee_rate, mmr, tiers, fund
+    read_market     text,   -- $1 symbol -> mark (checked_mark: the state row FOR SHARE), kind, contract_size, fee_rate, mmr, tiers, fund, addon_rate, liquidity_curve
     write_position  text,   -- $1 key, $2 size, $3 margin
     policy          jsonb,
     symbol_policies jsonb
@@ -93,7 +93,7 @@ BEGIN
         a.sym, a.size, a.entry, a.margin, positions, positions, a.key_where);
     a.read_market := format(
         'SELECT @extschema@.checked_mark(%s::pg_catalog.oid::pg_catalog.regclass, $1::pg_catalog.text),'
-        ' %s, %s, %s, %s, %s, %s FROM %s AS i WHERE i.%I = $1::%s',
+        ' %s, %s, %s, %s, %s, %s, %s, %s FROM %s AS i WHERE i.%I = $1::%s',
         positions::pg_catalog.oid,
         CASE WHEN ci->>'kind' IS NULL THEN '''linear''::@extschema@.contract_kind'
              ELSE format('i.%I', ci->>'kind') END,
@@ -107,6 +107,11 @@ BEGIN
              ELSE 'NULL::@extschema@.tiers' END,
         CASE WHEN e.fund_column IS NULL THEN '$1::pg_catalog.text'
              ELSE format('i.%I::pg_catalog.text', e.fund_column) END,
+        -- the dynamic add-ons enforcement charges (doc/dynamic.md): none when unmapped
+        CASE WHEN ci->>'addon_rate' IS NULL THEN '0::pg_catalog.numeric'
+             ELSE format('i.%I::pg_catalog.numeric', ci->>'addon_rate') END,
+        CASE WHEN ci->>'liquidity_curve' IS NULL THEN 'NULL::pg_catalog.jsonb'
+             ELSE format('i.%I::pg_catalog.jsonb', ci->>'liquidity_curve') END,
         e.instruments, ci->>'symbol', a.symtype);
     a.write_position := format(
         'UPDATE %s AS p SET %s = $2, %s = $3 FROM pg_catalog.jsonb_populate_record(NULL::%s, $1) AS k WHERE %s',
@@ -141,6 +146,8 @@ DECLARE
     mmr  numeric;
     tr   @extschema@.tiers;
     fund text;
+    addon numeric;
+    curve jsonb;
     left_size numeric;
     take numeric;
     c    record;
@@ -157,7 +164,7 @@ BEGIN
     IF att IS NULL THEN
         RAISE EXCEPTION 'table "%" has no liquidation settings', qr.positions USING ERRCODE = '22023';
     END IF;
-    EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund USING qr.symbol;
+    EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund, addon, curve USING qr.symbol;
     left_size := qr.size - qr.assigned_size;
     FOR c IN EXECUTE format(
         'SELECT %s AS key, p.%s::pg_catalog.numeric AS size, p.%s::pg_catalog.numeric AS entry,'

@@ -18,6 +18,11 @@
  * renamed, enforcement attached again), or a new fund_column; the policy
  * is read from isomargin.liquidation_settings on every call, and checked
  * again only when it changes.
+ *
+ * The requirement is enforcement's: read_market gives the instrument's
+ * addon_rate and liquidity_curve (when the attachment maps them), and every
+ * check and sizing takes the position's add-on, addon_rate plus the curve's
+ * rate of its size (doc/liquidation.md, "With dynamic add-ons").
  */
 #include "postgres.h"
 
@@ -178,9 +183,12 @@ liq_prepare_shared(Oid nsp, Oid ident)
 	Oid			tiers = liq_type("tiers", nsp);
 	Oid			settle = liq_type("liquidation_settlement", nsp);
 	Oid			att = liq_type("liquidation_attachment", nsp);
-	/* size, entry, mark, margin, mmr, tiers, contract size, kind, fee rate, policy */
-	Oid			rule[10] = {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, tiers,
-		NUMERICOID, kind, NUMERICOID, JSONBOID};
+	/*
+	 * size, entry, mark, margin, mmr, tiers, contract size, kind, fee rate,
+	 * policy, addon rate, liquidity curve
+	 */
+	Oid			rule[12] = {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, tiers,
+		NUMERICOID, kind, NUMERICOID, JSONBOID, NUMERICOID, JSONBOID};
 	Oid			book[12] = {att, TEXTOID, TEXTOID, JSONBOID, INT8OID, TEXTOID, JSONBOID,
 		NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, settle};
 	Oid			one[1] = {REGCLASSOID};
@@ -196,9 +204,11 @@ liq_prepare_shared(Oid nsp, Oid ident)
 	plans[LP_POLICY_CHECK] = liquidation_prepare(psprintf(
 		"SELECT p, (p OPERATOR(pg_catalog.->>) 'cooldown')::pg_catalog.numeric OPERATOR(pg_catalog.>) 0 "
 		"FROM %s.liquidation_policy_check($1) AS p", s), 1, pol);
+	/* the position's add-on: addon rate plus, with a curve, the curve's rate of its size */
 	plans[LP_ASSESS] = liquidation_prepare(psprintf(
 		"SELECT a.status OPERATOR(pg_catalog.>=) 'liquidate', a.status OPERATOR(pg_catalog.=) 'bankrupt' "
-		"FROM %s.assess_rule($1, $2, $3, $4, $5, $6, $7, $8, $9) AS a", s), 9, rule);
+		"FROM %1$s.assess_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $11 OPERATOR(pg_catalog.+) "
+		"CASE WHEN $12 IS NULL THEN 0 ELSE %1$s.liquidity_curve_addon($12, $1) END) AS a", s), 12, rule);
 	/* a cooldown ($3 the policy): when the position's next step is due, and whether that is later */
 	plans[LP_LAST_STEP] = liquidation_prepare(psprintf(
 		"SELECT x.due, x.due OPERATOR(pg_catalog.>) pg_catalog.now() FROM ("
@@ -213,7 +223,7 @@ liq_prepare_shared(Oid nsp, Oid ident)
 		"VALUES ($1, $2, $3) ON CONFLICT (positions, position_key) DO UPDATE SET due_at = EXCLUDED.due_at",
 		s), 3, (Oid[]) {REGCLASSOID, JSONBOID, TIMESTAMPTZOID});
 	plans[LP_SIZE] = liquidation_prepare(psprintf(
-		"SELECT %s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", s), 10, rule);
+		"SELECT %s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", s), 12, rule);
 	/* the settlement at the fill ($3), the liquidation fee rate from the policy */
 	plans[LP_SETTLE] = liquidation_prepare(psprintf(
 		"SELECT st, st.size, st.margin FROM %s.liquidation_settlement($1, $2, $4, $5, $3, $6, $7, "
@@ -221,9 +231,9 @@ liq_prepare_shared(Oid nsp, Oid ident)
 		8, (Oid[]) {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, kind, JSONBOID});
 	/* the rule's arguments; no close (0) when the exact check says ok or margin_call */
 	plans[LP_SIZE_SETTLE] = liquidation_prepare(psprintf(
-		"SELECT k, st, st.size, st.margin FROM %1$s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS k, "
+		"SELECT k, st, st.size, st.margin FROM %1$s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS k, "
 		"%1$s.liquidation_settlement($1, $2, $4, k, $3, $7, $8, "
-		"($10 OPERATOR(pg_catalog.->>) 'liquidation_fee_rate')::pg_catalog.numeric) AS st", s), 10, rule);
+		"($10 OPERATOR(pg_catalog.->>) 'liquidation_fee_rate')::pg_catalog.numeric) AS st", s), 12, rule);
 	/* liquidation_book's test, its fund row locked as it locks it */
 	plans[LP_FUND] = liquidation_prepare(psprintf(
 		"SELECT ($3).to_fund OPERATOR(pg_catalog.>=) 0 "
@@ -424,8 +434,9 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 	int32		steps = 0;
 	Datum		pos[4];			/* symbol, size, entry price, margin */
 	bool		pos_nulls[4];
-	Datum		mkt[7];			/* mark, kind, contract size, fee rate, mmr, tiers, fund */
-	char		mkt_nulls[7];
+	Datum		mkt[9];			/* mark, kind, contract size, fee rate, mmr, tiers, fund,
+								 * addon rate, liquidity curve */
+	char		mkt_nulls[9];
 	Datum		pol = (Datum) 0;
 
 	e = liq_attachment(positions, nsp, &policy, &symbol_policies);
@@ -438,7 +449,7 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 	{
 		/* read_market: checked_mark (the state row FOR SHARE) and the instrument */
 		liq_run(e->read_market, &pos[0], NULL);
-		for (int i = 0; i < 7; i++)
+		for (int i = 0; i < 9; i++)
 		{
 			bool		null;
 
@@ -449,11 +460,15 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 	}
 	while (!pos_nulls[0] && mkt_nulls[0] != 'n' && !pos_nulls[1] && !numeric_is_zero(pos[1]))
 	{
-		/* size, entry, mark, margin, mmr, tiers, contract size, kind, fee rate, policy */
-		Datum		rule[10] = {pos[1], pos[2], mkt[0], pos[3], mkt[4], mkt[5], mkt[2], mkt[1],
-		mkt[3], pol};
-		char		rule_nulls[10] = {' ', pos_nulls[2] ? 'n' : ' ', ' ', pos_nulls[3] ? 'n' : ' ',
-			mkt_nulls[4], mkt_nulls[5], mkt_nulls[2], mkt_nulls[1], mkt_nulls[3], ' '};
+		/*
+		 * size, entry, mark, margin, mmr, tiers, contract size, kind, fee
+		 * rate, policy, addon rate, liquidity curve
+		 */
+		Datum		rule[12] = {pos[1], pos[2], mkt[0], pos[3], mkt[4], mkt[5], mkt[2], mkt[1],
+		mkt[3], pol, mkt[7], mkt[8]};
+		char		rule_nulls[12] = {' ', pos_nulls[2] ? 'n' : ' ', ' ', pos_nulls[3] ? 'n' : ' ',
+			mkt_nulls[4], mkt_nulls[5], mkt_nulls[2], mkt_nulls[1], mkt_nulls[3], ' ',
+		mkt_nulls[7], mkt_nulls[8]};
 		Datum		k;
 		Datum		st,
 					st_size,
