@@ -243,6 +243,20 @@ FT_FN(bankruptcy_fee) (const FT_T(Position) *p, const FT_T(Schedule) *s FT_CTX_D
 }
 
 /*
+ * v - A*x (x_scale: x's scale; 0 and A alone when there is no x), A a
+ * bracket's amount: v itself when A is a zero of no more decimals than the
+ * difference would take from v (a flat rule's A is 0), the same value and
+ * scale without the subtraction.
+ */
+FT_SCOPE FT_NUM
+FT_FN(less_amount) (FT_NUM v, FT_NUM amount, FT_NUM x, bool has_x FT_CTX_DECL)
+{
+	if (FT_IS_ZERO(amount) && FT_SCALE(amount) + (has_x ? FT_SCALE(x) : 0) <= FT_SCALE(v))
+		return v;
+	return FT_SUB(v, has_x ? FT_MUL(amount, x) : amount);
+}
+
+/*
  * linear: MM = N(X)*r' - A; inverse: MM*E*P = Y*(a*r' - A*X); the bracket
  * of N(X).  X = P, Y = E (the mark basis); with MARGIN_CONV_MM_ENTRY
  * X = E, Y = P (MM = a*r'/E - A, fixed at entry).  With
@@ -265,9 +279,11 @@ FT_FN(maintenance_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 	}
 	b = &s->brackets[FT_FN(bracket_at) (p, s, x, conv FT_CTX)];
 	if (p->inverse)
-		mm = FT_MUL(y, FT_SUB(FT_MUL(p->a, FT_RATE_FEE(p, b)), FT_MUL(b->amount, x)));
+		mm = FT_MUL(y, FT_FN(less_amount) (FT_MUL(p->a, FT_RATE_FEE(p, b)), b->amount, x, true
+										   FT_CTX));
 	else
-		mm = FT_SUB(FT_MUL(FT_MUL(p->a, x), FT_RATE_FEE(p, b)), b->amount);
+		mm = FT_FN(less_amount) (FT_MUL(FT_MUL(p->a, x), FT_RATE_FEE(p, b)), b->amount, x, false
+								 FT_CTX);
 	if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
 	{
 		FT_NUM		fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);

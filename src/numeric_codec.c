@@ -265,10 +265,12 @@ const NumericCodecLayout numeric_codec_layout[4] = {
 	{{0, 2, 4, 6}, {NC_M12, 100000000, 10000, 1}}
 };
 
-bool
-numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale)
+NumericCodecInt64
+numeric_codec_read_int64_any(Datum d)
 {
+	NumericCodecInt64 r = {0};
 	int128		c;
+	int			scale;
 	bool		fits;
 	const struct varlena *v = (const struct varlena *) DatumGetPointer(d);
 
@@ -281,130 +283,59 @@ numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale)
 
 		if ((hdr & NC_SIGN_MASK) == NC_SHORT && dscale <= 18)
 		{
-			*coef = 0;
-			*scale = dscale;
-			return true;
+			r.scale = dscale;
+			r.ok = true;
+			return r;
 		}
 	}
-	if (numeric_codec_read(d, &c, scale, &fits) != NUMKIND_FINITE || !fits ||
-		c != (int128) (int64) c || *scale > 18)
-		return false;
-	*coef = (int64) c;
-	return true;
+	if (numeric_codec_read(d, &c, &scale, &fits) != NUMKIND_FINITE || !fits ||
+		c != (int128) (int64) c || scale > 18)
+		return r;
+	r.coef = (int64) c;
+	r.scale = scale;
+	r.ok = true;
+	return r;
 }
 
 /*
  * The number of base-10000 digit groups of x < 10^19 (0 for 0), by the
  * position of its highest bit (of x | 1): a range [2^k, 2^(k+1)) holds at
- * most one power 10^4j, so that the count is short64_groups[k], plus one
- * from short64_step[k] up.  A table and a comparison where counting against
+ * most one power 10^4j, so that the count is numeric_codec_groups[k], plus one
+ * from numeric_codec_group_step[k] up.  A table and a comparison where counting against
  * the five powers took five.
  */
-#define NC_NO_STEP PG_UINT64_MAX
-static const uint8 short64_groups[64] = {
+const uint8 numeric_codec_groups[64] = {
 	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
 	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4,
 	4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5
 };
-static const uint64 short64_step[64] = {
-	UINT64CONST(1), NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, UINT64CONST(10000), NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, UINT64CONST(100000000), NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, UINT64CONST(1000000000000),
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, UINT64CONST(10000000000000000), NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP,
-	NC_NO_STEP, NC_NO_STEP, NC_NO_STEP, NC_NO_STEP
+const uint64 numeric_codec_group_step[64] = {
+	UINT64CONST(1), PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, UINT64CONST(10000), PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, UINT64CONST(100000000), PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, UINT64CONST(1000000000000),
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, UINT64CONST(10000000000000000), PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX
 };
 
 /* 10^(19 - pad): the bound of a coefficient that fits 64 bits once aligned */
-static const uint64 short64_limit[4] = {
+const uint64 numeric_codec_short64_limit[4] = {
 	UINT64CONST(10000000000000000000), UINT64CONST(1000000000000000000),
 	UINT64CONST(100000000000000000), UINT64CONST(10000000000000000)
 };
 
-/*
- * A value whose coefficient is below 2^64 once aligned to whole digit
- * groups, in numeric's short format: its header and its groups, most
- * significant first, as stored: the first four in *first8 and the fifth in
- * *last2 (native byte order, zeros past the last), so that the caller
- * writes them with two stores whatever their number, which varies from row
- * to row; *n of them are stored (trailing zero groups are not).  Returns
- * the number of groups, or -1 when the value does not qualify.
- */
-static pg_attribute_always_inline int
-short64_layout(int128 coef, int scale, uint16 *hdr, uint64 *first8, uint16 *last2, int *n)
-{
-	uint128		u = coef < 0 ? -(uint128) coef : (uint128) coef;
-	int			frac_groups = (int) (((unsigned) scale + 3) / 4);
-	int			pad = frac_groups * 4 - scale;
-	uint64		x,
-				high,
-				rest,
-				g0,
-				g4;
-	uint32		mid,
-				low;
-	int			nd,
-				top,
-				weight;
-
-	/* x < 10^19, aligned: at most five groups, and the weight fits the short header */
-	if (scale > NC_SHORT_DSCALE_MAX || (uint64) (u >> 64) != 0 ||
-		(uint64) u >= short64_limit[pad])
-		return -1;
-	x = (uint64) u * (uint64) isomargin_pow10_64[pad];
-	/* two 64-bit steps by 10^8, then 32-bit ones by 10^4 */
-	high = x / UINT64CONST(100000000);
-	low = (uint32) (x % UINT64CONST(100000000));
-	mid = (uint32) (high % UINT64CONST(100000000));
-	g0 = high / UINT64CONST(100000000);
-	g4 = low % NC_NBASE;
-	/* groups 1..4, the first in the lowest bytes */
-	rest = (uint64) (mid / NC_NBASE) | (uint64) (mid % NC_NBASE) << 16 |
-		(uint64) (low / NC_NBASE) << 32 | g4 << 48;
-	top = 63 - __builtin_clzll(x | 1);
-	nd = short64_groups[top] + (x >= short64_step[top]);
-	if (nd == 5)
-	{
-		*first8 = g0 | rest << 16;
-		*last2 = (uint16) g4;
-	}
-	else
-	{
-		/* x == 0 has rest == 0: the shift by 0 keeps it 0 */
-		*first8 = rest >> ((64 - 16 * nd) & 63);
-		*last2 = 0;
-	}
-	*n = nd;
-	if (unlikely(g4 == 0))
-		*n = *first8 == 0 ? 0 : (79 - __builtin_clzll(*first8)) / 16;
-	weight = nd > 0 ? nd - 1 - frac_groups : 0;
-	*hdr = NC_SHORT | (coef < 0 && *n > 0 ? NC_SHORT_SIGN_MASK : 0) |
-		(scale << NC_SHORT_DSCALE_SHIFT) |
-		(weight < 0 ? NC_SHORT_WEIGHT_SIGN_MASK : 0) | (weight & NC_SHORT_WEIGHT_MASK);
-	return nd;
-}
-
-/* The header and the five groups' ten bytes at dst (short64_layout). */
-static pg_attribute_always_inline void
-short64_store(char *dst, uint16 hdr, uint64 first8, uint16 last2)
-{
-	memcpy(dst, &hdr, sizeof(hdr));
-	memcpy(dst + sizeof(hdr), &first8, sizeof(first8));
-	memcpy(dst + sizeof(hdr) + sizeof(first8), &last2, sizeof(last2));
-}
-
-/* numeric_codec_make by short64_layout, false when the value does not qualify */
+/* numeric_codec_make by numeric_codec_short64_layout, false when the value does not qualify */
 static pg_attribute_always_inline bool
 make_short64(int128 coef, int scale, Numeric *out)
 {
@@ -414,31 +345,14 @@ make_short64(int128 coef, int scale, Numeric *out)
 	int			n;
 	Numeric		result;
 
-	if (short64_layout(coef, scale, &hdr, &first8, &last2, &n) < 0)
+	if (numeric_codec_short64_layout(coef, scale, &hdr, &first8, &last2, &n) < 0)
 		return false;
 	/* room for all five groups, whatever n: the stores write them all */
 	result = (Numeric) palloc(VARHDRSZ + sizeof(uint16) + 5 * sizeof(int16));
 	SET_VARSIZE(result, VARHDRSZ + sizeof(uint16) + n * sizeof(int16));
-	short64_store((char *) result + VARHDRSZ, hdr, first8, last2);
+	numeric_codec_short64_store((char *) result + VARHDRSZ, hdr, first8, last2);
 	*out = result;
 	return true;
-}
-
-int
-numeric_codec_write_packed(int128 coef, int scale, char *dst)
-{
-	uint16		hdr,
-				last2;
-	uint64		first8;
-	int			n,
-				size;
-
-	if (short64_layout(coef, scale, &hdr, &first8, &last2, &n) < 0)
-		return 0;
-	size = VARHDRSZ_SHORT + sizeof(uint16) + n * sizeof(int16);
-	SET_VARSIZE_SHORT(dst, size);
-	short64_store(dst + VARHDRSZ_SHORT, hdr, first8, last2);
-	return size;
 }
 
 /* numeric_codec_make for any value */
