@@ -505,13 +505,9 @@ FT_FN(where_in_bracket) (const FT_T(Position) *p, const FT_T(Schedule) *s, int i
 	FT_NUM		by = p->inverse ? num : den;
 	int			bysign = FT_SIGN(by);
 
-	/* cmp * bysign <= 0, then > 0, each in one comparison (FT_LE, FT_GE) */
-	if (i > 0 && (bysign > 0 ? FT_LE(lhs, FT_MUL(s->brackets[i].floor, by)) :
-				  bysign == 0 || FT_GE(lhs, FT_MUL(s->brackets[i].floor, by))))
+	if (i > 0 && FT_CMP(lhs, FT_MUL(s->brackets[i].floor, by)) * bysign <= 0)
 		return -1;
-	if (i < s->nbrackets - 1 &&
-		(bysign > 0 ? !FT_LE(lhs, FT_MUL(s->brackets[i + 1].floor, by)) :
-		 bysign < 0 && !FT_GE(lhs, FT_MUL(s->brackets[i + 1].floor, by))))
+	if (i < s->nbrackets - 1 && FT_CMP(lhs, FT_MUL(s->brackets[i + 1].floor, by)) * bysign > 0)
 		return 1;
 	return 0;
 }
