@@ -244,10 +244,9 @@ FT_FN(bankruptcy_fee) (const FT_T(Position) *p, const FT_T(Schedule) *s FT_CTX_D
 }
 
 /*
- * v - A*x (x_scale: x's scale; 0 and A alone when there is no x), A a
- * bracket's amount: v itself when A is a zero of no more decimals than the
- * difference would take from v (a flat rule's A is 0), the same value and
- * scale without the subtraction.
+ * v - A*x (v - A without has_x), A a bracket's amount: v itself when A is a
+ * zero of no more decimals than the difference would take from v (a flat
+ * rule's A is 0), the same value and scale without the subtraction.
  */
 FT_SCOPE FT_NUM
 FT_FN(less_amount) (FT_NUM v, FT_NUM amount, FT_NUM x, bool has_x FT_CTX_DECL)

@@ -299,10 +299,10 @@ numeric_codec_read_int64_any(Datum d)
 
 /*
  * The number of base-10000 digit groups of x < 10^19 (0 for 0), by the
- * position of its highest bit (of x | 1): a range [2^k, 2^(k+1)) holds at
- * most one power 10^4j, so that the count is numeric_codec_groups[k], plus one
- * from numeric_codec_group_step[k] up.  A table and a comparison where counting against
- * the five powers took five.
+ * position k of the highest bit of x | 1: a range [2^k, 2^(k+1)) holds at
+ * most one power 10^4j, so that the count is numeric_codec_groups[k], plus
+ * one from numeric_codec_group_step[k] up.  A table and a comparison where
+ * counting against the five powers took five.
  */
 const uint8 numeric_codec_groups[64] = {
 	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
@@ -335,7 +335,7 @@ const uint64 numeric_codec_short64_limit[4] = {
 	UINT64CONST(100000000000000000), UINT64CONST(10000000000000000)
 };
 
-/* numeric_codec_make by numeric_codec_short64_layout, false when the value does not qualify */
+/* numeric_codec_make by numeric_codec_short64_layout; false when the value does not qualify */
 static pg_attribute_always_inline bool
 make_short64(int128 coef, int scale, Numeric *out)
 {

@@ -44,7 +44,8 @@ extern Numeric numeric_codec_make(int128 coef, int scale);
  * then numeric_codec_make.
  */
 #define NUMERIC_CODEC_PACKED_ROOM 13
-static pg_attribute_always_inline int numeric_codec_write_packed(int128 coef, int scale, char *dst);
+static pg_attribute_always_inline int numeric_codec_write_packed(int128 coef, int scale,
+																char *dst);
 
 /*
  * Decode a numeric datum by its value alone, whatever its display scale:
@@ -293,7 +294,8 @@ extern const uint64 numeric_codec_short64_limit[4];
  * the number of groups, or -1 when the value does not qualify.
  */
 static pg_attribute_always_inline int
-numeric_codec_short64_layout(int128 coef, int scale, uint16 *hdr, uint64 *first8, uint16 *last2, int *n)
+numeric_codec_short64_layout(int128 coef, int scale, uint16 *hdr, uint64 *first8, uint16 *last2,
+							 int *n)
 {
 	uint128		u = coef < 0 ? -(uint128) coef : (uint128) coef;
 	int			frac_groups = (int) (((unsigned) scale + 3) / 4);
