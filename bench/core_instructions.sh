@@ -112,6 +112,10 @@ benches=(
 	"convention: liquidation_price with tiers, tier_basis contracts|SELECT sum(isomargin.liquidation_price(size => size, entry_price => entry_price, margin => margin, tiers => '{amounts=none; ${tiers#\{}'::isomargin.tiers, contract_size => contract_size, kind => kind, fee_rate => fee_rate, tier_basis => 'contracts')) FROM positions"
 	"convention: margin_status (count), fee_basis bankruptcy|SELECT count(isomargin.margin_status($P, mmr, contract_size, kind, fee_rate, fee_basis => 'bankruptcy')) FROM positions"
 	"convention: okx_margin_ratio|SELECT sum(isomargin.okx_margin_ratio($P, mmr, contract_size, kind, fee_rate)) FROM positions"
+	# the statuses against the very aggregate of the bare sum(size) scan: the figure's cost on top of it
+	"status filter: sum(size) FILTER (margin_status <> bankrupt)|SELECT sum(size) FILTER (WHERE isomargin.margin_status($P, mmr, contract_size, kind, fee_rate) <> 'bankrupt') FROM positions"
+	"status filter: sum(size) FILTER (margin_status with tiers <> bankrupt)|SELECT sum(size) FILTER (WHERE isomargin.margin_status($P, $T, contract_size, kind, fee_rate) <> 'bankrupt') FROM positions"
+	"status filter: sum(size) FILTER (dynamic_margin_status <> bankrupt)|SELECT sum(size) FILTER (WHERE isomargin.dynamic_margin_status($P, addon_rate, mmr, contract_size, kind, fee_rate) <> 'bankrupt') FROM dyn_positions"
 )
 # ISOMARGIN_BENCH_ONLY: a regular expression; only the queries whose name matches run
 # (the start-up and the bare scan always do).

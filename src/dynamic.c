@@ -58,8 +58,8 @@ fast_addon(FunctionCallInfo fcinfo, const Rule *r, int argno, bool with_call_rat
 	if (r->has_schedule)
 	{
 		top = fix_add(r->f_schedule.brackets[r->f_schedule.nbrackets - 1].rate_fee, c, ok);
-		if (fix_cmp(top, fix_make(1, 0), ok) >= 0 ||
-			(with_call_ratio && fix_cmp(top, r->f_call_ratio, ok) >= 0))
+		if (fix_le(fix_make(1, 0), top, ok) ||
+			(with_call_ratio && fix_le(r->f_call_ratio, top, ok)))
 			return false;
 	}
 	fast_position_addon(p, c, ok);

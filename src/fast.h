@@ -26,6 +26,8 @@
 #define FT_NEG(a) fix_neg(a, ok)
 #define FT_SIGN(a) fix_sign(a)
 #define FT_CMP(a, b) fix_cmp(a, b, ok)
+#define FT_LE(a, b) fix_le(a, b, ok)
+#define FT_GE(a, b) fix_le(b, a, ok)
 #define FT_INT(i) fix_make(i, 0)
 #define FT_IS_ONE(a) ((a).v == 1 && (a).s == 0)
 #define FT_IS_ZERO(a) ((a).v == 0)

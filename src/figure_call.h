@@ -110,10 +110,23 @@ fast_arg(FunctionCallInfo fcinfo, int argno, Fix *out)
 	return true;
 }
 
+/* an argument of at least `min` (0 or 1), its sign tested on the int64 read */
+static pg_attribute_always_inline bool
+fast_arg_min(FunctionCallInfo fcinfo, int argno, int64 min, Fix *out)
+{
+	int64		coef;
+	int			scale;
+
+	if (!numeric_codec_read_int64(PG_GETARG_DATUM(argno), &coef, &scale) || coef < min)
+		return false;
+	*out = fix_make(coef, scale);
+	return true;
+}
+
 static pg_attribute_always_inline bool
 fast_price(FunctionCallInfo fcinfo, int argno, Fix *out)
 {
-	return fast_arg(fcinfo, argno, out) && out->v > 0;
+	return fast_arg_min(fcinfo, argno, 1, out);
 }
 
 /*
@@ -130,7 +143,7 @@ fast_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_ar
 
 	if (!figure_fast_route || !r->fast || !fast_arg(fcinfo, size_arg, &size) ||
 		(entry_arg >= 0 && !fast_price(fcinfo, entry_arg, &entry)) ||
-		(margin_arg >= 0 && (!fast_arg(fcinfo, margin_arg, &margin) || margin.v < 0)))
+		(margin_arg >= 0 && !fast_arg_min(fcinfo, margin_arg, 0, &margin)))
 		return false;
 	fast_position_init(p, size, entry, margin, r->f_contract_size, r->inverse, ok);
 	return *ok;

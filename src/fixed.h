@@ -122,6 +122,20 @@ fix_cmp(Fix a, Fix b, bool *ok)
 }
 
 /*
+ * a <= b: fix_cmp(a, b, ok) <= 0 in one comparison of the coefficients
+ * (the three-way result costs two, and is not folded away)
+ */
+static pg_attribute_always_inline bool
+fix_le(Fix a, Fix b, bool *ok)
+{
+	int			s = Max(a.s, b.s);
+
+	a = fix_rescale(a, s, ok);
+	b = fix_rescale(b, s, ok);
+	return a.v <= b.v;
+}
+
+/*
  * x / y rounded up (toward +infinity) or down (toward -infinity); y != 0 and
  * not (x == INT128_MIN and y == -1).  A quotient that fits in 64 bits takes
  * one 64-bit divide.

@@ -10,6 +10,7 @@
  *	 FT_NUM			the number type
  *	 FT_CTX_DECL	a last parameter of every function (", bool *ok"), or empty
  *	 FT_ADD(a, b), FT_SUB, FT_MUL, FT_NEG(a), FT_SIGN(a), FT_CMP(a, b),
+ *	 FT_LE(a, b) (a <= b), FT_GE(a, b) (a >= b),
  *	 FT_INT(i), FT_IS_ONE(a), FT_IS_ZERO(a), FT_SAME_SIGN(a, b) (both > 0 or
  *	 both < 0), FT_SCALE(a)	exact operations with numeric's
  *					display scales (a sum: the larger, a product: the sum)
@@ -176,7 +177,7 @@ FT_FN(bracket_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM pric
 	{
 		FT_NUM		rhs = times_price ? FT_MUL(s->brackets[i].floor, price) : s->brackets[i].floor;
 
-		if (FT_CMP(lhs, rhs) <= 0)
+		if (FT_LE(lhs, rhs))
 			return i - 1;
 	}
 	return s->nbrackets - 1;
@@ -243,6 +244,19 @@ FT_FN(bankruptcy_fee) (const FT_T(Position) *p, const FT_T(Schedule) *s FT_CTX_D
 }
 
 /*
+ * v - A*x (v - A without has_x), A a bracket's amount: v itself when A is a
+ * zero of no more decimals than the difference would take from v (a flat
+ * rule's A is 0), the same value and scale without the subtraction.
+ */
+FT_SCOPE FT_NUM
+FT_FN(less_amount) (FT_NUM v, FT_NUM amount, FT_NUM x, bool has_x FT_CTX_DECL)
+{
+	if (FT_IS_ZERO(amount) && FT_SCALE(amount) + (has_x ? FT_SCALE(x) : 0) <= FT_SCALE(v))
+		return v;
+	return FT_SUB(v, has_x ? FT_MUL(amount, x) : amount);
+}
+
+/*
  * linear: MM = N(X)*r' - A; inverse: MM*E*P = Y*(a*r' - A*X); the bracket
  * of N(X).  X = P, Y = E (the mark basis); with MARGIN_CONV_MM_ENTRY
  * X = E, Y = P (MM = a*r'/E - A, fixed at entry).  With
@@ -265,9 +279,11 @@ FT_FN(maintenance_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 	}
 	b = &s->brackets[FT_FN(bracket_at) (p, s, x, conv FT_CTX)];
 	if (p->inverse)
-		mm = FT_MUL(y, FT_SUB(FT_MUL(p->a, FT_RATE_FEE(p, b)), FT_MUL(b->amount, x)));
+		mm = FT_MUL(y, FT_FN(less_amount) (FT_MUL(p->a, FT_RATE_FEE(p, b)), b->amount, x, true
+										   FT_CTX));
 	else
-		mm = FT_SUB(FT_MUL(FT_MUL(p->a, x), FT_RATE_FEE(p, b)), b->amount);
+		mm = FT_FN(less_amount) (FT_MUL(FT_MUL(p->a, x), FT_RATE_FEE(p, b)), b->amount, x, false
+								 FT_CTX);
 	if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
 	{
 		FT_NUM		fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);
@@ -394,9 +410,9 @@ FT_FN(check) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_
 	if (FT_SIGN(q) <= 0)
 		return MARGIN_BANKRUPT;
 	mm = FT_FN(maintenance_numerator) (p, s, mark FT_CTX);
-	if (FT_CMP(q, mm) <= 0)
+	if (FT_LE(q, mm))
 		return MARGIN_LIQUIDATE;
-	if (FT_CMP(mm, FT_MUL(call_ratio, q)) >= 0)
+	if (FT_GE(mm, FT_MUL(call_ratio, q)))
 		return MARGIN_CALL;
 	return MARGIN_OK;
 }
@@ -550,7 +566,7 @@ FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 
 		if (visits > s->nbrackets)
 			FT_WALK_BROKEN();
-		if (!FT_IS_ONE(call_ratio) && FT_CMP(call_ratio, FT_RATE_FEE(p, b)) <= 0)
+		if (!FT_IS_ONE(call_ratio) && FT_LE(call_ratio, FT_RATE_FEE(p, b)))
 			return false;		/* c*Q - MM does not cross zero the usual way */
 		if (!FT_FN(solve_price) (p, call_ratio, FT_RATE_FEE(p, b), b->amount, conv, fee,
 								 &num, &den FT_CTX))
@@ -981,6 +997,8 @@ FT_FN(after_fill) (const FT_T(Position) *p, FT_NUM fill_size, FT_NUM price, FT_N
 #undef FT_NEG
 #undef FT_SIGN
 #undef FT_CMP
+#undef FT_LE
+#undef FT_GE
 #undef FT_INT
 #undef FT_IS_ONE
 #undef FT_IS_ZERO

@@ -28,6 +28,8 @@
 #define FT_NEG(a) dec_neg(a)
 #define FT_SIGN(a) dec_sign(a)
 #define FT_CMP(a, b) dec_cmp(a, b)
+#define FT_LE(a, b) (dec_cmp(a, b) <= 0)
+#define FT_GE(a, b) (dec_cmp(a, b) >= 0)
 #define FT_INT(i) dec_from_int(i)
 #define FT_IS_ONE(a) dec_is_one(a)
 #define FT_IS_ZERO(a) dec_is_zero(a)

@@ -265,10 +265,12 @@ const NumericCodecLayout numeric_codec_layout[4] = {
 	{{0, 2, 4, 6}, {NC_M12, 100000000, 10000, 1}}
 };
 
-bool
-numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale)
+NumericCodecInt64
+numeric_codec_read_int64_any(Datum d)
 {
+	NumericCodecInt64 r = {0};
 	int128		c;
+	int			scale;
 	bool		fits;
 	const struct varlena *v = (const struct varlena *) DatumGetPointer(d);
 
@@ -281,102 +283,76 @@ numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale)
 
 		if ((hdr & NC_SIGN_MASK) == NC_SHORT && dscale <= 18)
 		{
-			*coef = 0;
-			*scale = dscale;
-			return true;
+			r.scale = dscale;
+			r.ok = true;
+			return r;
 		}
 	}
-	if (numeric_codec_read(d, &c, scale, &fits) != NUMKIND_FINITE || !fits ||
-		c != (int128) (int64) c || *scale > 18)
-		return false;
-	*coef = (int64) c;
-	return true;
+	if (numeric_codec_read(d, &c, &scale, &fits) != NUMKIND_FINITE || !fits ||
+		c != (int128) (int64) c || scale > 18)
+		return r;
+	r.coef = (int64) c;
+	r.scale = scale;
+	r.ok = true;
+	return r;
 }
 
 /*
- * A value whose coefficient is below 2^64 once aligned to whole digit
- * groups, in numeric's short format: its header, and its groups, most
- * significant first, at all[5 - nd .. 4] with zeros after them (all[]
- * zeroed by the caller: five computed whatever the value and counted with
- * comparisons, so that the number of digits, which varies from row to row,
- * takes no branch); *n of them are stored (trailing zero groups are not).
- * Returns nd, or -1 when the value does not qualify.
+ * The number of base-10000 digit groups of x < 10^19 (0 for 0), by the
+ * position k of the highest bit of x | 1: a range [2^k, 2^(k+1)) holds at
+ * most one power 10^4j, so that the count is numeric_codec_groups[k], plus
+ * one from numeric_codec_group_step[k] up.  A table and a comparison where
+ * counting against the five powers took five.
  */
-static pg_attribute_always_inline int
-short64_layout(int128 coef, int scale, uint16 *hdr, uint16 *all, int *n)
-{
-	uint128		u = coef < 0 ? -(uint128) coef : (uint128) coef;
-	int			frac_groups = (int) (((unsigned) scale + 3) / 4);
-	int			pad = frac_groups * 4 - scale;
-	uint64		x,
-				high;
-	uint32		mid,
-				low;
-	int			nd,
-				weight;
+const uint8 numeric_codec_groups[64] = {
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5
+};
+const uint64 numeric_codec_group_step[64] = {
+	UINT64CONST(1), PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, UINT64CONST(10000), PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, UINT64CONST(100000000), PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, UINT64CONST(1000000000000),
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, UINT64CONST(10000000000000000), PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX,
+	PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX, PG_UINT64_MAX
+};
 
-	/* x < 10^19, aligned: at most five groups, and the weight fits the short header */
-	if (scale > NC_SHORT_DSCALE_MAX || u >= (uint128) isomargin_pow10[19 - pad])
-		return -1;
-	x = (uint64) u * (uint64) isomargin_pow10_64[pad];
-	/* two 64-bit steps by 10^8, then 32-bit ones by 10^4 */
-	high = x / UINT64CONST(100000000);
-	low = (uint32) (x % UINT64CONST(100000000));
-	mid = (uint32) (high % UINT64CONST(100000000));
-	all[0] = (uint16) (high / UINT64CONST(100000000));
-	all[1] = (uint16) (mid / NC_NBASE);
-	all[2] = (uint16) (mid % NC_NBASE);
-	all[3] = (uint16) (low / NC_NBASE);
-	all[4] = (uint16) (low % NC_NBASE);
-	nd = (x >= 1) + (x >= UINT64CONST(10000)) + (x >= UINT64CONST(100000000)) +
-		(x >= UINT64CONST(1000000000000)) + (x >= UINT64CONST(10000000000000000));
-	*n = nd;
-	while (unlikely(*n > 0 && all[4 - nd + *n] == 0))
-		(*n)--;
-	weight = nd > 0 ? nd - 1 - frac_groups : 0;
-	*hdr = NC_SHORT | (coef < 0 && *n > 0 ? NC_SHORT_SIGN_MASK : 0) |
-		(scale << NC_SHORT_DSCALE_SHIFT) |
-		(weight < 0 ? NC_SHORT_WEIGHT_SIGN_MASK : 0) | (weight & NC_SHORT_WEIGHT_MASK);
-	return nd;
-}
+/* 10^(19 - pad): the bound of a coefficient that fits 64 bits once aligned */
+const uint64 numeric_codec_short64_limit[4] = {
+	UINT64CONST(10000000000000000000), UINT64CONST(1000000000000000000),
+	UINT64CONST(100000000000000000), UINT64CONST(10000000000000000)
+};
 
-/* numeric_codec_make by short64_layout, false when the value does not qualify */
+/* numeric_codec_make by numeric_codec_short64_layout; false when the value does not qualify */
 static pg_attribute_always_inline bool
 make_short64(int128 coef, int scale, Numeric *out)
 {
 	uint16		hdr,
-				all[10] = {0};
-	int			n,
-				nd = short64_layout(coef, scale, &hdr, all, &n);
+				last2;
+	uint64		first8;
+	int			n;
 	Numeric		result;
 
-	if (nd < 0)
+	if (numeric_codec_short64_layout(coef, scale, &hdr, &first8, &last2, &n) < 0)
 		return false;
-	/* room for all five groups, whatever n: the block copy writes them all */
+	/* room for all five groups, whatever n: the stores write them all */
 	result = (Numeric) palloc(VARHDRSZ + sizeof(uint16) + 5 * sizeof(int16));
 	SET_VARSIZE(result, VARHDRSZ + sizeof(uint16) + n * sizeof(int16));
-	memcpy((char *) result + VARHDRSZ, &hdr, sizeof(hdr));
-	memcpy((char *) result + VARHDRSZ + sizeof(hdr), &all[5 - nd], 5 * sizeof(int16));
+	numeric_codec_short64_store((char *) result + VARHDRSZ, hdr, first8, last2);
 	*out = result;
 	return true;
-}
-
-int
-numeric_codec_write_packed(int128 coef, int scale, char *dst)
-{
-	uint16		hdr,
-				all[10] = {0};
-	int			n,
-				size,
-				nd = short64_layout(coef, scale, &hdr, all, &n);
-
-	if (nd < 0)
-		return 0;
-	size = VARHDRSZ_SHORT + sizeof(uint16) + n * sizeof(int16);
-	SET_VARSIZE_SHORT(dst, size);
-	memcpy(dst + VARHDRSZ_SHORT, &hdr, sizeof(hdr));
-	memcpy(dst + VARHDRSZ_SHORT + sizeof(hdr), &all[5 - nd], 5 * sizeof(int16));
-	return size;
 }
 
 /* numeric_codec_make for any value */

@@ -44,7 +44,8 @@ extern Numeric numeric_codec_make(int128 coef, int scale);
  * then numeric_codec_make.
  */
 #define NUMERIC_CODEC_PACKED_ROOM 13
-extern int	numeric_codec_write_packed(int128 coef, int scale, char *dst);
+static pg_attribute_always_inline int numeric_codec_write_packed(int128 coef, int scale,
+																char *dst);
 
 /*
  * Decode a numeric datum by its value alone, whatever its display scale:
@@ -150,8 +151,29 @@ numeric_codec_read(Datum d, int128 *coef, int *scale, bool *fits)
 	return numeric_codec_read_any(d, coef, scale, fits);
 }
 
-/* numeric_codec_read_int64 for what its inline part does not take */
-extern bool numeric_codec_read_int64_any(Datum d, int64 *coef, int *scale);
+/*
+ * numeric_codec_read_int64 for what its inline part does not take: by
+ * value, in two registers, so that the caller's coefficient and scale need
+ * no place in memory.
+ */
+typedef struct NumericCodecInt64
+{
+	int64		coef;
+	int32		scale;
+	bool		ok;
+} NumericCodecInt64;
+
+extern NumericCodecInt64 numeric_codec_read_int64_any(Datum d);
+
+static pg_attribute_always_inline bool
+numeric_codec_read_int64_slow(Datum d, int64 *coef, int *scale)
+{
+	NumericCodecInt64 r = numeric_codec_read_int64_any(d);
+
+	*coef = r.coef;
+	*scale = r.scale;
+	return r.ok;
+}
 
 /* the inverse of 5^k modulo 2^64, k = 0..18: exact division by 10^k */
 extern const uint64 numeric_codec_inv5[19];
@@ -199,23 +221,44 @@ numeric_codec_read_int64(Datum d, int64 *coef, int *scale)
 				weight,
 				k;
 
-	if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v))
+#ifndef WORDS_BIGENDIAN
+	/*
+	 * A 1-byte header of 5 to 12 bytes in one test, the common case (a
+	 * value read from a table): odd (short), from 11 to 25, so that b - 11
+	 * rotated right by one is 0..7 (an odd b sets its top bit); its last
+	 * digit group, 0..3, is half that.
+	 */
+	uint8		b = *(const uint8 *) v - 11;
+
+	b = (uint8) (b >> 1 | b << 7);
+	if (likely(b <= 7))
 	{
-		p = VARDATA_SHORT(v);
-		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
-	}
-	else if (VARATT_IS_4B_U(v))
-	{
-		p = VARDATA(v);
-		len = VARSIZE(v) - VARHDRSZ;
+		p = v + VARHDRSZ_SHORT;
+		last = b >> 1;
 	}
 	else
-		return numeric_codec_read_int64_any(d, coef, scale);
+#endif
+	{
+		if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v))
+		{
+			p = VARDATA_SHORT(v);
+			len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+		}
+		else if (VARATT_IS_4B_U(v))
+		{
+			p = VARDATA(v);
+			len = VARSIZE(v) - VARHDRSZ;
+		}
+		else
+			return numeric_codec_read_int64_slow(d, coef, scale);
+		/* last digit group: 0..3 (len < 4 wraps around and is refused) */
+		last = (len - 2 * (uint32) sizeof(uint16)) / (uint32) sizeof(int16);
+		if (last > 3)
+			return numeric_codec_read_int64_slow(d, coef, scale);
+	}
 	hdr = numeric_codec_u16(p);
-	/* last digit group: 0..3 (len < 4 wraps around and is refused) */
-	last = (len - 2 * (uint32) sizeof(uint16)) / (uint32) sizeof(int16);
-	if (unlikely((hdr & NC_SIGN_MASK) != NC_SHORT || last > 3))
-		return numeric_codec_read_int64_any(d, coef, scale);
+	if (unlikely((hdr & NC_SIGN_MASK) != NC_SHORT))
+		return numeric_codec_read_int64_slow(d, coef, scale);
 	p += sizeof(uint16);
 	layout = &numeric_codec_layout[last];
 	acc = numeric_codec_u16(p) * UINT64CONST(1000000000000) +
@@ -226,14 +269,109 @@ numeric_codec_read_int64(Datum d, int64 *coef, int *scale)
 	weight = (int) (int8) (uint8) ((hdr & 0x7F) << 1) >> 1;
 	k = 12 - 4 * weight - dscale;
 	if (unlikely(k < 0 || k > 18 || dscale > 18))
-		return numeric_codec_read_int64_any(d, coef, scale);
+		return numeric_codec_read_int64_slow(d, coef, scale);
 	q = (acc >> k) * numeric_codec_inv5[k];
 	if (unlikely((uint128) q * (uint64) isomargin_pow10_64[k] != acc))
-		return numeric_codec_read_int64_any(d, coef, scale);
+		return numeric_codec_read_int64_slow(d, coef, scale);
 	neg = (hdr & NC_SHORT_SIGN_MASK) >> 13;
 	*coef = (int64) ((q ^ -neg) + neg);
 	*scale = dscale;
 	return true;
+}
+
+/* numeric_codec_short64_layout's tables (numeric_codec.c) */
+extern const uint8 numeric_codec_groups[64];
+extern const uint64 numeric_codec_group_step[64];
+extern const uint64 numeric_codec_short64_limit[4];
+
+/*
+ * A value whose coefficient is below 2^64 once aligned to whole digit
+ * groups, in numeric's short format: its header and its groups, most
+ * significant first, as stored: the first four in *first8 and the fifth in
+ * *last2 (native byte order, zeros past the last), so that the caller
+ * writes them with two stores whatever their number, which varies from row
+ * to row; *n of them are stored (trailing zero groups are not).  Returns
+ * the number of groups, or -1 when the value does not qualify.
+ */
+static pg_attribute_always_inline int
+numeric_codec_short64_layout(int128 coef, int scale, uint16 *hdr, uint64 *first8, uint16 *last2,
+							 int *n)
+{
+	uint128		u = coef < 0 ? -(uint128) coef : (uint128) coef;
+	int			frac_groups = (int) (((unsigned) scale + 3) / 4);
+	int			pad = frac_groups * 4 - scale;
+	uint64		x,
+				high,
+				rest,
+				g0,
+				g4;
+	uint32		mid,
+				low;
+	int			nd,
+				top,
+				weight;
+
+	/* x < 10^19, aligned: at most five groups, and the weight fits the short header */
+	if (scale > NC_SHORT_DSCALE_MAX || (uint64) (u >> 64) != 0 ||
+		(uint64) u >= numeric_codec_short64_limit[pad])
+		return -1;
+	x = (uint64) u * (uint64) isomargin_pow10_64[pad];
+	/* two 64-bit steps by 10^8, then 32-bit ones by 10^4 */
+	high = x / UINT64CONST(100000000);
+	low = (uint32) (x % UINT64CONST(100000000));
+	mid = (uint32) (high % UINT64CONST(100000000));
+	g0 = high / UINT64CONST(100000000);
+	g4 = low % NC_NBASE;
+	/* groups 1..4, the first in the lowest bytes */
+	rest = (uint64) (mid / NC_NBASE) | (uint64) (mid % NC_NBASE) << 16 |
+		(uint64) (low / NC_NBASE) << 32 | g4 << 48;
+	top = 63 - __builtin_clzll(x | 1);
+	nd = numeric_codec_groups[top] + (x >= numeric_codec_group_step[top]);
+	if (nd == 5)
+	{
+		*first8 = g0 | rest << 16;
+		*last2 = (uint16) g4;
+	}
+	else
+	{
+		/* x == 0 has rest == 0: the shift by 0 keeps it 0 */
+		*first8 = rest >> ((64 - 16 * nd) & 63);
+		*last2 = 0;
+	}
+	*n = nd;
+	if (unlikely(g4 == 0))
+		*n = *first8 == 0 ? 0 : (79 - __builtin_clzll(*first8)) / 16;
+	weight = nd > 0 ? nd - 1 - frac_groups : 0;
+	*hdr = NC_SHORT | (coef < 0 && *n > 0 ? NC_SHORT_SIGN_MASK : 0) |
+		(scale << NC_SHORT_DSCALE_SHIFT) |
+		(weight < 0 ? NC_SHORT_WEIGHT_SIGN_MASK : 0) | (weight & NC_SHORT_WEIGHT_MASK);
+	return nd;
+}
+
+/* The header and the five groups' ten bytes at dst (short64_layout). */
+static pg_attribute_always_inline void
+numeric_codec_short64_store(char *dst, uint16 hdr, uint64 first8, uint16 last2)
+{
+	memcpy(dst, &hdr, sizeof(hdr));
+	memcpy(dst + sizeof(hdr), &first8, sizeof(first8));
+	memcpy(dst + sizeof(hdr) + sizeof(first8), &last2, sizeof(last2));
+}
+
+static pg_attribute_always_inline int
+numeric_codec_write_packed(int128 coef, int scale, char *dst)
+{
+	uint16		hdr,
+				last2;
+	uint64		first8;
+	int			n,
+				size;
+
+	if (numeric_codec_short64_layout(coef, scale, &hdr, &first8, &last2, &n) < 0)
+		return 0;
+	size = VARHDRSZ_SHORT + sizeof(uint16) + n * sizeof(int16);
+	SET_VARSIZE_SHORT(dst, size);
+	numeric_codec_short64_store(dst + VARHDRSZ_SHORT, hdr, first8, last2);
+	return size;
 }
 
 #endif

@@ -164,13 +164,19 @@ rule_numeric_key(Datum d, uint64 *key)
 #ifndef WORDS_BIGENDIAN
 	/*
 	 * A 1-byte header of 4 to 8 bytes in one test: odd (short), and from 9
-	 * to 17 (4..8 bytes; a TOAST pointer's header is 1).
+	 * to 17 (4..8 bytes; a TOAST pointer's header is 1), so that b - 9
+	 * rotated right by one is 0..4 (an odd b sets its top bit).
 	 */
-	uint8		b = *(const uint8 *) v;
+	uint8		b = *(const uint8 *) v - 9;
 
-	if (likely((b & 1) && (uint8) (b - 9) <= 8))
-		n = b >> 1;
-	else
+	if (likely((uint8) (b >> 1 | b << 7) <= 4))
+	{
+		n = (b >> 1) + 4;
+		memcpy(&lo, v, sizeof(lo));
+		memcpy(&hi, v + n - sizeof(hi), sizeof(hi));
+		*key = lo | (uint64) hi << 32;
+		return true;
+	}
 #endif
 	if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v))
 		n = (int) VARSIZE_SHORT(v);
