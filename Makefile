@@ -42,7 +42,8 @@ OBJS = \
 	src/liquidation_position.o \
 	src/liquidation_next.o \
 	src/enforce_partition_route.o \
-	src/enforce_probe.o
+	src/enforce_probe.o \
+	src/enforce_probe_lock.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
