@@ -92,6 +92,7 @@ REGRESS = \
 	enforce_partitioned \
 	enforce_partition_route \
 	enforce_partition_probe \
+	enforce_partition_probe_lock \
 	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \
@@ -134,6 +135,7 @@ ISOLATION = \
 	enforce_write_cache \
 	enforce_notify \
 	enforce_partition_race \
+	enforce_partition_probe_lock \
 	enforce_liquidity_race \
 	liquidation_workers \
 	liquidation_mark_race \
