@@ -388,7 +388,7 @@ extern void enforce_partition_plans_free(EnforceAttachment *a);
 extern bool enforce_partition_direct(EnforceAttachment *a, Oid partition);
 extern Oid	enforce_symbol_partition(EnforceAttachment *a, Datum symbol);
 
-/* enforce_probe.c: whether a candidate search may find anything */
+/* enforce_probe.c: a mark's candidates found and locked without the search, or not */
 typedef enum EnforceProbeResult
 {
 	PROBE_NONE,					/* no candidate: the search would find nothing */
