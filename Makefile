@@ -42,7 +42,8 @@ OBJS = \
 	src/liquidation_position.o \
 	src/liquidation_next.o \
 	src/enforce_partition_route.o \
-	src/enforce_probe.o
+	src/enforce_probe.o \
+	src/enforce_probe_lock.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -91,6 +92,7 @@ REGRESS = \
 	enforce_partitioned \
 	enforce_partition_route \
 	enforce_partition_probe \
+	enforce_partition_probe_lock \
 	enforce_write_cache \
 	whatif_worked_examples \
 	whatif_routes \
@@ -135,6 +137,7 @@ ISOLATION = \
 	enforce_write_cache \
 	enforce_notify \
 	enforce_partition_race \
+	enforce_partition_probe_lock \
 	enforce_liquidity_race \
 	liquidation_workers \
 	liquidation_mark_race \

@@ -17,7 +17,7 @@
  *	 enforce_drop.c		 the sql_drop event trigger: enforced tables are not dropped
  *	 enforce_recheck.c	 the operator functions: confirm_mark, recheck
  *	 enforce_partition.c a partitioned positions table: partitions, row addresses
- *	 enforce_probe.c	 whether a mark's candidate search may find anything
+ *	 enforce_probe*.c	 a mark's candidates on a partitioned table, without the search
  *	 enforce_*_trigger.c the trigger functions themselves
  *
  * Every trigger locks the instrument's row of the attachment's state table
@@ -181,7 +181,7 @@ typedef struct EnforceAttachment
 	List	   *part_plans;
 	int			route_by_symbol;	/* 0 not known yet, 1 LIST (symbol), -1 not */
 	List	   *probe_tables;	/* the partial indexes of each partition (enforce_probe.c) */
-	bool		probe_rests;	/* the last candidate search found rows: no probe */
+	bool		probe_rests;	/* the last candidate search found too many rows: no probe */
 } EnforceAttachment;
 
 /*
@@ -388,9 +388,17 @@ extern void enforce_partition_plans_free(EnforceAttachment *a);
 extern bool enforce_partition_direct(EnforceAttachment *a, Oid partition);
 extern Oid	enforce_symbol_partition(EnforceAttachment *a, Datum symbol);
 
-/* enforce_probe.c: whether a candidate search may find anything */
-extern bool enforce_candidates_may_exist(EnforceAttachment *a, Datum sym, Datum lo, Datum hi);
-extern void enforce_candidates_found(EnforceAttachment *a, bool found);
+/* enforce_probe.c: a mark's candidates found and locked without the search, or not */
+typedef enum EnforceProbeResult
+{
+	PROBE_NONE,					/* no candidate: the search would find nothing */
+	PROBE_ROWS,					/* the candidates, locked as the search would */
+	PROBE_SEARCH				/* run the search */
+} EnforceProbeResult;
+extern EnforceProbeResult enforce_candidates_probe(EnforceAttachment *a, Datum sym, Datum lo,
+												   Datum hi, SPITupleTable **rows,
+												   uint64 *nrows);
+extern void enforce_candidates_searched(EnforceAttachment *a, uint64 found);
 extern void enforce_partitions_attached(Node *parsetree, const char *qnsp, Oid config,
 										bool compute);
 

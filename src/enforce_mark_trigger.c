@@ -564,18 +564,20 @@ mark_attempt(void *arg)
 		 */
 		Datum		one[3] = {l->rows[l->moved[0]].symbol, l->lo[0], l->hi[0]};
 		Oid			part = enforce_symbol_partition(l->a, one[0]);
+		SPITupleTable *cand = NULL;
+		uint64		ncand = 0;
 
-		/* on every partition: only if one may hold a candidate (enforce_probe.c) */
-		if (OidIsValid(part) || enforce_candidates_may_exist(l->a, one[0], one[1], one[2]))
+		/* on every partition: the probe finds and locks them, or says search (enforce_probe.c) */
+		if (OidIsValid(part) ||
+			enforce_candidates_probe(l->a, one[0], one[1], one[2], &cand, &ncand) == PROBE_SEARCH)
 		{
 			enforce_execute_nowait_on(l->a, PLAN_CANDIDATES_ONE, part, one, true);
-			enforce_candidates_found(l->a, SPI_processed > 0);
-			if (SPI_processed > 0)
-				check_candidates(l->a, l->rows, l->moved, l->nmoved, SPI_tuptable,
-								 SPI_processed, l->loaded);
+			cand = SPI_tuptable;
+			ncand = SPI_processed;
+			enforce_candidates_searched(l->a, ncand);
 		}
-		else
-			enforce_candidates_found(l->a, false);
+		if (ncand > 0)
+			check_candidates(l->a, l->rows, l->moved, l->nmoved, cand, ncand, l->loaded);
 	}
 	else if (l->nmoved > 1)
 	{

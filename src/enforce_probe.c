@@ -1,6 +1,6 @@
 /*
  * enforce_probe.c
- *	  Whether a mark's candidate search could find anything, asked of the
+ *	  A mark's candidates on a partitioned positions table, asked of the
  *	  partial indexes directly (doc/enforcement.md, "Partitioned positions
  *	  tables").
  *
@@ -8,23 +8,22 @@
  * on the partitioned table: its generic plan starts a scan of each
  * partition's three partial indexes, with their quals, bitmaps, row marks
  * and the sort in primary-key order, and in PostgreSQL 15 that start costs
- * more than the searches themselves.  A mark update that crosses nothing
- * paid it for every partition.  So before the search, each partition's
- * three partial indexes are asked for one entry of the symbol between lo
- * and hi whose row the latest snapshot sees: the rows the search would
- * read, under the snapshot it would read them with (enforce_spi.c).  Only
- * when one exists does the search run, as before, locking the candidates
- * in primary-key order; when none does, the search would have returned no
- * row, locked none, and written nothing.
+ * more than the searches themselves.  So each partition's three partial
+ * indexes are asked directly for the entries of the symbol between lo and
+ * hi whose rows the latest snapshot sees: the rows the search would read,
+ * under the snapshot it would read them with (enforce_spi.c).  None: the
+ * search would have returned no row, locked none, and written nothing.  Up
+ * to PROBE_MAX_ROWS: they are locked in primary-key order and rechecked as
+ * the search would (enforce_probe_lock.c), and the search does not run.
+ * More, or anything the probe cannot vouch for: the search runs, as before.
  *
  * The probe takes the locks the search would (the partitioned table and
- * its partitions RowShareLock, the indexes AccessShareLock), takes no row
- * lock, and answers "maybe" (run the search) whenever it cannot vouch for
- * the answer: a partition that is not a plain leaf table, one being
- * detached, one without the three indexes as enforce() made them (found by
- * their definition, not their name: key (symbol, price) with the symbol's
- * default btree family and collation and the numeric one, the status
- * predicate), or rights the owner lacks.
+ * its partitions RowShareLock, the indexes AccessShareLock) and answers
+ * "search" whenever it cannot vouch for the answer: a partition that is not
+ * a plain leaf table, one being detached, one without the three indexes as
+ * enforce() made them (found by their definition, not their name: key
+ * (symbol, price) with the symbol's default btree family and collation and
+ * the numeric one, the status predicate), or rights the owner lacks.
  */
 #include "postgres.h"
 
@@ -53,37 +52,27 @@
 #include "utils/snapmgr.h"
 
 #include "enforce.h"
-
-/* The three partial indexes of the candidate search (enforce_sql.c), in this order. */
-#define PROBE_NINDEX 3
+#include "enforce_probe.h"
 
 static const EnforceColumnId probe_price[PROBE_NINDEX] = {COL_POS_MCP, COL_POS_LP, COL_POS_BP};
 
-/* One table's three indexes, as last found, and what they must be. */
-typedef struct ProbeTable
-{
-	Oid			rel;
-	Oid			index[PROBE_NINDEX];
-	TransactionId index_xmin[PROBE_NINDEX];	/* of its pg_index row, as checked */
-	bool		resolved;		/* the fields below are filled */
-	AttrNumber	sym;			/* attnums in rel */
-	AttrNumber	status;
-	AttrNumber	price[PROBE_NINDEX];
-	Oid			symfamily;		/* the symbol type's default btree family */
-	Oid			numfamily;
-	Oid			eqproc;			/* its equality, for the scan key */
-} ProbeTable;
-
-/* rel's attnum n holds column id (by name) */
+/* rel's attnum n is column name */
 static bool
-attnum_ok(EnforceAttachment *a, Relation rel, AttrNumber n, EnforceColumnId id)
+attnum_by_name(Relation rel, AttrNumber n, const char *name)
 {
 	Form_pg_attribute att;
 
 	if (n <= 0 || n > RelationGetDescr(rel)->natts)
 		return false;
 	att = TupleDescAttr(RelationGetDescr(rel), n - 1);
-	return !att->attisdropped && strcmp(NameStr(att->attname), a->c.cols[id].name) == 0;
+	return !att->attisdropped && strcmp(NameStr(att->attname), name) == 0;
+}
+
+/* rel's attnum n holds column id */
+static bool
+attnum_ok(EnforceAttachment *a, Relation rel, AttrNumber n, EnforceColumnId id)
+{
+	return attnum_by_name(rel, n, a->c.cols[id].name);
 }
 
 /* The attnums and families of t, found again when a column moved; false when one is missing. */
@@ -96,11 +85,19 @@ resolve(EnforceAttachment *a, Relation rel, ProbeTable *t)
 				eq;
 	ListCell   *lc;
 
-	if (t->resolved && attnum_ok(a, rel, t->sym, COL_POS_SYMBOL) &&
+	bool		pk_ok = true;
+
+	if (t->resolved)
+		for (int i = 0; i < a->npk && pk_ok; i++)
+			pk_ok = attnum_by_name(rel, t->pk[i], a->pk_names[i]);
+	if (t->resolved && pk_ok && attnum_ok(a, rel, t->sym, COL_POS_SYMBOL) &&
 		attnum_ok(a, rel, t->status, COL_POS_STATUS) &&
 		attnum_ok(a, rel, t->price[0], probe_price[0]) &&
 		attnum_ok(a, rel, t->price[1], probe_price[1]) &&
-		attnum_ok(a, rel, t->price[2], probe_price[2]))
+		attnum_ok(a, rel, t->price[2], probe_price[2]) &&
+		attnum_ok(a, rel, t->size, COL_POS_SIZE) &&
+		attnum_ok(a, rel, t->entry, COL_POS_ENTRY) &&
+		attnum_ok(a, rel, t->margin, COL_POS_MARGIN))
 		return true;
 	t->resolved = false;
 	for (int k = 0; k < PROBE_NINDEX; k++)
@@ -109,6 +106,17 @@ resolve(EnforceAttachment *a, Relation rel, ProbeTable *t)
 	t->status = get_attnum(rid, a->c.cols[COL_POS_STATUS].name);
 	for (int k = 0; k < PROBE_NINDEX; k++)
 		t->price[k] = get_attnum(rid, a->c.cols[probe_price[k]].name);
+	t->size = get_attnum(rid, a->c.cols[COL_POS_SIZE].name);
+	t->entry = get_attnum(rid, a->c.cols[COL_POS_ENTRY].name);
+	t->margin = get_attnum(rid, a->c.cols[COL_POS_MARGIN].name);
+	if (t->pk == NULL)
+		t->pk = MemoryContextAllocZero(a->cxt, sizeof(AttrNumber) * Max(a->npk, 1));
+	for (int i = 0; i < a->npk; i++)
+	{
+		t->pk[i] = get_attnum(rid, a->pk_names[i]);
+		if (t->pk[i] <= 0)
+			return false;
+	}
 	foreach(lc, a->probe_tables)
 	{
 		ProbeTable *o = lfirst(lc);
@@ -135,7 +143,7 @@ resolve(EnforceAttachment *a, Relation rel, ProbeTable *t)
 	t->eqproc = get_opcode(eq);
 found:
 	t->resolved = t->sym > 0 && t->status > 0 && t->price[0] > 0 && t->price[1] > 0 &&
-		t->price[2] > 0;
+		t->price[2] > 0 && t->size > 0 && t->entry > 0 && t->margin > 0;
 	return t->resolved;
 }
 
@@ -264,16 +272,18 @@ open_index(EnforceAttachment *a, Relation rel, ProbeTable *t, int k)
 }
 
 /*
- * Whether index k of table rel holds an entry in keys whose row snap sees;
- * -1 when rel lacks one of the three indexes.
+ * Add the rows of index k of table rel in keys that snap sees (and the
+ * search's condition holds for) to cand, each once; -1 when rel lacks one of
+ * the three indexes or a row would be one more than PROBE_MAX_ROWS.
  */
 static int
 probe_index(EnforceAttachment *a, Relation rel, ProbeTable *t, int k, ScanKey keys,
-			Snapshot snap, TupleTableSlot *slot)
+			Snapshot snap, TupleTableSlot *slot, ProbeRange *range, ProbeCandidate *cand,
+			int *ncand)
 {
 	Relation	idx = open_index(a, rel, t, k);
 	IndexScanDesc scan;
-	bool		found;
+	int			result = 0;
 
 	if (idx == NULL)
 	{
@@ -282,73 +292,110 @@ probe_index(EnforceAttachment *a, Relation rel, ProbeTable *t, int k, ScanKey ke
 	}
 	scan = index_beginscan(rel, idx, snap, 3, 0);
 	index_rescan(scan, keys, 3, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		seen = false;
+		bool		shouldfree;
+		HeapTuple	tuple;
+
+		/* a margin call's row is in two of the indexes */
+		for (int i = *ncand - 1; i >= 0 && cand[i].rel == rel && !seen; i--)
+			seen = ItemPointerEquals(&cand[i].tuple->t_self, &slot->tts_tid);
+		if (seen)
+			continue;
+		tuple = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
+		if (!enforce_probe_row_matches(a, t, RelationGetDescr(rel), tuple, range))
+			continue;
+		if (*ncand == PROBE_MAX_ROWS)
+		{
+			result = -1;
+			break;
+		}
+		cand[*ncand].rel = rel;
+		cand[*ncand].t = t;
+		cand[*ncand].tuple = shouldfree ? tuple : ExecCopySlotHeapTuple(slot);
+		(*ncand)++;
+	}
 	index_endscan(scan);
 	index_close(idx, NoLock);
-	return found ? 1 : 0;
-}
-
-/* Whether table relid (a leaf partition) may hold a candidate: true unless its indexes say none. */
-static bool
-table_may_hold(EnforceAttachment *a, Oid relid, ScanKey keys, Snapshot snap)
-{
-	Relation	rel = table_open(relid, RowShareLock);
-	ProbeTable *t = probe_table(a, relid);
-	TupleTableSlot *slot;
-	bool		maybe = false;
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION || !resolve(a, rel, t))
-	{
-		table_close(rel, NoLock);
-		return true;
-	}
-	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
-						   a->sym_collation, t->eqproc, keys[0].sk_argument);
-	slot = table_slot_create(rel, NULL);
-	for (int k = 0; k < PROBE_NINDEX && !maybe; k++)
-		maybe = probe_index(a, rel, t, k, keys, snap, slot) != 0;
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
-	return maybe;
+	return result;
 }
 
 /*
- * Whether the candidate search of symbol sym between lo and hi
- * (PLAN_CANDIDATES_ONE on the partitioned table) may return a row: false
- * only when no partition's partial indexes hold an entry of the symbol in
- * range whose row the search would see.  The caller holds the instrument's
- * state row.  Not asked (true) after a search that found rows, until one
- * finds none (enforce_candidates_found): while a mark keeps crossing
- * positions, as in a crash, the probe would find entries every time and only
- * add its cost to the search's.
+ * The candidates of rel (a leaf partition, opened), added to cand; false
+ * when the probe cannot vouch for them.
  */
-bool
-enforce_candidates_may_exist(EnforceAttachment *a, Datum sym, Datum lo, Datum hi)
+static bool
+table_candidates(EnforceAttachment *a, Relation rel, ScanKey keys, Snapshot snap,
+				 ProbeRange *range, ProbeCandidate *cand, int *ncand)
+{
+	ProbeTable *t = probe_table(a, RelationGetRelid(rel));
+	TupleTableSlot *slot;
+	bool		ok = true;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION || !resolve(a, rel, t))
+		return false;
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   a->sym_collation, t->eqproc, keys[0].sk_argument);
+	if (range->eq.fn_oid != t->eqproc)
+		fmgr_info(t->eqproc, &range->eq);
+	slot = table_slot_create(rel, NULL);
+	for (int k = 0; k < PROBE_NINDEX && ok; k++)
+		ok = probe_index(a, rel, t, k, keys, snap, slot, range, cand, ncand) >= 0;
+	ExecDropSingleTupleTableSlot(slot);
+	return ok;
+}
+
+/*
+ * The candidates of the search of symbol sym between lo and hi
+ * (PLAN_CANDIDATES_ONE on the partitioned table): PROBE_NONE when no
+ * partition's partial indexes hold an entry of the symbol in range whose row
+ * the search would see; PROBE_ROWS when the probe found them and locked them
+ * as the search would, *rows holding them as the search returns them
+ * (enforce_probe_lock.c); PROBE_SEARCH when the search must run.  The
+ * caller holds the instrument's state row.  Not asked (PROBE_SEARCH) after a
+ * search that found more than PROBE_MAX_ROWS, until one finds fewer
+ * (enforce_candidates_searched): while a crash crosses that many on every
+ * tick the probe would only add its cost to the search's.
+ */
+EnforceProbeResult
+enforce_candidates_probe(EnforceAttachment *a, Datum sym, Datum lo, Datum hi,
+						 SPITupleTable **rows, uint64 *nrows)
 {
 	ScanKeyData keys[3];
 	Relation	parent;
 	PartitionDesc desc;
 	Snapshot	snap;
 	Oid		   *parts;
+	Relation   *rels;
+	ProbeCandidate *cand;
+	ProbeRange	range;
 	int			nparts;
-	bool		maybe = false;
+	int			nopen = 0;
+	int			ncand = 0;
+	bool		ok = true;
+	EnforceProbeResult result = PROBE_NONE;
 
+	*rows = NULL;
+	*nrows = 0;
 	if (!a->partitioned || a->probe_rests ||
 		pg_class_aclcheck(a->positions, GetUserId(), ACL_SELECT | ACL_UPDATE) != ACLCHECK_OK)
-		return true;
+		return PROBE_SEARCH;
 	parent = relation_open(a->positions, RowShareLock);
 	desc = RelationGetPartitionDesc(parent, false);
 	nparts = desc->nparts;
 	for (int i = 0; i < nparts; i++)
 		if (!desc->is_leaf[i])
-			maybe = true;
-	if (maybe || desc->detached_exist)
+			ok = false;
+	if (!ok || desc->detached_exist)
 	{
 		relation_close(parent, NoLock);
-		return true;
+		return PROBE_SEARCH;
 	}
 	parts = palloc(sizeof(Oid) * Max(nparts, 1));
 	memcpy(parts, desc->oids, sizeof(Oid) * nparts);
+	rels = palloc(sizeof(Relation) * Max(nparts, 1));
+	cand = palloc(sizeof(ProbeCandidate) * PROBE_MAX_ROWS);
 	/* the key on the symbol is completed per partition (its equality function) */
 	memset(keys, 0, sizeof(keys));
 	keys[0].sk_argument = sym;
@@ -356,19 +403,33 @@ enforce_candidates_may_exist(EnforceAttachment *a, Datum sym, Datum lo, Datum hi
 						   InvalidOid, F_NUMERIC_GE, lo);
 	ScanKeyEntryInitialize(&keys[2], 0, 2, BTLessEqualStrategyNumber, InvalidOid,
 						   InvalidOid, F_NUMERIC_LE, hi);
+	range.sym = sym;
+	range.lo = lo;
+	range.hi = hi;
+	range.eq.fn_oid = InvalidOid;
 	/* the rows the search would see (enforce_spi.c, run_plan) */
 	CommandCounterIncrement();
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	for (int i = 0; i < nparts && !maybe; i++)
-		maybe = table_may_hold(a, parts[i], keys, snap);
+	for (int i = 0; i < nparts && ok; i++)
+	{
+		rels[nopen++] = table_open(parts[i], RowShareLock);
+		ok = table_candidates(a, rels[i], keys, snap, &range, cand, &ncand);
+	}
+	if (!ok)
+		result = PROBE_SEARCH;
+	else if (ncand > 0)
+		result = enforce_probe_lock(a, cand, ncand, &range, snap, rows, nrows) ?
+			PROBE_ROWS : PROBE_SEARCH;
+	for (int i = 0; i < nopen; i++)
+		table_close(rels[i], NoLock);
 	UnregisterSnapshot(snap);
 	relation_close(parent, NoLock);
-	return maybe;
+	return result;
 }
 
-/* What the candidate search found: whether the next one is probed first. */
+/* How many rows the candidate search found: whether the next one is probed first. */
 void
-enforce_candidates_found(EnforceAttachment *a, bool found)
+enforce_candidates_searched(EnforceAttachment *a, uint64 found)
 {
-	a->probe_rests = found;
+	a->probe_rests = found > PROBE_MAX_ROWS;
 }
