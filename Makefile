@@ -117,6 +117,7 @@ REGRESS = \
 	liquidation_worker \
 	liquidation_privileges \
 	liquidation_dynamic \
+	liquidation_rule \
 	enforce_verify_columns \
 	zz_drop \
 	zz_upgrade

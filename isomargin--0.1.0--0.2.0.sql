@@ -2397,16 +2397,19 @@ $fn$;
 -- bracket's r_i + f taking r_i + f + c, as enforcement charges it.  assess
 -- with fee_rate f + c gives the digits of the dynamic_* figures with
 -- addon_rate c (sql/dynamic_figures.sql checks it), and the whole row.
+-- margin_call_ratio is the attachment's (enforce's setting): the status
+-- (ok or margin_call) is the one enforcement stores.
 CREATE FUNCTION @extschema@.assess_rule(
     size numeric, entry_price numeric, mark_price numeric, margin numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
-    kind @extschema@.contract_kind, fee_rate numeric, addon_rate numeric)
+    kind @extschema@.contract_kind, fee_rate numeric, addon_rate numeric,
+    margin_call_ratio numeric)
 RETURNS @extschema@.assessment
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE WHEN $6 IS NULL
-            THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9 OPERATOR(pg_catalog.+) $10)
-            ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9 OPERATOR(pg_catalog.+) $10) END
+            THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11)
+            ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11) END
 $fn$;
 
 -- k rounded up (down) to a whole lot.
@@ -2421,12 +2424,12 @@ AS $fn$ SELECT pg_catalog.floor($1 OPERATOR(pg_catalog./) $2) OPERATOR(pg_catalo
 -- requirement is enforcement's: the instrument's addon_rate plus, with a
 -- liquidity curve, liquidity_curve_addon(curve, size) of the position, and
 -- of the rest for each rest it tries (doc/liquidation.md, "With dynamic
--- add-ons").
+-- add-ons"), and every check at the attachment's margin_call_ratio.
 CREATE FUNCTION @extschema@.liquidation_size_rule(
     size numeric, entry_price numeric, mark_price numeric, margin numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
     kind @extschema@.contract_kind, fee_rate numeric, policy jsonb,
-    addon_rate numeric, liquidity_curve jsonb)
+    addon_rate numeric, liquidity_curve jsonb, margin_call_ratio numeric)
 RETURNS numeric
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2462,7 +2465,7 @@ BEGIN
         c := c + @extschema@.liquidity_curve_addon(liquidity_curve, size);
     END IF;
     a := @extschema@.assess_rule(size, entry_price, mark_price, margin, mmr, tiers,
-                                 contract_size, kind, fee_rate, c);
+                                 contract_size, kind, fee_rate, c, margin_call_ratio);
     IF a.status < 'liquidate' THEN
         RETURN 0;
     END IF;
@@ -2519,7 +2522,7 @@ BEGIN
         k := @extschema@.lot_up(q, lot) - lot;     -- the largest close below q
         IF k <= 0 OR NOT @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k,
                              mmr, tiers, contract_size, kind, fee_rate, lf, buf,
-                             addon_rate, liquidity_curve) THEN
+                             addon_rate, liquidity_curve, margin_call_ratio) THEN
             RETURN q;
         END IF;
         lo_k := 0;
@@ -2528,7 +2531,7 @@ BEGIN
             EXIT WHEN cand >= k;
             IF @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, cand,
                    mmr, tiers, contract_size, kind, fee_rate, lf, buf,
-                   addon_rate, liquidity_curve) THEN
+                   addon_rate, liquidity_curve, margin_call_ratio) THEN
                 k := cand;
             ELSE
                 lo_k := cand;
@@ -2553,13 +2556,15 @@ BEGIN
         CONTINUE WHEN cand <= lo OR cand <= 0;
         k := greatest(lot, @extschema@.lot_up(q - cand, lot));
         IF k > lot AND @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k - lot,
-                           mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL) THEN
+                           mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL,
+                           margin_call_ratio) THEN
             k := k - lot;
         END IF;
         FOR t IN 1 .. 3 LOOP
             EXIT WHEN k >= q;
             IF @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k,
-                   mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL) THEN
+                   mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL,
+                   margin_call_ratio) THEN
                 RETURN k;
             END IF;
             k := k + lot;
@@ -2570,12 +2575,13 @@ END
 $fn$;
 
 -- Whether closing k leaves a rest with equity > (1 + buffer) x maintenance
--- (and not flagged), by the exact figures, with the rest's own add-on.
+-- (and not flagged), by the exact figures, with the rest's own add-on, at
+-- the attachment's margin_call_ratio.
 CREATE FUNCTION @extschema@.liquidation_rest_ok(
     size numeric, entry_price numeric, mark_price numeric, margin numeric, k numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
     kind @extschema@.contract_kind, fee_rate numeric, liquidation_fee_rate numeric, buffer numeric,
-    addon_rate numeric, liquidity_curve jsonb)
+    addon_rate numeric, liquidity_curve jsonb, margin_call_ratio numeric)
 RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2591,7 +2597,7 @@ BEGIN
         c := c + @extschema@.liquidity_curve_addon(liquidity_curve, s.size);
     END IF;
     a := @extschema@.assess_rule(s.size, s.entry_price, mark_price, s.margin, mmr, tiers,
-                                 contract_size, kind, fee_rate, c);
+                                 contract_size, kind, fee_rate, c, margin_call_ratio);
     RETURN a.status < 'liquidate' AND a.equity > (1 + buffer) * a.maintenance_margin;
 END
 $fn$;
@@ -2630,15 +2636,16 @@ CREATE FUNCTION @extschema@.liquidation_size(
     fee_rate numeric DEFAULT 0,
     policy jsonb DEFAULT '{"method": "whole"}',
     addon_rate numeric DEFAULT 0,
-    liquidity_curve jsonb DEFAULT NULL)
+    liquidity_curve jsonb DEFAULT NULL,
+    margin_call_ratio numeric DEFAULT 0.8)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE WHEN $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL OR $5 IS NULL OR $6 IS NULL
-                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL THEN NULL
+                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL OR $12 IS NULL THEN NULL
             ELSE @extschema@.liquidation_size_rule($1, $2, $3, $4, $5, NULL, $6, $7, $8,
                      @extschema@.liquidation_policy_check($9),
-                     @extschema@.liquidation_addon_check($10, $11, $7), $11) END
+                     @extschema@.liquidation_addon_check($10, $11, $7), $11, $12) END
 $fn$;
 
 CREATE FUNCTION @extschema@.liquidation_size(
@@ -2648,15 +2655,16 @@ CREATE FUNCTION @extschema@.liquidation_size(
     fee_rate numeric DEFAULT 0,
     policy jsonb DEFAULT '{"method": "whole"}',
     addon_rate numeric DEFAULT 0,
-    liquidity_curve jsonb DEFAULT NULL)
+    liquidity_curve jsonb DEFAULT NULL,
+    margin_call_ratio numeric DEFAULT 0.8)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE WHEN $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL OR $5 IS NULL OR $6 IS NULL
-                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL THEN NULL
+                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL OR $12 IS NULL THEN NULL
             ELSE @extschema@.liquidation_size_rule($1, $2, $3, $4, NULL, $5, $6, $7, $8,
                      @extschema@.liquidation_policy_check($9),
-                     @extschema@.liquidation_addon_check($10, $11, $7), $11) END
+                     @extschema@.liquidation_addon_check($10, $11, $7), $11, $12) END
 $fn$;
 
 -- ---------------------------------------------------------------- item 4: ADL ranking

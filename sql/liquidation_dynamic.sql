@@ -180,13 +180,13 @@ SELECT isomargin.liquidation_size(10, 100, 100, 30, 0.01, kind => 'inverse', liq
 -- Smallest: one lot less closed would leave a flagged-or-thin rest (1: 8.5 leaves 1.5,
 -- 2: 1.6 leaves 2.4), as liquidation_rest_ok says with the rest's own add-on.
 SELECT isomargin.liquidation_rest_ok(10, 100, 100, 30, 8.5, 0.01, NULL, 1, 'linear', 0, 0, 0.25,
-                                     0.001, i.curve) AS rest_1_5,
+                                     0.001, i.curve, 0.8) AS rest_1_5,
        isomargin.liquidation_rest_ok(10, 100, 100, 30, 8.6, 0.01, NULL, 1, 'linear', 0, 0, 0.25,
-                                     0.001, i.curve) AS rest_1_4,
+                                     0.001, i.curve, 0.8) AS rest_1_4,
        isomargin.liquidation_rest_ok(-4, 100, 100, 12, 1.6, 0.01, NULL, 1, 'linear', 0, 0, 0.25,
-                                     0.001, i.curve) AS rest_2_4,
+                                     0.001, i.curve, 0.8) AS rest_2_4,
        isomargin.liquidation_rest_ok(-4, 100, 100, 12, 1.7, 0.01, NULL, 1, 'linear', 0, 0, 0.25,
-                                     0.001, i.curve) AS rest_2_3
+                                     0.001, i.curve, 0.8) AS rest_2_3
   FROM dyn.instruments2 i WHERE i.symbol = 'BTC';
 
 -- ---------------------------------------------------------------- 3. nothing flagged again

@@ -22,7 +22,8 @@
  * The requirement is enforcement's: read_market gives the instrument's
  * addon_rate and liquidity_curve (when the attachment maps them), and every
  * check and sizing takes the position's add-on, addon_rate plus the curve's
- * rate of its size (doc/liquidation.md, "With dynamic add-ons").
+ * rate of its size (doc/liquidation.md, "With dynamic add-ons"), at the
+ * attachment's margin_call_ratio, read with the settings on every call.
  */
 #include "postgres.h"
 
@@ -185,10 +186,10 @@ liq_prepare_shared(Oid nsp, Oid ident)
 	Oid			att = liq_type("liquidation_attachment", nsp);
 	/*
 	 * size, entry, mark, margin, mmr, tiers, contract size, kind, fee rate,
-	 * policy, addon rate, liquidity curve
+	 * policy, addon rate, liquidity curve, margin-call ratio
 	 */
-	Oid			rule[12] = {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, tiers,
-		NUMERICOID, kind, NUMERICOID, JSONBOID, NUMERICOID, JSONBOID};
+	Oid			rule[13] = {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, tiers,
+		NUMERICOID, kind, NUMERICOID, JSONBOID, NUMERICOID, JSONBOID, NUMERICOID};
 	Oid			book[12] = {att, TEXTOID, TEXTOID, JSONBOID, INT8OID, TEXTOID, JSONBOID,
 		NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, settle};
 	Oid			one[1] = {REGCLASSOID};
@@ -197,18 +198,22 @@ liq_prepare_shared(Oid nsp, Oid ident)
 	SPIPlanPtr	plans[LP_NPLANS];
 
 	plans[LP_SETTINGS] = liquidation_prepare(psprintf(
-		"SELECT s.policy, s.symbol_policies, s.fund_column, en.instruments::pg_catalog.oid "
+		"SELECT s.policy, s.symbol_policies, s.fund_column, en.instruments::pg_catalog.oid, "
+		"en.margin_call_ratio "
 		"FROM %1$s.liquidation_settings AS s JOIN %1$s.enforcement AS en "
 		"ON en.positions OPERATOR(pg_catalog.=) s.positions "
 		"WHERE s.positions OPERATOR(pg_catalog.=) $1", s), 1, one);
 	plans[LP_POLICY_CHECK] = liquidation_prepare(psprintf(
 		"SELECT p, (p OPERATOR(pg_catalog.->>) 'cooldown')::pg_catalog.numeric OPERATOR(pg_catalog.>) 0 "
 		"FROM %s.liquidation_policy_check($1) AS p", s), 1, pol);
-	/* the position's add-on: addon rate plus, with a curve, the curve's rate of its size */
+	/*
+	 * the position's add-on: addon rate plus, with a curve, the curve's rate
+	 * of its size; the attachment's margin-call ratio ($13)
+	 */
 	plans[LP_ASSESS] = liquidation_prepare(psprintf(
 		"SELECT a.status OPERATOR(pg_catalog.>=) 'liquidate', a.status OPERATOR(pg_catalog.=) 'bankrupt' "
 		"FROM %1$s.assess_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $11 OPERATOR(pg_catalog.+) "
-		"CASE WHEN $12 IS NULL THEN 0 ELSE %1$s.liquidity_curve_addon($12, $1) END) AS a", s), 12, rule);
+		"CASE WHEN $12 IS NULL THEN 0 ELSE %1$s.liquidity_curve_addon($12, $1) END, $13) AS a", s), 13, rule);
 	/* a cooldown ($3 the policy): when the position's next step is due, and whether that is later */
 	plans[LP_LAST_STEP] = liquidation_prepare(psprintf(
 		"SELECT x.due, x.due OPERATOR(pg_catalog.>) pg_catalog.now() FROM ("
@@ -223,7 +228,7 @@ liq_prepare_shared(Oid nsp, Oid ident)
 		"VALUES ($1, $2, $3) ON CONFLICT (positions, position_key) DO UPDATE SET due_at = EXCLUDED.due_at",
 		s), 3, (Oid[]) {REGCLASSOID, JSONBOID, TIMESTAMPTZOID});
 	plans[LP_SIZE] = liquidation_prepare(psprintf(
-		"SELECT %s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", s), 12, rule);
+		"SELECT %s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", s), 13, rule);
 	/* the settlement at the fill ($3), the liquidation fee rate from the policy */
 	plans[LP_SETTLE] = liquidation_prepare(psprintf(
 		"SELECT st, st.size, st.margin FROM %s.liquidation_settlement($1, $2, $4, $5, $3, $6, $7, "
@@ -231,9 +236,9 @@ liq_prepare_shared(Oid nsp, Oid ident)
 		8, (Oid[]) {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, kind, JSONBOID});
 	/* the rule's arguments; no close (0) when the exact check says ok or margin_call */
 	plans[LP_SIZE_SETTLE] = liquidation_prepare(psprintf(
-		"SELECT k, st, st.size, st.margin FROM %1$s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS k, "
+		"SELECT k, st, st.size, st.margin FROM %1$s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS k, "
 		"%1$s.liquidation_settlement($1, $2, $4, k, $3, $7, $8, "
-		"($10 OPERATOR(pg_catalog.->>) 'liquidation_fee_rate')::pg_catalog.numeric) AS st", s), 12, rule);
+		"($10 OPERATOR(pg_catalog.->>) 'liquidation_fee_rate')::pg_catalog.numeric) AS st", s), 13, rule);
 	/* liquidation_book's test, its fund row locked as it locks it */
 	plans[LP_FUND] = liquidation_prepare(psprintf(
 		"SELECT ($3).to_fund OPERATOR(pg_catalog.>=) 0 "
@@ -314,9 +319,13 @@ jsonb_same(Datum a, Datum b)
 	return DatumGetPointer(a) != NULL && DatumGetPointer(b) != NULL && datumIsEqual(a, b, false, -1);
 }
 
-/* The attachment of positions, its statements prepared (SPI connected). */
+/*
+ * The attachment of positions, its statements prepared (SPI connected);
+ * its settings read now: the policies and the margin-call ratio (which
+ * enforce_settings may have changed since the statements were built).
+ */
 static LiqAttachment *
-liq_attachment(Oid positions, Oid nsp, Datum *policy, Datum *symbol_policies)
+liq_attachment(Oid positions, Oid nsp, Datum *policy, Datum *symbol_policies, Datum *call_ratio)
 {
 	Oid			ident = liq_type("liquidation_attachment", nsp);
 	Datum		arg[1] = {ObjectIdGetDatum(positions)};
@@ -357,6 +366,7 @@ liq_attachment(Oid positions, Oid nsp, Datum *policy, Datum *symbol_policies)
 	fund = liq_col(3, &fund_null);
 	fc = fund_null ? NULL : TextDatumGetCString(fund);
 	instruments = DatumGetObjectId(liq_col(4, &isnull));
+	*call_ratio = liq_col(5, &isnull);
 
 	e = hash_search(liq_cache, &positions, HASH_ENTER, &found);
 	if (!found)
@@ -429,7 +439,8 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 {
 	LiqAttachment *e;
 	Datum		policy,
-				symbol_policies;
+				symbol_policies,
+				call_ratio;
 	bool		isnull;
 	int32		steps = 0;
 	Datum		pos[4];			/* symbol, size, entry price, margin */
@@ -439,7 +450,7 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 	char		mkt_nulls[9];
 	Datum		pol = (Datum) 0;
 
-	e = liq_attachment(positions, nsp, &policy, &symbol_policies);
+	e = liq_attachment(positions, nsp, &policy, &symbol_policies, &call_ratio);
 
 	/* read_position: the position, locked FOR UPDATE */
 	liq_run(e->read_position, &key, NULL);
@@ -462,13 +473,13 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 	{
 		/*
 		 * size, entry, mark, margin, mmr, tiers, contract size, kind, fee
-		 * rate, policy, addon rate, liquidity curve
+		 * rate, policy, addon rate, liquidity curve, margin-call ratio
 		 */
-		Datum		rule[12] = {pos[1], pos[2], mkt[0], pos[3], mkt[4], mkt[5], mkt[2], mkt[1],
-		mkt[3], pol, mkt[7], mkt[8]};
-		char		rule_nulls[12] = {' ', pos_nulls[2] ? 'n' : ' ', ' ', pos_nulls[3] ? 'n' : ' ',
+		Datum		rule[13] = {pos[1], pos[2], mkt[0], pos[3], mkt[4], mkt[5], mkt[2], mkt[1],
+		mkt[3], pol, mkt[7], mkt[8], call_ratio};
+		char		rule_nulls[13] = {' ', pos_nulls[2] ? 'n' : ' ', ' ', pos_nulls[3] ? 'n' : ' ',
 			mkt_nulls[4], mkt_nulls[5], mkt_nulls[2], mkt_nulls[1], mkt_nulls[3], ' ',
-		mkt_nulls[7], mkt_nulls[8]};
+		mkt_nulls[7], mkt_nulls[8], ' '};
 		Datum		k;
 		Datum		st,
 					st_size,
