@@ -50,18 +50,15 @@ static pg_attribute_always_inline bool
 fast_addon(FunctionCallInfo fcinfo, const Rule *r, int argno, bool with_call_ratio,
 		   FastPosition *p, bool *ok)
 {
-	Fix			c,
-				top;
+	Fix			c;
 
-	if (!fast_arg(fcinfo, argno, &c) || c.v < 0)
+	/*
+	 * r + f + c below 1 (and the call ratio) is c below the rule's room; a
+	 * call ratio is at most 1 (rule.c), so below it is below 1 as well
+	 */
+	if (!fast_arg(fcinfo, argno, &c) || c.v < 0 ||
+		(r->has_schedule && fix_le(r->f_addon_room[with_call_ratio], c, ok)))
 		return false;
-	if (r->has_schedule)
-	{
-		top = fix_add(r->f_schedule.brackets[r->f_schedule.nbrackets - 1].rate_fee, c, ok);
-		if (fix_le(fix_make(1, 0), top, ok) ||
-			(with_call_ratio && fix_le(r->f_call_ratio, top, ok)))
-			return false;
-	}
 	fast_position_addon(p, c, ok);
 	return *ok;
 }

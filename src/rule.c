@@ -67,7 +67,14 @@ build_fast(Rule *r, FastBracket *f_brackets)
 			fix_of(b->amount, &f->amount);
 	}
 	if (r->fast)
+	{
+		Fix			top;
+
 		fast_schedule_finish(&r->f_schedule, &ok);
+		top = r->f_schedule.brackets[r->f_schedule.nbrackets - 1].rate_fee;
+		r->f_addon_room[0] = fix_sub(fix_make(1, 0), top, &ok);
+		r->f_addon_room[1] = fix_sub(r->f_call_ratio, top, &ok);
+	}
 	r->fast = r->fast && ok;
 }
 

@@ -56,6 +56,11 @@ typedef struct Rule
 	FastSchedule f_schedule;
 	Fix			f_tick;
 	Fix			f_call_ratio;
+	/*
+	 * with a schedule: 1 and the call ratio less the highest bracket's
+	 * r + f, the room a dynamic add-on must stay below (dynamic.c)
+	 */
+	Fix			f_addon_room[2];
 	/* a flat mmr's one bracket; a tiers schedule's brackets are stored by the owner */
 	MarginBracket flat;
 	FastBracket f_flat;
