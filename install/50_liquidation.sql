@@ -243,9 +243,11 @@ $fn$;
 -- margin_call_ratio is the attachment's (enforce's setting): the status
 -- (ok or margin_call) is the one enforcement stores.  The instrument's venue
 -- conventions (doc/venues.md) as enforcement reads them: maintenance_amount
--- with mmr, tier_basis and bracket_basis with tiers.  With the fee at the
--- bankruptcy price an add-on is no fee rate: liquidation_conventions_check
--- refuses that pair before it gets here.
+-- with mmr, tier_basis and bracket_basis with tiers; all at their defaults,
+-- assess is called without them, so that its rule stays cached as before
+-- (a convention from a parameter would make it read the rule on every call).
+-- With the fee at the bankruptcy price an add-on is no fee rate:
+-- liquidation_conventions_check refuses that pair before it gets here.
 CREATE FUNCTION @extschema@.assess_rule(
     size numeric, entry_price numeric, mark_price numeric, margin numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
@@ -259,7 +261,13 @@ CREATE FUNCTION @extschema@.assess_rule(
 RETURNS @extschema@.assessment
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT CASE WHEN $6 IS NULL
+SELECT CASE WHEN $12 OPERATOR(pg_catalog.=) 'mark' AND $13 OPERATOR(pg_catalog.=) 'mark'
+                 AND (CASE WHEN $6 IS NULL THEN $16 OPERATOR(pg_catalog.=) 0
+                           ELSE $14 OPERATOR(pg_catalog.=) 'notional' AND $15 OPERATOR(pg_catalog.=) 'price' END)
+            THEN CASE WHEN $6 IS NULL
+                      THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11)
+                      ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11) END
+            WHEN $6 IS NULL
             THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11,
                                     mm_basis => $12, fee_basis => $13, maintenance_amount => $16)
             ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11,
@@ -346,12 +354,11 @@ DECLARE
     lo_k   numeric;
     -- the venue conventions (doc/venues.md); without any, conv is false and
     -- nr = nk = n, fin = fee_rate, g = 0: the mark basis
-    conv   boolean := mm_basis <> 'mark' OR fee_basis <> 'mark' OR maintenance_amount <> 0
-                      OR (tiers IS NOT NULL AND (tier_basis <> 'notional' OR bracket_basis <> 'price'));
+    conv   boolean;
     nr     numeric;         -- notional of one contract the rate applies to (at the mark or the entry)
     nk     numeric;         -- the brackets' unit per contract: notional at the mark or the entry, or 1 (contracts)
-    fin    numeric := fee_rate;   -- the fee rate beside the rate: 0 with the fee at the bankruptcy price
-    g      numeric := 0;    -- the fee at the bankruptcy price, per contract
+    fin    numeric;         -- the fee rate beside the rate: 0 with the fee at the bankruptcy price
+    g      numeric;         -- the fee at the bankruptcy price, per contract
 BEGIN
     IF size = 0 THEN
         RETURN 0;
@@ -359,7 +366,7 @@ BEGIN
     IF liquidity_curve IS NOT NULL THEN
         c := c + @extschema@.liquidity_curve_addon(liquidity_curve, size);
     END IF;
-    IF conv THEN
+    IF fee_basis = 'bankruptcy' OR maintenance_amount <> 0 THEN
         PERFORM @extschema@.liquidation_conventions_check(c, fee_basis, maintenance_amount);
     END IF;
     a := @extschema@.assess_rule(size, entry_price, mark_price, margin, mmr, tiers,
@@ -385,6 +392,10 @@ BEGIN
     n := @extschema@.notional(1, mark_price, contract_size, kind);
     nr := n;
     nk := n;
+    fin := fee_rate;
+    g := 0;
+    conv := mm_basis <> 'mark' OR fee_basis <> 'mark' OR maintenance_amount <> 0
+            OR (tiers IS NOT NULL AND (tier_basis <> 'notional' OR bracket_basis <> 'price'));
     IF conv THEN
         -- the rest keeps the entry price and the bankruptcy price (its margin
         -- is its share), so per contract each term below is a constant

@@ -270,6 +270,28 @@ SELECT e.positions::regclass AS book, e.position_key ->> 'id' AS pos, e.new_stat
   FROM isomargin.events e WHERE e.claimed_at IS NULL ORDER BY 1, 2;
 SELECT isomargin.liquidate_next('w2');
 
+-- The worker's path with a cooldown (its own check, then the sizing) under the
+-- conventions: ENTRYB with fraction 20%, cooldown 30 s.  Position 4 at 9,600 is a
+-- margin call (870 < 900): no step (by the price's bracket, 910 >= 900, it would
+-- take one).  At 9,590: Q = 104,900 - 104,100 = 800, MM = 95,900 x 0.02 - 1,050 =
+-- 868: liquidate (the price's bracket: 959 - 50 = 909).  One step closes 2; the rest 8
+-- with 83,920: Q = 83,920 - 83,280 = 640, MM = 76,720 x 0.02 - 1,050 = 484.4, 0.757: ok,
+-- so the worker stops and leaves no follow-up (by the price's bracket the rest would
+-- still be liquidate: 767.2 - 50 = 717.2 >= 640).
+SELECT isomargin.liquidation_setup('conv.tpositions', '{"method": "smallest", "lot_size": 0.01}',
+           '{"ENTRYB": {"method": "fraction", "fraction": 0.2, "lot_size": 0.01, "cooldown": 30}}');
+SELECT isomargin.liquidate_position('conv.tpositions', '{"id": 4}', 'w3') AS steps_at_9600;
+UPDATE conv.tmarks SET mark_price = 9590 WHERE symbol = 'ENTRYB';
+SELECT id, status FROM conv.tpositions WHERE id IN (3, 4) ORDER BY id;
+SELECT isomargin.liquidate_position('conv.tpositions', '{"id": 4}', 'w3') AS steps_at_9590;
+SELECT l.position_key ->> 'id' AS pos, l.method, l.closed_size, l.size_after, l.margin_after
+  FROM isomargin.insurance_ledger l
+ WHERE l.positions = 'conv.tpositions'::regclass AND l.worker = 'w3';
+SELECT p.id, p.size, p.margin, p.status, d.assess_status, d.engine
+  FROM conv.tpositions p JOIN conv.tdecisions d USING (id) WHERE p.id IN (3, 4) ORDER BY p.id;
+SELECT count(*) AS followups FROM isomargin.liquidation_followups;
+SELECT count(*) AS differ FROM isomargin.verify('conv.tpositions');
+
 -- ---------------------------------------------------------------- 4. refused
 
 -- An add-on beside the fee at the bankruptcy price: no figure charges that
