@@ -14,7 +14,9 @@ CREATE SCHEMA conv;
 -- ---------------------------------------------------------------- 1. a flat rate
 
 CREATE TABLE conv.instruments (symbol text PRIMARY KEY, mmr numeric NOT NULL, fee_rate numeric NOT NULL,
-                               mm_basis isomargin.mm_basis, fee_basis isomargin.fee_basis, cum numeric);
+                               mm_basis isomargin.mm_basis, fee_basis isomargin.fee_basis, cum numeric,
+                               kind isomargin.contract_kind NOT NULL DEFAULT 'linear',
+                               contract_size numeric NOT NULL DEFAULT 1);
 CREATE TABLE conv.marks (symbol text PRIMARY KEY, mark_price numeric);
 CREATE TABLE conv.positions (id int PRIMARY KEY, symbol text NOT NULL, size numeric NOT NULL,
                              entry_price numeric NOT NULL, margin numeric NOT NULL);
@@ -24,18 +26,22 @@ INSERT INTO conv.instruments VALUES
     ('FEEBP', 0.005, 0.001, NULL, 'bankruptcy', NULL),
     ('FEEADL', 0.005, 0.001, NULL, 'bankruptcy', NULL),
     ('CUM', 0.01, 0, NULL, NULL, 1300);                      -- the largest exchange's cum
+-- inverse, contracts of 100 USD, all three conventions of a flat rate (cum in the coin)
+INSERT INTO conv.instruments VALUES ('INV', 0.01, 0.001, 'entry', 'bankruptcy', 0.005, 'inverse', 100);
 INSERT INTO conv.marks VALUES ('BYBIT', 20000), ('ENTRY', 20000), ('FEEBP', 20000), ('FEEADL', 20000),
-                              ('CUM', 30000);
+                              ('CUM', 30000), ('INV', 40000);
 INSERT INTO conv.positions VALUES
     (1, 'BYBIT', 1, 20000, 400),
     (2, 'ENTRY', 1, 20000, 400),
     (3, 'FEEBP', 1, 20000, 400),
     (4, 'CUM', 10, 30000, 30000),
     (5, 'FEEADL', 1, 20000, 400),
-    (6, 'FEEADL', -2, 20000, 2000);
+    (6, 'FEEADL', -2, 20000, 2000),
+    (7, 'INV', 1000, 40000, 0.25);
 SELECT isomargin.enforce('conv.positions', 'conv.marks', 'conv.instruments',
                          '{"maintenance_amount": "cum"}') IS NOT NULL AS enforced;
-SELECT isomargin.liquidation_setup('conv.positions', '{"method": "smallest", "lot_size": 0.01}');
+SELECT isomargin.liquidation_setup('conv.positions', '{"method": "smallest", "lot_size": 0.01}',
+                                   '{"INV": {"method": "smallest", "lot_size": 1}}');
 
 -- The marks move.  Q = M + q*(P - E); under each instrument's conventions:
 --   1 BYBIT at 19,710: Q = 110; MM = N(E)*r + f*N(BP) = 100 + 0.00055*19,600 = 110.78 >= Q:
@@ -50,8 +56,13 @@ SELECT isomargin.liquidation_setup('conv.positions', '{"method": "smallest", "lo
 --   5 FEEADL at 19,500: Q = 400 - 500 = -100: bankrupt.
 --   6 FEEADL short 2 at 19,500: Q = 2,000 + 1,000 = 3,000; BP 21,000, fee 0.001*42,000 = 42,
 --     MM = 0.005*39,000 + 42 = 237: ok.
+--   7 INV long 1,000 x 100 USD at 40,000, M 0.25 BTC, at 36,600: Q = 0.25 + 100,000/40,000 -
+--     100,000/36,600 = 2.75 - 2.7322404371.. = 0.0177595628..; BP = 100,000/2.75, the fee
+--     0.001 x 2.75 = 0.00275; MM = N(E) r - A + fee = 2.5 x 0.01 - 0.005 + 0.00275 = 0.02275:
+--     liquidate (mark basis: 2.7322404371.. x 0.011 = 0.0300546448..: liquidate too).
 UPDATE conv.marks SET mark_price = CASE symbol WHEN 'BYBIT' THEN 19710 WHEN 'ENTRY' THEN 19699
-                                   WHEN 'FEEBP' THEN 19718.25 WHEN 'CUM' THEN 27100 ELSE 19500 END;
+                                   WHEN 'FEEBP' THEN 19718.25 WHEN 'CUM' THEN 27100
+                                   WHEN 'INV' THEN 36600 ELSE 19500 END;
 
 -- The engine's decision beside enforcement's stored status and assess's
 -- (the C figures with the instrument's conventions, an independent route);
@@ -66,17 +77,24 @@ UPDATE conv.marks SET mark_price = CASE symbol WHEN 'BYBIT' THEN 19710 WHEN 'ENT
 --     contract; MM' = 271 q_r - 1,300;  100 q_r > 1.25 (271 q_r - 1,300)
 --     <=> 238.75 q_r < 1,625 <=> q_r < 6.8062827...: rest 6.80, close 3.20.
 --   5: bankrupt: 1.  6: ok: 0.
+--   7 (smallest, lot 1): per contract Q/q = 0.0000177595628..; n_r = 100/40,000 = 0.0025
+--     (the entry), g = 0.001 x (100/40,000 + 0.25/1,000) = 0.00000275; 0.0000177595628.. q_r >
+--     1.25 (0.0025 x 0.01 q_r + 0.00000275 q_r - 0.005) <=> 0.0000169279371.. q_r < 0.00625
+--     <=> q_r < 369.21..: rest 369, close 631 (mark basis, no amount: everything in
+--     proportion, 1,000).
 CREATE VIEW conv.decisions AS
 SELECT p.id, p.symbol, p.status AS enforcement, a.status AS assess_status,
        isomargin.liquidation_size(p.size, p.entry_price, m.mark_price, p.margin, i.mmr,
-           fee_rate => i.fee_rate, policy => s.policy, mm_basis => coalesce(i.mm_basis, 'mark'),
+           i.contract_size, i.kind, fee_rate => i.fee_rate,
+           policy => coalesce(s.symbol_policies -> p.symbol, s.policy), mm_basis => coalesce(i.mm_basis, 'mark'),
            fee_basis => coalesce(i.fee_basis, 'mark'), maintenance_amount => coalesce(i.cum, 0)) AS engine,
        isomargin.liquidation_size(p.size, p.entry_price, m.mark_price, p.margin, i.mmr,
-           fee_rate => i.fee_rate, policy => s.policy) AS mark_basis
+           i.contract_size, i.kind, fee_rate => i.fee_rate,
+           policy => coalesce(s.symbol_policies -> p.symbol, s.policy)) AS mark_basis
   FROM conv.positions p JOIN conv.instruments i USING (symbol) JOIN conv.marks m USING (symbol),
        isomargin.liquidation_settings s,
        LATERAL isomargin.assess(p.size, p.entry_price, m.mark_price, p.margin, i.mmr,
-           fee_rate => i.fee_rate, mm_basis => coalesce(i.mm_basis, 'mark'),
+           i.contract_size, i.kind, fee_rate => i.fee_rate, mm_basis => coalesce(i.mm_basis, 'mark'),
            fee_basis => coalesce(i.fee_basis, 'mark'), maintenance_amount => coalesce(i.cum, 0)) a
  WHERE s.positions = 'conv.positions'::regclass;
 SELECT * FROM conv.decisions ORDER BY id;
@@ -139,7 +157,9 @@ UPDATE conv.tmarks SET mark_price = CASE symbol WHEN 'ENTRYB' THEN 9600 WHEN 'BY
 --   1 (smallest, lot 1): Q/q = 1; n_r = 197 per contract; bracket 1 (q_r <= 500 contracts):
 --     1.25*197*0.004 = 0.985 < 1, every rest up to 500 is healthy; bracket 2: 1.4775 > 1, none:
 --     rest 500, close 300.  (By notional, the engine before read the floors as notional: rest
---     500/197 = 2.53.. contracts, close 798.)
+--     500/197 = 2.53.. contracts, close 798; main's engine failed on this schedule before
+--     sizing: tiers_to_jsonb wraps amounts=none as an object, 22023 cannot get array length
+--     of a non-array, for 1 and 2 alike, as this test did before the fix.)
 --   2 (okx, tiers_down 2): bracket 3 > 2 and Q = 2,000 > 1,500*197*0.004 = 1,182: close down
 --     to bracket 1's cap, 500 contracts: close 1,000 (before: cap 500 of notional, close 1,498).
 --   3 (smallest, lot 0.01): Q/q = 85; the rate on the mark's notional (9,600/contract), the
@@ -180,15 +200,16 @@ SELECT * FROM conv.tdecisions ORDER BY id;
 -- equity > 1.25 x maintenance), else the whole position.  Independent of
 -- the engine's closed form and search.
 WITH b AS (
-    SELECT 'flat' AS book, p.id, p.size, p.entry_price, p.margin, m.mark_price, 0.01 AS lot,
-           i.mmr, NULL::isomargin.tiers AS tiers, 1 AS cs, i.fee_rate, coalesce(i.mm_basis, 'mark') AS mb,
+    SELECT 'flat' AS book, p.id, p.size, p.entry_price, p.margin, m.mark_price,
+           CASE p.symbol WHEN 'INV' THEN 1 ELSE 0.01 END AS lot, i.mmr, NULL::isomargin.tiers AS tiers,
+           i.contract_size AS cs, i.kind, i.fee_rate, coalesce(i.mm_basis, 'mark') AS mb,
            coalesce(i.fee_basis, 'mark') AS fb, 'notional'::isomargin.tier_basis AS tb,
            'price'::isomargin.bracket_basis AS bb, coalesce(i.cum, 0) AS ma
       FROM conv.positions p JOIN conv.instruments i USING (symbol) JOIN conv.marks m USING (symbol)
-     WHERE p.id IN (1, 2, 4)
+     WHERE p.id IN (1, 2, 4, 7)
     UNION ALL
     SELECT 'tiers', p.id, p.size, p.entry_price, p.margin, m.mark_price, CASE p.symbol WHEN 'OKX' THEN 1 ELSE 0.01 END,
-           NULL, i.tiers, i.contract_size, i.fee_rate, coalesce(i.mm_basis, 'mark'),
+           NULL, i.tiers, i.contract_size, 'linear', i.fee_rate, coalesce(i.mm_basis, 'mark'),
            coalesce(i.fee_basis, 'mark'), coalesce(i.tier_basis, 'notional'),
            coalesce(i.bracket_basis, 'price'), 0
       FROM conv.tpositions p JOIN conv.tinstruments i USING (symbol) JOIN conv.tmarks m USING (symbol)
@@ -199,11 +220,11 @@ SELECT b.book, b.id,
                         LATERAL (SELECT g.n * b.lot AS k) k,
                         LATERAL (SELECT CASE WHEN b.tiers IS NULL
                             THEN isomargin.assess(b.size - k.k, b.entry_price, b.mark_price,
-                                     b.margin * (abs(b.size) - k.k) / abs(b.size), b.mmr, b.cs,
+                                     b.margin * (abs(b.size) - k.k) / abs(b.size), b.mmr, b.cs, b.kind,
                                      fee_rate => b.fee_rate, mm_basis => b.mb, fee_basis => b.fb,
                                      maintenance_amount => b.ma)
                             ELSE isomargin.assess(b.size - k.k, b.entry_price, b.mark_price,
-                                     b.margin * (abs(b.size) - k.k) / abs(b.size), b.tiers, b.cs,
+                                     b.margin * (abs(b.size) - k.k) / abs(b.size), b.tiers, b.cs, b.kind,
                                      fee_rate => b.fee_rate, mm_basis => b.mb, fee_basis => b.fb,
                                      tier_basis => b.tb, bracket_basis => b.bb) END AS r) x
                   WHERE (x.r).status < 'liquidate' AND (x.r).equity > 1.25 * (x.r).maintenance_margin),
@@ -221,6 +242,8 @@ CALL isomargin.liquidation_worker('w1');
 --   flat 2: released 400, PnL -301: 99; BP 19,600
 --   flat 4: released 30,000 x 0.32 = 9,600, PnL 3.2 x -2,900 = -9,280: 320; BP 27,000
 --   flat 5: released 400, PnL -500: -100, no fund: ADL of 1 contract at BP 19,600, shortfall 100
+--   flat 7: released 0.25 x 0.631 = 0.15775, PnL 63,100 x (1/40,000 - 1/36,600) =
+--     1.5775 - 1.7240437158.. = -0.1465437158..: 0.0112062841..; BP 100,000/2.75 = 36,363.64 (up)
 --   tiers 1: released 3,200 x 300/800 = 1,200, PnL 3 x -300 = -900: 300; BP 19,600
 --   tiers 2: released 6,500 x 1,000/1,500 = 4,333.33.., PnL 10 x -300 = -3,000; BP 19,566.67 (up)
 --   tiers 3: released 104,850 x 0.154 = 16,146.9, PnL 1.54 x -10,400 = -16,016: 130.9; BP 9,515
@@ -229,12 +252,14 @@ SELECT CASE l.positions WHEN 'conv.positions'::regclass THEN 'flat' ELSE 'tiers'
        l.position_key ->> 'id' AS pos, l.method, l.closed_size, l.released_margin, l.realized_pnl,
        l.settlement, l.amount, l.bankruptcy_price, l.adl_size, l.shortfall, l.size_after, l.margin_after,
        l.bankruptcy_price = isomargin.bankruptcy_price(l.size_before, l.entry_price, l.margin_before,
-           coalesce(t.contract_size, 1)) AS bp_convention_free,
-       l.released_margin = l.margin_before * l.closed_size / abs(l.size_before)
-       AND l.realized_pnl = sign(l.size_before) * l.closed_size * coalesce(t.contract_size, 1)
-                            * (l.mark_price - l.entry_price) AS recomputed
+           coalesce(t.contract_size, i.contract_size), coalesce(i.kind, 'linear')) AS bp_convention_free,
+       abs(l.released_margin - l.margin_before * l.closed_size / abs(l.size_before)) < 1e-15
+       AND abs(l.realized_pnl - sign(l.size_before) * l.closed_size * coalesce(t.contract_size, i.contract_size)
+               * CASE i.kind WHEN 'inverse' THEN 1 / l.entry_price - 1 / l.mark_price
+                             ELSE l.mark_price - l.entry_price END) < 1e-15 AS recomputed
   FROM isomargin.insurance_ledger l
   LEFT JOIN conv.tinstruments t ON l.positions = 'conv.tpositions'::regclass AND t.symbol = l.symbol
+  LEFT JOIN conv.instruments i ON l.positions = 'conv.positions'::regclass AND i.symbol = l.symbol
  WHERE l.entry = 'liquidation'
  ORDER BY book, (l.position_key ->> 'id')::int;
 
@@ -248,6 +273,8 @@ SELECT position_key ->> 'id' AS pos, closed_size, price, released_margin, realiz
 -- After: every rest is ok or margin_call under its conventions, as enforcement
 -- stores it (verify finds no row to differ), and the engine closes nothing more.
 --   flat 4: rest 6.80 with 20,400: Q 680, MM 542.8, 542.8/680 = 0.798: ok
+--   flat 7: rest 369 with 0.09225: Q 0.0065532786.., MM 0.0092250 - 0.005 + fee 0.00101475
+--     (0.001 x (0.9225 + 0.09225)) = 0.00523975 (0.7996 of Q): ok
 --   tiers 1: rest 500 with 2,000: Q 500, MM 98,500 x 0.004 = 394, 0.788: ok
 --   tiers 2: rest 500 with 2,166.67: Q 666.67, MM 394: ok
 --   tiers 3: rest 8.46 with 88,703.1: Q 719.1, MM 574.32, 0.7987: ok
