@@ -15,6 +15,8 @@
 # The count is one backend running CALL isomargin.liquidation_worker('w1', 1 + K)
 # minus one running CALL isomargin.liquidation_worker('w1', 1) on a copy of the
 # same book, divided by K: the steady cost of a liquidation, plans prepared.
+# With LIQ_CALLGRIND_KEEP=DIR, the callgrind file of the 1 + K run is copied to
+# DIR (for callgrind_annotate).
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,4 +67,5 @@ echo "tree: $ISOMARGIN_ROOT ($(git -C "$ISOMARGIN_ROOT" rev-parse --short HEAD 2
 echo "$("$bindir/postgres" --version); $(valgrind --version)"
 one=$(count 1) || cluster_die "the run of 1 failed"
 all=$(count $((k + 1))) || cluster_die "the run of 1 + K failed"
+[ -n "${LIQ_CALLGRIND_KEEP:-}" ] && cp "$CLUSTER_DIR/callgrind.out" "$LIQ_CALLGRIND_KEEP/callgrind.$k.out"
 printf '%-28s %14s\n' "per liquidation" "$(( (all - one) / k ))"

@@ -243,11 +243,9 @@ $fn$;
 -- margin_call_ratio is the attachment's (enforce's setting): the status
 -- (ok or margin_call) is the one enforcement stores.  The instrument's venue
 -- conventions (doc/venues.md) as enforcement reads them: maintenance_amount
--- with mmr, tier_basis and bracket_basis with tiers; all at their defaults,
--- assess is called without them, so that its rule stays cached as before
--- (a convention from a parameter would make it read the rule on every call).
--- With the fee at the bankruptcy price an add-on is no fee rate:
--- liquidation_conventions_check refuses that pair before it gets here.
+-- with mmr, tier_basis and bracket_basis with tiers.  With the fee at the
+-- bankruptcy price an add-on is no fee rate: liquidation_conventions_check
+-- refuses that pair before it gets here.
 CREATE FUNCTION @extschema@.assess_rule(
     size numeric, entry_price numeric, mark_price numeric, margin numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
@@ -261,13 +259,7 @@ CREATE FUNCTION @extschema@.assess_rule(
 RETURNS @extschema@.assessment
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT CASE WHEN $12 OPERATOR(pg_catalog.=) 'mark' AND $13 OPERATOR(pg_catalog.=) 'mark'
-                 AND (CASE WHEN $6 IS NULL THEN $16 OPERATOR(pg_catalog.=) 0
-                           ELSE $14 OPERATOR(pg_catalog.=) 'notional' AND $15 OPERATOR(pg_catalog.=) 'price' END)
-            THEN CASE WHEN $6 IS NULL
-                      THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11)
-                      ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11) END
-            WHEN $6 IS NULL
+SELECT CASE WHEN $6 IS NULL
             THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11,
                                     mm_basis => $12, fee_basis => $13, maintenance_amount => $16)
             ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11,
