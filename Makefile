@@ -118,6 +118,7 @@ REGRESS = \
 	liquidation_privileges \
 	liquidation_dynamic \
 	liquidation_rule \
+	liquidation_conventions \
 	enforce_verify_columns \
 	zz_drop \
 	zz_upgrade

@@ -2398,18 +2398,55 @@ $fn$;
 -- with fee_rate f + c gives the digits of the dynamic_* figures with
 -- addon_rate c (sql/dynamic_figures.sql checks it), and the whole row.
 -- margin_call_ratio is the attachment's (enforce's setting): the status
--- (ok or margin_call) is the one enforcement stores.
+-- (ok or margin_call) is the one enforcement stores.  The instrument's venue
+-- conventions (doc/venues.md) as enforcement reads them: maintenance_amount
+-- with mmr, tier_basis and bracket_basis with tiers.  With the fee at the
+-- bankruptcy price an add-on is no fee rate: liquidation_conventions_check
+-- refuses that pair before it gets here.
 CREATE FUNCTION @extschema@.assess_rule(
     size numeric, entry_price numeric, mark_price numeric, margin numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
     kind @extschema@.contract_kind, fee_rate numeric, addon_rate numeric,
-    margin_call_ratio numeric)
+    margin_call_ratio numeric,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price',
+    maintenance_amount numeric DEFAULT 0)
 RETURNS @extschema@.assessment
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE WHEN $6 IS NULL
-            THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11)
-            ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11) END
+            THEN @extschema@.assess($1, $2, $3, $4, $5, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11,
+                                    mm_basis => $12, fee_basis => $13, maintenance_amount => $16)
+            ELSE @extschema@.assess($1, $2, $3, $4, $6, $7, $8, $9 OPERATOR(pg_catalog.+) $10, $11,
+                                    mm_basis => $12, fee_basis => $13, tier_basis => $14,
+                                    bracket_basis => $15) END
+$fn$;
+
+-- The conventions of a sizing, checked (the worker reads what enforcement
+-- checked): maintenance_amount >= 0, and no add-on beside the fee at the
+-- bankruptcy price (no figure charges that pair; doc/liquidation.md), or
+-- 22023 / 0A000.  Returns the add-on.
+CREATE FUNCTION @extschema@.liquidation_conventions_check(
+    addon numeric, fee_basis @extschema@.fee_basis, maintenance_amount numeric)
+RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF maintenance_amount < 0 THEN
+        RAISE EXCEPTION 'maintenance_amount must not be negative'
+            USING ERRCODE = '22023', DETAIL = format('The value is %s.', maintenance_amount);
+    END IF;
+    IF addon > 0 AND fee_basis = 'bankruptcy' THEN
+        RAISE EXCEPTION 'the liquidation engine does not support a dynamic add-on with fee_basis bankruptcy'
+            USING ERRCODE = '0A000',
+                  DETAIL = format('The position''s add-on rate is %s.', addon),
+                  HINT = 'No figure function charges an add-on beside the fee at the bankruptcy price.';
+    END IF;
+    RETURN addon;
+END
 $fn$;
 
 -- k rounded up (down) to a whole lot.
@@ -2424,12 +2461,19 @@ AS $fn$ SELECT pg_catalog.floor($1 OPERATOR(pg_catalog./) $2) OPERATOR(pg_catalo
 -- requirement is enforcement's: the instrument's addon_rate plus, with a
 -- liquidity curve, liquidity_curve_addon(curve, size) of the position, and
 -- of the rest for each rest it tries (doc/liquidation.md, "With dynamic
--- add-ons"), and every check at the attachment's margin_call_ratio.
+-- add-ons"), every check at the attachment's margin_call_ratio, and under
+-- the instrument's venue conventions (doc/liquidation.md, "Under venue
+-- conventions").
 CREATE FUNCTION @extschema@.liquidation_size_rule(
     size numeric, entry_price numeric, mark_price numeric, margin numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
     kind @extschema@.contract_kind, fee_rate numeric, policy jsonb,
-    addon_rate numeric, liquidity_curve jsonb, margin_call_ratio numeric)
+    addon_rate numeric, liquidity_curve jsonb, margin_call_ratio numeric,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price',
+    maintenance_amount numeric DEFAULT 0)
 RETURNS numeric
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2457,6 +2501,13 @@ DECLARE
     t      int;
     c      numeric := addon_rate;   -- the position's add-on, at its size
     lo_k   numeric;
+    -- the venue conventions (doc/venues.md); without any, conv is false and
+    -- nr = nk = n, fin = fee_rate, g = 0: the mark basis
+    conv   boolean;
+    nr     numeric;         -- notional of one contract the rate applies to (at the mark or the entry)
+    nk     numeric;         -- the brackets' unit per contract: notional at the mark or the entry, or 1 (contracts)
+    fin    numeric;         -- the fee rate beside the rate: 0 with the fee at the bankruptcy price
+    g      numeric;         -- the fee at the bankruptcy price, per contract
 BEGIN
     IF size = 0 THEN
         RETURN 0;
@@ -2464,8 +2515,12 @@ BEGIN
     IF liquidity_curve IS NOT NULL THEN
         c := c + @extschema@.liquidity_curve_addon(liquidity_curve, size);
     END IF;
+    IF fee_basis = 'bankruptcy' OR maintenance_amount <> 0 THEN
+        PERFORM @extschema@.liquidation_conventions_check(c, fee_basis, maintenance_amount);
+    END IF;
     a := @extschema@.assess_rule(size, entry_price, mark_price, margin, mmr, tiers,
-                                 contract_size, kind, fee_rate, c, margin_call_ratio);
+                                 contract_size, kind, fee_rate, c, margin_call_ratio,
+                                 mm_basis, fee_basis, tier_basis, bracket_basis, maintenance_amount);
     IF a.status < 'liquidate' THEN
         RETURN 0;
     END IF;
@@ -2475,12 +2530,42 @@ BEGIN
 
     IF tiers IS NULL THEN
         br := jsonb_build_array(jsonb_build_object('minNotional', 0, 'maxNotional', NULL,
-                  'maintenanceMarginRate', mmr, 'maintenanceAmount', 0));
+                  'maintenanceMarginRate', mmr, 'maintenanceAmount', maintenance_amount));
     ELSE
         br := @extschema@.tiers_to_jsonb(tiers);
+        IF jsonb_typeof(br) = 'object' THEN    -- amounts given or none: {"amounts": ..., "brackets": [...]}
+            br := br->'brackets';
+        END IF;
     END IF;
     nb := jsonb_array_length(br);
-    j := CASE WHEN tiers IS NULL THEN 1 ELSE @extschema@.bracket(tiers, a.notional) END;
+    n := @extschema@.notional(1, mark_price, contract_size, kind);
+    nr := n;
+    nk := n;
+    fin := fee_rate;
+    g := 0;
+    conv := mm_basis <> 'mark' OR fee_basis <> 'mark' OR maintenance_amount <> 0
+            OR (tiers IS NOT NULL AND (tier_basis <> 'notional' OR bracket_basis <> 'price'));
+    IF conv THEN
+        -- the rest keeps the entry price and the bankruptcy price (its margin
+        -- is its share), so per contract each term below is a constant
+        IF mm_basis = 'entry' THEN
+            nr := @extschema@.notional(1, entry_price, contract_size, kind);
+        END IF;
+        IF tiers IS NOT NULL AND tier_basis = 'contracts' THEN
+            nk := 1;
+        ELSIF mm_basis = 'entry' OR (tiers IS NOT NULL AND bracket_basis = 'entry') THEN
+            nk := @extschema@.notional(1, entry_price, contract_size, kind);
+        END IF;
+        IF fee_basis = 'bankruptcy' THEN
+            fin := 0;
+            g := greatest(0, fee_rate * CASE WHEN kind = 'inverse'
+                                             THEN contract_size / entry_price + sign(size) * margin / q
+                                             ELSE contract_size * entry_price - sign(size) * margin / q END);
+        END IF;
+        j := CASE WHEN tiers IS NULL THEN 1 ELSE @extschema@.bracket(tiers, q * nk) END;
+    ELSE
+        j := CASE WHEN tiers IS NULL THEN 1 ELSE @extschema@.bracket(tiers, a.notional) END;
+    END IF;
 
     IF method = 'fraction' THEN
         -- Hyperliquid: positions above the threshold lose a fraction per step;
@@ -2497,12 +2582,18 @@ BEGIN
         -- OKX: from bracket j > tiers_down, close down to the cap of bracket
         -- j - tiers_down; brackets up to tiers_down, and a position whose
         -- equity is below the first bracket's requirement, close whole.
-        IF j <= (p->>'tiers_down')::int
-           OR a.equity <= a.notional * ((br->0->>'maintenanceMarginRate')::numeric + fee_rate + c) THEN
+        IF conv THEN
+            cand := q * (nr * ((br->0->>'maintenanceMarginRate')::numeric + fin + c) + g);
+        ELSE
+            cand := a.notional * ((br->0->>'maintenanceMarginRate')::numeric + fee_rate + c);
+        END IF;
+        IF j <= (p->>'tiers_down')::int OR a.equity <= cand THEN
             RETURN q;
         END IF;
         cap := (br->(j - 1 - (p->>'tiers_down')::int)->>'maxNotional')::numeric;
-        IF kind = 'inverse' THEN
+        IF conv THEN
+            cand := cap / nk;
+        ELSIF kind = 'inverse' THEN
             cand := cap * mark_price / contract_size;
         ELSE
             cand := cap / (contract_size * mark_price);
@@ -2512,76 +2603,91 @@ BEGIN
 
     -- smallest: the largest rest q_r (the smallest close) with
     -- equity' > (1 + buffer) x maintenance', equity' = q_r/|q| x Q.
+    -- Without a liquidity curve, within a bracket both sides are linear in
+    -- q_r (the add-on c a constant), so each bracket from the current one
+    -- down proposes its root; the exact check decides on the lot grid.
+    IF liquidity_curve IS NULL THEN
+        FOR i IN REVERSE j .. 1 LOOP
+            alpha := a.equity / q
+                     - (1 + buf) * (nr * ((br->(i - 1)->>'maintenanceMarginRate')::numeric + fin + c) + g);
+            beta := (1 + buf) * (br->(i - 1)->>'maintenanceAmount')::numeric;
+            lo := (br->(i - 1)->>'minNotional')::numeric / nk;
+            hi := least(q, (br->(i - 1)->>'maxNotional')::numeric / nk);
+            cand := hi;
+            IF alpha < 0 THEN
+                cand := least(hi, -beta / alpha);
+            END IF;
+            CONTINUE WHEN cand <= lo OR cand <= 0;
+            k := greatest(lot, @extschema@.lot_up(q - cand, lot));
+            IF k > lot AND @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k - lot,
+                               mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL,
+                               margin_call_ratio, mm_basis, fee_basis, tier_basis, bracket_basis,
+                               maintenance_amount) THEN
+                k := k - lot;
+            END IF;
+            FOR t IN 1 .. 3 LOOP
+                EXIT WHEN k >= q;
+                IF @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k,
+                       mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL,
+                       margin_call_ratio, mm_basis, fee_basis, tier_basis, bracket_basis,
+                       maintenance_amount) THEN
+                    RETURN k;
+                END IF;
+                k := k + lot;
+            END LOOP;
+        END LOOP;
+        -- Under a convention the closed form is a proposal that rounding
+        -- (the rest's margin, the bankruptcy fee's price) or amounts that do
+        -- not follow the derivation can miss: the search below decides.
+        IF NOT conv THEN
+            RETURN q;
+        END IF;
+    END IF;
     -- With a liquidity curve the rest's add-on falls with its size, so a
     -- close can help even at a flat rate: the smallest close is searched for
     -- by halves on the lot grid.  A larger close leaves a rest with the same
     -- equity per contract and a requirement per contract no higher (the
     -- brackets' rates and the curve's rate do not fall with the size), so the
-    -- closes that leave a healthy rest are all those from the smallest up.
-    IF liquidity_curve IS NOT NULL THEN
-        k := @extschema@.lot_up(q, lot) - lot;     -- the largest close below q
-        IF k <= 0 OR NOT @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k,
-                             mmr, tiers, contract_size, kind, fee_rate, lf, buf,
-                             addon_rate, liquidity_curve, margin_call_ratio) THEN
-            RETURN q;
-        END IF;
-        lo_k := 0;
-        LOOP
-            cand := greatest(lo_k + lot, @extschema@.lot_down((lo_k + k) / 2, lot));
-            EXIT WHEN cand >= k;
-            IF @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, cand,
-                   mmr, tiers, contract_size, kind, fee_rate, lf, buf,
-                   addon_rate, liquidity_curve, margin_call_ratio) THEN
-                k := cand;
-            ELSE
-                lo_k := cand;
-            END IF;
-        END LOOP;
-        RETURN k;
+    -- closes that leave a healthy rest are all those from the smallest up;
+    -- where that does not hold, every close returned is still one the exact
+    -- check accepted.
+    k := @extschema@.lot_up(q, lot) - lot;     -- the largest close below q
+    IF k <= 0 OR NOT @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k,
+                         mmr, tiers, contract_size, kind, fee_rate, lf, buf,
+                         addon_rate, liquidity_curve, margin_call_ratio, mm_basis, fee_basis,
+                         tier_basis, bracket_basis, maintenance_amount) THEN
+        RETURN q;
     END IF;
-    -- Otherwise, within a bracket both sides are linear in q_r (the add-on c
-    -- a constant), so each bracket from the current one down proposes its
-    -- root; the exact check decides on the lot grid.
-    n := @extschema@.notional(1, mark_price, contract_size, kind);
-    FOR i IN REVERSE j .. 1 LOOP
-        alpha := a.equity / q
-                 - (1 + buf) * n * ((br->(i - 1)->>'maintenanceMarginRate')::numeric + fee_rate + c);
-        beta := (1 + buf) * (br->(i - 1)->>'maintenanceAmount')::numeric;
-        lo := (br->(i - 1)->>'minNotional')::numeric / n;
-        hi := least(q, (br->(i - 1)->>'maxNotional')::numeric / n);
-        cand := hi;
-        IF alpha < 0 THEN
-            cand := least(hi, -beta / alpha);
+    lo_k := 0;
+    LOOP
+        cand := greatest(lo_k + lot, @extschema@.lot_down((lo_k + k) / 2, lot));
+        EXIT WHEN cand >= k;
+        IF @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, cand,
+               mmr, tiers, contract_size, kind, fee_rate, lf, buf,
+               addon_rate, liquidity_curve, margin_call_ratio, mm_basis, fee_basis,
+               tier_basis, bracket_basis, maintenance_amount) THEN
+            k := cand;
+        ELSE
+            lo_k := cand;
         END IF;
-        CONTINUE WHEN cand <= lo OR cand <= 0;
-        k := greatest(lot, @extschema@.lot_up(q - cand, lot));
-        IF k > lot AND @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k - lot,
-                           mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL,
-                           margin_call_ratio) THEN
-            k := k - lot;
-        END IF;
-        FOR t IN 1 .. 3 LOOP
-            EXIT WHEN k >= q;
-            IF @extschema@.liquidation_rest_ok(size, entry_price, mark_price, margin, k,
-                   mmr, tiers, contract_size, kind, fee_rate, lf, buf, addon_rate, NULL,
-                   margin_call_ratio) THEN
-                RETURN k;
-            END IF;
-            k := k + lot;
-        END LOOP;
     END LOOP;
-    RETURN q;
+    RETURN k;
 END
 $fn$;
 
 -- Whether closing k leaves a rest with equity > (1 + buffer) x maintenance
 -- (and not flagged), by the exact figures, with the rest's own add-on, at
--- the attachment's margin_call_ratio.
+-- the attachment's margin_call_ratio, under the instrument's conventions.
 CREATE FUNCTION @extschema@.liquidation_rest_ok(
     size numeric, entry_price numeric, mark_price numeric, margin numeric, k numeric,
     mmr numeric, tiers @extschema@.tiers, contract_size numeric,
     kind @extschema@.contract_kind, fee_rate numeric, liquidation_fee_rate numeric, buffer numeric,
-    addon_rate numeric, liquidity_curve jsonb, margin_call_ratio numeric)
+    addon_rate numeric, liquidity_curve jsonb, margin_call_ratio numeric,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price',
+    maintenance_amount numeric DEFAULT 0)
 RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2597,7 +2703,8 @@ BEGIN
         c := c + @extschema@.liquidity_curve_addon(liquidity_curve, s.size);
     END IF;
     a := @extschema@.assess_rule(s.size, s.entry_price, mark_price, s.margin, mmr, tiers,
-                                 contract_size, kind, fee_rate, c, margin_call_ratio);
+                                 contract_size, kind, fee_rate, c, margin_call_ratio,
+                                 mm_basis, fee_basis, tier_basis, bracket_basis, maintenance_amount);
     RETURN a.status < 'liquidate' AND a.equity > (1 + buffer) * a.maintenance_margin;
 END
 $fn$;
@@ -2628,7 +2735,8 @@ $fn$;
 
 -- With the dynamic add-ons enforcement charges (doc/liquidation.md, "With
 -- dynamic add-ons"): the instrument's addon_rate, and its liquidity curve
--- (NULL: none).  Not STRICT for that one NULL; any other NULL gives NULL.
+-- (NULL: none); and with the instrument's venue conventions (doc/venues.md).
+-- Not STRICT for that one NULL; any other NULL gives NULL.
 CREATE FUNCTION @extschema@.liquidation_size(
     size numeric, entry_price numeric, mark_price numeric, margin numeric, mmr numeric,
     contract_size numeric DEFAULT 1,
@@ -2637,15 +2745,20 @@ CREATE FUNCTION @extschema@.liquidation_size(
     policy jsonb DEFAULT '{"method": "whole"}',
     addon_rate numeric DEFAULT 0,
     liquidity_curve jsonb DEFAULT NULL,
-    margin_call_ratio numeric DEFAULT 0.8)
+    margin_call_ratio numeric DEFAULT 0.8,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    maintenance_amount numeric DEFAULT 0)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE WHEN $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL OR $5 IS NULL OR $6 IS NULL
-                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL OR $12 IS NULL THEN NULL
+                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL OR $12 IS NULL
+                 OR $13 IS NULL OR $14 IS NULL OR $15 IS NULL THEN NULL
             ELSE @extschema@.liquidation_size_rule($1, $2, $3, $4, $5, NULL, $6, $7, $8,
                      @extschema@.liquidation_policy_check($9),
-                     @extschema@.liquidation_addon_check($10, $11, $7), $11, $12) END
+                     @extschema@.liquidation_addon_check($10, $11, $7), $11, $12,
+                     mm_basis => $13, fee_basis => $14, maintenance_amount => $15) END
 $fn$;
 
 CREATE FUNCTION @extschema@.liquidation_size(
@@ -2656,15 +2769,21 @@ CREATE FUNCTION @extschema@.liquidation_size(
     policy jsonb DEFAULT '{"method": "whole"}',
     addon_rate numeric DEFAULT 0,
     liquidity_curve jsonb DEFAULT NULL,
-    margin_call_ratio numeric DEFAULT 0.8)
+    margin_call_ratio numeric DEFAULT 0.8,
+    mm_basis @extschema@.mm_basis DEFAULT 'mark',
+    fee_basis @extschema@.fee_basis DEFAULT 'mark',
+    tier_basis @extschema@.tier_basis DEFAULT 'notional',
+    bracket_basis @extschema@.bracket_basis DEFAULT 'price')
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE WHEN $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL OR $5 IS NULL OR $6 IS NULL
-                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL OR $12 IS NULL THEN NULL
+                 OR $7 IS NULL OR $8 IS NULL OR $9 IS NULL OR $10 IS NULL OR $12 IS NULL
+                 OR $13 IS NULL OR $14 IS NULL OR $15 IS NULL OR $16 IS NULL THEN NULL
             ELSE @extschema@.liquidation_size_rule($1, $2, $3, $4, NULL, $5, $6, $7, $8,
                      @extschema@.liquidation_policy_check($9),
-                     @extschema@.liquidation_addon_check($10, $11, $7), $11, $12) END
+                     @extschema@.liquidation_addon_check($10, $11, $7), $11, $12,
+                     mm_basis => $13, fee_basis => $14, tier_basis => $15, bracket_basis => $16) END
 $fn$;
 
 -- ---------------------------------------------------------------- item 4: ADL ranking
@@ -2954,7 +3073,7 @@ CREATE TYPE @extschema@.liquidation_attachment AS (
     status          text,
     symtype         text,
     read_position   text,   -- $1 key -> symbol::text, size, entry, margin; FOR UPDATE
-    read_market     text,   -- $1 symbol -> mark (checked_mark: the state row FOR SHARE), kind, contract_size, fee_rate, mmr, tiers, fund, addon_rate, liquidity_curve
+    read_market     text,   -- $1 symbol -> mark (checked_mark: the state row FOR SHARE), kind, contract_size, fee_rate, mmr, tiers, fund, addon_rate, liquidity_curve, mm_basis, fee_basis, tier_basis, bracket_basis, maintenance_amount
     write_position  text,   -- $1 key, $2 size, $3 margin
     policy          jsonb,
     symbol_policies jsonb
@@ -3006,7 +3125,7 @@ BEGIN
         a.sym, a.size, a.entry, a.margin, positions, positions, a.key_where);
     a.read_market := format(
         'SELECT @extschema@.checked_mark(%s::pg_catalog.oid::pg_catalog.regclass, $1::pg_catalog.text),'
-        ' %s, %s, %s, %s, %s, %s, %s, %s FROM %s AS i WHERE i.%I = $1::%s',
+        ' %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM %s AS i WHERE i.%I = $1::%s',
         positions::pg_catalog.oid,
         CASE WHEN ci->>'kind' IS NULL THEN '''linear''::@extschema@.contract_kind'
              ELSE format('i.%I', ci->>'kind') END,
@@ -3025,6 +3144,21 @@ BEGIN
              ELSE format('i.%I::pg_catalog.numeric', ci->>'addon_rate') END,
         CASE WHEN ci->>'liquidity_curve' IS NULL THEN 'NULL::pg_catalog.jsonb'
              ELSE format('i.%I::pg_catalog.jsonb', ci->>'liquidity_curve') END,
+        -- the venue conventions enforcement reads (doc/venues.md): a column
+        -- left out or a NULL takes the default; maintenance_amount with mmr,
+        -- tier_basis and bracket_basis with tiers
+        CASE WHEN ci->>'mm_basis' IS NULL THEN '''mark''::@extschema@.mm_basis'
+             ELSE format('COALESCE(i.%I, ''mark''::@extschema@.mm_basis)', ci->>'mm_basis') END,
+        CASE WHEN ci->>'fee_basis' IS NULL THEN '''mark''::@extschema@.fee_basis'
+             ELSE format('COALESCE(i.%I, ''mark''::@extschema@.fee_basis)', ci->>'fee_basis') END,
+        CASE WHEN ci->>'tier_basis' IS NULL OR ci->>'rate_kind' <> 'tiers'
+             THEN '''notional''::@extschema@.tier_basis'
+             ELSE format('COALESCE(i.%I, ''notional''::@extschema@.tier_basis)', ci->>'tier_basis') END,
+        CASE WHEN ci->>'bracket_basis' IS NULL OR ci->>'rate_kind' <> 'tiers'
+             THEN '''price''::@extschema@.bracket_basis'
+             ELSE format('COALESCE(i.%I, ''price''::@extschema@.bracket_basis)', ci->>'bracket_basis') END,
+        CASE WHEN ci->>'maintenance_amount' IS NULL OR ci->>'rate_kind' <> 'mmr' THEN '0::pg_catalog.numeric'
+             ELSE format('COALESCE(i.%I::pg_catalog.numeric, 0)', ci->>'maintenance_amount') END,
         e.instruments, ci->>'symbol', a.symtype);
     a.write_position := format(
         'UPDATE %s AS p SET %s = $2, %s = $3 FROM pg_catalog.jsonb_populate_record(NULL::%s, $1) AS k WHERE %s',
@@ -3061,6 +3195,11 @@ DECLARE
     fund text;
     addon numeric;
     curve jsonb;
+    mb   @extschema@.mm_basis;
+    fb   @extschema@.fee_basis;
+    tb   @extschema@.tier_basis;
+    bb   @extschema@.bracket_basis;
+    ma   numeric;
     left_size numeric;
     take numeric;
     c    record;
@@ -3077,7 +3216,8 @@ BEGIN
     IF att IS NULL THEN
         RAISE EXCEPTION 'table "%" has no liquidation settings', qr.positions USING ERRCODE = '22023';
     END IF;
-    EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund, addon, curve USING qr.symbol;
+    EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund, addon, curve, mb, fb, tb, bb, ma
+        USING qr.symbol;
     left_size := qr.size - qr.assigned_size;
     FOR c IN EXECUTE format(
         'SELECT %s AS key, p.%s::pg_catalog.numeric AS size, p.%s::pg_catalog.numeric AS entry,'

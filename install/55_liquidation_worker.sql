@@ -41,7 +41,7 @@ CREATE TYPE @extschema@.liquidation_attachment AS (
     status          text,
     symtype         text,
     read_position   text,   -- $1 key -> symbol::text, size, entry, margin; FOR UPDATE
-    read_market     text,   -- $1 symbol -> mark (checked_mark: the state row FOR SHARE), kind, contract_size, fee_rate, mmr, tiers, fund, addon_rate, liquidity_curve
+    read_market     text,   -- $1 symbol -> mark (checked_mark: the state row FOR SHARE), kind, contract_size, fee_rate, mmr, tiers, fund, addon_rate, liquidity_curve, mm_basis, fee_basis, tier_basis, bracket_basis, maintenance_amount
     write_position  text,   -- $1 key, $2 size, $3 margin
     policy          jsonb,
     symbol_policies jsonb
@@ -93,7 +93,7 @@ BEGIN
         a.sym, a.size, a.entry, a.margin, positions, positions, a.key_where);
     a.read_market := format(
         'SELECT @extschema@.checked_mark(%s::pg_catalog.oid::pg_catalog.regclass, $1::pg_catalog.text),'
-        ' %s, %s, %s, %s, %s, %s, %s, %s FROM %s AS i WHERE i.%I = $1::%s',
+        ' %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM %s AS i WHERE i.%I = $1::%s',
         positions::pg_catalog.oid,
         CASE WHEN ci->>'kind' IS NULL THEN '''linear''::@extschema@.contract_kind'
              ELSE format('i.%I', ci->>'kind') END,
@@ -112,6 +112,21 @@ BEGIN
              ELSE format('i.%I::pg_catalog.numeric', ci->>'addon_rate') END,
         CASE WHEN ci->>'liquidity_curve' IS NULL THEN 'NULL::pg_catalog.jsonb'
              ELSE format('i.%I::pg_catalog.jsonb', ci->>'liquidity_curve') END,
+        -- the venue conventions enforcement reads (doc/venues.md): a column
+        -- left out or a NULL takes the default; maintenance_amount with mmr,
+        -- tier_basis and bracket_basis with tiers
+        CASE WHEN ci->>'mm_basis' IS NULL THEN '''mark''::@extschema@.mm_basis'
+             ELSE format('COALESCE(i.%I, ''mark''::@extschema@.mm_basis)', ci->>'mm_basis') END,
+        CASE WHEN ci->>'fee_basis' IS NULL THEN '''mark''::@extschema@.fee_basis'
+             ELSE format('COALESCE(i.%I, ''mark''::@extschema@.fee_basis)', ci->>'fee_basis') END,
+        CASE WHEN ci->>'tier_basis' IS NULL OR ci->>'rate_kind' <> 'tiers'
+             THEN '''notional''::@extschema@.tier_basis'
+             ELSE format('COALESCE(i.%I, ''notional''::@extschema@.tier_basis)', ci->>'tier_basis') END,
+        CASE WHEN ci->>'bracket_basis' IS NULL OR ci->>'rate_kind' <> 'tiers'
+             THEN '''price''::@extschema@.bracket_basis'
+             ELSE format('COALESCE(i.%I, ''price''::@extschema@.bracket_basis)', ci->>'bracket_basis') END,
+        CASE WHEN ci->>'maintenance_amount' IS NULL OR ci->>'rate_kind' <> 'mmr' THEN '0::pg_catalog.numeric'
+             ELSE format('COALESCE(i.%I::pg_catalog.numeric, 0)', ci->>'maintenance_amount') END,
         e.instruments, ci->>'symbol', a.symtype);
     a.write_position := format(
         'UPDATE %s AS p SET %s = $2, %s = $3 FROM pg_catalog.jsonb_populate_record(NULL::%s, $1) AS k WHERE %s',
@@ -148,6 +163,11 @@ DECLARE
     fund text;
     addon numeric;
     curve jsonb;
+    mb   @extschema@.mm_basis;
+    fb   @extschema@.fee_basis;
+    tb   @extschema@.tier_basis;
+    bb   @extschema@.bracket_basis;
+    ma   numeric;
     left_size numeric;
     take numeric;
     c    record;
@@ -164,7 +184,8 @@ BEGIN
     IF att IS NULL THEN
         RAISE EXCEPTION 'table "%" has no liquidation settings', qr.positions USING ERRCODE = '22023';
     END IF;
-    EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund, addon, curve USING qr.symbol;
+    EXECUTE att.read_market INTO mark, kd, cs, fee, mmr, tr, fund, addon, curve, mb, fb, tb, bb, ma
+        USING qr.symbol;
     left_size := qr.size - qr.assigned_size;
     FOR c IN EXECUTE format(
         'SELECT %s AS key, p.%s::pg_catalog.numeric AS size, p.%s::pg_catalog.numeric AS entry,'

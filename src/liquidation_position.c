@@ -24,6 +24,10 @@
  * check and sizing takes the position's add-on, addon_rate plus the curve's
  * rate of its size (doc/liquidation.md, "With dynamic add-ons"), at the
  * attachment's margin_call_ratio, read with the settings on every call.
+ * read_market gives the instrument's venue conventions too (doc/venues.md,
+ * as enforcement reads them; the defaults when the attachment maps none),
+ * and every check and sizing takes them (doc/liquidation.md, "Under venue
+ * conventions").
  */
 #include "postgres.h"
 
@@ -44,6 +48,10 @@
 #include "liquidation.h"
 
 PG_FUNCTION_INFO_V1(liquidate_position);
+
+/* the sizing's arguments, and read_market's columns (liquidation_attachment) */
+#define LIQ_RULE_ARGS 18
+#define LIQ_MARKET_COLS 14
 
 typedef enum LiqPlanId
 {
@@ -186,10 +194,14 @@ liq_prepare_shared(Oid nsp, Oid ident)
 	Oid			att = liq_type("liquidation_attachment", nsp);
 	/*
 	 * size, entry, mark, margin, mmr, tiers, contract size, kind, fee rate,
-	 * policy, addon rate, liquidity curve, margin-call ratio
+	 * policy, addon rate, liquidity curve, margin-call ratio, and the venue
+	 * conventions: mm_basis, fee_basis, tier_basis, bracket_basis,
+	 * maintenance_amount
 	 */
-	Oid			rule[13] = {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, tiers,
-		NUMERICOID, kind, NUMERICOID, JSONBOID, NUMERICOID, JSONBOID, NUMERICOID};
+	Oid			rule[LIQ_RULE_ARGS] = {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, tiers,
+		NUMERICOID, kind, NUMERICOID, JSONBOID, NUMERICOID, JSONBOID, NUMERICOID,
+		liq_type("mm_basis", nsp), liq_type("fee_basis", nsp), liq_type("tier_basis", nsp),
+	liq_type("bracket_basis", nsp), NUMERICOID};
 	Oid			book[12] = {att, TEXTOID, TEXTOID, JSONBOID, INT8OID, TEXTOID, JSONBOID,
 		NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, settle};
 	Oid			one[1] = {REGCLASSOID};
@@ -213,7 +225,8 @@ liq_prepare_shared(Oid nsp, Oid ident)
 	plans[LP_ASSESS] = liquidation_prepare(psprintf(
 		"SELECT a.status OPERATOR(pg_catalog.>=) 'liquidate', a.status OPERATOR(pg_catalog.=) 'bankrupt' "
 		"FROM %1$s.assess_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $11 OPERATOR(pg_catalog.+) "
-		"CASE WHEN $12 IS NULL THEN 0 ELSE %1$s.liquidity_curve_addon($12, $1) END, $13) AS a", s), 13, rule);
+		"CASE WHEN $12 IS NULL THEN 0 ELSE %1$s.liquidity_curve_addon($12, $1) END, $13, "
+		"$14, $15, $16, $17, $18) AS a", s), LIQ_RULE_ARGS, rule);
 	/* a cooldown ($3 the policy): when the position's next step is due, and whether that is later */
 	plans[LP_LAST_STEP] = liquidation_prepare(psprintf(
 		"SELECT x.due, x.due OPERATOR(pg_catalog.>) pg_catalog.now() FROM ("
@@ -228,7 +241,8 @@ liq_prepare_shared(Oid nsp, Oid ident)
 		"VALUES ($1, $2, $3) ON CONFLICT (positions, position_key) DO UPDATE SET due_at = EXCLUDED.due_at",
 		s), 3, (Oid[]) {REGCLASSOID, JSONBOID, TIMESTAMPTZOID});
 	plans[LP_SIZE] = liquidation_prepare(psprintf(
-		"SELECT %s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", s), 13, rule);
+		"SELECT %s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+		"$14, $15, $16, $17, $18)", s), LIQ_RULE_ARGS, rule);
 	/* the settlement at the fill ($3), the liquidation fee rate from the policy */
 	plans[LP_SETTLE] = liquidation_prepare(psprintf(
 		"SELECT st, st.size, st.margin FROM %s.liquidation_settlement($1, $2, $4, $5, $3, $6, $7, "
@@ -236,9 +250,10 @@ liq_prepare_shared(Oid nsp, Oid ident)
 		8, (Oid[]) {NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, kind, JSONBOID});
 	/* the rule's arguments; no close (0) when the exact check says ok or margin_call */
 	plans[LP_SIZE_SETTLE] = liquidation_prepare(psprintf(
-		"SELECT k, st, st.size, st.margin FROM %1$s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS k, "
+		"SELECT k, st, st.size, st.margin FROM %1$s.liquidation_size_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+		"$14, $15, $16, $17, $18) AS k, "
 		"%1$s.liquidation_settlement($1, $2, $4, k, $3, $7, $8, "
-		"($10 OPERATOR(pg_catalog.->>) 'liquidation_fee_rate')::pg_catalog.numeric) AS st", s), 13, rule);
+		"($10 OPERATOR(pg_catalog.->>) 'liquidation_fee_rate')::pg_catalog.numeric) AS st", s), LIQ_RULE_ARGS, rule);
 	/* liquidation_book's test, its fund row locked as it locks it */
 	plans[LP_FUND] = liquidation_prepare(psprintf(
 		"SELECT ($3).to_fund OPERATOR(pg_catalog.>=) 0 "
@@ -445,9 +460,11 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 	int32		steps = 0;
 	Datum		pos[4];			/* symbol, size, entry price, margin */
 	bool		pos_nulls[4];
-	Datum		mkt[9];			/* mark, kind, contract size, fee rate, mmr, tiers, fund,
-								 * addon rate, liquidity curve */
-	char		mkt_nulls[9];
+	Datum		mkt[LIQ_MARKET_COLS];	/* mark, kind, contract size, fee rate, mmr,
+										 * tiers, fund, addon rate, liquidity curve,
+										 * mm_basis, fee_basis, tier_basis,
+										 * bracket_basis, maintenance_amount */
+	char		mkt_nulls[LIQ_MARKET_COLS];
 	Datum		pol = (Datum) 0;
 
 	e = liq_attachment(positions, nsp, &policy, &symbol_policies, &call_ratio);
@@ -460,7 +477,7 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 	{
 		/* read_market: checked_mark (the state row FOR SHARE) and the instrument */
 		liq_run(e->read_market, &pos[0], NULL);
-		for (int i = 0; i < 9; i++)
+		for (int i = 0; i < LIQ_MARKET_COLS; i++)
 		{
 			bool		null;
 
@@ -473,13 +490,16 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 	{
 		/*
 		 * size, entry, mark, margin, mmr, tiers, contract size, kind, fee
-		 * rate, policy, addon rate, liquidity curve, margin-call ratio
+		 * rate, policy, addon rate, liquidity curve, margin-call ratio, the
+		 * conventions
 		 */
-		Datum		rule[13] = {pos[1], pos[2], mkt[0], pos[3], mkt[4], mkt[5], mkt[2], mkt[1],
-		mkt[3], pol, mkt[7], mkt[8], call_ratio};
-		char		rule_nulls[13] = {' ', pos_nulls[2] ? 'n' : ' ', ' ', pos_nulls[3] ? 'n' : ' ',
+		Datum		rule[LIQ_RULE_ARGS] = {pos[1], pos[2], mkt[0], pos[3], mkt[4], mkt[5], mkt[2], mkt[1],
+			mkt[3], pol, mkt[7], mkt[8], call_ratio,
+		mkt[9], mkt[10], mkt[11], mkt[12], mkt[13]};
+		char		rule_nulls[LIQ_RULE_ARGS] = {' ', pos_nulls[2] ? 'n' : ' ', ' ', pos_nulls[3] ? 'n' : ' ',
 			mkt_nulls[4], mkt_nulls[5], mkt_nulls[2], mkt_nulls[1], mkt_nulls[3], ' ',
-		mkt_nulls[7], mkt_nulls[8], ' '};
+			mkt_nulls[7], mkt_nulls[8], ' ',
+		mkt_nulls[9], mkt_nulls[10], mkt_nulls[11], mkt_nulls[12], mkt_nulls[13]};
 		Datum		k;
 		Datum		st,
 					st_size,

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# bench/liquidation_instructions.sh: instructions one liquidation costs the
+# worker, counted by callgrind in a single-user backend, on the crashed book of
+# bench/liquidation_book.sql (flat instruments, no venue convention, policy
+# whole).
+#
+#   bash bench/liquidation_instructions.sh [N] [K] [TREE]
+#
+#   N     positions in the book (default 2000; three in four flagged)
+#   K     liquidations counted (default 500, at most 3N/4 - 1)
+#   TREE  the source tree to build and install (default: this one); pass an
+#         export of another commit (git archive) to count it on the same
+#         machine, in the same way
+#
+# The count is one backend running CALL isomargin.liquidation_worker('w1', 1 + K)
+# minus one running CALL isomargin.liquidation_worker('w1', 1) on a copy of the
+# same book, divided by K: the steady cost of a liquidation, plans prepared.
+# With LIQ_CALLGRIND_KEEP=DIR, the callgrind file of the 1 + K run is copied to
+# DIR (for callgrind_annotate).
+set -u -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+n=${1:-2000}
+k=${2:-500}
+[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "N must be a positive whole number" >&2; exit 2; }
+[[ $k =~ ^[1-9][0-9]*$ ]] && [ $((k + 1)) -le $((n * 3 / 4)) ] ||
+	{ echo "K must be a positive whole number below 3N/4" >&2; exit 2; }
+if [ $# -ge 3 ]; then
+	ISOMARGIN_ROOT=$(cd "$3" && pwd) || exit 2
+	export ISOMARGIN_ROOT
+fi
+. "$BENCH_DIR/../test/lib/cluster.sh"
+
+cluster_prereqs </dev/null
+command -v valgrind >/dev/null 2>&1 || _cluster_sudo apt-get install -y -q valgrind >/dev/null ||
+	cluster_die "cannot install valgrind"
+cluster_lock
+cluster_build || cluster_die "build failed"
+cluster_start
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION isomargin" >/dev/null || cluster_die "CREATE EXTENSION failed"
+PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -v n="$n" \
+	-f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
+bindir=$("$PG_CONFIG" --bindir)
+cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -w stop -m fast >/dev/null ||
+	cluster_die "cannot stop the server for the single-user runs"
+# each count starts from the same crashed book
+cluster_as_server cp -a "$CLUSTER_DIR/data" "$CLUSTER_DIR/book" || cluster_die "cannot copy the book"
+
+# instructions of one single-user backend running CALL liquidation_worker('w1', $1)
+count()
+{
+	local out="$CLUSTER_DIR/callgrind.out"
+	rm -f "$out"
+	cluster_as_server rm -rf "$CLUSTER_DIR/data" &&
+		cluster_as_server cp -a "$CLUSTER_DIR/book" "$CLUSTER_DIR/data" || return 1
+	printf "CALL isomargin.liquidation_worker('w1', %s)\n" "$1" |
+		cluster_as_server valgrind --tool=callgrind --callgrind-out-file="$out" \
+			"$bindir/postgres" --single -D "$CLUSTER_DIR/data" -c jit=off postgres \
+			>"$CLUSTER_DIR/single.log" 2>&1 || { tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
+	grep -q 'ERROR' "$CLUSTER_DIR/single.log" && { grep ERROR "$CLUSTER_DIR/single.log" >&2; return 1; }
+	sed -n 's/^summary: *//p' "$out"
+}
+
+echo "isomargin liquidation: instructions per liquidation, callgrind, N = $n, K = $k"
+echo "command: bash bench/liquidation_instructions.sh $n $k${3:+ $3}"
+echo "tree: $ISOMARGIN_ROOT ($(git -C "$ISOMARGIN_ROOT" rev-parse --short HEAD 2>/dev/null || echo 'not a git tree'))"
+echo "$("$bindir/postgres" --version); $(valgrind --version)"
+one=$(count 1) || cluster_die "the run of 1 failed"
+all=$(count $((k + 1))) || cluster_die "the run of 1 + K failed"
+[ -n "${LIQ_CALLGRIND_KEEP:-}" ] && cp "$CLUSTER_DIR/callgrind.out" "$LIQ_CALLGRIND_KEEP/callgrind.$k.out"
+printf '%-28s %14s\n' "per liquidation" "$(( (all - one) / k ))"
