@@ -16,6 +16,7 @@
 #define ISOMARGIN_FIGURE_ROW_H
 
 #include "access/htup_details.h"
+#include "port/pg_bitutils.h"
 
 #include "fixed.h"
 #include "numeric_codec.h"
@@ -27,14 +28,25 @@ typedef struct FigureRow
 	char		header[SizeofHeapTupleHeader];	/* heap_form_tuple's header */
 } FigureRow;
 
+/* v packed at *p, which moves past it; false when it does not pack */
+static pg_attribute_always_inline bool
+figure_row_value(char **p, const Fix *v)
+{
+	int			n = numeric_codec_write_packed(v->v, v->s, *p);
+
+	*p += n;
+	return n != 0;
+}
+
 /* the largest t_hoff of a row of at most 32 attributes */
 #define FIGURE_ROW_HOFF_MAX MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(32))
 
 /*
- * The row of natts (at most 32) attributes: v[i] as a numeric where bit i of
- * `has` is set, NULL where not, except at oid_att, which holds oid.  0 when a value does
- * not take the packed form (the caller then forms the row by
- * heap_form_tuple).  Inline: natts and oid_att are the caller's constants.
+ * The row of natts (at most 32) attributes: v[i] as a numeric where bit i
+ * of `has` is set, NULL where not, except at oid_att, which holds oid.  0
+ * when a value does not take the packed form (the caller then forms the row
+ * by heap_form_tuple).  Inline: natts and oid_att are the caller's
+ * constants.
  */
 static pg_attribute_always_inline Datum
 figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oid_att, Oid oid)
@@ -61,28 +73,18 @@ figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oi
 	memcpy(row, fr->header, SizeofHeapTupleHeader);
 	memset(row + SizeofHeapTupleHeader, 0, FIGURE_ROW_HOFF_MAX - SizeofHeapTupleHeader);
 	p = row + hoff;
-	for (int i = 0; i < natts; i++)
-	{
-		if (i == oid_att)
-		{
-			/* aligned as heap_fill_tuple aligns an int4 (row is MAXALIGNed), padded with zeros */
-			while ((p - row) % ALIGNOF_INT != 0)
-				*p++ = 0;
-			memcpy(p, &oid, sizeof(oid));
-			p += sizeof(oid);
-		}
-		else if (bits & (uint32) 1 << i)
-		{
-			int			n = numeric_codec_write_packed(v[i].v, v[i].s, p);
-
-			if (n == 0)
-			{
-				pfree(row);
-				return (Datum) 0;
-			}
-			p += n;
-		}
-	}
+	/* the values before the Oid, the Oid, the values after it: the set bits only */
+	for (uint32 m = has & (((uint32) 1 << oid_att) - 1); m != 0; m &= m - 1)
+		if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)]))
+			goto declined;
+	/* aligned as heap_fill_tuple aligns an int4 (row is MAXALIGNed), padded with zeros */
+	memset(p, 0, ALIGNOF_INT);
+	p += (ALIGNOF_INT - (p - row) % ALIGNOF_INT) % ALIGNOF_INT;
+	memcpy(p, &oid, sizeof(oid));
+	p += sizeof(oid);
+	for (uint32 m = has & ~((((uint32) 2) << oid_att) - 1); m != 0; m &= m - 1)
+		if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)]))
+			goto declined;
 	td = (HeapTupleHeader) row;
 	HeapTupleHeaderSetDatumLength(td, p - row);
 	td->t_infomask = fr->infomask | (anyvar ? HEAP_HASVARWIDTH : 0) | (anynull ? HEAP_HASNULL : 0);
@@ -94,6 +96,10 @@ figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oi
 	}
 	/* HeapTupleHeaderGetDatum's: a row without external values is its own datum */
 	return PointerGetDatum(td);
+
+declined:
+	pfree(row);
+	return (Datum) 0;
 }
 
 /*
