@@ -6,6 +6,7 @@
 #
 #   bash bench/core_instructions.sh [rows]     (default 200000; about 5 minutes)
 #   ISOMARGIN_BENCH_ONLY='equity|status' bash bench/core_instructions.sh 50000
+#   ISOMARGIN_BENCH_BRANCHES=1 bash bench/core_instructions.sh 100000
 #
 # Loads the book of core_throughput.sh (bench/core_load.sql, seed 0.42), stops
 # the server, then runs each query once in a single-user backend under
@@ -16,7 +17,11 @@
 # core_throughput.sh stay the measure of the targets; this is the repeatable
 # figure to tell whether a change to the code made a row cheaper.  Each
 # query's profile is kept in bench/out/ for callgrind_annotate (where the
-# instructions go, by function).
+# instructions go, by function).  ISOMARGIN_BENCH_BRANCHES=1 adds callgrind's
+# branch simulation: two more columns, the conditional and the indirect
+# branches a row that its simple predictor mispredicts (a mispredicted branch
+# costs a core some 15-20 cycles, so these tell where a timed ratio can exceed
+# the instructions' ratio; the predictor is a model, not this CPU's).
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -136,35 +141,49 @@ count_instructions()
 {
 	local out="$CLUSTER_DIR/callgrind.out"
 	rm -f "$out"
-	printf '%s\n' "$1" | cluster_as_server valgrind --tool=callgrind --callgrind-out-file="$out" \
+	printf '%s\n' "$1" | cluster_as_server valgrind --tool=callgrind "${branch_sim[@]}" --callgrind-out-file="$out" \
 		"$bindir/postgres" --single -D "$CLUSTER_DIR/data" -c jit=off \
 		-c max_parallel_workers_per_gather=0 postgres >"$CLUSTER_DIR/single.log" 2>&1 ||
 		{ tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
 	grep -q 'ERROR' "$CLUSTER_DIR/single.log" && { grep ERROR "$CLUSTER_DIR/single.log" >&2; return 1; }
+	# summary: Ir, and with the branch simulation Bc Bcm Bi Bim
 	cp "$out" "$2" && sed -n 's/^summary: *//p' "$out"
 }
+
+branch_sim=()
+[ "${ISOMARGIN_BENCH_BRANCHES:-0}" = 1 ] && branch_sim=(--branch-sim=yes)
 
 echo "isomargin core instructions: $rows positions (bench/core_load.sql, seed 0.42), callgrind"
 echo "command: bash bench/core_instructions.sh $rows"
 echo "commit: $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "$("$bindir/postgres" --version); $(valgrind --version)"
-printf '\n%-52s %14s %12s %12s\n' "query" "instructions" "per row" "x bare scan"
+if [ ${#branch_sim[@]} -gt 0 ]; then
+	printf '\n%-52s %14s %12s %12s %12s %12s\n' "query" "instructions" "per row" "x bare scan" \
+		"cond. miss" "indir. miss"
+else
+	printf '\n%-52s %14s %12s %12s\n' "query" "instructions" "per row" "x bare scan"
+fi
 base=
 bare=
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$BENCH_DIR/out"
 for i in "${!queries[@]}"; do
-	n=$(count_instructions "${queries[$i]}" "$BENCH_DIR/out/callgrind-$stamp-$i.out") ||
+	summary=$(count_instructions "${queries[$i]}" "$BENCH_DIR/out/callgrind-$stamp-$i.out") ||
 		cluster_die "query failed: ${queries[$i]}"
+	read -r n _ bcm _ bim <<<"$summary"
 	if [ -z "$base" ]; then
-		base=$n
+		base=$n base_bcm=${bcm:-0} base_bim=${bim:-0}
 		printf '%-52s %14s\n' "${names[$i]}" "$n"
 		continue
 	fi
 	per=$(( (n - base) / rows ))
 	[ -z "$bare" ] && bare=$per
-	printf '%-52s %14s %12s %12s\n' "${names[$i]}" "$n" "$per" \
+	printf '%-52s %14s %12s %12s' "${names[$i]}" "$n" "$per" \
 		"$(awk -v a="$per" -v b="$bare" 'BEGIN { printf "%.2f", a / b }')"
+	[ ${#branch_sim[@]} -gt 0 ] &&
+		awk -v c="$((bcm - base_bcm))" -v d="$((bim - base_bim))" -v r="$rows" \
+			'BEGIN { printf " %12.2f %12.2f", c / r, d / r }'
+	echo
 done
 echo
 echo "profiles: bench/out/callgrind-$stamp-<query number>.out (0 is the start-up);"

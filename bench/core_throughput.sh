@@ -105,6 +105,7 @@ psql_run -f "$BENCH_DIR/core_tiers.sql" || cluster_die "core_tiers.sql failed"
 psql_run -f "$BENCH_DIR/core_whatif.sql" || cluster_die "core_whatif.sql failed"
 psql_run -f "$BENCH_DIR/core_figures.sql" || cluster_die "core_figures.sql failed"
 psql_run -f "$BENCH_DIR/core_dynamic.sql" || cluster_die "core_dynamic.sql failed"
+psql_run -f "$BENCH_DIR/core_status_filter.sql" || cluster_die "core_status_filter.sql failed"
 
 # Warm the cache: the table into shared buffers.  The row-by-row check in
 # core_run.sql then runs every query once before the timing starts.
