@@ -16,8 +16,10 @@
 #define ISOMARGIN_FIGURE_ROW_H
 
 #include "access/htup_details.h"
+#include "port/pg_bitutils.h"
 
 #include "fixed.h"
+#include "numeric_codec.h"
 
 typedef struct FigureRow
 {
@@ -26,13 +28,79 @@ typedef struct FigureRow
 	char		header[SizeofHeapTupleHeader];	/* heap_form_tuple's header */
 } FigureRow;
 
+/* v packed at *p, which moves past it; false when it does not pack */
+static pg_attribute_always_inline bool
+figure_row_value(char **p, const Fix *v)
+{
+	int			n = numeric_codec_write_packed(v->v, v->s, *p);
+
+	*p += n;
+	return n != 0;
+}
+
+/* the largest t_hoff of a row of at most 32 attributes */
+#define FIGURE_ROW_HOFF_MAX MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(32))
+
 /*
- * The row of natts attributes: v[i] as a numeric where has[i], NULL where
- * not, except at oid_att, which holds oid.  0 when a value does not take
- * the packed form (the caller then forms the row by heap_form_tuple).
+ * The row of natts (at most 32) attributes: v[i] as a numeric where bit i
+ * of `has` is set, NULL where not, except at oid_att, which holds oid.  0
+ * when a value does not take the packed form (the caller then forms the row
+ * by heap_form_tuple).  Inline: natts and oid_att are the caller's
+ * constants.
  */
-extern Datum figure_row_form(const FigureRow *fr, int natts, const Fix *v, const bool *has,
-							 int oid_att, Oid oid);
+static pg_attribute_always_inline Datum
+figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oid_att, Oid oid)
+{
+	uint32		bits = has | (uint32) 1 << oid_att; /* bit i: attribute i is not NULL */
+	bool		anynull,
+				anyvar;
+	int			hoff;
+	char	   *row,
+			   *p;
+	HeapTupleHeader td;
+
+	Assert(natts <= 32);
+	anynull = bits != (uint32) ((UINT64CONST(1) << natts) - 1);
+	anyvar = (bits & ~((uint32) 1 << oid_att)) != 0;
+	hoff = MAXALIGN(SizeofHeapTupleHeader + (anynull ? BITMAPLEN(natts) : 0));
+	/* numeric_codec_write_packed writes NUMERIC_CODEC_PACKED_ROOM bytes whatever the size */
+	row = palloc(FIGURE_ROW_HOFF_MAX + natts * NUMERIC_CODEC_PACKED_ROOM + 2 * sizeof(Oid));
+	/*
+	 * The header, then the null bitmap's bytes and their padding zeroed in
+	 * one store of a fixed size, without a call (the values that follow
+	 * overwrite what lies past hoff)
+	 */
+	memcpy(row, fr->header, SizeofHeapTupleHeader);
+	memset(row + SizeofHeapTupleHeader, 0, FIGURE_ROW_HOFF_MAX - SizeofHeapTupleHeader);
+	p = row + hoff;
+	/* the values before the Oid, the Oid, the values after it: the set bits only */
+	for (uint32 m = has & (((uint32) 1 << oid_att) - 1); m != 0; m &= m - 1)
+		if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)]))
+			goto declined;
+	/* aligned as heap_fill_tuple aligns an int4 (row is MAXALIGNed), padded with zeros */
+	memset(p, 0, ALIGNOF_INT);
+	p += (ALIGNOF_INT - (p - row) % ALIGNOF_INT) % ALIGNOF_INT;
+	memcpy(p, &oid, sizeof(oid));
+	p += sizeof(oid);
+	for (uint32 m = has & ~((((uint32) 2) << oid_att) - 1); m != 0; m &= m - 1)
+		if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)]))
+			goto declined;
+	td = (HeapTupleHeader) row;
+	HeapTupleHeaderSetDatumLength(td, p - row);
+	td->t_infomask = fr->infomask | (anyvar ? HEAP_HASVARWIDTH : 0) | (anynull ? HEAP_HASNULL : 0);
+	td->t_hoff = hoff;
+	if (anynull)
+	{
+		for (int b = 0; b < BITMAPLEN(natts); b++)
+			td->t_bits[b] = (bits8) (bits >> (8 * b));
+	}
+	/* HeapTupleHeaderGetDatum's: a row without external values is its own datum */
+	return PointerGetDatum(td);
+
+declined:
+	pfree(row);
+	return (Datum) 0;
+}
 
 /*
  * After the call site's first row, formed by heap_form_tuple from the same
@@ -40,6 +108,6 @@ extern Datum figure_row_form(const FigureRow *fr, int natts, const Fix *v, const
  * says which way the call site's rows are formed from now on.
  */
 extern void figure_row_learn(FigureRow *fr, HeapTupleHeader formed, int natts, const Fix *v,
-							 const bool *has, int oid_att, Oid oid);
+							 uint32 has, int oid_att, Oid oid);
 
 #endif

@@ -199,26 +199,49 @@ FT_FN(notional) (const FT_T(Position) *p, FT_NUM price FT_CTX_DECL)
 	return FT_MUL(p->a, price);
 }
 
-/* linear: s*(P - E); inverse: U*E*P = s*(P - E), down */
-FT_SCOPE FT_NUM
-FT_FN(unrealized_pnl) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
-{
-	FT_NUM		u = FT_MUL(p->s, FT_SUB(mark, p->entry));
+/*
+ * The figures at one mark are fractions over E*P (inverse) whose numerators
+ * several of them share: the PnL's s*(P - E), the equity's and the
+ * maintenance margin's.  Each figure below is written from its numerators
+ * (the `_of` functions), so that a caller computing several at once (assess)
+ * computes each numerator once (at_mark).
+ */
 
+/* linear: U = s*(P - E); inverse: U*E*P = s*(P - E) */
+FT_SCOPE FT_NUM
+FT_FN(pnl_numerator) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
+{
+	return FT_MUL(p->s, FT_SUB(mark, p->entry));
+}
+
+/* U from its numerator u: exact (linear), down (inverse) */
+FT_SCOPE FT_NUM
+FT_FN(unrealized_pnl_of) (const FT_T(Position) *p, FT_NUM mark, FT_NUM u FT_CTX_DECL)
+{
 	if (p->inverse)
 		return FT_DIV(u, FT_MUL(p->entry, mark), MARGIN_QUOTIENT_SCALE, false);
 	return u;
 }
 
-/* linear: Q = M + U; inverse: Q*E*P = M*E*P + s*(P - E) */
 FT_SCOPE FT_NUM
-FT_FN(equity_numerator) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
+FT_FN(unrealized_pnl) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
 {
-	FT_NUM		u = FT_MUL(p->s, FT_SUB(mark, p->entry));
+	return FT_FN(unrealized_pnl_of) (p, mark, FT_FN(pnl_numerator) (p, mark FT_CTX) FT_CTX);
+}
 
+/* linear: Q = M + U; inverse: Q*E*P = M*E*P + s*(P - E); from U's numerator u */
+FT_SCOPE FT_NUM
+FT_FN(equity_numerator_of) (const FT_T(Position) *p, FT_NUM mark, FT_NUM u FT_CTX_DECL)
+{
 	if (p->inverse)
 		return FT_ADD(FT_MUL(p->margin, FT_MUL(p->entry, mark)), u);
 	return FT_ADD(p->margin, u);
+}
+
+FT_SCOPE FT_NUM
+FT_FN(equity_numerator) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
+{
+	return FT_FN(equity_numerator_of) (p, mark, FT_FN(pnl_numerator) (p, mark FT_CTX) FT_CTX);
 }
 
 /*
@@ -264,8 +287,8 @@ FT_FN(less_amount) (FT_NUM v, FT_NUM amount, FT_NUM x, bool has_x FT_CTX_DECL)
  * times E*P).
  */
 FT_SCOPE FT_NUM
-FT_FN(maintenance_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, int conv
-					   FT_CTX_DECL)
+FT_FN(maintenance_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, int conv,
+					   const FT_NUM *notional FT_CTX_DECL)
 {
 	FT_NUM		x = mark,
 				y = p->entry,
@@ -276,14 +299,15 @@ FT_FN(maintenance_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 	{
 		x = p->entry;
 		y = mark;
+		notional = NULL;		/* the caller's is at the mark */
 	}
 	b = &s->brackets[FT_FN(bracket_at) (p, s, x, conv FT_CTX)];
 	if (p->inverse)
 		mm = FT_MUL(y, FT_FN(less_amount) (FT_MUL(p->a, FT_RATE_FEE(p, b)), b->amount, x, true
 										   FT_CTX));
 	else
-		mm = FT_FN(less_amount) (FT_MUL(FT_MUL(p->a, x), FT_RATE_FEE(p, b)), b->amount, x, false
-								 FT_CTX);
+		mm = FT_FN(less_amount) (FT_MUL(notional ? *notional : FT_MUL(p->a, x), FT_RATE_FEE(p, b)),
+								 b->amount, x, false FT_CTX);
 	if (conv & MARGIN_CONV_FEE_BANKRUPTCY)
 	{
 		FT_NUM		fee = FT_FN(bankruptcy_fee) (p, s FT_CTX);
@@ -293,24 +317,39 @@ FT_FN(maintenance_at) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 	return mm;
 }
 
+/*
+ * The maintenance numerator at the mark; `notional`, when not NULL, is
+ * notional() at the mark, which a linear contract's takes as it is.
+ */
+FT_SCOPE FT_NUM
+FT_FN(maintenance_numerator_with) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark,
+								   const FT_NUM *notional FT_CTX_DECL)
+{
+	if (unlikely(s->conv != 0))
+		return FT_FN(maintenance_at) (p, s, mark, s->conv, notional FT_CTX);
+	return FT_FN(maintenance_at) (p, s, mark, 0, notional FT_CTX);
+}
+
 FT_SCOPE FT_NUM
 FT_FN(maintenance_numerator) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark
 							  FT_CTX_DECL)
 {
-	if (unlikely(s->conv != 0))
-		return FT_FN(maintenance_at) (p, s, mark, s->conv FT_CTX);
-	return FT_FN(maintenance_at) (p, s, mark, 0 FT_CTX);
+	return FT_FN(maintenance_numerator_with) (p, s, mark, NULL FT_CTX);
 }
 
-/* Q(P): exact (linear), down (inverse) */
+/* Q(P) from its numerator q: exact (linear), down (inverse) */
 FT_SCOPE FT_NUM
-FT_FN(equity) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
+FT_FN(equity_of) (const FT_T(Position) *p, FT_NUM mark, FT_NUM q FT_CTX_DECL)
 {
-	FT_NUM		q = FT_FN(equity_numerator) (p, mark FT_CTX);
-
 	if (p->inverse)
 		return FT_DIV(q, FT_MUL(p->entry, mark), MARGIN_QUOTIENT_SCALE, false);
 	return q;
+}
+
+FT_SCOPE FT_NUM
+FT_FN(equity) (const FT_T(Position) *p, FT_NUM mark FT_CTX_DECL)
+{
+	return FT_FN(equity_of) (p, mark, FT_FN(equity_numerator) (p, mark FT_CTX) FT_CTX);
 }
 
 /* N(P) / L, up; with an add-on c, N(P) * (1/L + c) = N(P) * (1 + c*L) / L */
@@ -330,15 +369,19 @@ FT_FN(initial) (const FT_T(Position) *p, FT_NUM price, FT_NUM leverage FT_CTX_DE
 	return FT_DIV(FT_MUL(p->a, price), leverage, MARGIN_QUOTIENT_SCALE, true);
 }
 
-/* MM(P): exact (linear), up (inverse) */
+/* MM(P) from its numerator mm: exact (linear), up (inverse) */
 FT_SCOPE FT_NUM
-FT_FN(maintenance) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark FT_CTX_DECL)
+FT_FN(maintenance_of) (const FT_T(Position) *p, FT_NUM mark, FT_NUM mm FT_CTX_DECL)
 {
-	FT_NUM		mm = FT_FN(maintenance_numerator) (p, s, mark FT_CTX);
-
 	if (p->inverse)
 		return FT_DIV(mm, FT_MUL(p->entry, mark), MARGIN_QUOTIENT_SCALE, true);
 	return mm;
+}
+
+FT_SCOPE FT_NUM
+FT_FN(maintenance) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark FT_CTX_DECL)
+{
+	return FT_FN(maintenance_of) (p, mark, FT_FN(maintenance_numerator) (p, s, mark FT_CTX) FT_CTX);
 }
 
 /*
@@ -348,23 +391,33 @@ FT_FN(maintenance) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mar
  * fraction; s is not read).
  */
 FT_SCOPE bool
+FT_FN(over_equity_of) (const FT_T(Position) *p, FT_NUM x, FT_NUM q, FT_NUM *out FT_CTX_DECL)
+{
+	if (p->side == 0)
+	{
+		*out = FT_INT(0);
+		return true;
+	}
+	if (FT_SIGN(q) <= 0)
+		return false;
+	*out = FT_DIV(x, q, MARGIN_QUOTIENT_SCALE, true);
+	return true;
+}
+
+/* ... with the numerators at the mark (x: the maintenance's when `maintenance`) */
+FT_SCOPE bool
 FT_FN(over_equity) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark,
 					bool maintenance, FT_NUM *out FT_CTX_DECL)
 {
 	FT_NUM		q;
 
 	if (p->side == 0)
-	{
-		*out = FT_INT(0);
-		return true;
-	}
+		return FT_FN(over_equity_of) (p, FT_INT(0), FT_INT(0), out FT_CTX);
 	q = FT_FN(equity_numerator) (p, mark FT_CTX);
 	if (FT_SIGN(q) <= 0)
 		return false;
-	*out = FT_DIV(maintenance ? FT_FN(maintenance_numerator) (p, s, mark FT_CTX) :
-				  FT_MUL(p->a, p->inverse ? p->entry : mark),
-				  q, MARGIN_QUOTIENT_SCALE, true);
-	return true;
+	return FT_FN(over_equity_of) (p, maintenance ? FT_FN(maintenance_numerator) (p, s, mark FT_CTX) :
+								  FT_MUL(p->a, p->inverse ? p->entry : mark), q, out FT_CTX);
 }
 
 /* R(P) = MM/Q, up; false when Q <= 0 (SQL NULL); 0 for a zero size */
@@ -396,25 +449,72 @@ FT_FN(equity_over_maintenance) (const FT_T(Position) *p, const FT_T(Schedule) *s
 	return true;
 }
 
-/* The maintenance check at the mark, exact: bankrupt, liquidate, margin call, ok. */
+/*
+ * The maintenance check at the mark, exact: bankrupt, liquidate, margin
+ * call, ok; from the equity and maintenance numerators q and mm.
+ */
+FT_SCOPE MarginStatus
+FT_FN(check_of) (const FT_T(Position) *p, FT_NUM q, FT_NUM mm, FT_NUM call_ratio FT_CTX_DECL)
+{
+	if (p->side == 0)
+		return MARGIN_OK;
+	if (FT_SIGN(q) <= 0)
+		return MARGIN_BANKRUPT;
+	if (FT_LE(q, mm))
+		return MARGIN_LIQUIDATE;
+	if (FT_GE(mm, FT_MUL(call_ratio, q)))
+		return MARGIN_CALL;
+	return MARGIN_OK;
+}
+
+/* ... at the mark: mm only when it is needed */
 FT_SCOPE MarginStatus
 FT_FN(check) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_NUM call_ratio
 			  FT_CTX_DECL)
 {
-	FT_NUM		q,
-				mm;
+	FT_NUM		q;
 
 	if (p->side == 0)
 		return MARGIN_OK;
 	q = FT_FN(equity_numerator) (p, mark FT_CTX);
 	if (FT_SIGN(q) <= 0)
 		return MARGIN_BANKRUPT;
-	mm = FT_FN(maintenance_numerator) (p, s, mark FT_CTX);
-	if (FT_LE(q, mm))
-		return MARGIN_LIQUIDATE;
-	if (FT_GE(mm, FT_MUL(call_ratio, q)))
-		return MARGIN_CALL;
-	return MARGIN_OK;
+	return FT_FN(check_of) (p, q, FT_FN(maintenance_numerator) (p, s, mark FT_CTX), call_ratio
+							FT_CTX);
+}
+
+/*
+ * The numerators at the mark that the figures of one position share
+ * (assess): each computed once, each figure then from its `_of` function.
+ */
+typedef struct FT_T(AtMark)
+{
+	FT_NUM		notional;		/* N(P) */
+	FT_NUM		u;				/* pnl_numerator */
+	FT_NUM		q;				/* equity_numerator */
+	FT_NUM		mm;				/* maintenance_numerator */
+} FT_T(AtMark);
+
+FT_SCOPE void
+FT_FN(at_mark) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark,
+				FT_T(AtMark) *m FT_CTX_DECL)
+{
+	m->notional = FT_FN(notional) (p, mark FT_CTX);
+	m->u = FT_FN(pnl_numerator) (p, mark FT_CTX);
+	m->q = FT_FN(equity_numerator_of) (p, mark, m->u FT_CTX);
+	m->mm = FT_FN(maintenance_numerator_with) (p, s, mark, &m->notional FT_CTX);
+}
+
+/*
+ * What every threshold price's fraction takes whatever c, the rate and the
+ * bracket (solve_price's base): linear s*E - M; inverse M*E + s.
+ */
+FT_SCOPE FT_NUM
+FT_FN(solve_base) (const FT_T(Position) *p FT_CTX_DECL)
+{
+	if (p->inverse)
+		return FT_ADD(FT_MUL(p->margin, p->entry), p->s);
+	return FT_SUB(FT_MUL(p->s, p->entry), p->margin);
 }
 
 /*
@@ -430,18 +530,19 @@ FT_FN(check) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM mark, FT_
  *	 linear:  P = (c*s*E - c*M + a*E*r' - A) / (c*s)
  *	 inverse: P = E*c*s / (c*(M*E + s) + A*E - a*r')
  * and the fee at the bankruptcy price, fee = bankruptcy_fee(), is an amount
- * taken off A (linear A - fee; inverse A*E - fee).
+ * taken off A (linear A - fee; inverse A*E - fee).  c*s*E - c*M is c*base,
+ * c*(M*E + s) c*base (solve_base): the same value and display scale.
  */
 FT_SCOPE bool
 FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM amount,
-					int conv, FT_NUM fee, FT_NUM *num, FT_NUM *den FT_CTX_DECL)
+					int conv, FT_NUM fee, FT_NUM base, FT_NUM *num, FT_NUM *den FT_CTX_DECL)
 {
 	bool		one = FT_IS_ONE(c);
 	bool		no_amount = FT_IS_ZERO(amount);
 
 	if (p->inverse)
 	{
-		FT_NUM		q = FT_ADD(FT_MUL(p->margin, p->entry), p->s);
+		FT_NUM		q = base;
 
 		if (conv & MARGIN_CONV_MM_ENTRY)
 		{
@@ -463,23 +564,18 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
 	{
 		if (conv & MARGIN_CONV_MM_ENTRY)
 		{
-			FT_NUM		cs = one ? p->s : FT_MUL(c, p->s);
-
-			*num = FT_ADD(FT_SUB(FT_MUL(cs, p->entry), one ? p->margin : FT_MUL(c, p->margin)),
-						  FT_MUL(FT_MUL(p->a, p->entry), rate_fee));
-			*den = cs;
+			*num = FT_ADD(one ? base : FT_MUL(c, base), FT_MUL(FT_MUL(p->a, p->entry), rate_fee));
+			*den = one ? p->s : FT_MUL(c, p->s);
 		}
 		else if (one)
 		{
-			*num = FT_SUB(FT_MUL(p->s, p->entry), p->margin);
+			*num = base;
 			*den = FT_MUL(p->a, FT_SUB(FT_INT(p->side), rate_fee));
 		}
 		else
 		{
-			FT_NUM		cs = FT_MUL(c, p->s);
-
-			*num = FT_SUB(FT_MUL(cs, p->entry), FT_MUL(c, p->margin));
-			*den = FT_SUB(cs, FT_MUL(p->a, rate_fee));
+			*num = FT_MUL(c, base);
+			*den = FT_SUB(FT_MUL(c, p->s), FT_MUL(p->a, rate_fee));
 		}
 		if (!no_amount)
 			*num = FT_SUB(*num, amount);
@@ -545,7 +641,7 @@ FT_FN(round_price) (const FT_T(Position) *p, FT_NUM num, FT_NUM den, FT_NUM tick
  */
 FT_SCOPE bool
 FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
-					   FT_NUM tick, int conv, FT_NUM *out FT_CTX_DECL)
+					   FT_NUM tick, int conv, FT_NUM base, FT_NUM *out FT_CTX_DECL)
 {
 	int			i,
 				from = 0;
@@ -568,7 +664,7 @@ FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 			FT_WALK_BROKEN();
 		if (!FT_IS_ONE(call_ratio) && FT_LE(call_ratio, FT_RATE_FEE(p, b)))
 			return false;		/* c*Q - MM does not cross zero the usual way */
-		if (!FT_FN(solve_price) (p, call_ratio, FT_RATE_FEE(p, b), b->amount, conv, fee,
+		if (!FT_FN(solve_price) (p, call_ratio, FT_RATE_FEE(p, b), b->amount, conv, fee, base,
 								 &num, &den FT_CTX))
 			where = -1;
 		else if (s->nbrackets == 1 || fixed)
@@ -595,27 +691,44 @@ FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 	return true;
 }
 
+/* base: solve_base(), which a caller of several threshold prices shares */
+FT_SCOPE bool
+FT_FN(threshold_price_with) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
+							 FT_NUM tick, FT_NUM base, FT_NUM *out FT_CTX_DECL)
+{
+	if (unlikely(s->conv != 0))
+		return FT_FN(threshold_walk) (p, s, call_ratio, tick, s->conv, base, out FT_CTX);
+	return FT_FN(threshold_walk) (p, s, call_ratio, tick, 0, base, out FT_CTX);
+}
+
 FT_SCOPE bool
 FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
 						FT_NUM tick, FT_NUM *out FT_CTX_DECL)
 {
-	if (unlikely(s->conv != 0))
-		return FT_FN(threshold_walk) (p, s, call_ratio, tick, s->conv, out FT_CTX);
-	return FT_FN(threshold_walk) (p, s, call_ratio, tick, 0, out FT_CTX);
+	return FT_FN(threshold_price_with) (p, s, call_ratio, tick, FT_FN(solve_base) (p FT_CTX), out
+										FT_CTX);
 }
 
 /* Where equity is zero: the threshold price with c = 1, r' = 0, A = 0. */
 FT_SCOPE bool
-FT_FN(bankruptcy_price) (const FT_T(Position) *p, FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+FT_FN(bankruptcy_price_with) (const FT_T(Position) *p, FT_NUM tick, FT_NUM base, FT_NUM *out
+							  FT_CTX_DECL)
 {
 	FT_NUM		num,
 				den;
 
 	if (p->side == 0 ||
-		!FT_FN(solve_price) (p, FT_INT(1), FT_INT(0), FT_INT(0), 0, FT_INT(0), &num, &den FT_CTX))
+		!FT_FN(solve_price) (p, FT_INT(1), FT_INT(0), FT_INT(0), 0, FT_INT(0), base, &num, &den
+							 FT_CTX))
 		return false;
 	*out = FT_FN(round_price) (p, num, den, tick FT_CTX);
 	return true;
+}
+
+FT_SCOPE bool
+FT_FN(bankruptcy_price) (const FT_T(Position) *p, FT_NUM tick, FT_NUM *out FT_CTX_DECL)
+{
+	return FT_FN(bankruptcy_price_with) (p, tick, FT_FN(solve_base) (p FT_CTX), out FT_CTX);
 }
 
 /* ---- what-if and pre-trade (doc/whatif.md) ---- */

@@ -490,7 +490,7 @@ enum
 typedef struct AssessFast
 {
 	Fix			v[A_NATTS];
-	bool		has[A_NATTS];
+	uint32		has;			/* bit i: figure i is not NULL */
 	MarginStatus status;
 } AssessFast;
 
@@ -498,29 +498,40 @@ static pg_attribute_always_inline bool
 assess_fast_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, AssessFast *a)
 {
 	FastPosition p;
+	FastAtMark	m;
 	Fix			mark,
-				leverage;
-	bool		ok = true;
+				leverage,
+				base;
+	bool		ok = true,
+				has_im = !PG_ARGISNULL(10),
+				has_ratio,
+				has_lp,
+				has_mcp,
+				has_bp;
 
 	if (!fast_position(fcinfo, r, 0, 1, 3, &p, &ok) || !fast_price(fcinfo, 2, &mark) ||
-		(!PG_ARGISNULL(10) && !fast_price(fcinfo, 10, &leverage)))
+		(has_im && !fast_price(fcinfo, 10, &leverage)))
 		return false;
-	a->v[A_NOTIONAL] = fast_notional(&p, mark, &ok);
-	a->v[A_PNL] = fast_unrealized_pnl(&p, mark, &ok);
-	a->v[A_EQUITY] = fast_equity(&p, mark, &ok);
-	a->has[A_IM] = !PG_ARGISNULL(10);
-	if (a->has[A_IM])
+	/* the numerators the figures share, each once */
+	fast_at_mark(&p, s, mark, &m, &ok);
+	base = fast_solve_base(&p, &ok);
+	a->v[A_NOTIONAL] = m.notional;
+	a->v[A_PNL] = fast_unrealized_pnl_of(&p, mark, m.u, &ok);
+	a->v[A_EQUITY] = fast_equity_of(&p, mark, m.q, &ok);
+	if (has_im)
 		a->v[A_IM] = fast_initial(&p, p.entry, leverage, &ok);
-	a->v[A_MM] = fast_maintenance(&p, s, mark, &ok);
-	a->has[A_RATIO] = fast_ratio_at(&p, s, mark, &a->v[A_RATIO], &ok);
-	a->status = fast_check(&p, s, mark, r->f_call_ratio, &ok);
-	a->has[A_LP] = fast_threshold_price(&p, s, fix_make(1, 0), r->f_tick, &a->v[A_LP], &ok);
-	a->has[A_MCP] = fast_threshold_price(&p, s, r->f_call_ratio, r->f_tick, &a->v[A_MCP], &ok);
-	a->has[A_BP] = fast_bankruptcy_price(&p, r->f_tick, &a->v[A_BP], &ok);
+	a->v[A_MM] = fast_maintenance_of(&p, mark, m.mm, &ok);
+	has_ratio = fast_over_equity_of(&p, m.mm, m.q, &a->v[A_RATIO], &ok);
+	a->status = fast_check_of(&p, m.q, m.mm, r->f_call_ratio, &ok);
+	has_lp = fast_threshold_price_with(&p, s, fix_make(1, 0), r->f_tick, base, &a->v[A_LP], &ok);
+	has_mcp = fast_threshold_price_with(&p, s, r->f_call_ratio, r->f_tick, base, &a->v[A_MCP],
+										&ok);
+	has_bp = fast_bankruptcy_price_with(&p, r->f_tick, base, &a->v[A_BP], &ok);
 	if (!ok)
 		return false;
-	a->has[A_NOTIONAL] = a->has[A_PNL] = a->has[A_EQUITY] = a->has[A_MM] = true;
-	a->has[A_STATUS] = true;
+	a->has = 1 << A_NOTIONAL | 1 << A_PNL | 1 << A_EQUITY | (uint32) has_im << A_IM | 1 << A_MM |
+		(uint32) has_ratio << A_RATIO | 1 << A_STATUS | (uint32) has_lp << A_LP |
+		(uint32) has_mcp << A_MCP | (uint32) has_bp << A_BP;
 	figure_route_calls[ROUTE_FAST]++;
 	return true;
 }
@@ -560,10 +571,10 @@ assess_fast_tuple(FunctionCallInfo fcinfo, const AssessFast *a, Oid status)
 	{
 		int			n;
 
-		nulls[i] = !a->has[i];
+		nulls[i] = (a->has & 1 << i) == 0;
 		if (i == A_STATUS)
 			values[i] = ObjectIdGetDatum(status);
-		else if (a->has[i])
+		else if (!nulls[i])
 		{
 			n = numeric_codec_write_packed(a->v[i].v, a->v[i].s, room + used);
 			values[i] = n > 0 ? PointerGetDatum(room + used) :
