@@ -41,6 +41,7 @@ OBJS = \
 	src/enforce_partition.o \
 	src/liquidation_position.o \
 	src/liquidation_next.o \
+	src/liquidation_rows.o \
 	src/enforce_partition_route.o \
 	src/enforce_probe.o \
 	src/enforce_probe_lock.o
@@ -116,6 +117,7 @@ REGRESS = \
 	liquidation_size \
 	liquidation_worker \
 	liquidation_privileges \
+	liquidation_row_security \
 	liquidation_dynamic \
 	liquidation_rule \
 	liquidation_conventions \

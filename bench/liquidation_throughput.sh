@@ -3,10 +3,11 @@
 # crashed book, where each liquidation's time goes, and whether a mark
 # update's latency changes while workers run.
 #
-#   bash bench/liquidation_throughput.sh [--positions N] [--seconds S]
+#   bash bench/liquidation_throughput.sh [--positions N] [--seconds S] [--role]
 #
 #   --positions N   positions in the crashed book (default 20000; three in four flagged)
 #   --seconds S     length of each pgbench feed run (default 5; the workers must outlast it)
+#   --role          the workers run as a role with exactly the documented grants (not a superuser)
 #
 # On a fresh cluster (synchronous_commit off, as a feed would run; fsync on): where a
 # liquidation's time goes (one worker empties the book with track_functions = all:
@@ -25,13 +26,15 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 positions=20000
 seconds=5
+role=
 while [ $# -gt 0 ]; do
 	case $1 in
 		--positions) positions=${2:-}; shift ;;
 		--positions=*) positions=${1#*=} ;;
 		--seconds) seconds=${2:-}; shift ;;
 		--seconds=*) seconds=${1#*=} ;;
-		-h|--help) sed -n '7,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+		--role) role=bench_worker ;;
+		-h|--help) sed -n '7,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -57,15 +60,23 @@ now_ms()
 {
 	echo $(($(date +%s%N) / 1000000))
 }
+# a worker's session: as the --role role when given (the role GUC at connection)
+qw()
+{
+	PGOPTIONS="${role:+-c role=$role}" q "$@"
+}
 load()
 {
 	q -v n="$positions" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
+	[ -z "$role" ] || q -v role="$role" -f "$BENCH_DIR/liquidation_role.sql" >/dev/null ||
+		cluster_die "granting the worker role failed"
 }
 
 psql -X -q -d postgres -c "CREATE DATABASE bench" || cluster_die "cannot create the database"
 q -c "CREATE EXTENSION isomargin" -c "CREATE EXTENSION pg_stat_statements"
 echo "commit $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null), $(nproc) cores, $(psql -X -At -d bench -c 'SHOW server_version')"
 echo "book: $positions positions on 4 instruments, crash to 90 flags three in four; synchronous_commit off, fsync on"
+echo "workers run as: ${role:-the superuser} $([ -n "$role" ] && echo '(exactly the grants of doc/liquidation.md, Rights; row security applies)')"
 
 echo
 echo "== where one worker's time goes (track_functions = all; microseconds per liquidation)"
@@ -75,12 +86,15 @@ t0=$(now_ms)
 # the backend's CPU time too (user + system, /proc/PID/stat): on a shared machine the
 # wall time includes waiting for a core, the CPU time not
 export CLUSTER_DIR
-q <<'SQL'
+q ${role:+-v role="$role"} <<'SQL'
 SELECT pg_backend_pid() AS pid \gset
 \setenv PID :pid
 \! awk '{print $14 + $15}' /proc/$PID/stat > "$CLUSTER_DIR/cpu0"
 SET track_functions = 'all';
 SET pg_stat_statements.track = 'all';
+\if :{?role}
+SET ROLE :"role";
+\endif
 CALL isomargin.liquidation_worker('w1');
 \! awk '{print $14 + $15}' /proc/$PID/stat > "$CLUSTER_DIR/cpu1"
 SQL
@@ -95,6 +109,7 @@ flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
 chunk=$(((flagged + 5) / 6))
 {
 	echo "SELECT pg_backend_pid() AS pid \\gset"
+	[ -z "$role" ] || echo "SET ROLE $role;"
 	echo "\\setenv PID :pid"
 	for i in 1 2 3 4 5 6; do
 		echo "\\! awk '{print \$14 + \$15}' /proc/\$PID/stat > \"\$CLUSTER_DIR/cpu0\""
@@ -110,7 +125,7 @@ for workers in 1 2; do
 	t0=$(now_ms)
 	pids=()
 	for w in $(seq 1 "$workers"); do
-		q -c "CALL isomargin.liquidation_worker('w$w')" &
+		qw -c "CALL isomargin.liquidation_worker('w$w')" &
 		pids+=($!)
 	done
 	wait "${pids[@]}"   # not a bare wait: it would wait for the tee of the output too
@@ -173,7 +188,7 @@ for run in 0:0:0 1:0:0 1:19:0 1:19:1 0:0:0 2:0:0 2:19:0 0:0:0; do
 	fi
 	pids=()
 	for w in $(seq 1 "$n"); do
-		q -c "CALL isomargin.liquidation_worker('w$w')" &
+		qw -c "CALL isomargin.liquidation_worker('w$w')" &
 		pids+=($!)
 	done
 	if [ "$nice" -ne 0 ]; then

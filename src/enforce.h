@@ -298,6 +298,7 @@ extern Datum enforce_array(Datum *elems, bool *nulls, int n, Oid elemtype);
 /* enforce_queue.c */
 extern void enforce_check_claim_grant(FunctionCallInfo fcinfo, Oid positions);
 extern bool enforce_may_claim(Oid nsp, Oid positions);
+extern bool enforce_may_read(Oid nsp, Oid positions);
 extern bool enforce_claim_next(Oid nsp, Oid positions, Datum worker, const char *min_status,
 							   int64 *id, Datum *position_key);
 extern uint64 enforce_settle_events(Oid nsp, Oid positions, Datum position_key, Datum worker);

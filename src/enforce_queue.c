@@ -233,10 +233,11 @@ typedef struct ClaimGrant
 {
 	Oid			caller;
 	Oid			positions;
+	bool		claim;			/* the claim grant's answer, else the read grant's */
 	bool		ok;
 } ClaimGrant;
 
-#define CLAIM_GRANTS_KEPT 8
+#define CLAIM_GRANTS_KEPT 16
 
 static ClaimGrant claim_grants[CLAIM_GRANTS_KEPT];
 static int	claim_grants_n = 0;
@@ -263,7 +264,7 @@ claim_grants_relcache_changed(Datum arg, Oid relid)
 }
 
 static ClaimGrant *
-claim_grant_kept(Oid caller, Oid positions)
+claim_grant_kept(Oid caller, Oid positions, bool claim)
 {
 	if (!claim_grants_callbacks)
 	{
@@ -278,18 +279,20 @@ claim_grant_kept(Oid caller, Oid positions)
 		claim_grants_lxid = MyProc->lxid;
 	}
 	for (int i = 0; i < claim_grants_n; i++)
-		if (claim_grants[i].caller == caller && claim_grants[i].positions == positions)
+		if (claim_grants[i].caller == caller && claim_grants[i].positions == positions &&
+			claim_grants[i].claim == claim)
 			return &claim_grants[i];
 	return NULL;
 }
 
 static bool
-claim_grant_keep(Oid caller, Oid positions, bool ok)
+claim_grant_keep(Oid caller, Oid positions, bool claim, bool ok)
 {
 	if (claim_grants_lxid == MyProc->lxid && claim_grants_n < CLAIM_GRANTS_KEPT)
 	{
 		claim_grants[claim_grants_n].caller = caller;
 		claim_grants[claim_grants_n].positions = positions;
+		claim_grants[claim_grants_n].claim = claim;
 		claim_grants[claim_grants_n].ok = ok;
 		claim_grants_n++;
 	}
@@ -302,12 +305,12 @@ may_claim(Queue *q, Oid positions)
 {
 	Oid			types[3] = {OIDOID, OIDOID, OIDOID};
 	Datum		values[3];
-	ClaimGrant *kept = claim_grant_kept(q->caller, positions);
+	ClaimGrant *kept = claim_grant_kept(q->caller, positions, true);
 
 	if (kept != NULL)
 		return kept->ok;
 	if (has_privs_of_role(q->caller, table_owner_checked(positions)))
-		return claim_grant_keep(q->caller, positions, true);
+		return claim_grant_keep(q->caller, positions, true, true);
 	values[0] = ObjectIdGetDatum(q->caller);
 	values[1] = ObjectIdGetDatum(positions);
 	queue_run(q, psprintf("SELECT 1 FROM %s.event_grants g WHERE g.can_claim "
@@ -315,7 +318,7 @@ may_claim(Queue *q, Oid positions)
 						  "AND pg_catalog.pg_has_role($1, g.grantee::pg_catalog.oid, 'USAGE')",
 						  q->qnsp),
 			  2, types, values, NULL, true);
-	return claim_grant_keep(q->caller, positions, SPI_processed > 0);
+	return claim_grant_keep(q->caller, positions, true, SPI_processed > 0);
 }
 
 static void
@@ -342,7 +345,7 @@ enforce_check_claim_grant(FunctionCallInfo fcinfo, Oid positions)
 {
 	Queue		q;
 	bool		ok;
-	ClaimGrant *kept = claim_grant_kept(GetUserId(), positions);
+	ClaimGrant *kept = claim_grant_kept(GetUserId(), positions, true);
 
 	if (kept != NULL && kept->ok)
 		return;
@@ -359,7 +362,7 @@ enforce_may_claim(Oid nsp, Oid positions)
 {
 	Queue		q;
 	bool		ok;
-	ClaimGrant *kept = claim_grant_kept(GetUserId(), positions);
+	ClaimGrant *kept = claim_grant_kept(GetUserId(), positions, true);
 
 	if (kept != NULL)
 		return kept->ok;
@@ -367,6 +370,37 @@ enforce_may_claim(Oid nsp, Oid positions)
 	ok = may_claim(&q, positions);
 	SPI_finish();
 	return ok;
+}
+
+/*
+ * May the caller read the events of positions (enforce.h): events_granted's
+ * rule, the claim grant's or a read grant.  Kept for the transaction, as the
+ * claim grant's answer.
+ */
+bool
+enforce_may_read(Oid nsp, Oid positions)
+{
+	Queue		q;
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	bool		ok;
+	ClaimGrant *kept = claim_grant_kept(GetUserId(), positions, false);
+
+	if (kept != NULL)
+		return kept->ok;
+	if (enforce_may_claim(nsp, positions))
+		return claim_grant_keep(GetUserId(), positions, false, true);
+	queue_open_in(nsp, &q);
+	values[0] = ObjectIdGetDatum(q.caller);
+	values[1] = ObjectIdGetDatum(positions);
+	queue_run(&q, psprintf("SELECT 1 FROM %s.event_grants g "
+						   "WHERE g.positions::pg_catalog.oid OPERATOR(pg_catalog.=) $2 "
+						   "AND pg_catalog.pg_has_role($1, g.grantee::pg_catalog.oid, 'USAGE')",
+						   q.qnsp),
+			  2, types, values, NULL, true);
+	ok = SPI_processed > 0;
+	SPI_finish();
+	return claim_grant_keep(q.caller, positions, false, ok);
 }
 
 static void

@@ -43,14 +43,17 @@ next_prepare_all(Oid nsp)
 	next_tables = liquidation_prepare(psprintf(
 		"SELECT s.positions::pg_catalog.oid FROM %s.liquidation_settings AS s "
 		"ORDER BY pg_catalog.random()", s), 0, NULL);
-	/* the earliest due follow-up, taken out of its table */
+	/*
+	 * the earliest due follow-up, taken out of its table; found again by its
+	 * ctid (locked, so it stays put), whose equality, leakproof, is a TID
+	 * scan under the table's row security where the key's jsonb is not
+	 */
 	next_followup = liquidation_prepare(psprintf(
 		"DELETE FROM %1$s.liquidation_followups AS f "
-		"USING (SELECT u.positions, u.position_key FROM %1$s.liquidation_followups AS u "
+		"USING (SELECT u.ctid FROM %1$s.liquidation_followups AS u "
 		"WHERE u.due_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() "
 		"ORDER BY u.due_at LIMIT 1 FOR UPDATE SKIP LOCKED) AS c "
-		"WHERE f.positions OPERATOR(pg_catalog.=) c.positions "
-		"AND f.position_key OPERATOR(pg_catalog.=) c.position_key "
+		"WHERE f.ctid OPERATOR(pg_catalog.=) c.ctid "
 		"RETURNING f.positions::pg_catalog.oid, f.position_key", s), 0, NULL);
 	next_nsp = nsp;
 }

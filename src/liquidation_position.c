@@ -533,7 +533,18 @@ liquidation_run(Oid nsp, Oid positions, Datum key, Datum worker, bool has_event,
 				Datum		due;
 				bool		later;
 
+				EnforceUser save;
+
+				/*
+				 * As the ledger's owner, past its row security: under a
+				 * policy the key's jsonb equality, not leakproof, is no
+				 * index condition, and the read would visit every row of
+				 * the book.  The caller holds the position FOR UPDATE; the
+				 * follow-up or ledger row it writes next meets the policy.
+				 */
+				enforce_become(enforce_rel_owner(get_relname_relid("insurance_ledger", nsp)), &save);
 				liq_run(liq_shared.plans[LP_LAST_STEP], a, NULL);
+				enforce_restore(&save);
 				due = liq_col(1, &isnull);
 				later = !isnull && DatumGetBool(liq_col(2, &isnull)) && !isnull;
 				if (later)

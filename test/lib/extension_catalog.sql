@@ -5,7 +5,8 @@
 --     functions   their whole definition (pg_get_functiondef: body, settings, volatility,
 --                 strictness, ...) and ACL
 --     relations   kind, ACL, columns (type, not null, default, column ACL), constraints,
---                 indexes, triggers
+--                 indexes, triggers, options (a view's security_invoker), row security
+--                 and its policies
 --     types       kind, ACL, enum labels
 --     operators   their function;  casts  their function and context
 --     and its comment
@@ -52,7 +53,17 @@ SELECT pg_catalog.pg_describe_object(m.classid, m.objid, 0) || coalesce(': ' || 
                      ' triggers ' ||
                      coalesce((SELECT pg_catalog.string_agg(pg_catalog.pg_get_triggerdef(t.oid) ||
                                                             ' enabled ' || t.tgenabled::text, ', ' ORDER BY t.tgname)
-                                 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = r.oid), '')
+                                 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = r.oid), '') ||
+                     ' options ' || coalesce(r.reloptions::text, '-') ||
+                     ' row security ' || r.relrowsecurity::text || ' forced ' || r.relforcerowsecurity::text ||
+                     ' policies ' ||
+                     coalesce((SELECT pg_catalog.string_agg(pl.polname || ' ' || pl.polcmd::text ||
+                                                            CASE WHEN pl.polpermissive THEN ' permissive' ELSE ' restrictive' END ||
+                                                            ' to ' || pl.polroles::pg_catalog.regrole[]::text ||
+                                                            coalesce(' using ' || pg_catalog.pg_get_expr(pl.polqual, pl.polrelid), '') ||
+                                                            coalesce(' check ' || pg_catalog.pg_get_expr(pl.polwithcheck, pl.polrelid), ''),
+                                                            ', ' ORDER BY pl.polname)
+                                 FROM pg_catalog.pg_policy pl WHERE pl.polrelid = r.oid), '')
                 FROM pg_catalog.pg_class r WHERE r.oid = m.objid)
            WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN
              (SELECT t.typtype::text || ' acl ' || coalesce(t.typacl::text, '-') ||
