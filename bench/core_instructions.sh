@@ -26,13 +26,12 @@ set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BENCH_DIR/../test/lib/cluster.sh"
+. "$BENCH_DIR/lib/callgrind.sh"
 
 rows=${1:-200000}
 [[ $rows =~ ^[1-9][0-9]*$ ]] || cluster_die "rows must be a positive whole number, not '$rows'"
 
-cluster_prereqs </dev/null
-command -v valgrind >/dev/null 2>&1 || _cluster_sudo apt-get install -y -q valgrind >/dev/null ||
-	cluster_die "cannot install valgrind"
+callgrind_prereqs
 # the lock is held to the end: another tree's install must not swap the library under the runs
 cluster_lock
 cluster_build || cluster_die "build failed"
@@ -46,8 +45,7 @@ PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -v rows
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -f "$BENCH_DIR/dynamic_load.sql" >/dev/null ||
 	cluster_die "loading the dynamic book failed"
 bindir=$("$PG_CONFIG" --bindir)
-cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -w stop -m fast >/dev/null ||
-	cluster_die "cannot stop the server for the single-user runs"
+callgrind_stop_server
 
 tiers="{0..10000 mmr=0.005 max_leverage=100; 10000..100000 mmr=0.01 max_leverage=50; \
 100000..500000 mmr=0.02 max_leverage=20; 500000..2000000 mmr=0.05 max_leverage=10; \
@@ -139,15 +137,9 @@ done
 # Instructions of one single-user backend running query $1, its profile kept in $2.
 count_instructions()
 {
-	local out="$CLUSTER_DIR/callgrind.out"
-	rm -f "$out"
-	printf '%s\n' "$1" | cluster_as_server valgrind --tool=callgrind "${branch_sim[@]}" --callgrind-out-file="$out" \
-		"$bindir/postgres" --single -D "$CLUSTER_DIR/data" -c jit=off \
-		-c max_parallel_workers_per_gather=0 postgres >"$CLUSTER_DIR/single.log" 2>&1 ||
-		{ tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
-	grep -q 'ERROR' "$CLUSTER_DIR/single.log" && { grep ERROR "$CLUSTER_DIR/single.log" >&2; return 1; }
-	# summary: Ir, and with the branch simulation Bc Bcm Bi Bim
-	cp "$out" "$2" && sed -n 's/^summary: *//p' "$out"
+	printf '%s\n' "$1" | callgrind_single postgres "${branch_sim[@]}" -- \
+		-c max_parallel_workers_per_gather=0 || return 1
+	cp "$CLUSTER_DIR/callgrind.out" "$2"
 }
 
 branch_sim=()

@@ -25,13 +25,12 @@ set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BENCH_DIR/../test/lib/cluster.sh"
+. "$BENCH_DIR/lib/callgrind.sh"
 
 rows=${1:-10000}
 [[ $rows =~ ^[1-9][0-9]*$ ]] || cluster_die "positions must be a positive whole number, not '$rows'"
 
-cluster_prereqs </dev/null
-command -v valgrind >/dev/null 2>&1 || _cluster_sudo apt-get install -y -q valgrind >/dev/null ||
-	cluster_die "cannot install valgrind"
+callgrind_prereqs
 cluster_lock
 cluster_build || cluster_die "build failed"
 cluster_start
@@ -92,20 +91,12 @@ VACUUM ANALYZE positions;
 SQL
 		cluster_die "loading the book failed"
 done
-cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -w stop -m fast >/dev/null ||
-	cluster_die "cannot stop the server for the single-user runs"
+callgrind_stop_server
 
 # Instructions of one single-user backend running the statements in $2 in database $1.
 count_instructions()
 {
-	local out="$CLUSTER_DIR/callgrind.out"
-	rm -f "$out"
-	printf '%s\n' "$2" | cluster_as_server valgrind --tool=callgrind --callgrind-out-file="$out" \
-		"$bindir/postgres" --single -D "$CLUSTER_DIR/data" -c jit=off \
-		-c max_parallel_workers_per_gather=0 "$1" >"$CLUSTER_DIR/single.log" 2>&1 ||
-		{ tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
-	grep -q 'ERROR' "$CLUSTER_DIR/single.log" && { grep ERROR "$CLUSTER_DIR/single.log" >&2; return 1; }
-	sed -n 's/^summary: *//p' "$out"
+	printf '%s\n' "$2" | callgrind_single "$1" -- -c max_parallel_workers_per_gather=0
 }
 
 # 50 mark updates from $1 by $2 each, one statement (and transaction) each.

@@ -24,10 +24,9 @@ if [ $# -ge 2 ]; then
 	export ISOMARGIN_ROOT
 fi
 . "$BENCH_DIR/../test/lib/cluster.sh"
+. "$BENCH_DIR/lib/callgrind.sh"
 
-cluster_prereqs </dev/null
-command -v valgrind >/dev/null 2>&1 || _cluster_sudo apt-get install -y -q valgrind >/dev/null ||
-	cluster_die "cannot install valgrind"
+callgrind_prereqs
 cluster_lock
 cluster_build || cluster_die "build failed"
 cluster_start
@@ -35,19 +34,12 @@ psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION isomargin" >/dev/null || clus
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -v n="$n" \
 	-f "$BENCH_DIR/enforce_book.sql" >/dev/null || cluster_die "loading the book failed"
 bindir=$("$PG_CONFIG" --bindir)
-cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -w stop -m fast >/dev/null ||
-	cluster_die "cannot stop the server for the single-user runs"
+callgrind_stop_server
 
 # instructions of one single-user backend running the statements on stdin
 count()
 {
-	local out="$CLUSTER_DIR/callgrind.out"
-	rm -f "$out"
-	cluster_as_server valgrind --tool=callgrind --callgrind-out-file="$out" \
-		"$bindir/postgres" --single -D "$CLUSTER_DIR/data" -c jit=off postgres \
-		>"$CLUSTER_DIR/single.log" 2>&1 || { tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
-	grep -q 'ERROR' "$CLUSTER_DIR/single.log" && { grep ERROR "$CLUSTER_DIR/single.log" >&2; return 1; }
-	sed -n 's/^summary: *//p' "$out"
+	callgrind_single postgres
 }
 
 # the mark set to $1 by a backend that is not counted

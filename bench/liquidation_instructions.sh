@@ -30,10 +30,9 @@ if [ $# -ge 3 ]; then
 	export ISOMARGIN_ROOT
 fi
 . "$BENCH_DIR/../test/lib/cluster.sh"
+. "$BENCH_DIR/lib/callgrind.sh"
 
-cluster_prereqs </dev/null
-command -v valgrind >/dev/null 2>&1 || _cluster_sudo apt-get install -y -q valgrind >/dev/null ||
-	cluster_die "cannot install valgrind"
+callgrind_prereqs
 cluster_lock
 cluster_build || cluster_die "build failed"
 cluster_start
@@ -41,24 +40,16 @@ psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION isomargin" >/dev/null || clus
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -v n="$n" \
 	-f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
 bindir=$("$PG_CONFIG" --bindir)
-cluster_as_server "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -w stop -m fast >/dev/null ||
-	cluster_die "cannot stop the server for the single-user runs"
+callgrind_stop_server
 # each count starts from the same crashed book
 cluster_as_server cp -a "$CLUSTER_DIR/data" "$CLUSTER_DIR/book" || cluster_die "cannot copy the book"
 
 # instructions of one single-user backend running CALL liquidation_worker('w1', $1)
 count()
 {
-	local out="$CLUSTER_DIR/callgrind.out"
-	rm -f "$out"
 	cluster_as_server rm -rf "$CLUSTER_DIR/data" &&
 		cluster_as_server cp -a "$CLUSTER_DIR/book" "$CLUSTER_DIR/data" || return 1
-	printf "CALL isomargin.liquidation_worker('w1', %s)\n" "$1" |
-		cluster_as_server valgrind --tool=callgrind --callgrind-out-file="$out" \
-			"$bindir/postgres" --single -D "$CLUSTER_DIR/data" -c jit=off postgres \
-			>"$CLUSTER_DIR/single.log" 2>&1 || { tail -n 20 "$CLUSTER_DIR/single.log" >&2; return 1; }
-	grep -q 'ERROR' "$CLUSTER_DIR/single.log" && { grep ERROR "$CLUSTER_DIR/single.log" >&2; return 1; }
-	sed -n 's/^summary: *//p' "$out"
+	printf "CALL isomargin.liquidation_worker('w1', %s)\n" "$1" | callgrind_single postgres
 }
 
 echo "isomargin liquidation: instructions per liquidation, callgrind, N = $n, K = $k"
