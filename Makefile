@@ -121,6 +121,7 @@ REGRESS = \
 	liquidation_dynamic \
 	liquidation_rule \
 	liquidation_conventions \
+	liquidation_conventions_inverse \
 	enforce_verify_columns \
 	zz_drop \
 	zz_upgrade
