@@ -148,7 +148,8 @@ ISOLATION = \
 	liquidation_mark_race \
 	liquidation_margin_race \
 	liquidation_tiers_race \
-	liquidation_convention_race
+	liquidation_convention_race \
+	liquidation_convention_amount_race
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src
