@@ -121,6 +121,7 @@ REGRESS = \
 	liquidation_dynamic \
 	liquidation_rule \
 	liquidation_conventions \
+	liquidation_conventions_inverse \
 	enforce_verify_columns \
 	zz_drop \
 	zz_upgrade
@@ -146,7 +147,9 @@ ISOLATION = \
 	liquidation_workers \
 	liquidation_mark_race \
 	liquidation_margin_race \
-	liquidation_tiers_race
+	liquidation_tiers_race \
+	liquidation_convention_race \
+	liquidation_convention_amount_race
 ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=isomargin
 
 PG_CPPFLAGS = -I$(srcdir)/src
