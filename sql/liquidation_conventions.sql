@@ -327,6 +327,15 @@ SELECT isomargin.liquidation_size(1, 20000, 19700, 400, 0.005, fee_rate => 0.001
                                   fee_basis => 'bankruptcy');
 SELECT isomargin.liquidation_size(1, 20000, 19700, 400, 0.005, maintenance_amount => -1);
 SELECT isomargin.liquidation_size(1, 20000, 19700, 400, 0.005, mm_basis => NULL) IS NULL AS null_basis;
+-- the same two refusals with their SQLSTATEs
+\set ECHO none
+\i test/lib/try.sql
+\set ECHO all
+SELECT pg_temp.try($$SELECT isomargin.liquidation_size(1, 20000, 19700, 400, 0.005, fee_rate => 0.001,
+                       addon_rate => 0.001, fee_basis => 'bankruptcy')$$) AS refused
+UNION ALL
+SELECT pg_temp.try($$SELECT isomargin.liquidation_size(1, 20000, 19700, 400, 0.005,
+                       maintenance_amount => -1)$$);
 
 SELECT isomargin.unenforce('conv.positions');
 SELECT isomargin.unenforce('conv.tpositions');
