@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -30,7 +31,17 @@ Datum
 liquidation_rows_granted(PG_FUNCTION_ARGS)
 {
 	Oid			positions = PG_GETARG_OID(0);
-	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	Oid			nsp;
+
+	/* a policy calls this once a row: the function's schema looked up once a query */
+	if (fcinfo->flinfo->fn_extra == NULL)
+	{
+		Oid		   *kept = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid));
+
+		*kept = get_func_namespace(fcinfo->flinfo->fn_oid);
+		fcinfo->flinfo->fn_extra = kept;
+	}
+	nsp = *(Oid *) fcinfo->flinfo->fn_extra;
 
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(positions)))
 		PG_RETURN_BOOL(false);
