@@ -18,7 +18,10 @@
 # updates of an instrument that crosses nothing (pgbench, one client, prepared; its rate,
 # average and percentiles), alone, while one worker empties the book, while two do, each
 # also with the workers at a lower OS priority (renice +19 of their backends: the feed's
-# sessions keep theirs), and alone again.  Output is kept in bench/out/.
+# sessions keep theirs), and alone again.  The workers that empty the book run at
+# liquidation_worker's default nice (10: they give way to nothing else here); the feed
+# runs' workers are called with nice => NULL and reniced by the script, as labelled.
+# Output is kept in bench/out/.
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -188,7 +191,7 @@ for run in 0:0:0 1:0:0 1:19:0 1:19:1 0:0:0 2:0:0 2:19:0 0:0:0; do
 	fi
 	pids=()
 	for w in $(seq 1 "$n"); do
-		qw -c "CALL isomargin.liquidation_worker('w$w')" &
+		qw -c "CALL isomargin.liquidation_worker('w$w', nice => NULL)" &
 		pids+=($!)
 	done
 	if [ "$nice" -ne 0 ]; then

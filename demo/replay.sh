@@ -89,7 +89,9 @@ WORKER_BATCH=${WORKER_BATCH:-5000}
 		SQL
 		if [ "$HAVE_ENGINE" = true ]; then
 			cat <<-SQL
-			CALL isomargin.liquidation_worker('demo-worker');
+			-- this session is the feed too: its priority stays (the worker's nice
+			-- would last for the session, mark updates included)
+			CALL isomargin.liquidation_worker('demo-worker', nice => NULL);
 			INSERT INTO demo.engine_log
 			SELECT $k, f.fund, f.balance,
 			       (SELECT count(*) FROM isomargin.insurance_ledger l
