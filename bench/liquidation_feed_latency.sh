@@ -11,7 +11,7 @@
 #                   as it can, not with the real-time runs: they would be throttled)
 #   --rounds R      times the runs are repeated (default 1)
 #   --placements P  only these placements, comma-separated (default all): unpinned,
-#                   pinned, pinned-rt, unpinned-rt, niced
+#                   pinned, pinned-rt, unpinned-rt, niced, niced19, idle
 #
 # One fresh cluster (synchronous_commit off, fsync on), the book of
 # bench/liquidation_book.sql loaded again before every run.  A run is the feed
@@ -27,8 +27,10 @@
 # real-time priority (on whichever core it wakes, it runs first), or unpinned
 # with the workers niced (liquidation_worker's own nice, its default: the feed
 # at normal priority, nothing pinned; the workers' runs only, the feed alone
-# is the unpinned one).  The workers of the other placements are called with
-# nice => NULL: the server's niceness.  In a window from half a second
+# is the unpinned one), the same with nice => 19, or unpinned with the
+# workers' backends moved to SCHED_IDLE by the script (chrt -i: a waking
+# normal process preempts them at once; not the engine's doing).  The workers
+# of the other placements are called with nice => NULL: the server's niceness.  In a window from half a second
 # after the feed's start (while its backend is pinned) to 0.3 s before its
 # end it reports the feed's updates a second and latency (average, p50, p90,
 # p99, p99.9 from pgbench -l; with a rate, the part before each update started,
@@ -82,7 +84,9 @@ for p in ${placements//,/ }; do
 		pinned-rt) selected="$selected 2" ;;
 		unpinned-rt) selected="$selected 3" ;;
 		niced) selected="$selected 4" ;;
-		*) cluster_die "unknown placement $p (unpinned, pinned, pinned-rt, unpinned-rt, niced)" ;;
+		niced19) selected="$selected 5" ;;
+		idle) selected="$selected 6" ;;
+		*) cluster_die "unknown placement $p (unpinned, pinned, pinned-rt, unpinned-rt, niced, niced19, idle)" ;;
 	esac
 done
 [ -n "$selected" ] || cluster_die "--placements names none"
@@ -178,7 +182,8 @@ SQL
 
 # run LABEL WORKERS PLACEMENT (0: unpinned, 1: pinned, 2: pinned, the feed at real-time
 # priority, 3: unpinned, the feed at real-time priority, 4: unpinned, the workers niced by
-# liquidation_worker's default)
+# liquidation_worker's default, 5: the same at nice => 19, 6: unpinned, the workers' backends
+# at SCHED_IDLE)
 run()
 {
 	local label=$1 n=$2 pinned=$3 feed_pin=() rt=() throttle=() wpids=() w fp be pg t0 ta tb la lb
@@ -193,6 +198,7 @@ run()
 	fi
 	[ "$pinned" -eq 2 ] || [ "$pinned" -eq 3 ] && rt=(chrt -f 50)
 	[ "$pinned" -eq 4 ] && wargs=
+	[ "$pinned" -eq 5 ] && wargs=", nice => 19"
 	q -v n="$positions" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
 	flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -208,6 +214,9 @@ run()
 			[ "$(echo "$wbackends" | grep -c .)" -eq "$n" ] && break
 			sleep 0.005
 		done
+	fi
+	if [ "$pinned" -eq 6 ]; then
+		for w in $wbackends; do chrt -i -p 0 "$w" || cluster_die "chrt -i failed"; done
 	fi
 	rm -f "$CLUSTER_DIR"/feedlog*
 	[ "$rate" -gt 0 ] && throttle=(-R "$rate")
@@ -233,8 +242,9 @@ run()
 	ib=$(awk '/^nonvoluntary_ctxt_switches/ {print $2}' "/proc/$be/status")
 	bb=$(busy); stb=$(steal); wb=$(ticks $wbackends); svb=$(server_ticks "$be" $wbackends)
 	lb=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
-	# the nice values in effect (field 19 of /proc/PID/stat), the feed's backend's first
-	wnice=$(for p in $be $wbackends; do awk '{sub(/.*\) /, ""); print $17}' "/proc/$p/stat" 2>/dev/null || echo gone; done | paste -sd' ')
+	# the nice values in effect (field 19 of /proc/PID/stat; /i: SCHED_IDLE, field 41 = 5),
+	# the feed's backend's first
+	wnice=$(for p in $be $wbackends; do awk '{sub(/.*\) /, ""); print $17 ($39 == 5 ? "/i" : "")}' "/proc/$p/stat" 2>/dev/null || echo gone; done | paste -sd' ')
 	running=0
 	for w in "${wpids[@]}"; do kill -0 "$w" 2>/dev/null && running=$((running + 1)); done
 	wait "$fp" || cluster_die "pgbench failed"
@@ -285,14 +295,18 @@ run()
 }
 
 for r in $(seq 1 "$rounds"); do
-	for spec in 0:0 1:0 1:4 2:0 2:4 0:1 1:1 2:1 0:2 1:2 2:2 0:3 1:3 2:3; do
+	for spec in 0:0 1:0 1:4 1:5 1:6 2:0 2:4 2:5 2:6 0:1 1:1 2:1 0:2 1:2 2:2 0:3 1:3 2:3; do
 		n=${spec%%:*}
 		pinned=${spec#*:}
 		case " $selected " in *" $pinned "*) ;; *) continue ;; esac
 		[ "$rate" -eq 0 ] && { [ "$pinned" -eq 2 ] || [ "$pinned" -eq 3 ]; } && continue
 		label="round $r: feed alone"
 		[ "$n" -gt 0 ] && label="round $r: feed while $n worker(s) run"
-		if [ "$pinned" -eq 4 ]; then
+		if [ "$pinned" -eq 6 ]; then
+			label="$label, unpinned, the workers at SCHED_IDLE"
+		elif [ "$pinned" -eq 5 ]; then
+			label="$label, unpinned, the workers niced (nice => 19)"
+		elif [ "$pinned" -eq 4 ]; then
 			label="$label, unpinned, the workers niced (liquidation_worker's default)"
 		elif [ "$pinned" -eq 3 ]; then
 			label="$label, unpinned, the feed at real-time priority"
