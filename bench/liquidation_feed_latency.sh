@@ -25,8 +25,8 @@
 # the other helpers' work, or of anything else, runs before them, so what
 # is left of a rise is not CPU contention), or unpinned with the feed at
 # real-time priority (on whichever core it wakes, it runs first), or unpinned
-# with the workers niced (liquidation_worker's own nice, its default: the feed
-# at normal priority, nothing pinned; the workers' runs only, the feed alone
+# with the workers niced (liquidation_worker's own nice => 10: the feed at
+# normal priority, nothing pinned; the workers' runs only, the feed alone
 # is the unpinned one), the same with nice => 19, or unpinned with the
 # workers' backends moved to SCHED_IDLE by the script (chrt -i: a waking
 # normal process preempts them at once; not the engine's doing).  The workers
@@ -182,7 +182,7 @@ SQL
 
 # run LABEL WORKERS PLACEMENT (0: unpinned, 1: pinned, 2: pinned, the feed at real-time
 # priority, 3: unpinned, the feed at real-time priority, 4: unpinned, the workers niced by
-# liquidation_worker's default, 5: the same at nice => 19, 6: unpinned, the workers' backends
+# liquidation_worker's nice => 10, 5: the same at nice => 19, 6: unpinned, the workers' backends
 # at SCHED_IDLE)
 run()
 {
@@ -197,7 +197,7 @@ run()
 		pin_server 0-1
 	fi
 	[ "$pinned" -eq 2 ] || [ "$pinned" -eq 3 ] && rt=(chrt -f 50)
-	[ "$pinned" -eq 4 ] && wargs=
+	[ "$pinned" -eq 4 ] && wargs=", nice => 10"
 	[ "$pinned" -eq 5 ] && wargs=", nice => 19"
 	q -v n="$positions" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
 	flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
@@ -307,7 +307,7 @@ for r in $(seq 1 "$rounds"); do
 		elif [ "$pinned" -eq 5 ]; then
 			label="$label, unpinned, the workers niced (nice => 19)"
 		elif [ "$pinned" -eq 4 ]; then
-			label="$label, unpinned, the workers niced (liquidation_worker's default)"
+			label="$label, unpinned, the workers niced (nice => 10)"
 		elif [ "$pinned" -eq 3 ]; then
 			label="$label, unpinned, the feed at real-time priority"
 		elif [ "$pinned" -eq 2 ]; then

@@ -89,9 +89,7 @@ WORKER_BATCH=${WORKER_BATCH:-5000}
 		SQL
 		if [ "$HAVE_ENGINE" = true ]; then
 			cat <<-SQL
-			-- this session is the feed too: its priority stays (the worker's nice
-			-- would last for the session, mark updates included)
-			CALL isomargin.liquidation_worker('demo-worker', nice => NULL);
+			CALL isomargin.liquidation_worker('demo-worker');
 			INSERT INTO demo.engine_log
 			SELECT $k, f.fund, f.balance,
 			       (SELECT count(*) FROM isomargin.insurance_ledger l

@@ -332,13 +332,14 @@ REVOKE EXECUTE ON FUNCTION @extschema@.lower_backend_priority(int) FROM PUBLIC;
 
 -- The worker: liquidate_next and COMMIT, one transaction per position, until
 -- no work is left (or max_positions were handled).  Safe in several sessions
--- at once.  CALL it outside a transaction block.  First it lowers its
--- backend's priority to nice (10 by default: a feed at normal priority runs
--- first on a core both want, the workers still get their share against
--- everything else; NULL leaves it alone).  (No SET search_path: a procedure
+-- at once.  CALL it outside a transaction block.  Given a nice, it first
+-- lowers its backend's priority to it, for the rest of the session; by
+-- default (NULL) it leaves the priority alone: on the 2-core bench machine
+-- niced workers left the feed's latency where it was with workers at the
+-- server's priority (bench/README.md).  (No SET search_path: a procedure
 -- with one cannot COMMIT; its two operators are qualified.)
 CREATE PROCEDURE @extschema@.liquidation_worker(worker text, max_positions int DEFAULT NULL,
-                                                nice int DEFAULT 10)
+                                                nice int DEFAULT NULL)
 LANGUAGE plpgsql
 AS $fn$
 DECLARE

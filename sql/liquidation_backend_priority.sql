@@ -35,13 +35,13 @@ SELECT provolatile, proisstrict, proparallel,
   FROM pg_proc AS p
  WHERE p.oid = 'isomargin.lower_backend_priority(int)'::regprocedure;
 
--- A role without the grant: 42501, from the function and from the worker,
--- which calls it before claiming anything; with the grant it may.
+-- A role without the grant: 42501, from the function and from a worker
+-- given a nice, which calls it before claiming anything; with the grant it may.
 CREATE ROLE regress_nice_role;
 GRANT USAGE ON SCHEMA isomargin TO regress_nice_role;
 SET ROLE regress_nice_role;
 SELECT pg_temp.try('SELECT isomargin.lower_backend_priority(19)');
-CALL isomargin.liquidation_worker('nogrant');
+CALL isomargin.liquidation_worker('nogrant', nice => 10);
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SELECT public.kernel_nice() - :start AS kernel;
@@ -91,10 +91,13 @@ SELECT position_key ->> 'id' AS pos, worker, closed_size, settlement, amount
   FROM isomargin.insurance_ledger WHERE entry = 'liquidation' ORDER BY id;
 SELECT balance FROM isomargin.insurance_funds;
 
--- The default, 10, even with no work to do.
+-- By default (NULL) the priority is left alone; nice => 10 raises it even
+-- with no work to do.
 \c
 CALL isomargin.liquidation_worker('w');
-SELECT public.kernel_nice() = greatest(:start, 10) AS default_ten;
+SELECT public.kernel_nice() - :start AS kernel;
+CALL isomargin.liquidation_worker('w', nice => 10);
+SELECT public.kernel_nice() = greatest(:start, 10) AS ten;
 
 SELECT isomargin.unenforce('positions');
 TRUNCATE isomargin.adl_fills, isomargin.adl_queue, isomargin.insurance_ledger, isomargin.insurance_funds,

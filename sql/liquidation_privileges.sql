@@ -46,7 +46,6 @@ GRANT UPDATE ON isomargin.adl_queue TO regress_lworker;
 GRANT SELECT, INSERT, UPDATE, DELETE ON isomargin.liquidation_followups TO regress_lworker;
 GRANT USAGE ON SEQUENCE isomargin.insurance_ledger_id_seq, isomargin.adl_queue_id_seq,
     isomargin.adl_fills_id_seq TO regress_lworker;
-GRANT EXECUTE ON FUNCTION isomargin.lower_backend_priority(int) TO regress_lworker;
 SELECT has_table_privilege('regress_lworker', 'isomargin.events', 'SELECT, INSERT, UPDATE, DELETE')
        AS any_right_on_events;
 
@@ -109,6 +108,5 @@ TRUNCATE isomargin.events, isomargin.insurance_ledger, isomargin.insurance_funds
          isomargin.liquidation_settings, isomargin.event_grants RESTART IDENTITY;
 REVOKE ALL ON ALL TABLES IN SCHEMA isomargin FROM regress_lworker;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA isomargin FROM regress_lworker;
-REVOKE ALL ON FUNCTION isomargin.lower_backend_priority(int) FROM regress_lworker;
 REVOKE ALL ON SCHEMA isomargin FROM regress_lbook, regress_lbook2, regress_lworker;
 DROP ROLE regress_lbook, regress_lbook2, regress_lworker;

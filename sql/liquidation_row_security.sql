@@ -55,7 +55,6 @@ GRANT UPDATE ON isomargin.adl_queue TO regress_rworker, regress_rbook2;
 GRANT SELECT, INSERT, UPDATE, DELETE ON isomargin.liquidation_followups TO regress_rworker, regress_rbook2;
 GRANT USAGE ON SEQUENCE isomargin.insurance_ledger_id_seq, isomargin.adl_queue_id_seq,
     isomargin.adl_fills_id_seq TO regress_rworker, regress_rbook2;
-GRANT EXECUTE ON FUNCTION isomargin.lower_backend_priority(int) TO regress_rworker, regress_rbook2;
 GRANT SELECT ON isomargin.insurance_balances TO regress_rworker, regress_rbook2, regress_ranalyst;
 GRANT SELECT ON isomargin.insurance_funds, isomargin.adl_queue, isomargin.adl_fills,
     isomargin.liquidation_followups, isomargin.liquidation_settings TO regress_ranalyst;
@@ -214,6 +213,5 @@ TRUNCATE isomargin.events, isomargin.insurance_ledger, isomargin.insurance_funds
          isomargin.event_grants RESTART IDENTITY;
 REVOKE ALL ON ALL TABLES IN SCHEMA isomargin FROM regress_rworker, regress_rbook2, regress_ranalyst;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA isomargin FROM regress_rworker, regress_rbook2, regress_ranalyst;
-REVOKE ALL ON FUNCTION isomargin.lower_backend_priority(int) FROM regress_rworker, regress_rbook2;
 REVOKE ALL ON SCHEMA isomargin FROM regress_rbook, regress_rbook2, regress_rworker, regress_ranalyst;
 DROP ROLE regress_rbook, regress_rbook2, regress_rworker, regress_ranalyst;

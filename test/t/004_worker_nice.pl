@@ -2,8 +2,8 @@
 # called with nice => base + 7 waits for a position another session holds, the kernel
 # reports its backend (field 19 of /proc/PID/stat, read by this test) at base + 7, the
 # postmaster and the other backend at base; after the CALL the session's backend stays
-# there and lower_backend_priority cannot take it back; nice => NULL leaves a backend
-# alone, the default raises it to 10.
+# there and lower_backend_priority cannot take it back; the default (NULL) leaves a
+# backend alone, nice => 10 raises it to 10.
 use strict;
 use warnings;
 
@@ -81,13 +81,13 @@ is(nice_of($worker_pid), $nice, 'nor does the kernel show a change');
 $worker->quit;
 $holder->quit;
 
-# nice => NULL leaves a new backend at the server's value; the default raises it to 10.
+# The default (NULL) leaves a new backend at the server's value; nice => 10 raises it.
 my $other = $node->background_psql('postgres');
 my $other_pid = $other->query_safe('SELECT pg_backend_pid()');
-$other->query_safe("CALL isomargin.liquidation_worker('w2', nice => NULL)");
-is(nice_of($other_pid), $base, 'nice => NULL leaves the backend alone');
 $other->query_safe("CALL isomargin.liquidation_worker('w2')");
-is(nice_of($other_pid), $base > 10 ? $base : 10, 'the default raises it to 10');
+is(nice_of($other_pid), $base, 'the default leaves the backend alone');
+$other->query_safe("CALL isomargin.liquidation_worker('w2', nice => 10)");
+is(nice_of($other_pid), $base > 10 ? $base : 10, 'nice => 10 raises it to 10');
 $other->quit;
 
 $node->stop;
