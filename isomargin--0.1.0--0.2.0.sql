@@ -3354,8 +3354,8 @@ SET search_path = pg_catalog, pg_temp;
 -- already there or above, and returns the value now in effect: the backend
 -- gives way on the CPU to the others (a price feed's) for the rest of its
 -- life; no unprivileged process can take it back (src/backend_priority.c).
--- Not granted to PUBLIC: granted to the worker roles (doc/liquidation.md,
--- Rights), as the engine's tables are.
+-- Not granted to PUBLIC: grant it to the worker roles that pass
+-- liquidation_worker a nice (doc/liquidation.md, Priority and Rights).
 CREATE FUNCTION @extschema@.lower_backend_priority(nice int)
 RETURNS int
 AS 'MODULE_PATHNAME', 'lower_backend_priority'
