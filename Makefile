@@ -44,7 +44,8 @@ OBJS = \
 	src/liquidation_rows.o \
 	src/enforce_partition_route.o \
 	src/enforce_probe.o \
-	src/enforce_probe_lock.o
+	src/enforce_probe_lock.o \
+	src/backend_priority.o
 
 # The install script is assembled from one piece per feature, in order.
 INSTALL_PIECES = $(sort $(wildcard install/*.sql))
@@ -122,6 +123,7 @@ REGRESS = \
 	liquidation_rule \
 	liquidation_conventions \
 	liquidation_conventions_inverse \
+	liquidation_backend_priority \
 	enforce_verify_columns \
 	zz_drop \
 	zz_upgrade

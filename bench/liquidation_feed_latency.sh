@@ -3,12 +3,15 @@
 # the liquidation workers, or only for a core?
 #
 #   bash bench/liquidation_feed_latency.sh [--positions N] [--seconds S] [--rate U] [--rounds R]
+#                                          [--placements P,...]
 #
 #   --positions N   positions in the crashed book (default 32000; three in four flagged)
 #   --seconds S     length of each feed run (default 5; the workers must outlast it)
 #   --rate U        the feed's updates a second (pgbench -R; default 1000; 0: as fast
 #                   as it can, not with the real-time runs: they would be throttled)
-#   --rounds R      times the twelve runs are repeated (default 1)
+#   --rounds R      times the runs are repeated (default 1)
+#   --placements P  only these placements, comma-separated (default all): unpinned,
+#                   pinned, pinned-rt, unpinned-rt, niced, niced19, idle
 #
 # One fresh cluster (synchronous_commit off, fsync on), the book of
 # bench/liquidation_book.sql loaded again before every run.  A run is the feed
@@ -21,7 +24,13 @@
 # feed's two processes at real-time priority (chrt -f: on core 0 nothing of
 # the other helpers' work, or of anything else, runs before them, so what
 # is left of a rise is not CPU contention), or unpinned with the feed at
-# real-time priority (on whichever core it wakes, it runs first).  In a window from half a second
+# real-time priority (on whichever core it wakes, it runs first), or unpinned
+# with the workers niced (liquidation_worker's own nice => 10: the feed at
+# normal priority, nothing pinned; the workers' runs only, the feed alone
+# is the unpinned one), the same with nice => 19, or unpinned with the
+# workers' backends moved to SCHED_IDLE by the script (chrt -i: a waking
+# normal process preempts them at once; not the engine's doing).  The workers
+# of the other placements are called with nice => NULL: the server's niceness.  In a window from half a second
 # after the feed's start (while its backend is pinned) to 0.3 s before its
 # end it reports the feed's updates a second and latency (average, p50, p90,
 # p99, p99.9 from pgbench -l; with a rate, the part before each update started,
@@ -45,6 +54,7 @@ positions=32000
 seconds=5
 rate=1000
 rounds=1
+placements=unpinned,pinned,pinned-rt,unpinned-rt,niced
 while [ $# -gt 0 ]; do
 	case $1 in
 		--positions) positions=${2:-}; shift ;;
@@ -55,7 +65,9 @@ while [ $# -gt 0 ]; do
 		--rate=*) rate=${1#*=} ;;
 		--rounds) rounds=${2:-}; shift ;;
 		--rounds=*) rounds=${1#*=} ;;
-		-h|--help) sed -n '5,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+		--placements) placements=${2:-}; shift ;;
+		--placements=*) placements=${1#*=} ;;
+		-h|--help) sed -n '5,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -64,6 +76,20 @@ done
 [[ $seconds =~ ^[2-9]$|^[1-9][0-9]+$ ]] || cluster_die "--seconds must be a whole number of at least 2"
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || cluster_die "--rounds must be a positive whole number"
 [[ $rate =~ ^(0|[1-9][0-9]*)$ ]] || cluster_die "--rate must be a whole number"
+selected=
+for p in ${placements//,/ }; do
+	case $p in
+		unpinned) selected="$selected 0" ;;
+		pinned) selected="$selected 1" ;;
+		pinned-rt) selected="$selected 2" ;;
+		unpinned-rt) selected="$selected 3" ;;
+		niced) selected="$selected 4" ;;
+		niced19) selected="$selected 5" ;;
+		idle) selected="$selected 6" ;;
+		*) cluster_die "unknown placement $p (unpinned, pinned, pinned-rt, unpinned-rt, niced, niced19, idle)" ;;
+	esac
+done
+[ -n "$selected" ] || cluster_die "--placements names none"
 [ "$(nproc)" -ge 2 ] || cluster_die "needs 2 cores (the pinned runs use cores 0 and 1)"
 
 cluster_prereqs </dev/null
@@ -155,11 +181,13 @@ UPDATE marks SET mark_price = 100 + :p * 0.01 WHERE symbol = 'QUIET';
 SQL
 
 # run LABEL WORKERS PLACEMENT (0: unpinned, 1: pinned, 2: pinned, the feed at real-time
-# priority, 3: unpinned, the feed at real-time priority)
+# priority, 3: unpinned, the feed at real-time priority, 4: unpinned, the workers niced by
+# liquidation_worker's nice => 10, 5: the same at nice => 19, 6: unpinned, the workers' backends
+# at SCHED_IDLE)
 run()
 {
 	local label=$1 n=$2 pinned=$3 feed_pin=() rt=() throttle=() wpids=() w fp be pg t0 ta tb la lb
-	local tf running sva svb sa sb pa pb ia ib ba bb sta stb wa wb wbackends lw flagged left done_us sp liquidated
+	local tf running sva svb wnice wargs=", nice => NULL" sa sb pa pb ia ib ba bb sta stb wa wb wbackends lw flagged left done_us sp liquidated
 	CLIENT_PIN=()
 	if [ "$pinned" -eq 1 ] || [ "$pinned" -eq 2 ]; then
 		pin_server 1
@@ -168,13 +196,15 @@ run()
 	else
 		pin_server 0-1
 	fi
-	[ "$pinned" -ge 2 ] && rt=(chrt -f 50)
+	[ "$pinned" -eq 2 ] || [ "$pinned" -eq 3 ] && rt=(chrt -f 50)
+	[ "$pinned" -eq 4 ] && wargs=", nice => 10"
+	[ "$pinned" -eq 5 ] && wargs=", nice => 19"
 	q -v n="$positions" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
 	flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	t0=$(now_us)
 	for w in $(seq 1 "$n"); do
-		q -c "CALL isomargin.liquidation_worker('w$w')" &
+		q -c "CALL isomargin.liquidation_worker('w$w'$wargs)" &
 		wpids+=($!)
 	done
 	wbackends=
@@ -184,6 +214,9 @@ run()
 			[ "$(echo "$wbackends" | grep -c .)" -eq "$n" ] && break
 			sleep 0.005
 		done
+	fi
+	if [ "$pinned" -eq 6 ]; then
+		for w in $wbackends; do chrt -i -p 0 "$w" || cluster_die "chrt -i failed"; done
 	fi
 	rm -f "$CLUSTER_DIR"/feedlog*
 	[ "$rate" -gt 0 ] && throttle=(-R "$rate")
@@ -209,6 +242,9 @@ run()
 	ib=$(awk '/^nonvoluntary_ctxt_switches/ {print $2}' "/proc/$be/status")
 	bb=$(busy); stb=$(steal); wb=$(ticks $wbackends); svb=$(server_ticks "$be" $wbackends)
 	lb=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
+	# the nice values in effect (field 19 of /proc/PID/stat; /i: SCHED_IDLE, field 41 = 5),
+	# the feed's backend's first
+	wnice=$(for p in $be $wbackends; do awk '{sub(/.*\) /, ""); print $17 ($39 == 5 ? "/i" : "")}' "/proc/$p/stat" 2>/dev/null || echo gone; done | paste -sd' ')
 	running=0
 	for w in "${wpids[@]}"; do kill -0 "$w" 2>/dev/null && running=$((running + 1)); done
 	wait "$fp" || cluster_die "pgbench failed"
@@ -218,6 +254,7 @@ run()
 	echo
 	echo "== $label (load average $load)"
 	[ "$n" -gt 0 ] && echo "   workers still running at the window's end: $running of $n"
+	echo "   nice at the window's end: the feed's backend, then the workers': $wnice"
 	# pgbench -l: client, transaction, latency us, script, end time s, end time us
 	# (with --rate, a seventh: the schedule lag, the part of the latency before it started)
 	awk -v a="$ta" -v b="$tb" '{ t = $5 * 1000000 + $6; if (t >= a && t <= b) print $3, ($7 == "" ? 0 : $7) }' "$CLUSTER_DIR"/feedlog* |
@@ -258,13 +295,20 @@ run()
 }
 
 for r in $(seq 1 "$rounds"); do
-	for spec in 0:0 1:0 2:0 0:1 1:1 2:1 0:2 1:2 2:2 0:3 1:3 2:3; do
-		[ "$rate" -eq 0 ] && [ "${spec#*:}" -ge 2 ] && continue
+	for spec in 0:0 1:0 1:4 1:5 1:6 2:0 2:4 2:5 2:6 0:1 1:1 2:1 0:2 1:2 2:2 0:3 1:3 2:3; do
 		n=${spec%%:*}
 		pinned=${spec#*:}
+		case " $selected " in *" $pinned "*) ;; *) continue ;; esac
+		[ "$rate" -eq 0 ] && { [ "$pinned" -eq 2 ] || [ "$pinned" -eq 3 ]; } && continue
 		label="round $r: feed alone"
 		[ "$n" -gt 0 ] && label="round $r: feed while $n worker(s) run"
-		if [ "$pinned" -eq 3 ]; then
+		if [ "$pinned" -eq 6 ]; then
+			label="$label, unpinned, the workers at SCHED_IDLE"
+		elif [ "$pinned" -eq 5 ]; then
+			label="$label, unpinned, the workers niced (nice => 19)"
+		elif [ "$pinned" -eq 4 ]; then
+			label="$label, unpinned, the workers niced (nice => 10)"
+		elif [ "$pinned" -eq 3 ]; then
 			label="$label, unpinned, the feed at real-time priority"
 		elif [ "$pinned" -eq 2 ]; then
 			label="$label, pinned, the feed at real-time priority"

@@ -17,3 +17,4 @@ GRANT UPDATE ON isomargin.adl_queue TO :"role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON isomargin.liquidation_followups TO :"role";
 GRANT USAGE ON SEQUENCE isomargin.insurance_ledger_id_seq, isomargin.adl_queue_id_seq,
     isomargin.adl_fills_id_seq TO :"role";
+GRANT EXECUTE ON FUNCTION isomargin.lower_backend_priority(int) TO :"role";

@@ -3,11 +3,13 @@
 # crashed book, where each liquidation's time goes, and whether a mark
 # update's latency changes while workers run.
 #
-#   bash bench/liquidation_throughput.sh [--positions N] [--seconds S] [--role]
+#   bash bench/liquidation_throughput.sh [--positions N] [--seconds S] [--role] [--nice K]
 #
 #   --positions N   positions in the crashed book (default 20000; three in four flagged)
 #   --seconds S     length of each pgbench feed run (default 5; the workers must outlast it)
 #   --role          the workers run as a role with exactly the documented grants (not a superuser)
+#   --nice K        the workers that empty the book call liquidation_worker with nice => K
+#                   (0 to 19; default: none, the server's priority)
 #
 # On a fresh cluster (synchronous_commit off, as a feed would run; fsync on): where a
 # liquidation's time goes (one worker empties the book with track_functions = all:
@@ -18,7 +20,8 @@
 # updates of an instrument that crosses nothing (pgbench, one client, prepared; its rate,
 # average and percentiles), alone, while one worker empties the book, while two do, each
 # also with the workers at a lower OS priority (renice +19 of their backends: the feed's
-# sessions keep theirs), and alone again.  Output is kept in bench/out/.
+# sessions keep theirs), and alone again.  The feed runs' workers are called with
+# nice => NULL and reniced by the script, as labelled.  Output is kept in bench/out/.
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +30,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 positions=20000
 seconds=5
 role=
+worker_nice=NULL
 while [ $# -gt 0 ]; do
 	case $1 in
 		--positions) positions=${2:-}; shift ;;
@@ -34,13 +38,16 @@ while [ $# -gt 0 ]; do
 		--seconds) seconds=${2:-}; shift ;;
 		--seconds=*) seconds=${1#*=} ;;
 		--role) role=bench_worker ;;
-		-h|--help) sed -n '7,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+		--nice) worker_nice=${2:-}; shift ;;
+		--nice=*) worker_nice=${1#*=} ;;
+		-h|--help) sed -n '7,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 [[ $positions =~ ^[1-9][0-9]*$ ]] || cluster_die "--positions must be a positive whole number"
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || cluster_die "--seconds must be a positive whole number"
+[[ $worker_nice =~ ^(NULL|[0-9]|1[0-9])$ ]] || cluster_die "--nice must be a whole number from 0 to 19"
 
 cluster_prereqs </dev/null
 cluster_lock
@@ -75,6 +82,7 @@ load()
 psql -X -q -d postgres -c "CREATE DATABASE bench" || cluster_die "cannot create the database"
 q -c "CREATE EXTENSION isomargin" -c "CREATE EXTENSION pg_stat_statements"
 echo "commit $(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null), $(nproc) cores, $(psql -X -At -d bench -c 'SHOW server_version')"
+echo "workers that empty the book: nice => $worker_nice"
 echo "book: $positions positions on 4 instruments, crash to 90 flags three in four; synchronous_commit off, fsync on"
 echo "workers run as: ${role:-the superuser} $([ -n "$role" ] && echo '(exactly the grants of doc/liquidation.md, Rights; row security applies)')"
 
@@ -86,7 +94,7 @@ t0=$(now_ms)
 # the backend's CPU time too (user + system, /proc/PID/stat): on a shared machine the
 # wall time includes waiting for a core, the CPU time not
 export CLUSTER_DIR
-q ${role:+-v role="$role"} <<'SQL'
+q ${role:+-v role="$role"} -v nice="$worker_nice" <<'SQL'
 SELECT pg_backend_pid() AS pid \gset
 \setenv PID :pid
 \! awk '{print $14 + $15}' /proc/$PID/stat > "$CLUSTER_DIR/cpu0"
@@ -95,7 +103,7 @@ SET pg_stat_statements.track = 'all';
 \if :{?role}
 SET ROLE :"role";
 \endif
-CALL isomargin.liquidation_worker('w1');
+CALL isomargin.liquidation_worker('w1', nice => :nice);
 \! awk '{print $14 + $15}' /proc/$PID/stat > "$CLUSTER_DIR/cpu1"
 SQL
 ms=$(($(now_ms) - t0))
@@ -113,7 +121,7 @@ chunk=$(((flagged + 5) / 6))
 	echo "\\setenv PID :pid"
 	for i in 1 2 3 4 5 6; do
 		echo "\\! awk '{print \$14 + \$15}' /proc/\$PID/stat > \"\$CLUSTER_DIR/cpu0\""
-		echo "CALL isomargin.liquidation_worker('w1', $chunk);"
+		echo "CALL isomargin.liquidation_worker('w1', $chunk, nice => $worker_nice);"
 		echo "\\! awk '{print \$14 + \$15}' /proc/\$PID/stat > \"\$CLUSTER_DIR/cpu1\"; echo \"   sixth $i: \$(( (\$(cat \$CLUSTER_DIR/cpu1) - \$(cat \$CLUSTER_DIR/cpu0)) * 1000000 / $(getconf CLK_TCK) / $chunk )) us a liquidation\""
 	done
 } >"$CLUSTER_DIR/sixths.sql"
@@ -125,7 +133,7 @@ for workers in 1 2; do
 	t0=$(now_ms)
 	pids=()
 	for w in $(seq 1 "$workers"); do
-		qw -c "CALL isomargin.liquidation_worker('w$w')" &
+		qw -c "CALL isomargin.liquidation_worker('w$w', nice => $worker_nice)" &
 		pids+=($!)
 	done
 	wait "${pids[@]}"   # not a bare wait: it would wait for the tee of the output too
@@ -188,7 +196,7 @@ for run in 0:0:0 1:0:0 1:19:0 1:19:1 0:0:0 2:0:0 2:19:0 0:0:0; do
 	fi
 	pids=()
 	for w in $(seq 1 "$n"); do
-		qw -c "CALL isomargin.liquidation_worker('w$w')" &
+		qw -c "CALL isomargin.liquidation_worker('w$w', nice => NULL)" &
 		pids+=($!)
 	done
 	if [ "$nice" -ne 0 ]; then
