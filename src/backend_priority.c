@@ -12,13 +12,30 @@
  * lower it again, so a value at or above the one asked for is left alone
  * and none is ever lowered.  The value stays for the backend's life, past
  * the call and the transaction (doc/liquidation.md).
+ *
+ * The process's nice value is not enough on Linux with session autogroups
+ * (the default where no cgroup CPU controller places the server): every
+ * backend leads a session of its own (PostgreSQL calls setsid in each
+ * child), so each is an autogroup of its own, and the scheduler weighs
+ * those groups against each other by the group's nice value, the process's
+ * counting only inside it.  So the backend's autogroup is given the same
+ * value (/proc/self/autogroup), when the backend leads its session: then
+ * the group is the backend's alone (a single-user backend shares its
+ * caller's and is left alone).  Raising it needs no privilege either; the
+ * kernel lets an unprivileged process change one group's value a tenth of
+ * a second machine-wide, and answers EAGAIN before that: tried again.
  */
 #include "postgres.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 
 PG_FUNCTION_INFO_V1(lower_backend_priority);
 
@@ -37,6 +54,74 @@ backend_nice(void)
 	return nice;
 }
 
+#define AUTOGROUP_FILE "/proc/self/autogroup"
+
+/*
+ * The nice value of the backend's autogroup, or INT_MAX when there is none
+ * to set: no autogroups in this kernel, or a group that is not the
+ * backend's alone.
+ */
+static int
+autogroup_nice(void)
+{
+	FILE	   *f;
+	int			nice;
+
+	if (getsid(0) != getpid())
+		return INT_MAX;
+	f = fopen(AUTOGROUP_FILE, "r");
+	if (f == NULL)
+	{
+		if (errno == ENOENT)
+			return INT_MAX;
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not read the backend's autogroup: %m")));
+	}
+	if (fscanf(f, "%*s nice %d", &nice) != 1)
+	{
+		fclose(f);
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not parse \"%s\"", AUTOGROUP_FILE)));
+	}
+	fclose(f);
+	return nice;
+}
+
+static void
+set_autogroup_nice(int nice)
+{
+	char		text[16];
+	int			len = snprintf(text, sizeof(text), "%d", nice);
+	int			tries;
+
+	for (tries = 0;; tries++)
+	{
+		int			fd = open(AUTOGROUP_FILE, O_WRONLY);
+		ssize_t		written;
+		int			saved;
+
+		if (fd < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("could not open the backend's autogroup: %m")));
+		written = write(fd, text, len);
+		saved = errno;
+		close(fd);
+		if (written == len)
+			return;
+		errno = saved;
+		if (written >= 0 || errno != EAGAIN || tries >= 250)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("could not set the backend's autogroup nice value to %d: %m", nice)));
+		/* another process changed a group's value in the last tenth of a second */
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(20000L);
+	}
+}
+
 Datum
 lower_backend_priority(PG_FUNCTION_ARGS)
 {
@@ -47,6 +132,10 @@ lower_backend_priority(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("nice must be between 0 and 19, not %d", nice)));
+
+	/* the group first: a refusal there leaves the process's value as it was */
+	if (autogroup_nice() < nice)
+		set_autogroup_nice(nice);
 
 	now = backend_nice();
 	if (now >= nice)

@@ -3,7 +3,9 @@
 # reports its backend (field 19 of /proc/PID/stat, read by this test) at base + 7, the
 # postmaster and the other backend at base; after the CALL the session's backend stays
 # there and lower_backend_priority cannot take it back; the default (NULL) leaves a
-# backend alone, nice => 10 raises it to 10.
+# backend alone, nice => 10 raises it to 10.  Where the kernel has session autogroups
+# (/proc/PID/autogroup), the worker's backend leads a group of its own (PostgreSQL's
+# setsid) and that group's nice value is raised alike, the others' left alone.
 use strict;
 use warnings;
 
@@ -19,6 +21,23 @@ sub nice_of
 	my $stat = slurp_file("/proc/$pid/stat");
 	$stat =~ s/^.*\) //s;
 	return (split / /, $stat)[16];
+}
+
+# the nice value of $pid's autogroup, undef without autogroups
+sub group_nice_of
+{
+	my ($pid) = @_;
+	return undef unless -e "/proc/$pid/autogroup";
+	my ($group, $nice) = slurp_file("/proc/$pid/autogroup") =~ /^(\S+) nice (-?\d+)/;
+	return $nice;
+}
+
+# the autogroup of $pid, undef without autogroups
+sub group_of
+{
+	my ($pid) = @_;
+	return undef unless -e "/proc/$pid/autogroup";
+	return (slurp_file("/proc/$pid/autogroup") =~ /^(\S+)/)[0];
 }
 
 my $node = PostgreSQL::Test::Cluster->new('worker_nice');
@@ -70,6 +89,16 @@ ok($waiting, 'the worker waits for the position the other session holds');
 is(nice_of($worker_pid), $nice, "the worker's backend runs at nice $nice while it works");
 is(nice_of($postmaster), $base, 'the postmaster is left alone');
 is(nice_of($holder_pid), $base, 'the other backend is left alone');
+SKIP:
+{
+	skip 'no session autogroups in this kernel', 4 unless defined group_of($worker_pid);
+	isnt(group_of($worker_pid), group_of($holder_pid), 'each backend is an autogroup of its own');
+	my $group_base = group_nice_of($holder_pid);
+	is(group_nice_of($worker_pid), $group_base > $nice ? $group_base : $nice,
+		"the worker's autogroup runs at nice $nice");
+	is(group_nice_of($holder_pid), $group_base, "the other backend's autogroup is left alone");
+	is(group_nice_of($postmaster), $group_base, "the postmaster's autogroup is left alone");
+}
 
 $holder->query_safe('COMMIT');
 is($worker->query_safe("SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'"),
