@@ -3351,9 +3351,11 @@ LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
 
 -- Raises the calling backend's nice value to nice (0 to 19) unless it is
--- already there or above, and returns the value now in effect: the backend
--- gives way on the CPU to the others (a price feed's) for the rest of its
--- life; no unprivileged process can take it back (src/backend_priority.c).
+-- already there or above, and its session autogroup's alike (each backend
+-- leads a session of its own), and returns the value now in effect: the
+-- backend gives way on the CPU to the others (a price feed's) for the rest
+-- of its life; no unprivileged process can take it back
+-- (src/backend_priority.c).
 -- Not granted to PUBLIC: grant it to the worker roles that pass
 -- liquidation_worker a nice (doc/liquidation.md, Priority and Rights).
 CREATE FUNCTION @extschema@.lower_backend_priority(nice int)
@@ -3365,10 +3367,11 @@ REVOKE EXECUTE ON FUNCTION @extschema@.lower_backend_priority(int) FROM PUBLIC;
 -- The worker: liquidate_next and COMMIT, one transaction per position, until
 -- no work is left (or max_positions were handled).  Safe in several sessions
 -- at once.  CALL it outside a transaction block.  Given a nice, it first
--- lowers its backend's priority to it, for the rest of the session; by
--- default (NULL) it leaves the priority alone: on the 2-core bench machine
--- niced workers left the feed's latency where it was with workers at the
--- server's priority (bench/README.md).  (No SET search_path: a procedure
+-- lowers its backend's priority to it, for the rest of the session (on the
+-- 2-core bench machine, workers at nice 10 or 19 kept a price feed's wait
+-- for a core at its level alone: bench/README.md); by default (NULL) it
+-- leaves the priority alone, a one-way change the caller opts into and
+-- needs a grant for (doc/liquidation.md, Priority).  (No SET search_path: a procedure
 -- with one cannot COMMIT; its two operators are qualified.)
 CREATE PROCEDURE @extschema@.liquidation_worker(worker text, max_positions int DEFAULT NULL,
                                                 nice int DEFAULT NULL)
