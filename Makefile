@@ -67,6 +67,7 @@ REGRESS = \
 	tiers_lookup \
 	tiers_mutation \
 	tiers_cache \
+	tiers_cache_consts \
 	tiers_worked_examples \
 	tiers_exactness \
 	core_routes_agree \

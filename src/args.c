@@ -17,22 +17,67 @@ dec_text(Dec v)
 	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(dec_to_numeric(v))));
 }
 
-bool
-arg_is_const(FunctionCallInfo fcinfo, int argno)
+/* The argument's expression in the calling FuncExpr, or NULL. */
+static Node *
+arg_expr(FunctionCallInfo fcinfo, int argno)
 {
 	Node	   *expr = fcinfo->flinfo->fn_expr;
 	List	   *args;
 	Node	   *arg;
 
 	if (expr == NULL || !IsA(expr, FuncExpr))
-		return false;
+		return NULL;
 	args = ((FuncExpr *) expr)->args;
 	if (argno >= list_length(args))
-		return false;
+		return NULL;
 	arg = (Node *) list_nth(args, argno);
 	if (IsA(arg, NamedArgExpr))
 		arg = (Node *) ((NamedArgExpr *) arg)->arg;
-	return IsA(arg, Const);
+	return arg;
+}
+
+bool
+arg_is_const(FunctionCallInfo fcinfo, int argno)
+{
+	Node	   *arg = arg_expr(fcinfo, argno);
+
+	return arg != NULL && IsA(arg, Const);
+}
+
+/* arg_const_values below, for one expression: false when *n reached max */
+static bool
+collect_consts(Node *node, Datum *out, int *n, int max)
+{
+	if (node == NULL)
+		return true;
+	if (IsA(node, Const))
+	{
+		if (((Const *) node)->constisnull)
+			return true;
+		if (*n >= max)
+			return false;
+		out[(*n)++] = ((Const *) node)->constvalue;
+		return true;
+	}
+	if (IsA(node, CaseExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((CaseExpr *) node)->args)
+			if (!collect_consts((Node *) ((CaseWhen *) lfirst(lc))->result, out, n, max))
+				return false;
+		return collect_consts((Node *) ((CaseExpr *) node)->defresult, out, n, max);
+	}
+	return true;
+}
+
+int
+arg_const_values(FunctionCallInfo fcinfo, int argno, Datum *out, int max)
+{
+	int			n = 0;
+
+	collect_consts(arg_expr(fcinfo, argno), out, &n, max);
+	return n;
 }
 
 void

@@ -220,7 +220,8 @@ dynamic_liquidation_price(PG_FUNCTION_ARGS)
 	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok) && fast_addon(fcinfo, r, 3, false, &p, &ok))
 	{
 		/* the rule's own schedule: measured cheaper here than the mark copy */
-		has = fast_threshold_price(&p, &r->f_schedule, fix_make(1, 0), r->f_tick, &v, &ok);
+		has = fast_threshold_price_plain_with(&p, &r->f_schedule, fix_make(1, 0), r->f_tick,
+											 fast_solve_base(&p, &ok), &v, &ok);
 		if (ok)
 			RETURN_FAST_PRICE(has, v);
 	}
@@ -241,7 +242,8 @@ dynamic_margin_call_price(PG_FUNCTION_ARGS)
 
 	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok) && fast_addon(fcinfo, r, 3, true, &p, &ok))
 	{
-		has = fast_threshold_price(&p, &s, r->f_call_ratio, r->f_tick, &v, &ok);
+		has = fast_threshold_price_plain_with(&p, &s, r->f_call_ratio, r->f_tick,
+											 fast_solve_base(&p, &ok), &v, &ok);
 		if (ok)
 			RETURN_FAST_PRICE(has, v);
 	}

@@ -57,6 +57,14 @@ typedef struct FT_T(Bracket)
 	FT_NUM		rate;			/* maintenance margin rate r_i */
 	FT_NUM		amount;			/* maintenance amount A_i */
 	FT_NUM		rate_fee;		/* r_i + f */
+	/*
+	 * A linear contract's liquidation price walk (where_in_bracket with
+	 * c = 1, no add-on), by side ([0] short, [1] long): the bracket's floor
+	 * and cap times side - r' (schedule_finish).  Eight numbers: a power of
+	 * two's size, an index one shift.
+	 */
+	FT_NUM		floor_by[2];
+	FT_NUM		cap_by[2];
 } FT_T(Bracket);
 
 typedef struct FT_T(Schedule)
@@ -124,8 +132,19 @@ FT_SCOPE void
 FT_FN(schedule_finish) (FT_T(Schedule) *s FT_CTX_DECL)
 {
 	for (int i = 0; i < s->nbrackets; i++)
-		s->brackets[i].rate_fee = (s->conv & MARGIN_CONV_FEE_BANKRUPTCY) ? s->brackets[i].rate :
-			FT_ADD(s->brackets[i].rate, s->fee);
+	{
+		FT_T(Bracket) *b = &s->brackets[i];
+
+		b->rate_fee = (s->conv & MARGIN_CONV_FEE_BANKRUPTCY) ? b->rate : FT_ADD(b->rate, s->fee);
+		for (int long_side = 0; long_side < 2; long_side++)
+		{
+			FT_NUM		side_rate = FT_SUB(FT_INT(long_side ? 1 : -1), b->rate_fee);
+
+			b->floor_by[long_side] = FT_MUL(b->floor, side_rate);
+			b->cap_by[long_side] = i + 1 < s->nbrackets ?
+				FT_MUL(s->brackets[i + 1].floor, side_rate) : FT_INT(0);
+		}
+	}
 }
 
 /*
@@ -590,19 +609,26 @@ FT_FN(solve_price) (const FT_T(Position) *p, FT_NUM c, FT_NUM rate_fee, FT_NUM a
  * except in the first bracket), 0 inside, 1 above its cap (N > F_{i+1}).
  * num/den > 0.  Linear N = a*num/den, inverse N = a*den/num; the comparisons
  * are cross-multiplied by den (linear) or num (inverse) and corrected for
- * that factor's sign.
+ * that factor's sign.  side_rate: solve_price's den was a*(side - r') (a
+ * linear contract, c = 1, no add-on), so that N = num/(side - r'),
+ * compared with the bracket's floor_by and cap_by, F*(side - r'), whose
+ * sign is the side's.
  */
 FT_SCOPE int
 FT_FN(where_in_bracket) (const FT_T(Position) *p, const FT_T(Schedule) *s, int i,
-						 FT_NUM num, FT_NUM den FT_CTX_DECL)
+						 FT_NUM num, FT_NUM den, bool side_rate FT_CTX_DECL)
 {
-	FT_NUM		lhs = FT_MUL(p->a, p->inverse ? den : num);
+	const FT_T(Bracket) *b = &s->brackets[i];
+	FT_NUM		lhs = side_rate ? num : FT_MUL(p->a, p->inverse ? den : num);
 	FT_NUM		by = p->inverse ? num : den;
-	int			bysign = FT_SIGN(by);
+	int			bysign = side_rate ? p->side : FT_SIGN(by);
 
-	if (i > 0 && FT_CMP(lhs, FT_MUL(s->brackets[i].floor, by)) * bysign <= 0)
+	if (i > 0 &&
+		FT_CMP(lhs, side_rate ? b->floor_by[p->side > 0] : FT_MUL(b->floor, by)) * bysign <= 0)
 		return -1;
-	if (i < s->nbrackets - 1 && FT_CMP(lhs, FT_MUL(s->brackets[i + 1].floor, by)) * bysign > 0)
+	if (i < s->nbrackets - 1 &&
+		FT_CMP(lhs, side_rate ? b->cap_by[p->side > 0] : FT_MUL(s->brackets[i + 1].floor, by)) *
+		bysign > 0)
 		return 1;
 	return 0;
 }
@@ -641,7 +667,8 @@ FT_FN(round_price) (const FT_T(Position) *p, FT_NUM num, FT_NUM den, FT_NUM tick
  */
 FT_SCOPE bool
 FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
-					   FT_NUM tick, int conv, FT_NUM base, FT_NUM *out FT_CTX_DECL)
+					   FT_NUM tick, int conv, bool side_rate, FT_NUM base, FT_NUM *out
+					   FT_CTX_DECL)
 {
 	int			i,
 				from = 0;
@@ -670,7 +697,7 @@ FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 		else if (s->nbrackets == 1 || fixed)
 			break;
 		else
-			where = FT_FN(where_in_bracket) (p, s, i, num, den FT_CTX);
+			where = FT_FN(where_in_bracket) (p, s, i, num, den, side_rate FT_CTX);
 		if (where == 0)
 			break;
 		if (fixed || (where < 0 ? i == 0 : i == s->nbrackets - 1))
@@ -691,14 +718,20 @@ FT_FN(threshold_walk) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM 
 	return true;
 }
 
-/* base: solve_base(), which a caller of several threshold prices shares */
+/*
+ * base: solve_base(), which a caller of several threshold prices shares.
+ * The brackets' own side - r' and its products (schedule_finish) serve a
+ * linear contract's liquidation price without an add-on, on the mark
+ * basis: a walk of its own, where side_rate is a constant; every other
+ * call takes the walk of the schedule's conventions.
+ */
 FT_SCOPE bool
 FT_FN(threshold_price_with) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM call_ratio,
 							 FT_NUM tick, FT_NUM base, FT_NUM *out FT_CTX_DECL)
 {
-	if (unlikely(s->conv != 0))
-		return FT_FN(threshold_walk) (p, s, call_ratio, tick, s->conv, base, out FT_CTX);
-	return FT_FN(threshold_walk) (p, s, call_ratio, tick, 0, base, out FT_CTX);
+	if (likely(s->conv == 0) && !p->inverse && FT_IS_ONE(call_ratio) && !p->has_addon)
+		return FT_FN(threshold_walk) (p, s, call_ratio, tick, 0, true, base, out FT_CTX);
+	return FT_FN(threshold_walk) (p, s, call_ratio, tick, s->conv, false, base, out FT_CTX);
 }
 
 FT_SCOPE bool
@@ -707,6 +740,22 @@ FT_FN(threshold_price) (const FT_T(Position) *p, const FT_T(Schedule) *s, FT_NUM
 {
 	return FT_FN(threshold_price_with) (p, s, call_ratio, tick, FT_FN(solve_base) (p FT_CTX), out
 										FT_CTX);
+}
+
+/*
+ * threshold_price_with without the walk by side_rate, for a caller that
+ * side_rate seldom serves (a margin-call price, a position with a dynamic
+ * add-on) or that inlines several walks (assess): one copy less of the walk
+ * where it is inlined
+ */
+FT_SCOPE bool
+FT_FN(threshold_price_plain_with) (const FT_T(Position) *p, const FT_T(Schedule) *s,
+								   FT_NUM call_ratio, FT_NUM tick, FT_NUM base, FT_NUM *out
+								   FT_CTX_DECL)
+{
+	if (unlikely(s->conv != 0))
+		return FT_FN(threshold_walk) (p, s, call_ratio, tick, s->conv, false, base, out FT_CTX);
+	return FT_FN(threshold_walk) (p, s, call_ratio, tick, 0, false, base, out FT_CTX);
 }
 
 /* Where equity is zero: the threshold price with c = 1, r' = 0, A = 0. */

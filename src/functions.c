@@ -418,8 +418,12 @@ threshold_price_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s
 
 	if (fast_position(fcinfo, r, 0, 1, 2, &p, &ok))
 	{
-		has = fast_threshold_price(&p, s, liquidation ? fix_make(1, 0) : r->f_call_ratio,
-								   r->f_tick, &v, &ok);
+		/* the margin-call price: the walk without side_rate (formulas_template.h) */
+		if (liquidation)
+			has = fast_threshold_price(&p, s, fix_make(1, 0), r->f_tick, &v, &ok);
+		else
+			has = fast_threshold_price_plain_with(&p, s, r->f_call_ratio, r->f_tick,
+												  fast_solve_base(&p, &ok), &v, &ok);
 		if (ok)
 			RETURN_FAST_PRICE(has, v);
 	}
@@ -523,9 +527,10 @@ assess_fast_by(FunctionCallInfo fcinfo, const Rule *r, const FastSchedule *s, As
 	a->v[A_MM] = fast_maintenance_of(&p, mark, m.mm, &ok);
 	has_ratio = fast_over_equity_of(&p, m.mm, m.q, &a->v[A_RATIO], &ok);
 	a->status = fast_check_of(&p, m.q, m.mm, r->f_call_ratio, &ok);
-	has_lp = fast_threshold_price_with(&p, s, fix_make(1, 0), r->f_tick, base, &a->v[A_LP], &ok);
-	has_mcp = fast_threshold_price_with(&p, s, r->f_call_ratio, r->f_tick, base, &a->v[A_MCP],
-										&ok);
+	has_lp = fast_threshold_price_plain_with(&p, s, fix_make(1, 0), r->f_tick, base, &a->v[A_LP],
+											 &ok);
+	has_mcp = fast_threshold_price_plain_with(&p, s, r->f_call_ratio, r->f_tick, base,
+											  &a->v[A_MCP], &ok);
 	has_bp = fast_bankruptcy_price_with(&p, r->f_tick, base, &a->v[A_BP], &ok);
 	if (!ok)
 		return false;

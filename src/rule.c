@@ -408,6 +408,9 @@ cache_create(FunctionCallInfo fcinfo, const RuleArgs *args)
 				c->conv_varies |= 1 << j;
 	if (c->conv_varies)
 		c->varies |= RULE_VARIES_CONV;
+	if (c->rate_is_tiers && (c->varies & (1 << RULE_KEY_RATE)))
+		c->ntiers_consts = arg_const_values(fcinfo, args->rate, c->tiers_consts,
+											RULE_TIERS_CONSTS);
 	return c;
 }
 
@@ -511,7 +514,8 @@ rule_of_call_slow(FunctionCallInfo fcinfo, RuleCache **cachep, const RuleArgs *a
 	slot->filled = false;
 	if (read_rule(fcinfo, c, args, slot))
 	{
-		if (c->rate_is_tiers && (c->varies & (1 << RULE_KEY_RATE)))
+		/* a constant's key needs no bytes to compare */
+		if (c->rate_is_tiers && (c->varies & (1 << RULE_KEY_RATE)) && (key[RULE_KEY_RATE] & 1))
 			keep_tiers_value(fcinfo, slot, PG_GETARG_DATUM(args->rate));
 		memcpy(slot->key, key, sizeof(key));	/* the untaken words: never compared */
 		slot->filled = true;

@@ -124,6 +124,7 @@ extern void rule_build(const RuleInput *in, const RuleNames *names, Rule *out,
  * place row after row (each time reading and checking the rule again).
  */
 #define RULE_SLOTS 64
+#define RULE_TIERS_CONSTS 8
 
 typedef struct RuleSlot
 {
@@ -148,6 +149,13 @@ typedef struct RuleCache
 	/* venue conventions: which vary (bit j: argument conv + j), their labels' OIDs */
 	uint8		conv_varies;
 	Oid			conv_oids[RULE_CONV_NARGS][2];
+	/*
+	 * A tiers argument that varies among constants (a CASE over schedules):
+	 * the constants' datums (arg_const_values), so that a call receiving
+	 * one of them is keyed by its place, without reading its bytes.
+	 */
+	int			ntiers_consts;
+	Datum		tiers_consts[RULE_TIERS_CONSTS];
 } RuleCache;
 
 /* In RuleCache.varies: a convention argument varies (its key bits join the kind's word). */
@@ -218,6 +226,24 @@ rule_tiers_key(Datum d, uint64 *key)
 	return true;
 }
 
+/*
+ * A varying tiers argument's key word: even, from its place, for one of the
+ * call site's constants (the same datum is the same bytes while the plan
+ * lives); odd, rule_tiers_key's digest, for any other value, whose bytes a
+ * hit then compares in full.
+ */
+static pg_attribute_always_inline bool
+rule_tiers_arg_key(const RuleCache *c, Datum d, uint64 *key)
+{
+	for (int j = 0; j < c->ntiers_consts; j++)
+		if (d == c->tiers_consts[j])
+		{
+			*key = (uint64) (j + 1) << 1;
+			return true;
+		}
+	return rule_tiers_key(d, key);
+}
+
 /* The position of each rule argument's key word, and its bit in RuleCache.varies. */
 enum
 {
@@ -269,7 +295,7 @@ rule_keys(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *args, uin
 		key[RULE_KEY_KIND] |= bits;
 	}
 	if (args->rate >= 0 && RULE_VARIES(RULE_KEY_RATE) &&
-		!(c->rate_is_tiers ? rule_tiers_key(PG_GETARG_DATUM(args->rate), &key[RULE_KEY_RATE])
+		!(c->rate_is_tiers ? rule_tiers_arg_key(c, PG_GETARG_DATUM(args->rate), &key[RULE_KEY_RATE])
 		  : rule_numeric_key(PG_GETARG_DATUM(args->rate), &key[RULE_KEY_RATE])))
 		return false;
 	if (args->fee >= 0 && RULE_VARIES(RULE_KEY_FEE) &&
@@ -309,10 +335,14 @@ rule_slot_holds(FunctionCallInfo fcinfo, const RuleCache *c, const RuleArgs *arg
 #define RULE_DIFF(k) (diff |= slot->key[k] ^ key[k])
 	RULE_EACH_TAKEN(args, RULE_DIFF);
 #undef RULE_DIFF
-	/* an empty slot is not filled; a varying tiers value is compared in full */
+	/*
+	 * an empty slot is not filled; a varying tiers value is compared in
+	 * full, unless it is one of the call site's constants
+	 */
 	return diff == 0 && slot->filled &&
 		(!c->rate_is_tiers || !(c->varies & (1 << RULE_KEY_RATE)) ||
-		 (args->rate >= 0 && rule_same_tiers_value(slot, PG_GETARG_DATUM(args->rate))));
+		 (args->rate >= 0 && ((key[RULE_KEY_RATE] & 1) == 0 ||
+							  rule_same_tiers_value(slot, PG_GETARG_DATUM(args->rate)))));
 }
 
 /* The other slot of a slot's pair. */
