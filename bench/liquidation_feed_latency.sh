@@ -224,7 +224,9 @@ run()
 	PGOPTIONS="-c deadlock_timeout=1ms" "${rt[@]}" "${feed_pin[@]}" pgbench -n -M prepared -c 1 -T "$seconds" -l "${throttle[@]}" \
 		--log-prefix="$CLUSTER_DIR/feedlog" -f "$CLUSTER_DIR/feed.sql" bench >/dev/null 2>&1 &
 	fp=$!
-	be=$(backend_of "application_name = 'pgbench'") || cluster_die "the feed's backend did not show"
+	# the client's backend, not pgbench's short-lived first connection: the one that runs the feed
+	be=$(backend_of "application_name = 'pgbench' AND query LIKE 'UPDATE marks%'") ||
+		cluster_die "the feed's backend did not show"
 	pg=$(pgrep -P "$fp" pgbench || echo "$fp")   # taskset execs pgbench: the same pid
 	[ "${#feed_pin[@]}" -gt 0 ] && taskset -cp 0 "$be" >/dev/null
 	[ "${#rt[@]}" -gt 0 ] && chrt -f -p 50 "$be"
