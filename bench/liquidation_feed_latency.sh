@@ -10,8 +10,9 @@
 #   --rate U        the feed's updates a second (pgbench -R; default 1000; 0: as fast
 #                   as it can, not with the real-time runs: they would be throttled)
 #   --rounds R      times the runs are repeated (default 1)
-#   --placements P  only these placements, comma-separated (default all): unpinned,
-#                   pinned, pinned-rt, unpinned-rt, niced, niced19, idle
+#   --placements P  only these placements, comma-separated (default unpinned, pinned,
+#                   pinned-rt, unpinned-rt, niced): unpinned, pinned, pinned-rt,
+#                   unpinned-rt, niced, niced19, idle, confined, confined19, split
 #
 # One fresh cluster (synchronous_commit off, fsync on), the book of
 # bench/liquidation_book.sql loaded again before every run.  A run is the feed
@@ -29,7 +30,11 @@
 # normal priority, nothing pinned; the workers' runs only, the feed alone
 # is the unpinned one), the same with nice => 19, or unpinned with the
 # workers' backends moved to SCHED_IDLE by the script (chrt -i: a waking
-# normal process preempts them at once; not the engine's doing).  The workers
+# normal process preempts them at once; not the engine's doing), or with the
+# workers' backends confined to core 1 by the script (taskset; the feed and
+# the rest of the server unpinned), the same with the workers at nice => 19,
+# or split: the workers on core 1, the feed's pgbench and backend on core 0,
+# the rest of the server unpinned.  The workers
 # of the other placements are called with nice => NULL: the server's niceness.  In a window from half a second
 # after the feed's start (while its backend is pinned) to 0.3 s before its
 # end it reports the feed's updates a second and latency (average, p50, p90,
@@ -86,7 +91,10 @@ for p in ${placements//,/ }; do
 		niced) selected="$selected 4" ;;
 		niced19) selected="$selected 5" ;;
 		idle) selected="$selected 6" ;;
-		*) cluster_die "unknown placement $p (unpinned, pinned, pinned-rt, unpinned-rt, niced, niced19, idle)" ;;
+		confined) selected="$selected 7" ;;
+		confined19) selected="$selected 8" ;;
+		split) selected="$selected 9" ;;
+		*) cluster_die "unknown placement $p (unpinned, pinned, pinned-rt, unpinned-rt, niced, niced19, idle, confined, confined19, split)" ;;
 	esac
 done
 [ -n "$selected" ] || cluster_die "--placements names none"
@@ -193,12 +201,15 @@ run()
 		pin_server 1
 		CLIENT_PIN=(taskset -c 1)
 		feed_pin=(taskset -c 0)
+	elif [ "$pinned" -eq 9 ]; then
+		pin_server 0-1
+		feed_pin=(taskset -c 0)
 	else
 		pin_server 0-1
 	fi
 	[ "$pinned" -eq 2 ] || [ "$pinned" -eq 3 ] && rt=(chrt -f 50)
 	[ "$pinned" -eq 4 ] && wargs=", nice => 10"
-	[ "$pinned" -eq 5 ] && wargs=", nice => 19"
+	[ "$pinned" -eq 5 ] || [ "$pinned" -eq 8 ] && wargs=", nice => 19"
 	q -v n="$positions" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
 	flagged=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -217,6 +228,9 @@ run()
 	fi
 	if [ "$pinned" -eq 6 ]; then
 		for w in $wbackends; do chrt -i -p 0 "$w" || cluster_die "chrt -i failed"; done
+	fi
+	if [ "$pinned" -ge 7 ] || [ "$n" -gt 0 -a "$pinned" -eq 9 ]; then
+		for w in $wbackends; do taskset -cp 1 "$w" >/dev/null || cluster_die "taskset failed"; done
 	fi
 	rm -f "$CLUSTER_DIR"/feedlog*
 	[ "$rate" -gt 0 ] && throttle=(-R "$rate")
@@ -297,14 +311,20 @@ run()
 }
 
 for r in $(seq 1 "$rounds"); do
-	for spec in 0:0 1:0 1:4 1:5 1:6 2:0 2:4 2:5 2:6 0:1 1:1 2:1 0:2 1:2 2:2 0:3 1:3 2:3; do
+	for spec in 0:0 1:0 1:4 1:5 1:6 1:7 1:8 2:0 2:4 2:5 2:6 2:7 2:8 0:9 1:9 2:9 0:1 1:1 2:1 0:2 1:2 2:2 0:3 1:3 2:3; do
 		n=${spec%%:*}
 		pinned=${spec#*:}
 		case " $selected " in *" $pinned "*) ;; *) continue ;; esac
 		[ "$rate" -eq 0 ] && { [ "$pinned" -eq 2 ] || [ "$pinned" -eq 3 ]; } && continue
 		label="round $r: feed alone"
 		[ "$n" -gt 0 ] && label="round $r: feed while $n worker(s) run"
-		if [ "$pinned" -eq 6 ]; then
+		if [ "$pinned" -eq 9 ]; then
+			label="$label, the feed on core 0, the workers on core 1"
+		elif [ "$pinned" -eq 8 ]; then
+			label="$label, the workers confined to core 1 and niced (nice => 19)"
+		elif [ "$pinned" -eq 7 ]; then
+			label="$label, the workers confined to core 1"
+		elif [ "$pinned" -eq 6 ]; then
 			label="$label, unpinned, the workers at SCHED_IDLE"
 		elif [ "$pinned" -eq 5 ]; then
 			label="$label, unpinned, the workers niced (nice => 19)"
