@@ -181,8 +181,8 @@ whatif_fast(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
 				has = fast_return_on_equity(&p, price, &v, &ok);
 				break;
 			case WI_DISTANCE:
-				/* the rule's own schedule: measured cheaper here than the mark copy */
-				has = fast_liquidation_distance(&p, &r->f_schedule, price, r->f_tick, &v, &ok);
+				/* the mark copy, conv 0 to the compiler: no conventions walk inlined */
+				has = fast_liquidation_distance(&p, &s, price, r->f_tick, &v, &ok);
 				break;
 			case WI_DISTANCE_RATIO:
 				has = fast_liquidation_distance_ratio(&p, &s, price, r->f_tick, &v, &ok);
@@ -199,7 +199,12 @@ whatif_fast(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
 		}
 		if (ok)
 		{
-			if (has && v.v == 0 && v.s == 0)
+			/*
+			 * not tested for a distance or its ratio: a zero of scale 0 only
+			 * with a whole tick (numeric_codec_make writes the same numeric)
+			 */
+			if (w->which != WI_DISTANCE && w->which != WI_DISTANCE_RATIO &&
+				has && v.v == 0 && v.s == 0)
 			{
 				figure_route_calls[ROUTE_FAST]++;
 				return zero_datum();
@@ -242,8 +247,12 @@ whatif_fast(FunctionCallInfo fcinfo, const Rule *r, const WhatIfArgs *w)
 	{ \
 		const Rule *r = rule_of(fcinfo, &name##_args.rule); \
 		Fix			v; \
-		int			simple = distance_call(fcinfo, r, which_ == WI_DISTANCE_RATIO, &v); \
+		int			simple; \
 		\
+		/* a rule distance_call declines, before its registers are saved */ \
+		if (!distance_rule_is_simple(r)) \
+			return name##_general(fcinfo, r); \
+		simple = distance_call(fcinfo, r, which_ == WI_DISTANCE_RATIO, &v); \
 		if (likely(simple != DISTANCE_DECLINED)) \
 			RETURN_FAST_PRICE(simple == 1, v); \
 		return name##_general(fcinfo, r); \
