@@ -1,13 +1,14 @@
 /*
  * figure_row.h
- *	  A composite result of packed numerics and one Oid formed in place
- *	  (assess's row), with the bytes heap_form_tuple would give.
+ *	  A composite result of packed numerics and at most one Oid formed in
+ *	  place (assess's row, after_fill's), with the bytes heap_form_tuple
+ *	  would give.
  *
  * heap_form_tuple costs more than the figures of assess's row put
  * together: it walks the descriptor twice (sizes, then values) and copies
- * each value.  A row whose values are known to be short numerics and one
- * 4-byte Oid can be laid out directly, its numerics written where they
- * belong.  The row's header (type, typmod, and this PostgreSQL's datum
+ * each value.  A row whose values are known to be short numerics and at
+ * most one 4-byte Oid can be laid out directly, its numerics written where
+ * they belong.  The row's header (type, typmod, and this PostgreSQL's datum
  * version) is taken from the first row heap_form_tuple forms at the call
  * site, and that row is formed in place too and compared byte for byte:
  * only a call site where they agree forms its rows in place.
@@ -43,15 +44,16 @@ figure_row_value(char **p, const Fix *v)
 
 /*
  * The row of natts (at most 32) attributes: v[i] as a numeric where bit i
- * of `has` is set, NULL where not, except at oid_att, which holds oid.  0
- * when a value does not take the packed form (the caller then forms the row
- * by heap_form_tuple).  Inline: natts and oid_att are the caller's
- * constants.
+ * of `has` is set, NULL where not, except at oid_att, which holds oid
+ * (oid_att -1: a row of numerics only).  0 when a value does not take the
+ * packed form (the caller then forms the row by heap_form_tuple).  Inline:
+ * natts and oid_att are the caller's constants.
  */
 static pg_attribute_always_inline Datum
 figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oid_att, Oid oid)
 {
-	uint32		bits = has | (uint32) 1 << oid_att; /* bit i: attribute i is not NULL */
+	uint32		oid_bit = oid_att >= 0 ? (uint32) 1 << oid_att : 0;
+	uint32		bits = has | oid_bit;	/* bit i: attribute i is not NULL */
 	bool		anynull,
 				anyvar;
 	int			hoff;
@@ -61,7 +63,7 @@ figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oi
 
 	Assert(natts <= 32);
 	anynull = bits != (uint32) ((UINT64CONST(1) << natts) - 1);
-	anyvar = (bits & ~((uint32) 1 << oid_att)) != 0;
+	anyvar = (bits & ~oid_bit) != 0;
 	hoff = MAXALIGN(SizeofHeapTupleHeader + (anynull ? BITMAPLEN(natts) : 0));
 	/* numeric_codec_write_packed writes NUMERIC_CODEC_PACKED_ROOM bytes whatever the size */
 	row = palloc(FIGURE_ROW_HOFF_MAX + natts * NUMERIC_CODEC_PACKED_ROOM + 2 * sizeof(Oid));
@@ -74,17 +76,20 @@ figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oi
 	memset(row + SizeofHeapTupleHeader, 0, FIGURE_ROW_HOFF_MAX - SizeofHeapTupleHeader);
 	p = row + hoff;
 	/* the values before the Oid, the Oid, the values after it: the set bits only */
-	for (uint32 m = has & (((uint32) 1 << oid_att) - 1); m != 0; m &= m - 1)
+	for (uint32 m = oid_att >= 0 ? has & (oid_bit - 1) : has; m != 0; m &= m - 1)
 		if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)]))
 			goto declined;
-	/* aligned as heap_fill_tuple aligns an int4 (row is MAXALIGNed), padded with zeros */
-	memset(p, 0, ALIGNOF_INT);
-	p += (ALIGNOF_INT - (p - row) % ALIGNOF_INT) % ALIGNOF_INT;
-	memcpy(p, &oid, sizeof(oid));
-	p += sizeof(oid);
-	for (uint32 m = has & ~((((uint32) 2) << oid_att) - 1); m != 0; m &= m - 1)
-		if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)]))
-			goto declined;
+	if (oid_att >= 0)
+	{
+		/* aligned as heap_fill_tuple aligns an int4 (row is MAXALIGNed), padded with zeros */
+		memset(p, 0, ALIGNOF_INT);
+		p += (ALIGNOF_INT - (p - row) % ALIGNOF_INT) % ALIGNOF_INT;
+		memcpy(p, &oid, sizeof(oid));
+		p += sizeof(oid);
+		for (uint32 m = has & ~((oid_bit << 1) - 1); m != 0; m &= m - 1)
+			if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)]))
+				goto declined;
+	}
 	td = (HeapTupleHeader) row;
 	HeapTupleHeaderSetDatumLength(td, p - row);
 	td->t_infomask = fr->infomask | (anyvar ? HEAP_HASVARWIDTH : 0) | (anynull ? HEAP_HASNULL : 0);
