@@ -80,6 +80,7 @@ benches=(
 	"liquidation_distance|SELECT sum(isomargin.liquidation_distance($P, mmr, contract_size, kind, fee_rate)) FROM positions"
 	"liquidation_distance_ratio|SELECT sum(isomargin.liquidation_distance_ratio($P, mmr, contract_size, kind, fee_rate)) FROM positions"
 	"liquidation_distance with tiers|SELECT sum(isomargin.liquidation_distance($P, $T, contract_size, kind, fee_rate)) FROM positions"
+	"liquidation_distance_ratio with tiers|SELECT sum(isomargin.liquidation_distance_ratio($P, $T, contract_size, kind, fee_rate)) FROM positions"
 	"top_up_to_ok|SELECT sum(isomargin.top_up_to_ok($P, mmr, contract_size, kind, fee_rate)) FROM positions"
 	"top_up_for_liquidation_price|SELECT sum(isomargin.top_up_for_liquidation_price(size, entry_price, margin, mark_price, mmr, contract_size, kind, fee_rate)) FROM positions"
 	"max_removable_margin|SELECT sum(isomargin.max_removable_margin($P, leverage, mmr, contract_size, kind, fee_rate)) FROM positions"

@@ -98,7 +98,11 @@ FROM (VALUES
     (7, 'max_notional: C',
      $q$SELECT id, isomargin.max_notional(%s, leverage, false) AS v FROM positions$q$),
     (8, 'max_leverage: C',
-     $q$SELECT id, isomargin.max_leverage(%s, margin, false) AS v FROM positions$q$)
+     $q$SELECT id, isomargin.max_leverage(%s, margin, false) AS v FROM positions$q$),
+    (9, 'liquidation_distance_ratio with tiers: C',
+     $q$SELECT id, isomargin.liquidation_distance_ratio(size, entry_price, mark_price, margin, %s,
+                                                       contract_size, kind, fee_rate) AS v
+        FROM positions$q$)
 ) AS t (n, name, q);
 \else
 \echo 'no tiers schedule stored by core_tiers.sql: the tiered what-if figures are skipped'
