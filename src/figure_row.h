@@ -29,14 +29,33 @@ typedef struct FigureRow
 	char		header[SizeofHeapTupleHeader];	/* heap_form_tuple's header */
 } FigureRow;
 
-/* v packed at *p, which moves past it; false when it does not pack */
+/*
+ * The room a value may take in the row: a numeric of an int128 coefficient
+ * (at most 39 digits, 11 groups once aligned) has a 1-byte varlena header,
+ * a header of 2 or 4 bytes and at most 22 bytes of groups
+ */
+#define FIGURE_ROW_VALUE_ROOM 32
+StaticAssertDecl(FIGURE_ROW_VALUE_ROOM >= NUMERIC_CODEC_PACKED_ROOM,
+				 "the row's room for a value holds numeric_codec_write_packed's stores");
+
+/* a value of more than the packed form's digits, as heap_fill_tuple stores it */
+extern bool figure_row_value_long(char **p, const Fix *v);
+
+/*
+ * v at *p as a short varlena, *p moved past it; false when it does not fit
+ * the room, or without `longs` when it does not pack
+ */
 static pg_attribute_always_inline bool
-figure_row_value(char **p, const Fix *v)
+figure_row_value(char **p, const Fix *v, bool longs)
 {
 	int			n = numeric_codec_write_packed(v->v, v->s, *p);
 
-	*p += n;
-	return n != 0;
+	if (likely(n != 0))
+	{
+		*p += n;
+		return true;
+	}
+	return longs && figure_row_value_long(p, v);
 }
 
 /* the largest t_hoff of a row of at most 32 attributes */
@@ -45,12 +64,13 @@ figure_row_value(char **p, const Fix *v)
 /*
  * The row of natts (at most 32) attributes: v[i] as a numeric where bit i
  * of `has` is set, NULL where not, except at oid_att, which holds oid
- * (oid_att -1: a row of numerics only).  0 when a value does not take the
- * packed form (the caller then forms the row by heap_form_tuple).  Inline:
- * natts and oid_att are the caller's constants.
+ * (oid_att -1: a row of numerics only).  0 when a value does not fit its
+ * room (the caller then forms the row by heap_form_tuple).  Inline: natts
+ * and oid_att are the caller's constants.
  */
 static pg_attribute_always_inline Datum
-figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oid_att, Oid oid)
+figure_row_form_values(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oid_att,
+					   Oid oid, bool longs)
 {
 	uint32		oid_bit = oid_att >= 0 ? (uint32) 1 << oid_att : 0;
 	uint32		bits = has | oid_bit;	/* bit i: attribute i is not NULL */
@@ -66,7 +86,9 @@ figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oi
 	anyvar = (bits & ~oid_bit) != 0;
 	hoff = MAXALIGN(SizeofHeapTupleHeader + (anynull ? BITMAPLEN(natts) : 0));
 	/* numeric_codec_write_packed writes NUMERIC_CODEC_PACKED_ROOM bytes whatever the size */
-	row = palloc(FIGURE_ROW_HOFF_MAX + natts * NUMERIC_CODEC_PACKED_ROOM + 2 * sizeof(Oid));
+	row = palloc(FIGURE_ROW_HOFF_MAX +
+				 natts * (longs ? FIGURE_ROW_VALUE_ROOM : NUMERIC_CODEC_PACKED_ROOM) +
+				 2 * sizeof(Oid));
 	/*
 	 * The header, then the null bitmap's bytes and their padding zeroed in
 	 * one store of a fixed size, without a call (the values that follow
@@ -77,7 +99,7 @@ figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oi
 	p = row + hoff;
 	/* the values before the Oid, the Oid, the values after it: the set bits only */
 	for (uint32 m = oid_att >= 0 ? has & (oid_bit - 1) : has; m != 0; m &= m - 1)
-		if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)]))
+		if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)], longs))
 			goto declined;
 	if (oid_att >= 0)
 	{
@@ -87,7 +109,7 @@ figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oi
 		memcpy(p, &oid, sizeof(oid));
 		p += sizeof(oid);
 		for (uint32 m = has & ~((oid_bit << 1) - 1); m != 0; m &= m - 1)
-			if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)]))
+			if (!figure_row_value(&p, &v[pg_rightmost_one_pos32(m)], longs))
 				goto declined;
 	}
 	td = (HeapTupleHeader) row;
@@ -107,12 +129,30 @@ declined:
 	return (Datum) 0;
 }
 
+/* The row in place, every value packed (assess's: most rows pack) */
+static pg_attribute_always_inline Datum
+figure_row_form(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oid_att, Oid oid)
+{
+	return figure_row_form_values(fr, natts, v, has, oid_att, oid, false);
+}
+
+/*
+ * ... with the values that do not pack too (after_fill's: an increase's
+ * entry price of 16 decimals never does)
+ */
+static pg_attribute_always_inline Datum
+figure_row_form_any(const FigureRow *fr, int natts, const Fix *v, uint32 has, int oid_att, Oid oid)
+{
+	return figure_row_form_values(fr, natts, v, has, oid_att, oid, true);
+}
+
 /*
  * After the call site's first row, formed by heap_form_tuple from the same
  * values: take its header, form the row in place and compare; fr->state
- * says which way the call site's rows are formed from now on.
+ * says which way the call site's rows are formed from now on.  `longs`:
+ * the call site forms its rows with figure_row_form_any.
  */
 extern void figure_row_learn(FigureRow *fr, HeapTupleHeader formed, int natts, const Fix *v,
-							 uint32 has, int oid_att, Oid oid);
+							 uint32 has, int oid_att, Oid oid, bool longs);
 
 #endif

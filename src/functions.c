@@ -604,7 +604,7 @@ assess_fast_row(FunctionCallInfo fcinfo, const AssessFast *a)
 		return d;
 	tuple = assess_fast_tuple(fcinfo, a, status);
 	if (fr->state == 0)
-		figure_row_learn(fr, tuple->t_data, A_NATTS, a->v, a->has, A_STATUS, status);
+		figure_row_learn(fr, tuple->t_data, A_NATTS, a->v, a->has, A_STATUS, status, false);
 	return HeapTupleGetDatum(tuple);
 }
 

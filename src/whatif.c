@@ -653,7 +653,7 @@ after_fill(PG_FUNCTION_ARGS)
 
 			figure_route_calls[ROUTE_FAST]++;
 			if (likely(fr->state > 0) &&
-				(row = figure_row_form(fr, F_NATTS, fv, F_ALL, -1, InvalidOid)) != (Datum) 0)
+				(row = figure_row_form_any(fr, F_NATTS, fv, F_ALL, -1, InvalidOid)) != (Datum) 0)
 				return row;
 			/* p holds the size, entry and margin arguments as read */
 			v[F_SIZE] = fill_field(fcinfo, f.size, 0, p.size, room, &used);
@@ -667,7 +667,7 @@ after_fill(PG_FUNCTION_ARGS)
 			row = fill_row(fcinfo, v);
 			if (fr->state == 0)
 				figure_row_learn(fr, (HeapTupleHeader) DatumGetPointer(row), F_NATTS, fv, F_ALL,
-								 -1, InvalidOid);
+								 -1, InvalidOid, true);
 			return row;
 		}
 	}
