@@ -48,7 +48,7 @@ figure_row_learn(FigureRow *fr, HeapTupleHeader formed, int natts, const Fix *v,
 	d = figure_row_form_values(fr, natts, v, has, oid_att, oid, longs);
 	if (d == (Datum) 0)
 	{
-		fr->state = 0;			/* a value that does not pack: the next row decides */
+		fr->state = 0;			/* a value that does not fit: the next row decides */
 		return;
 	}
 	if (HeapTupleHeaderGetDatumLength((HeapTupleHeader) DatumGetPointer(d)) == len &&

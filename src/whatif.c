@@ -570,20 +570,6 @@ fill_value(Fix v, char *room, int *used)
 	return d;
 }
 
-/*
- * A field of the fast route's row: the datum of argument `argno` when the
- * value is that argument's, digit for digit and scale for scale (a size,
- * entry, margin or price the fill leaves as it was), else a new numeric.
- * Building a numeric is the largest part of the row after forming it.
- */
-static pg_attribute_always_inline Datum
-fill_field(FunctionCallInfo fcinfo, Fix v, int argno, Fix arg, char *room, int *used)
-{
-	if (v.v == arg.v && v.s == arg.s)
-		return PG_GETARG_DATUM(argno);
-	return fill_value(v, room, used);
-}
-
 static pg_noinline Datum
 after_fill_exact(FunctionCallInfo fcinfo, const Rule *r)
 {
@@ -655,15 +641,9 @@ after_fill(PG_FUNCTION_ARGS)
 			if (likely(fr->state > 0) &&
 				(row = figure_row_form_any(fr, F_NATTS, fv, F_ALL, -1, InvalidOid)) != (Datum) 0)
 				return row;
-			/* p holds the size, entry and margin arguments as read */
-			v[F_SIZE] = fill_field(fcinfo, f.size, 0, p.size, room, &used);
-			v[F_ENTRY] = f.entry.v == fill_price.v && f.entry.s == fill_price.s ?
-				PG_GETARG_DATUM(4) : fill_field(fcinfo, f.entry, 1, p.entry, room, &used);
-			v[F_MARGIN] = fill_field(fcinfo, margin, 2, p.margin, room, &used);
-			v[F_PNL] = fill_value(f.realized_pnl, room, &used);
-			v[F_FEE] = fill_value(f.fee, room, &used);
-			v[F_RELEASED] = fill_field(fcinfo, f.released, 2, p.margin, room, &used);
-			v[F_CASH] = fill_value(f.cash, room, &used);
+			/* the call site's first row, or one of a call site that forms none in place */
+			for (int i = 0; i < F_NATTS; i++)
+				v[i] = fill_value(fv[i], room, &used);
 			row = fill_row(fcinfo, v);
 			if (fr->state == 0)
 				figure_row_learn(fr, (HeapTupleHeader) DatumGetPointer(row), F_NATTS, fv, F_ALL,
