@@ -174,7 +174,7 @@ $$;
 CREATE TABLE bench.variants (
     ord         int PRIMARY KEY,
     name        text NOT NULL UNIQUE,
-    grp         text NOT NULL,          -- 'scan', 'liquidation_price', 'assess', 'tiers', 'whatif', 'figures', 'assess_once'
+    grp         text NOT NULL,          -- 'scan', 'liquidation_price', 'assess', 'tiers', 'whatif', 'whatif_row', 'figures', 'assess_once', 'dynamic'
     impl        text NOT NULL,          -- 'bare', 'c', 'sql', 'plpgsql'
     wrapper     text NOT NULL,          -- aggregate applied to v
     rowsource   text NOT NULL           -- SELECT id, <figure> AS v FROM ... positions ...

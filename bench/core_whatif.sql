@@ -6,8 +6,10 @@
 -- target for each is 2x the bare scan.  position_side is timed with count()
 -- (an enum has no sum).  The tiered forms take the linear schedule of
 -- bench/core_tiers.sql as one constant (skipped without it); after_fill, a
--- composite, is called once a row with one field summed.  The queries are
--- those of bench/core_instructions.sh.
+-- composite, is called once a row with one field summed, and held to assess's
+-- 4x (group whatif_row: a position after a fill is a row of seven values, not
+-- a figure; doc/whatif.md).  The queries are those of
+-- bench/core_instructions.sh.
 
 \set ON_ERROR_STOP on
 
@@ -53,11 +55,11 @@ INSERT INTO bench.variants VALUES
     FROM positions$q$),
 -- a fill of the row's own size at the mark: an increase (the average entry
 -- summed) and a full close (the cash summed); one call a row, one field
-(76, 'after_fill, increase, one field: C', 'whatif', 'c', 'sum',
+(76, 'after_fill, increase, one field: C', 'whatif_row', 'c', 'sum',
  $q$SELECT id, (isomargin.after_fill(size, entry_price, margin, size, mark_price, contract_size,
                                     kind, fee_rate)).entry_price AS v
     FROM positions$q$),
-(77, 'after_fill, full close, one field: C', 'whatif', 'c', 'sum',
+(77, 'after_fill, full close, one field: C', 'whatif_row', 'c', 'sum',
  $q$SELECT id, (isomargin.after_fill(size, entry_price, margin, -size, mark_price, contract_size,
                                     kind, fee_rate)).cash AS v
     FROM positions$q$);
