@@ -4043,7 +4043,7 @@ CREATE FUNCTION @extschema@.liquidation_rows_granted(positions pg_catalog.regcla
                                                      claim pg_catalog.bool)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'liquidation_rows_granted'
-LANGUAGE C STABLE STRICT;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- The ledger and the ADL fills are append-only: no UPDATE or DELETE policy,
 -- so even a role granted them changes no row (and the ledger's trigger

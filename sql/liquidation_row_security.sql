@@ -194,6 +194,31 @@ RESET plan_cache_mode;
 RESET enable_seqscan;
 RESET ROLE;
 
+-- The policies' function is parallel safe: the worker's and the analyst's
+-- scans of the ledger may run in a parallel worker, which asks the same
+-- grants (read-only queries as the events' owner) and sees the same rows
+-- (the leader not participating: the worker scans).
+SELECT count(*) AS all_rows FROM isomargin.insurance_ledger;
+SET ROLE regress_rworker;
+SELECT count(*) AS serial_rows, sum(amount) AS serial_sum FROM isomargin.insurance_ledger;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 1;
+SET parallel_leader_participation = off;
+SET force_parallel_mode = on;
+EXPLAIN (COSTS OFF) SELECT count(*), sum(amount) FROM isomargin.insurance_ledger;
+SELECT count(*) AS parallel_rows, sum(amount) AS parallel_sum FROM isomargin.insurance_ledger;
+SET ROLE regress_ranalyst;
+SELECT count(*) AS analyst_parallel_rows FROM isomargin.insurance_ledger;
+RESET ROLE;
+RESET force_parallel_mode;
+RESET parallel_leader_participation;
+RESET max_parallel_workers_per_gather;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+
 -- Still append-only for the worker: no UPDATE policy, and no right.
 SET ROLE regress_rworker;
 UPDATE isomargin.insurance_ledger SET amount = 0;
