@@ -15,10 +15,11 @@
 # row count.  Every backend, that one included, preloads the library
 # (shared_preload_libraries): its loading and _PG_init, once a backend, are
 # subtracted with the start-up instead of being spread over the rows (about
-# 11 a row at 100,000 rows before 2026-12-04).  One core, no JIT, no parallel workers.  Instructions are not
-# time (a divide costs more than an add), so the timed ratios of
-# core_throughput.sh stay the measure of the targets; this is the repeatable
-# figure to tell whether a change to the code made a row cheaper.  Each
+# 11 a row at 100,000 rows before 2026-12-04).  One core, no JIT, no
+# parallel workers.  Instructions are not time (a divide costs more than an
+# add), so the timed ratios of core_throughput.sh stay the measure of the
+# targets; this is the repeatable figure to tell whether a change to the code
+# made a row cheaper.  Each
 # query's profile is kept in bench/out/ for callgrind_annotate (where the
 # instructions go, by function).  ISOMARGIN_BENCH_BRANCHES=1 adds callgrind's
 # branch simulation: two more columns, the conditional and the indirect

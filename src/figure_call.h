@@ -141,6 +141,7 @@ fast_position(FunctionCallInfo fcinfo, const Rule *r, int size_arg, int entry_ar
 				entry = fix_make(1, 0),
 				margin = fix_make(0, 0);
 
+	/* both bools, one test: 13 to 27 instructions a row fewer than two (bench/README.md) */
 	if (!(figure_fast_route & r->fast) || !fast_arg(fcinfo, size_arg, &size) ||
 		(entry_arg >= 0 && !fast_price(fcinfo, entry_arg, &entry)) ||
 		(margin_arg >= 0 && !fast_arg_min(fcinfo, margin_arg, 0, &margin)))
