@@ -310,6 +310,19 @@ run()
 	fi
 }
 
+# how each placement number reads in the labels
+placement_label=(
+	"unpinned"
+	"pinned (feed on core 0, the server on core 1)"
+	"pinned, the feed at real-time priority"
+	"unpinned, the feed at real-time priority"
+	"unpinned, the workers niced (nice => 10)"
+	"unpinned, the workers niced (nice => 19)"
+	"unpinned, the workers at SCHED_IDLE"
+	"the workers confined to core 1"
+	"the workers confined to core 1 and niced (nice => 19)"
+	"the feed on core 0, the workers on core 1"
+)
 for r in $(seq 1 "$rounds"); do
 	for spec in 0:0 1:0 1:4 1:5 1:6 1:7 1:8 2:0 2:4 2:5 2:6 2:7 2:8 0:9 1:9 2:9 0:1 1:1 2:1 0:2 1:2 2:2 0:3 1:3 2:3; do
 		n=${spec%%:*}
@@ -318,27 +331,7 @@ for r in $(seq 1 "$rounds"); do
 		[ "$rate" -eq 0 ] && { [ "$pinned" -eq 2 ] || [ "$pinned" -eq 3 ]; } && continue
 		label="round $r: feed alone"
 		[ "$n" -gt 0 ] && label="round $r: feed while $n worker(s) run"
-		if [ "$pinned" -eq 9 ]; then
-			label="$label, the feed on core 0, the workers on core 1"
-		elif [ "$pinned" -eq 8 ]; then
-			label="$label, the workers confined to core 1 and niced (nice => 19)"
-		elif [ "$pinned" -eq 7 ]; then
-			label="$label, the workers confined to core 1"
-		elif [ "$pinned" -eq 6 ]; then
-			label="$label, unpinned, the workers at SCHED_IDLE"
-		elif [ "$pinned" -eq 5 ]; then
-			label="$label, unpinned, the workers niced (nice => 19)"
-		elif [ "$pinned" -eq 4 ]; then
-			label="$label, unpinned, the workers niced (nice => 10)"
-		elif [ "$pinned" -eq 3 ]; then
-			label="$label, unpinned, the feed at real-time priority"
-		elif [ "$pinned" -eq 2 ]; then
-			label="$label, pinned, the feed at real-time priority"
-		elif [ "$pinned" -eq 1 ]; then
-			label="$label, pinned (feed on core 0, the server on core 1)"
-		else
-			label="$label, unpinned"
-		fi
+		label="$label, ${placement_label[$pinned]}"
 		run "$label" "$n" "$pinned"
 	done
 done

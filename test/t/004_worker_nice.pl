@@ -9,36 +9,14 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+
+use ProcPriority;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
-
-# the nice value of the process $pid, as the kernel reports it
-sub nice_of
-{
-	my ($pid) = @_;
-	my $stat = slurp_file("/proc/$pid/stat");
-	$stat =~ s/^.*\) //s;
-	return (split / /, $stat)[16];
-}
-
-# the nice value of $pid's autogroup, undef without autogroups
-sub group_nice_of
-{
-	my ($pid) = @_;
-	return undef unless -e "/proc/$pid/autogroup";
-	my ($group, $nice) = slurp_file("/proc/$pid/autogroup") =~ /^(\S+) nice (-?\d+)/;
-	return $nice;
-}
-
-# the autogroup of $pid, undef without autogroups
-sub group_of
-{
-	my ($pid) = @_;
-	return undef unless -e "/proc/$pid/autogroup";
-	return (slurp_file("/proc/$pid/autogroup") =~ /^(\S+)/)[0];
-}
 
 my $node = PostgreSQL::Test::Cluster->new('worker_nice');
 $node->init;

@@ -13,6 +13,10 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+
+use ProcPriority;
 use Fcntl qw(O_WRONLY);
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
@@ -34,29 +38,6 @@ my ($probe_out, $probe_err);
 IPC::Run::run([ @readonly_proc, 'true' ], '>', \$probe_out, '2>', \$probe_err)
   or plan skip_all => 'no read-only /proc in a user namespace here: '
   . ($probe_err =~ s/\s+$//r);
-
-# the nice value of the process $pid, as the kernel reports it
-sub nice_of
-{
-	my ($pid) = @_;
-	my $stat = slurp_file("/proc/$pid/stat");
-	$stat =~ s/^.*\) //s;
-	return (split / /, $stat)[16];
-}
-
-# the autogroup of $pid
-sub group_of
-{
-	my ($pid) = @_;
-	return (slurp_file("/proc/$pid/autogroup") =~ /^(\S+)/)[0];
-}
-
-# the nice value of $pid's autogroup
-sub group_nice_of
-{
-	my ($pid) = @_;
-	return (slurp_file("/proc/$pid/autogroup") =~ /^\S+ nice (-?\d+)/)[0];
-}
 
 # whether $pid sees /proc mounted read-only (the last mount there, on top of the others)
 sub proc_readonly_for
