@@ -23,6 +23,7 @@ set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BENCH_DIR/../test/lib/cluster.sh"
+. "$BENCH_DIR/lib/core_book.sh"
 
 rows=2000000
 reps=5
@@ -53,29 +54,18 @@ done
 
 cluster_prereqs </dev/null
 
-# Build and install under the build lock, released as soon as the extension is
-# installed: the benchmark itself does not need it.
-# the lock is held to the end: another tree's install must not swap the library under the runs
+# The build lock is held to the end: another tree's install must not swap the
+# library under the runs.
 cluster_lock
 cluster_build || cluster_die "build failed"
 
-# The whole table must fit in shared buffers, well under the quarter of them
-# past which a sequential scan reads through a small ring of buffers (about
-# 100 bytes a row: 512 bytes of shared buffers per row, at least 128MB).
-# room for positions and dyn_positions (bench/core_dynamic.sql), about 512 bytes a row each
-shared_mb=$(( rows * 1024 / 1048576 ))
-[ "$shared_mb" -lt 128 ] && shared_mb=128
+shared_mb=$(core_book_shared_mb "$rows")
 cluster_start -c shared_buffers=${shared_mb}MB -c work_mem=64MB -c jit=on \
 	-c max_parallel_workers_per_gather=0
 
 export PGOPTIONS='-c client_min_messages=warning'
 mkdir -p "$BENCH_DIR/out"
 out="$BENCH_DIR/out/core_throughput-$(date -u +%Y%m%dT%H%M%SZ).txt"
-
-psql_run()
-{
-	psql -X -q -v ON_ERROR_STOP=1 "$@"
-}
 
 {
 	echo "isomargin core throughput: $rows positions, $reps runs (ratios within each run, median), seed $seed"
@@ -86,36 +76,22 @@ psql_run()
 	fi
 	echo "commit: ${commit:-unknown}"
 	echo "machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
-	psql_run -At -c "SELECT version()"
+	core_psql -At -c "SELECT version()"
 	echo "settings: shared_buffers=${shared_mb}MB, jit=on, max_parallel_workers_per_gather=0 (one core per query)"
 	echo "load average at start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 } | tee "$out"
 
-psql_run -c "CREATE EXTENSION isomargin" -c "CREATE EXTENSION pg_prewarm" ||
-	cluster_die "cannot create the extensions"
-
-cluster_log "loading $rows positions"
-start=$SECONDS
-psql_run -v rows="$rows" -v seed="$seed" -f "$BENCH_DIR/core_load.sql" >/dev/null ||
-	cluster_die "loading the book failed"
-cluster_log "loaded in $((SECONDS - start)) s; $(psql_run -At -c "SELECT pg_size_pretty(pg_table_size('positions'))") on disk"
-
-psql_run -f "$BENCH_DIR/core_formulas.sql" >/dev/null || cluster_die "core_formulas.sql failed"
-psql_run -f "$BENCH_DIR/core_tiers.sql" || cluster_die "core_tiers.sql failed"
-psql_run -f "$BENCH_DIR/core_whatif.sql" || cluster_die "core_whatif.sql failed"
-psql_run -f "$BENCH_DIR/core_figures.sql" || cluster_die "core_figures.sql failed"
-psql_run -f "$BENCH_DIR/core_dynamic.sql" || cluster_die "core_dynamic.sql failed"
-psql_run -f "$BENCH_DIR/core_status_filter.sql" || cluster_die "core_status_filter.sql failed"
+core_book_load "$rows" "$seed"
 
 # Warm the cache: the table into shared buffers.  The row-by-row check in
 # core_run.sql then runs every query once before the timing starts.
-psql_run -At -c "SELECT pg_prewarm('positions'), pg_prewarm('dyn_positions')" >/dev/null ||
+core_psql -At -c "SELECT pg_prewarm('positions'), pg_prewarm('dyn_positions')" >/dev/null ||
 	cluster_die "pg_prewarm failed"
-psql_run -At -c "SELECT sum(size) FROM positions" >/dev/null
+core_psql -At -c "SELECT sum(size) FROM positions" >/dev/null
 
 cluster_log "checking the competitors row by row, then timing ($reps runs of each query, round-robin)"
 start=$SECONDS
-psql_run -v reps="$reps" -f "$BENCH_DIR/core_run.sql" | tee -a "$out"
+core_psql -v reps="$reps" -f "$BENCH_DIR/core_run.sql" | tee -a "$out"
 status=$?
 cluster_log "finished in $((SECONDS - start)) s; output kept in ${out#"$BENCH_DIR/../"}"
 exit "$status"
