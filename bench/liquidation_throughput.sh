@@ -5,7 +5,9 @@
 #
 #   bash bench/liquidation_throughput.sh [--positions N] [--seconds S] [--role] [--nice K]
 #
-#   --positions N   positions in the crashed book (default 20000; three in four flagged)
+#   --positions N   positions in the crashed book (default 20000; three in four flagged);
+#                   the feed's runs take a larger one when the workers would empty this
+#                   one before the feed ends (sized from the rate just measured)
 #   --seconds S     length of each pgbench feed run (default 5; the workers must outlast it)
 #   --role          the workers run as a role with exactly the documented grants (not a superuser)
 #   --nice K        the workers that empty the book call liquidation_worker with nice => K
@@ -40,7 +42,7 @@ while [ $# -gt 0 ]; do
 		--role) role=bench_worker ;;
 		--nice) worker_nice=${2:-}; shift ;;
 		--nice=*) worker_nice=${1#*=} ;;
-		-h|--help) sed -n '7,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+		-h|--help) sed -n '7,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -72,9 +74,10 @@ qw()
 {
 	PGOPTIONS="${role:+-c role=$role}" q "$@"
 }
+# the book of $1 positions (default --positions)
 load()
 {
-	q -v n="$positions" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
+	q -v n="${1:-$positions}" -f "$BENCH_DIR/liquidation_book.sql" >/dev/null || cluster_die "loading the book failed"
 	[ -z "$role" ] || q -v role="$role" -f "$BENCH_DIR/liquidation_role.sql" >/dev/null ||
 		cluster_die "granting the worker role failed"
 }
@@ -141,11 +144,19 @@ for workers in 1 2; do
 	rows=$(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'")
 	left=$(q -At -c "SELECT count(*) FROM positions WHERE status >= 'liquidate'")
 	echo
-	echo "== $workers worker(s): $flagged flagged, $rows liquidated in $ms ms: $((rows * 1000 / (ms > 0 ? ms : 1))) per second; left flagged: $left"
+	rate=$((rows * 1000 / (ms > 0 ? ms : 1)))
+	[ "$rate" -gt "${fastest:-0}" ] && fastest=$rate
+	echo "== $workers worker(s): $flagged flagged, $rows liquidated in $ms ms: $rate per second; left flagged: $left"
 done
+
+# The feed's runs need workers that outlast the feed: a book sized from the fastest rate
+# just measured, its three flagged in four taking the workers the feed's seconds and two more.
+feed_positions=$((fastest * (seconds + 2) * 4 / 3))
+[ "$feed_positions" -lt "$positions" ] && feed_positions=$positions
 
 echo
 echo "== mark update latency of an instrument crossing nothing (pgbench, 1 client, ${seconds} s; microseconds)"
+echo "   (a book of $feed_positions positions, so that the workers outlast the feed)"
 cat >"$CLUSTER_DIR/feed.sql" <<'SQL'
 \set p random(0, 1)
 UPDATE marks SET mark_price = 100 + :p * 0.01 WHERE symbol = 'QUIET';
@@ -189,7 +200,7 @@ for run in 0:0:0 1:0:0 1:19:0 1:19:1 0:0:0 2:0:0 2:19:0 0:0:0; do
 	nice=${run#*:}
 	pin=${nice#*:}
 	nice=${nice%%:*}
-	load
+	load "$feed_positions"
 	if [ "$n" -eq 0 ]; then
 		feed "alone"
 		continue
@@ -218,6 +229,7 @@ for run in 0:0:0 1:0:0 1:19:0 1:19:1 0:0:0 2:0:0 2:19:0 0:0:0; do
 	running=0
 	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
 	echo "   liquidated during the run: $(q -At -c "SELECT count(*) FROM isomargin.insurance_ledger WHERE entry = 'liquidation'"); workers still running at its end: $running of $n"
+	[ "$running" -lt "$n" ] && echo "   (not a measure of the feed beside $n worker(s): they finished before it did)"
 	wait "${pids[@]}"
 done
 echo
