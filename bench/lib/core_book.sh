@@ -5,8 +5,9 @@
 #                             the quarter past which a sequential scan reads through a small
 #                             ring of buffers (about 100 bytes a row: 512 bytes of shared
 #                             buffers a row for positions and dyn_positions, at least 128MB)
-#   core_book_load ROWS SEED  create the extensions, load ROWS positions (core_load.sql) and
-#                             add every query of core_throughput.sh to bench.variants
+#   core_book_load ROWS SEED  create the extensions, load ROWS positions (core_load.sql),
+#                             add every query of core_throughput.sh to bench.variants, then
+#                             write every dirty page out (CHECKPOINT, sync)
 #   core_psql ARGS...         psql without ~/.psqlrc, quiet, stopping at the first error
 
 core_psql()
@@ -34,4 +35,9 @@ core_book_load()
 	for f in core_tiers core_whatif core_figures core_dynamic core_status_filter; do
 		core_psql -f "$BENCH_DIR/$f.sql" || cluster_die "$f.sql failed"
 	done
+	# The load and VACUUM FREEZE dirtied every page: written out now, and the kernel's
+	# writeback done, so that neither the checkpointer nor the kernel's flusher threads
+	# write them during the timed queries (2 cores: they would take from the queries)
+	core_psql -c "CHECKPOINT" || cluster_die "CHECKPOINT failed"
+	sync
 }
