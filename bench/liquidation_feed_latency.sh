@@ -49,11 +49,9 @@
 # with deadlock_timeout = 1ms in the feed's session), and its backend's states
 # sampled every millisecond from pg_stat_activity
 # (bench/liquidation_feed_sample.sql).  After the window, the workers'
-# liquidations a second over the whole book.  After the last round, a summary
-# by placement and number of workers (each statistic's median over the runs,
-# and its range), and each run with workers against the run alone of its own
-# round (in how many rounds the average, p50, p99 and the feed's backend's CPU
-# an update were higher, and the median change).  Output: bench/out/.
+# liquidations a second over the whole book.  After the last round, the
+# summary of bench/liquidation_feed_summary.awk (which also reads saved
+# outputs, several at once).  Output: bench/out/.
 set -u -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -282,8 +280,7 @@ run()
 		-v sa="$sa" -v sb="$sb" -v pa="$pa" -v pb="$pb" -v ia="$ia" -v ib="$ib" \
 		-v others="$(( (bb - ba - (wb - wa)) * 1000000 / TICK ))" -v liq="$((lb - la))" -v lw="$lw" \
 		-v steal="$(((stb - sta) * 1000000 / TICK))" -v server="$(((svb - sva) * 1000000 / TICK))" -v rate="$rate" \
-		-v wcpu="$(((wb - wa) * 1000000 / TICK))" -v runs="$CLUSTER_DIR/runs.tsv" \
-		-v place="${placement_label[$pinned]}" -v workers="$n" '
+		-v wcpu="$(((wb - wa) * 1000000 / TICK))" '
 		{ v[NR] = $1; sum += $1; lag += $2 }
 		END {
 			if (NR == 0) { print "   no feed updates in the window"; exit }
@@ -299,10 +296,6 @@ run()
 				printf "   an update, us: avg %.1f = before it started (behind the updates before it) %.1f + from its start %.1f\n", avg, lag, avg - lag
 			printf "   from its start, us: backend on a core %.1f + waiting for a core %.1f; pgbench on a core %.1f + waiting for a core %.1f; the rest (asleep: locks, LWLocks, I/O; less where the two overlap) %.1f\n",
 				be_cpu, be_rq, pg_cpu, pg_rq, avg - lag - be_cpu - be_rq - pg_cpu - pg_rq
-			# for the summary over the rounds: placement, workers, avg, p50, p99, wait for a core,
-			# liquidations/s, the backend on a core an update
-			printf "%s\t%d\t%d\t%d\t%d\t%.1f\t%d\t%.1f\n", place, workers, avg, v[k50], v[k99], be_rq,
-				liq * 1000000 / us, be_cpu >> runs
 			printf "   feed backend preempted %.1f times per 1,000 updates; lock waits over 1 ms: %d\n", (ib - ia) * 1000 / NR, lw
 			printf "   CPU of everything but the feed and the workers: %d ms/s (the machine has 2,000; the server'"'"'s other processes, the sampler'"'"'s backend among them, %d), stolen by the hypervisor %d ms/s; liquidations in the window: %d/s\n",
 				(others / 1000 - (s1[1] - s0[1] + p1[1] - p0[1]) / 1000000) * 1000000 / us, server * 1000 / us, steal * 1000 / us, liq * 1000000 / us
@@ -341,53 +334,13 @@ for r in $(seq 1 "$rounds"); do
 		label="round $r: feed alone"
 		[ "$n" -gt 0 ] && label="round $r: feed while $n worker(s) run"
 		label="$label, ${placement_label[$pinned]}"
-		run "$label" "$n" "$pinned"
+		# a run's block, kept for the summary (a pipeline: cluster_die in run ends only it)
+		run "$label" "$n" "$pinned" | tee -a "$CLUSTER_DIR/runs.txt" || cluster_die "the run failed: $label"
 	done
 done
 pin_server 0-1
-# The summary: each statistic's median over the runs and its range; then the runs with
-# workers against the run alone of the same round
 echo
 echo "== summary over $rounds round(s): median of the runs (lowest-highest); latencies in us"
-[ -s "$CLUSTER_DIR/runs.tsv" ] && awk -F '\t' '
-	# sorted into a[1..n] (an insertion sort: mawk has no asort); returns n
-	function sorted(list, a,    n, i, j, x) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-		return n
-	}
-	# the runs of key k against the runs alone of the same placement, round by round (the
-	# runs of one round are minutes apart: the drift of the VM cancels): in how many rounds the
-	# statistic was higher with workers, and the median change
-	function paired(k, alone, stat,    i, r, up, list, a, m) {
-		for (i = 1; i <= n[k] && i <= n[alone]; i++) {
-			r = val[k, i, stat] / val[alone, i, stat]
-			up += r > 1; list = list " " (r - 1) * 100
-		}
-		m = sorted(list, a)
-		return sprintf("%d of %d, %+.1f%%", up, m, m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2)
-	}
-	function col(list,    a, n) {
-		n = sorted(list, a)
-		return sprintf("%g (%g-%g)", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, a[1], a[n])
-	}
-	{ k = $1 "\t" $2; if (!(k in n)) order[++keys] = k; n[k]++
-	  avg[k] = avg[k] " " $3; p50[k] = p50[k] " " $4; p99[k] = p99[k] " " $5; wait[k] = wait[k] " " $6; liq[k] = liq[k] " " $7
-	  val[k, n[k], "avg"] = $3; val[k, n[k], "p50"] = $4; val[k, n[k], "p99"] = $5; val[k, n[k], "cpu"] = $8 }
-	END {
-		printf "   %-50s %7s %4s %-16s %-16s %-18s %-16s %s\n", "placement", "workers", "runs", "avg", "p50", "p99", "wait for a core", "liquidations/s"
-		for (i = 1; i <= keys; i++) {
-			k = order[i]; split(k, f, "\t")
-			printf "   %-50s %7d %4d %-16s %-16s %-18s %-16s %s\n", f[1], f[2], n[k], col(avg[k]), col(p50[k]), col(p99[k]),
-				col(wait[k]), (f[2] > 0 ? col(liq[k]) : "")
-		}
-		print "   with workers against alone in the same round: in how many rounds higher, the median change"
-		for (i = 1; i <= keys; i++) {
-			k = order[i]; split(k, f, "\t"); alone = f[1] "\t0"
-			if (f[2] > 0 && (alone in n))
-				printf "   %-50s %7d   avg %s; p50 %s; p99 %s; its backend on a core an update %s\n", f[1], f[2],
-					paired(k, alone, "avg"), paired(k, alone, "p50"), paired(k, alone, "p99"), paired(k, alone, "cpu")
-		}
-	}' "$CLUSTER_DIR/runs.tsv"
+awk -f "$BENCH_DIR/liquidation_feed_summary.awk" "$CLUSTER_DIR/runs.txt"
 echo
 echo "output kept in $OUT"
