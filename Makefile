@@ -115,6 +115,7 @@ REGRESS = \
 	venues_enforce \
 	figure_support \
 	assess_row \
+	assess_report_forms \
 	fill_row \
 	liquidation_close \
 	liquidation_size \

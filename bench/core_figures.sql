@@ -3,11 +3,13 @@
 -- aggregate on the same book: with the flat rule of each row (mmr, fee_rate,
 -- contract_size, kind from its columns) and with one tiers schedule (the
 -- linear schedule of bench/core_tiers.sql for every row), plus assess called
--- once a row with one field summed.  Targets: each scalar figure within 2x the
--- bare scan, assess within 4x.  Expects bench/core_tiers.sql to have run (it
--- leaves the schedule in bench.tier_schedules); without tiers the tiered
--- variants are skipped.  The queries are those of bench/core_instructions.sh,
--- so instructions and time speak of the same calls.
+-- once a row with one field summed, and the two forms a report can take to
+-- read every column of assess's row (no target: which form is cheaper).
+-- Targets: each scalar figure within 2x the bare scan, assess within 4x.
+-- Expects bench/core_tiers.sql to have run (it leaves the schedule in
+-- bench.tier_schedules); without tiers the tiered variants are skipped.  The
+-- queries are those of bench/core_instructions.sh, so instructions and time
+-- speak of the same calls.
 
 \set ON_ERROR_STOP on
 
@@ -41,7 +43,23 @@ INSERT INTO bench.variants VALUES
 (68, 'assess, one call a row: C', 'assess_once', 'c', 'sum',
  $q$SELECT id, (isomargin.assess(size, entry_price, mark_price, margin, mmr, contract_size, kind,
                                 fee_rate)).liquidation_price AS v
-    FROM positions$q$);
+    FROM positions$q$),
+-- A report reads every column of the row: the two forms that call assess once
+-- a row (README.md, "Every figure of a book"), each column's value read.
+(69, 'assess, every column, CROSS JOIN LATERAL: C', 'report', 'c', 'sum',
+ $q$SELECT p.id, num_nonnulls(a.notional, a.unrealized_pnl, a.equity, a.initial_margin,
+                 a.maintenance_margin, a.margin_ratio, a.status, a.liquidation_price,
+                 a.margin_call_price, a.bankruptcy_price) AS v
+    FROM positions p
+    CROSS JOIN LATERAL isomargin.assess(p.size, p.entry_price, p.mark_price, p.margin, p.mmr,
+                                        p.contract_size, p.kind, p.fee_rate) a$q$),
+(75, 'assess, every column, subquery with OFFSET 0: C', 'report', 'c', 'sum',
+ $q$SELECT id, num_nonnulls((a).notional, (a).unrealized_pnl, (a).equity, (a).initial_margin,
+                 (a).maintenance_margin, (a).margin_ratio, (a).status,
+                 (a).liquidation_price, (a).margin_call_price, (a).bankruptcy_price) AS v
+    FROM (SELECT id, isomargin.assess(size, entry_price, mark_price, margin, mmr, contract_size,
+                                      kind, fee_rate) AS a
+            FROM positions OFFSET 0) s$q$);
 
 -- The tiered forms, with the schedule core_tiers.sql stored (one constant).
 SELECT to_regclass('bench.tier_schedules') IS NOT NULL AS has_schedules \gset

@@ -101,6 +101,10 @@ benches=(
 	"bare scan: count(size) (the baseline of the counts)|SELECT count(size) FROM positions"
 	"position_side (count)|SELECT count(isomargin.position_side(size)) FROM positions"
 	"assess (CROSS JOIN LATERAL, sum of one column)|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, mmr, contract_size, kind, fee_rate) a"
+	"assess, every column, CROSS JOIN LATERAL|SELECT sum(num_nonnulls(a.notional, a.unrealized_pnl, a.equity, a.initial_margin, a.maintenance_margin, a.margin_ratio, a.status, a.liquidation_price, a.margin_call_price, a.bankruptcy_price)) FROM positions p CROSS JOIN LATERAL isomargin.assess($P, mmr, contract_size, kind, fee_rate) a"
+	"assess, every column, subquery with OFFSET 0|SELECT sum(num_nonnulls((a).notional, (a).unrealized_pnl, (a).equity, (a).initial_margin, (a).maintenance_margin, (a).margin_ratio, (a).status, (a).liquidation_price, (a).margin_call_price, (a).bankruptcy_price)) FROM (SELECT isomargin.assess($P, mmr, contract_size, kind, fee_rate) AS a FROM positions OFFSET 0) s"
+	"assess, four columns, CROSS JOIN LATERAL|SELECT sum(num_nonnulls(a.equity, a.margin_ratio, a.status, a.liquidation_price)) FROM positions p CROSS JOIN LATERAL isomargin.assess($P, mmr, contract_size, kind, fee_rate) a"
+	"assess, four columns, subquery with OFFSET 0|SELECT sum(num_nonnulls((a).equity, (a).margin_ratio, (a).status, (a).liquidation_price)) FROM (SELECT isomargin.assess($P, mmr, contract_size, kind, fee_rate) AS a FROM positions OFFSET 0) s"
 	"assess with tiers|SELECT sum(a.liquidation_price) FROM positions CROSS JOIN LATERAL isomargin.assess($P, $T, contract_size, kind, fee_rate) a"
 	# dynamic requirements (issue 18): dyn_positions, the same book with an addon_rate column
 	"dynamic: bare scan of dyn_positions: sum(size)|SELECT sum(size) FROM dyn_positions"
