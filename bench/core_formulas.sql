@@ -180,6 +180,29 @@ CREATE TABLE bench.variants (
     rowsource   text NOT NULL           -- SELECT id, <figure> AS v FROM ... positions ...
 );
 
+-- One timed pass of every variant, `reps` times round-robin (each repetition
+-- runs each query once, in order, so that a slow spell of the machine hits
+-- every query alike): core_run.sql's and core_ab_round.sql's timing.
+CREATE FUNCTION bench.time_variants(reps int)
+RETURNS TABLE (rep int, name text, ms float8)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v record;
+    t0 timestamptz;
+BEGIN
+    FOR r IN 1 .. reps LOOP
+        FOR v IN SELECT * FROM bench.variants AS bv ORDER BY bv.ord LOOP
+            t0 := clock_timestamp();
+            EXECUTE format('SELECT %s(v) FROM (%s) AS q', v.wrapper, v.rowsource);
+            rep := r;
+            name := v.name;
+            ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END
+$fn$;
+
 INSERT INTO bench.variants VALUES
 (10, 'bare scan: sum(size)', 'scan', 'bare', 'sum',
  $q$SELECT id, size AS v FROM positions$q$),

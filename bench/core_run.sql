@@ -44,26 +44,8 @@ SELECT count(*) <> 0 AS competitors_differ FROM mismatches WHERE rows_that_diffe
     DO $$ BEGIN RAISE EXCEPTION 'a competitor computes different numbers: its timing would mean nothing'; END $$;
 \endif
 
--- Round-robin: every repetition runs each query once, in order, so that a
--- slow spell of the machine hits every query alike.
-CREATE TEMP TABLE timings (name text, rep int, ms float8);
-SET bench.reps = :reps;
-
-DO $$
-DECLARE
-    v record;
-    t0 timestamptz;
-BEGIN
-    FOR rep IN 1 .. current_setting('bench.reps')::int LOOP
-        FOR v IN SELECT * FROM bench.variants ORDER BY ord LOOP
-            t0 := clock_timestamp();
-            EXECUTE format('SELECT %s(v) FROM (%s) AS q', v.wrapper, v.rowsource);
-            INSERT INTO timings
-            VALUES (v.name, rep, 1000 * extract(epoch FROM clock_timestamp() - t0));
-        END LOOP;
-    END LOOP;
-END
-$$;
+-- Round-robin (bench.time_variants, core_formulas.sql).
+CREATE TEMP TABLE timings AS SELECT name, rep, ms FROM bench.time_variants(:reps);
 
 -- Ratios are taken within each repetition (a query against the bare scan
 -- with the same aggregate, or a competitor against the C function, timed
