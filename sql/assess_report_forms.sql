@@ -5,6 +5,7 @@
 --   CROSS JOIN LATERAL assess(...) a   one call
 --   a subquery with OFFSET 0           one call; the columns read outside it
 --   the same subquery without OFFSET 0 flattened into the outer query: one call per column read
+-- and doc/whatif.md's report after a fill (after_fill, then assess of its row) both ways.
 SET max_parallel_workers_per_gather = 0;
 SELECT setseed(0.47);
 CREATE TEMP TABLE rf AS
@@ -45,6 +46,26 @@ CREATE TEMP TABLE by_flattened AS
 SELECT id, (a).equity, (a).margin_ratio, (a).status, (a).liquidation_price
 FROM (SELECT id, isomargin.assess(q, e, k, m, 0.005, 1, 'linear', 0.0006) AS a FROM rf) s;
 SELECT 'subquery without OFFSET 0, four columns' AS form, pg_temp.calls_per_row() AS calls_per_row;
+
+-- doc/whatif.md's report after a fill: after_fill, then assess of its row;
+-- with LATERAL and with two fenced subqueries, each a call of each a row
+SELECT pg_temp.reset_calls();
+CREATE TEMP TABLE chain_lateral AS
+SELECT id, f.cash, a.status, a.liquidation_price
+FROM rf CROSS JOIN LATERAL isomargin.after_fill(q, e, m, -q * 0.5, k) f
+        CROSS JOIN LATERAL isomargin.assess(f.size, f.entry_price, k, f.margin, 0.005) a;
+SELECT 'after_fill then assess, lateral' AS form, pg_temp.calls_per_row() AS calls_per_row;
+SELECT pg_temp.reset_calls();
+CREATE TEMP TABLE chain_fence AS
+SELECT id, (f).cash, (a).status, (a).liquidation_price
+FROM (SELECT id, f, isomargin.assess((f).size, (f).entry_price, k, (f).margin, 0.005) AS a
+        FROM (SELECT id, k, isomargin.after_fill(q, e, m, -q * 0.5, k) AS f FROM rf OFFSET 0) s1
+      OFFSET 0) s2;
+SELECT 'after_fill then assess, fenced' AS form, pg_temp.calls_per_row() AS calls_per_row;
+SELECT count(*) AS rows,
+       (SELECT count(*) FROM (SELECT * FROM chain_lateral EXCEPT SELECT * FROM chain_fence) d) AS lateral_not_fence,
+       (SELECT count(*) FROM (SELECT * FROM chain_fence EXCEPT SELECT * FROM chain_lateral) d) AS fence_not_lateral
+FROM chain_lateral;
 
 -- the same rows, whichever the form
 SELECT (SELECT count(*) FROM by_star) AS star_rows,

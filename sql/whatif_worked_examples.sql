@@ -151,3 +151,16 @@ CROSS JOIN LATERAL isomargin.after_fill(p.size, p.entry_price, p.margin,
 CROSS JOIN LATERAL isomargin.assess(f.size, f.entry_price, 31000, f.margin, i.tiers,
                                     i.contract_size, i.kind, i.fee_rate) a
 ORDER BY p.id;
+-- The same report in the fenced form (doc/whatif.md): the same rows.
+SELECT id, (f).size, (f).entry_price, (f).margin, (f).cash, (a).status, (a).liquidation_price
+FROM (SELECT id, f, isomargin.assess((f).size, (f).entry_price, 31000, (f).margin, tiers,
+                                     contract_size, kind, fee_rate) AS a
+        FROM (SELECT p.id, i.tiers, i.contract_size, i.kind, i.fee_rate,
+                     isomargin.after_fill(p.size, p.entry_price, p.margin,
+                                          fill_size => -p.size * 0.5, fill_price => 31000,
+                                          contract_size => i.contract_size, kind => i.kind,
+                                          fee_rate => i.fee_rate) AS f
+                FROM positions p JOIN instruments i USING (symbol)
+              OFFSET 0) s1
+      OFFSET 0) s2
+ORDER BY id;
