@@ -209,6 +209,11 @@ INSERT INTO bench.variants VALUES
 
 (11, 'bare scan: count(size)', 'scan', 'bare', 'count',
  $q$SELECT id, size AS v FROM positions$q$),
+-- the bare scan once more, last in each round: how far the machine drifts
+-- between a round's first query and its last (each query's ratio is taken
+-- against the bare scan at the round's start)
+(999, 'bare scan again, last in the round: sum(size)', 'scan', 'drift', 'sum',
+ $q$SELECT id, size AS v FROM positions$q$),
 
 (20, 'liquidation_price: C', 'liquidation_price', 'c', 'sum',
  $q$SELECT id, isomargin.liquidation_price(size, entry_price, margin, mmr,
