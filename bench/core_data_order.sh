@@ -22,7 +22,7 @@ rows=2000000
 reps=5
 while [ $# -gt 0 ]; do
 	case $1 in
-		--reps) reps=${2:-}; shift 2 ;;
+		--reps) [ $# -ge 2 ] || cluster_die "--reps needs a value"; reps=$2; shift 2 ;;
 		*) rows=$1; shift ;;
 	esac
 done
